@@ -1,0 +1,179 @@
+// Package pipeline connects the stages: lines (from tail, or any reader) are decoded by
+// package webhook and applied to the window state machine, with the per-logfile line,
+// byte and parse-error accounting of METRICS.md section 10.
+//
+// Invariants:
+//   - One goroutine applies lines (Apply*); the state machine and the counters change only
+//     under the write lock, a whole batch at a time. Readers (the Collector at scrape, the
+//     checkpointer) take the read lock through Read, so what they see is consistent: the
+//     counters, the state and the applied file offsets all describe the same prefix of
+//     the input.
+//   - Decoding happens before the lock is taken; nothing here blocks on I/O under it.
+//   - Errors never carry payload content: a rejected line is logged with its logfile,
+//     offset and reason only, through the (rate-limited) logger.
+package pipeline
+
+import (
+	"log/slog"
+	"sync"
+
+	"github.com/waba-exporter/waba_exporter/model"
+	"github.com/waba-exporter/waba_exporter/webhook"
+	"github.com/waba-exporter/waba_exporter/window"
+)
+
+// SourceCounts are the counters of one logfile (a configured path or glob).
+type SourceCounts struct {
+	Lines       uint64
+	Bytes       uint64
+	ParseErrors [webhook.NumReason]uint64
+}
+
+// Pipeline decodes lines and applies them to a Machine.
+type Pipeline struct {
+	mu      sync.RWMutex
+	m       *window.Machine
+	sources map[string]*SourceCounts
+	order   []string
+	log     *slog.Logger
+
+	decOpts  map[string]webhook.Options
+	defOpts  webhook.Options
+	decoders map[string]*webhook.Decoder // used only by the applying goroutine
+	scratch  []model.Event
+}
+
+// New returns a Pipeline applying to m. decoders maps a logfile (source) to its decoder
+// options; sources not in the map use def.
+func New(m *window.Machine, def webhook.Options, decoders map[string]webhook.Options, log *slog.Logger) *Pipeline {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Pipeline{
+		m:        m,
+		sources:  map[string]*SourceCounts{},
+		log:      log,
+		decOpts:  decoders,
+		defOpts:  def,
+		decoders: map[string]*webhook.Decoder{},
+	}
+}
+
+// AddSource makes a logfile known before any line of it is read, so its series exist.
+func (p *Pipeline) AddSource(source string) {
+	p.mu.Lock()
+	p.source(source)
+	p.mu.Unlock()
+}
+
+func (p *Pipeline) source(name string) *SourceCounts {
+	s, ok := p.sources[name]
+	if !ok {
+		s = &SourceCounts{}
+		p.sources[name] = s
+		p.order = append(p.order, name)
+	}
+	return s
+}
+
+func (p *Pipeline) decoder(source string) *webhook.Decoder {
+	d, ok := p.decoders[source]
+	if !ok {
+		opts, ok := p.decOpts[source]
+		if !ok {
+			opts = p.defOpts
+		}
+		d = webhook.NewDecoder(opts)
+		p.decoders[source] = d
+	}
+	return d
+}
+
+// Line is one line to apply.
+type Line struct {
+	Source string
+	Data   []byte
+	Offset int64 // offset just past the line in its file, for error messages
+}
+
+// ApplyLines decodes and applies lines, in order, as one unit under the write lock.
+// recvTime (unix seconds) is the receive time for bodies without their own. after, if
+// not nil, runs under the same lock once the lines are applied (used to record file
+// offsets consistently with the state).
+func (p *Pipeline) ApplyLines(lines []Line, recvTime int64, after func()) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i := range lines {
+		p.applyLocked(&lines[i], recvTime)
+	}
+	if after != nil {
+		after()
+	}
+}
+
+// ApplyLine applies one line (tests, small inputs).
+func (p *Pipeline) ApplyLine(source string, data []byte, recvTime int64) {
+	p.ApplyLines([]Line{{Source: source, Data: data}}, recvTime, nil)
+}
+
+func (p *Pipeline) applyLocked(l *Line, recvTime int64) {
+	s := p.source(l.Source)
+	s.Lines++
+	s.Bytes += uint64(len(l.Data)) + 1
+	if len(l.Data) == 0 || isBlank(l.Data) {
+		return
+	}
+	events, perr := p.decoder(l.Source).Decode(l.Data, recvTime)
+	for i := range events {
+		p.m.Apply(&events[i])
+	}
+	if perr != nil {
+		s.ParseErrors[perr.Reason]++
+		p.log.Warn("webhook line rejected", "logfile", l.Source, "offset", l.Offset, "reason", perr.Reason.String(), "error", perr.Error())
+	}
+}
+
+func isBlank(b []byte) bool {
+	for _, c := range b {
+		if c != ' ' && c != '\t' && c != '\r' {
+			return false
+		}
+	}
+	return true
+}
+
+// CountTooLong records lines skipped for length by the tailer, so that they are counted
+// with the parse errors of their logfile.
+func (p *Pipeline) CountTooLong(source string, n uint64) {
+	p.mu.Lock()
+	p.source(source).ParseErrors[webhook.ReasonLineTooLong] += n
+	p.mu.Unlock()
+}
+
+// Flush releases the state machine's reorder buffer (end of a replay).
+func (p *Pipeline) Flush() {
+	p.mu.Lock()
+	p.m.Flush()
+	p.mu.Unlock()
+}
+
+// View is what Read hands to readers.
+type View struct {
+	Machine *window.Machine
+	Sources []string // in first-seen order
+	Counts  map[string]*SourceCounts
+}
+
+// Read calls fn under the read lock. fn must not retain anything it is given.
+func (p *Pipeline) Read(fn func(v View)) {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	fn(View{Machine: p.m, Sources: p.order, Counts: p.sources})
+}
+
+// Update calls fn under the write lock (checkpoint restore, reload of live settings).
+func (p *Pipeline) Update(fn func(v View)) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	fn(View{Machine: p.m, Sources: p.order, Counts: p.sources})
+}

@@ -1,0 +1,124 @@
+package window
+
+import (
+	"math"
+	"time"
+
+	"github.com/waba-exporter/waba_exporter/model"
+)
+
+// Config parameterises a Machine. Durations are in seconds of event time.
+type Config struct {
+	// HashKey keys the 64-bit hashes that stand for customer, message and conversation
+	// ids; the same key must be used when restoring a checkpoint.
+	HashKey uint64
+
+	MaxMessages      int   // cap on tracked message ids (outbound and inbound)
+	MaxCustomers     int   // cap on tracked (business, customer) pairs
+	MaxConversations int   // cap on tracked reported conversation ids
+	MessageTTL       int64 // a message id is forgotten this long after it was last seen
+	CustomerTTL      int64 // a customer is forgotten this long after it was last seen
+	AllowedLateness  int64 // reorder window for event-time inference (SPEC 4)
+	ReplyWindow      int64 // reply attribution window (SPEC 4.6)
+
+	ErrorCodeCap  int // distinct error_code label values before folding into "other"
+	CountryCap    int // distinct country label values before folding into "other"
+	MaxBusinesses int // distinct phone_number_id values tracked; the rest are dropped and counted
+
+	// AllowBusinesses, when non-empty, restricts the tracked phone_number_ids.
+	AllowBusinesses []string
+
+	// CountryOf returns the lower-case ISO 3166 alpha-2 region of a customer id, or
+	// "unknown". It must be pure (no I/O). Nil means every customer is "unknown".
+	CountryOf func(customer []byte) string
+
+	OptOutKeywords []string // whole-message, case-insensitive (any script)
+	OptInKeywords  []string
+	OptOutPayloads []string // quick-reply button payloads that mean stop
+
+	Quotas          []Quota
+	Portfolios      []Portfolio
+	LimitOverrides  map[string]float64 // phone_number_id -> messaging limit
+	RateCard        *RateCard
+	PricingSwitchAt int64 // start of per-message pricing when a webhook does not say (2025-07-01)
+}
+
+// Quota is a named consumption budget (SPEC 4.8).
+type Quota struct {
+	Name       string
+	Limit      float64
+	Unit       QuotaUnit
+	Businesses []string         // empty = all
+	Categories []model.Category // empty = all
+	// Period: a calendar month in Location, or, when ResetDay > 0, a month that starts
+	// on that day at midnight in Location.
+	Location *time.Location
+	ResetDay int
+}
+
+// QuotaUnit says what a quota counts.
+type QuotaUnit uint8
+
+const (
+	UnitConversations QuotaUnit = iota
+	UnitBillableMessages
+	UnitDeliveredMessages
+)
+
+// Portfolio is a group of business numbers sharing one messaging limit.
+type Portfolio struct {
+	Name       string
+	Businesses []string
+	Limit      float64 // 0 = unknown
+}
+
+// RateCard prices regular (billable) messages: Countries[country][category] falls back
+// to Default[category].
+type RateCard struct {
+	Currency  string
+	Default   map[model.Category]float64
+	Countries map[string]map[model.Category]float64
+}
+
+// DefaultConfig returns the defaults of SPEC 4 and METRICS.md.
+func DefaultConfig() Config {
+	return Config{
+		HashKey:          0x9e3779b97f4a7c15,
+		MaxMessages:      2_000_000,
+		MaxCustomers:     2_000_000,
+		MaxConversations: 2_000_000,
+		MessageTTL:       7*86400 + 3600,
+		CustomerTTL:      35 * 86400,
+		AllowedLateness:  300,
+		ReplyWindow:      86400,
+		ErrorCodeCap:     30,
+		CountryCap:       50,
+		MaxBusinesses:    200,
+		OptOutKeywords:   []string{"STOP", "UNSUBSCRIBE"},
+		OptInKeywords:    []string{"START"},
+		OptOutPayloads:   []string{"STOP", "UNSUBSCRIBE"},
+		PricingSwitchAt:  time.Date(2025, 7, 1, 0, 0, 0, 0, time.UTC).Unix(),
+	}
+}
+
+// periodBounds returns the quota period [start, end) containing t.
+func (q *Quota) periodBounds(t int64) (int64, int64) {
+	loc := q.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	tt := time.Unix(t, 0).In(loc)
+	day := 1
+	if q.ResetDay > 0 {
+		day = q.ResetDay
+	}
+	start := time.Date(tt.Year(), tt.Month(), day, 0, 0, 0, 0, loc)
+	if start.After(tt) {
+		start = start.AddDate(0, -1, 0)
+	}
+	end := start.AddDate(0, 1, 0)
+	return start.Unix(), end.Unix()
+}
+
+// inf is the limit of TIER_UNLIMITED.
+var inf = math.Inf(1)

@@ -1,0 +1,122 @@
+package window
+
+// genMap is a map from 64-bit keys to values of V, bounded by a TTL and a size cap.
+//
+// Invariants:
+//   - Entries live in two generations, current and old. Lookups that find an entry in
+//     the old generation move it to the current one (a touch). Every ttl of event time
+//     the old generation is dropped (its entries counted as TTL evictions) and the
+//     current one becomes old; so an entry is forgotten between ttl and 2*ttl after it
+//     was last touched.
+//   - Each generation holds at most cap/2 entries: an insert into a full current
+//     generation drops the old one (counted as capacity evictions) and starts a new
+//     current one. Size never exceeds the cap.
+//   - Values live in fixed-size chunks that are never reallocated, so a pointer returned
+//     by get/getOrCreate stays valid until the entry's generation is dropped or the
+//     entry is moved by a later touch of the same map: callers never hold two pointers
+//     into one genMap across a call that may touch it.
+type genMap[V any] struct {
+	ttl   int64
+	limit int
+	start int64 // event time the current generation began
+	cur   *gen[V]
+	old   *gen[V]
+}
+
+const chunkBits = 10
+const chunkLen = 1 << chunkBits
+
+type gen[V any] struct {
+	idx    map[uint64]uint32
+	chunks [][]V
+	n      uint32
+}
+
+func newGen[V any]() *gen[V] { return &gen[V]{idx: map[uint64]uint32{}} }
+
+func (g *gen[V]) at(i uint32) *V { return &g.chunks[i>>chunkBits][i&(chunkLen-1)] }
+
+func (g *gen[V]) add(k uint64) *V {
+	i := g.n
+	if int(i>>chunkBits) == len(g.chunks) {
+		g.chunks = append(g.chunks, make([]V, chunkLen))
+	}
+	g.n++
+	g.idx[k] = i
+	return g.at(i)
+}
+
+func newGenMap[V any](ttl int64, limit int) genMap[V] {
+	if limit < 2 {
+		limit = 2
+	}
+	return genMap[V]{ttl: ttl, limit: limit, cur: newGen[V](), old: newGen[V]()}
+}
+
+// Len is the number of live entries.
+func (g *genMap[V]) Len() int { return len(g.cur.idx) + len(g.old.idx) }
+
+// rotate drops the old generation when the current one is older than the TTL.
+func (g *genMap[V]) rotate(now int64, ev *[2]uint64) {
+	if g.start == 0 {
+		g.start = now
+		return
+	}
+	if now-g.start < g.ttl {
+		return
+	}
+	ev[ReasonTTL] += uint64(len(g.old.idx))
+	g.old, g.cur = g.cur, newGen[V]()
+	g.start = now
+}
+
+// get returns the entry for k (touching it), or nil.
+func (g *genMap[V]) get(k uint64) *V {
+	if i, ok := g.cur.idx[k]; ok {
+		return g.cur.at(i)
+	}
+	if i, ok := g.old.idx[k]; ok {
+		v := *g.old.at(i)
+		delete(g.old.idx, k)
+		p := g.cur.add(k)
+		*p = v
+		return p
+	}
+	return nil
+}
+
+// peek returns the entry for k without touching it, or nil.
+func (g *genMap[V]) peek(k uint64) *V {
+	if i, ok := g.cur.idx[k]; ok {
+		return g.cur.at(i)
+	}
+	if i, ok := g.old.idx[k]; ok {
+		return g.old.at(i)
+	}
+	return nil
+}
+
+// getOrCreate returns the entry for k, creating a zero one (fresh = true) when absent.
+func (g *genMap[V]) getOrCreate(k uint64, now int64, ev *[2]uint64) (*V, bool) {
+	if p := g.get(k); p != nil {
+		return p, false
+	}
+	if g.start == 0 {
+		g.start = now
+	}
+	if len(g.cur.idx) >= g.limit/2 {
+		ev[ReasonCapacity] += uint64(len(g.old.idx))
+		g.old, g.cur = g.cur, newGen[V]()
+	}
+	return g.cur.add(k), true
+}
+
+// each calls fn for every live entry without touching it.
+func (g *genMap[V]) each(fn func(k uint64, v *V)) {
+	for k, i := range g.cur.idx {
+		fn(k, g.cur.at(i))
+	}
+	for k, i := range g.old.idx {
+		fn(k, g.old.at(i))
+	}
+}

@@ -1,0 +1,355 @@
+package window
+
+import (
+	"container/heap"
+
+	"github.com/waba-exporter/waba_exporter/model"
+)
+
+// Item classes, in the order events of the same second are taken (SPEC 4.3).
+const (
+	clsInbound uint8 = iota
+	clsSend
+	clsDelivery
+)
+
+// item is one event waiting in the reorder buffer.
+type item struct {
+	t        int64
+	seq      uint64
+	cust     uint64
+	msg      uint64 // message key (send, delivery) or replied-to message key (inbound)
+	cls      uint8
+	referral bool
+	hasCtx   bool
+}
+
+type reorder struct {
+	items []item
+	seq   uint64
+}
+
+func (r *reorder) Len() int { return len(r.items) }
+func (r *reorder) Less(i, j int) bool {
+	a, b := &r.items[i], &r.items[j]
+	if a.t != b.t {
+		return a.t < b.t
+	}
+	if a.cls != b.cls {
+		return a.cls < b.cls
+	}
+	return a.seq < b.seq
+}
+func (r *reorder) Swap(i, j int) { r.items[i], r.items[j] = r.items[j], r.items[i] }
+func (r *reorder) Push(x any)    { r.items = append(r.items, x.(item)) }
+func (r *reorder) Pop() any {
+	n := len(r.items) - 1
+	it := r.items[n]
+	r.items = r.items[:n]
+	return it
+}
+
+// expiry is a service window that may close at t (lazy: re-checked when popped).
+type expiry struct {
+	t    int64
+	cust uint64
+}
+
+type expiryHeap []expiry
+
+func (h expiryHeap) Len() int           { return len(h) }
+func (h expiryHeap) Less(i, j int) bool { return h[i].t < h[j].t }
+func (h expiryHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *expiryHeap) Push(x any)        { *h = append(*h, x.(expiry)) }
+func (h *expiryHeap) Pop() any {
+	old := *h
+	n := len(old) - 1
+	e := old[n]
+	*h = old[:n]
+	return e
+}
+
+// Buffered is the number of items waiting in the reorder buffer.
+func (m *Machine) Buffered() int { return m.buf.Len() }
+
+func (m *Machine) enqueue(it item) {
+	if it.t <= m.frontier {
+		// Behind the reorder window: applied as well as it can be, and counted.
+		m.Self.OutOfOrderLate++
+		m.process(it)
+		return
+	}
+	m.buf.seq++
+	it.seq = m.buf.seq
+	heap.Push(&m.buf, it)
+}
+
+func (m *Machine) enqueueStatus(ms *msgState, mk uint64, sb uint8, t int64) {
+	if ms.cust == 0 {
+		return
+	}
+	switch sb {
+	case sbSent:
+		ms.flags |= mfSendQueued
+		m.enqueue(item{t: t, cls: clsSend, cust: ms.cust, msg: mk})
+	case sbDelivered, sbRead, sbPlayed:
+		if ms.flags&mfSendQueued == 0 {
+			// No `sent` yet: classify at the earliest status; a later, earlier `sent`
+			// still wins if it comes within the reorder window.
+			ms.flags |= mfSendQueued
+			m.enqueue(item{t: t, cls: clsSend, cust: ms.cust, msg: mk})
+		}
+		if ms.flags&mfDelivQueued == 0 && sb != sbPlayed {
+			ms.flags |= mfDelivQueued
+			m.enqueue(item{t: t, cls: clsDelivery, cust: ms.cust, msg: mk})
+		}
+	}
+}
+
+// release processes buffered items up to event time upTo, in event-time order.
+func (m *Machine) release(upTo int64) {
+	for m.buf.Len() > 0 && m.buf.items[0].t <= upTo {
+		it := heap.Pop(&m.buf).(item)
+		m.expire(it.t)
+		if it.t > m.frontier {
+			m.frontier = it.t
+		}
+		m.process(it)
+	}
+	if f := min(upTo, m.watermark); f > m.frontier {
+		m.frontier = f
+	}
+	m.expire(m.frontier)
+}
+
+// expire closes the service windows that ended at or before t.
+func (m *Machine) expire(t int64) {
+	for len(m.expiry) > 0 && m.expiry[0].t <= t {
+		e := heap.Pop(&m.expiry).(expiry)
+		c := m.custs.peek(e.cust)
+		if c == nil {
+			continue
+		}
+		if int64(c.cswUntil) > e.t {
+			heap.Push(&m.expiry, expiry{t: int64(c.cswUntil), cust: e.cust})
+			continue
+		}
+		if int64(c.cswUntil) != e.t {
+			continue
+		}
+		b := m.biz[c.biz]
+		b.ServiceWindowsClosed++
+		if c.unansweredSince != 0 {
+			b.ServiceWindowsClosedUnanswered++
+		}
+		c.unansweredSince = 0
+		c.firstRespFrom = 0
+	}
+}
+
+func (m *Machine) process(it item) {
+	switch it.cls {
+	case clsInbound:
+		m.processInbound(it)
+	case clsSend:
+		ms := m.msgs.get(it.msg)
+		if ms == nil || ms.flags&mfClassified != 0 {
+			return
+		}
+		c := m.custs.get(it.cust)
+		if c == nil {
+			return
+		}
+		m.processSend(ms, c, it.t)
+	case clsDelivery:
+		ms := m.msgs.get(it.msg)
+		if ms == nil || ms.flags&mfDelivProc != 0 {
+			return
+		}
+		c := m.custs.get(it.cust)
+		if c == nil {
+			return
+		}
+		m.processDelivery(ms, c, it)
+	}
+}
+
+func (m *Machine) processInbound(it item) {
+	c := m.custs.get(it.cust)
+	if c == nil {
+		return
+	}
+	b := m.biz[c.biz]
+	t := it.t
+	tt := uint32(t)
+	if int64(c.cswUntil) <= t {
+		b.ServiceWindowsOpened++
+		c.firstRespFrom = tt
+		heap.Push(&m.expiry, expiry{t: t + day, cust: it.cust})
+	}
+	if until := uint32(t + day); until > c.cswUntil {
+		c.cswUntil = until
+	}
+	if c.unansweredSince == 0 {
+		c.unansweredSince = tt
+	}
+	if tt > c.lastInbound {
+		c.lastInbound = tt
+	}
+	if it.referral {
+		if until := uint32(t + day); until > c.referralUntil {
+			c.referralUntil = until
+		}
+	}
+	if c.tmplDeliv != 0 && !c.replied && tt >= c.tmplDeliv && t-int64(c.tmplDeliv) < m.cfg.ReplyWindow {
+		attr := AttributionWindow
+		if it.hasCtx && uint32(it.msg) == c.tmplMsg {
+			attr = AttributionContext
+		}
+		b.Replies[c.tmplCat][attr]++
+		c.replied = true
+	}
+}
+
+func (m *Machine) processSend(ms *msgState, c *custState, t int64) {
+	b := m.biz[c.biz]
+	m.classify(ms, c, t)
+	tt := uint32(t)
+	if c.unansweredSince != 0 && tt >= c.unansweredSince {
+		b.Response.Observe(float64(tt - c.unansweredSince))
+		c.unansweredSince = 0
+	}
+	if c.firstRespFrom != 0 && tt >= c.firstRespFrom {
+		b.FirstResponse.Observe(float64(tt - c.firstRespFrom))
+		c.firstRespFrom = 0
+	}
+	if isTemplate(ms.cat) && int64(c.cswUntil) <= t {
+		c.lastBI = tt
+		m.portfolioSend(c, ms.cust, tt)
+	}
+	m.compare(ms, b)
+}
+
+func (m *Machine) processDelivery(ms *msgState, c *custState, it item) {
+	ms.flags |= mfDelivProc
+	b := m.biz[c.biz]
+	d := it.t
+	if ms.flags&mfClassified == 0 {
+		m.classify(ms, c, d)
+		m.compare(ms, b)
+	}
+	countConv := ms.flags&(mfReportedConv|mfReportedPricing) == 0
+	switch {
+	case ms.flags&mfOpensFEP != 0:
+		until := uint32(d + 3*day)
+		if until > c.fepUntil {
+			c.fepUntil = until
+		}
+		for i := range c.conv {
+			if i != ccReferral && int64(c.conv[i]) > d {
+				c.conv[i] = uint32(d)
+			}
+		}
+		c.referralUntil = 0
+		if countConv {
+			b.ConversationsOpened[model.CategoryReferralConversion]++
+			m.consume(UnitConversations, b.ID, model.CategoryReferralConversion, d)
+		}
+	case ms.flags&mfOpensConv != 0:
+		i := convIndex(ms.infConv)
+		if until := uint32(d + day); until > c.conv[i] {
+			c.conv[i] = until
+		}
+		if countConv {
+			b.ConversationsOpened[ms.infConv]++
+			m.consume(UnitConversations, b.ID, ms.infConv, d)
+		}
+	}
+	if ms.flags&mfPriced == 0 {
+		if ms.flags&mfReportedPricing != 0 {
+			m.countPriced(ms, b, ms.cat, ms.repType)
+		} else {
+			m.countPriced(ms, b, ms.cat, ms.infType)
+		}
+	}
+	if isTemplate(ms.cat) {
+		b.ReplyEligible[ms.cat]++
+		c.tmplDeliv = uint32(d)
+		c.tmplMsg = uint32(it.msg)
+		c.tmplCat = ms.cat
+		c.replied = false
+	}
+}
+
+// classify decides, at the message's send time t, its pricing class and the conversation
+// it opens or joins (SPEC 4.2-4.4), against what is open at t.
+func (m *Machine) classify(ms *msgState, c *custState, t int64) {
+	ms.flags |= mfClassified
+	era := ms.pmodel
+	if era == model.PricingModelNone {
+		era = model.PricingModelPMP
+		if t < m.cfg.PricingSwitchAt {
+			era = model.PricingModelCBP
+		}
+	}
+	cat := ms.cat
+	switch {
+	case int64(c.fepUntil) > t:
+		ms.infType, ms.infConv = model.PricingTypeFreeEntryPoint, model.CategoryReferralConversion
+		return
+	case int64(c.referralUntil) > t:
+		ms.infType, ms.infConv = model.PricingTypeFreeEntryPoint, model.CategoryReferralConversion
+		ms.flags |= mfOpensFEP
+		return
+	}
+	if era == model.PricingModelCBP {
+		if isTemplate(cat) {
+			i := convIndex(cat)
+			ms.infConv = convCats[i]
+			if int64(c.conv[i]) <= t {
+				ms.flags |= mfOpensConv
+			}
+		} else {
+			best := -1
+			if int64(c.conv[ccService]) > t {
+				best = ccService
+			} else {
+				for _, i := range [...]int{ccMarketing, ccUtility, ccAuthentication, ccAuthIntl} {
+					if int64(c.conv[i]) > t && (best < 0 || c.conv[i] > c.conv[best]) {
+						best = i
+					}
+				}
+			}
+			if best < 0 {
+				best = ccService
+				ms.flags |= mfOpensConv
+			}
+			ms.infConv = convCats[best]
+		}
+		ms.infType = cbpPricingType(ms.infConv, model.CategoryNone, 0)
+		return
+	}
+	switch {
+	case !isTemplate(cat):
+		ms.infType = model.PricingTypeFreeCustomerService
+	case cat == model.CategoryUtility && int64(c.cswUntil) > t:
+		ms.infType = model.PricingTypeFreeCustomerService
+	default:
+		ms.infType = model.PricingTypeRegular
+	}
+}
+
+// compare counts disagreements between the reported pricing and the inference, once per
+// message, when both are known.
+func (m *Machine) compare(ms *msgState, b *Business) {
+	if ms.flags&(mfClassified|mfReportedPricing|mfCompared) != mfClassified|mfReportedPricing {
+		return
+	}
+	ms.flags |= mfCompared
+	if ms.repType != ms.infType {
+		b.Mismatches[MismatchPricingType]++
+	}
+	if ms.repConv != model.CategoryNone && ms.infConv != model.CategoryNone && convIndex(ms.repConv) != convIndex(ms.infConv) {
+		b.Mismatches[MismatchConversation]++
+	}
+}

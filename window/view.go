@@ -1,0 +1,111 @@
+package window
+
+import (
+	"slices"
+
+	"github.com/waba-exporter/waba_exporter/model"
+)
+
+// Active-customer windows of waba_active_customers.
+var ActiveWindows = [3]struct {
+	Name    string
+	Seconds int64
+}{{"1d", day}, {"7d", 7 * day}, {"30d", 30 * day}}
+
+// BusinessView holds the gauges derived from state for one business at a scrape.
+type BusinessView struct {
+	ServiceWindowsOpen  uint64
+	Unanswered          uint64
+	OldestUnanswered    int64 // event time; 0 when none
+	Active              [3]uint64
+	UniqueRecipients24h uint64
+	ConversationsOpen   [model.NumCategory]uint64
+}
+
+// PortfolioView is a configured portfolio at a scrape.
+type PortfolioView struct {
+	Name                string
+	UniqueRecipients24h uint64
+	Limit               float64
+}
+
+// View is everything a scrape derives from state at "now" (event time).
+type View struct {
+	Now        int64
+	Businesses []BusinessView // indexed like Businesses()
+	Portfolios []PortfolioView
+	Quotas     []QuotaView
+	Entries    [numEvictKind]int
+}
+
+// View computes the scrape-time gauges in one pass over the customers. It does not
+// modify the Machine: callers hold a read lock.
+func (m *Machine) View(now int64) View {
+	v := View{Now: now, Businesses: make([]BusinessView, len(m.biz))}
+	n := uint32(max(now, 0))
+	m.custs.each(func(_ uint64, c *custState) {
+		bv := &v.Businesses[c.biz]
+		if c.cswUntil > n {
+			bv.ServiceWindowsOpen++
+			if c.unansweredSince != 0 {
+				bv.Unanswered++
+				if bv.OldestUnanswered == 0 || int64(c.unansweredSince) < bv.OldestUnanswered {
+					bv.OldestUnanswered = int64(c.unansweredSince)
+				}
+			}
+		}
+		if c.lastInbound != 0 {
+			for i, w := range ActiveWindows {
+				if int64(c.lastInbound) > now-w.Seconds {
+					bv.Active[i]++
+				}
+			}
+		}
+		if c.lastBI != 0 && int64(c.lastBI) > now-day {
+			bv.UniqueRecipients24h++
+		}
+		for i, until := range c.conv {
+			if i == ccReferral {
+				until = max(until, c.fepUntil)
+			}
+			if until > n {
+				bv.ConversationsOpen[convCats[i]]++
+			}
+		}
+	})
+	for pi, p := range m.cfg.Portfolios {
+		pv := PortfolioView{Name: p.Name, Limit: p.Limit}
+		m.port[pi].each(func(_ uint64, last *uint32) {
+			if int64(*last) > now-day {
+				pv.UniqueRecipients24h++
+			}
+		})
+		v.Portfolios = append(v.Portfolios, pv)
+	}
+	v.Quotas = m.quotaViews(now)
+	v.Entries[EvictMessage] = m.msgs.Len()
+	v.Entries[EvictCustomer] = m.custs.Len()
+	v.Entries[EvictConversation] = m.convs.Len()
+	for i := range m.port {
+		v.Entries[EvictRecipient] += m.port[i].Len()
+	}
+	return v
+}
+
+// portfolioSend records a business-initiated send for every portfolio of the business.
+func (m *Machine) portfolioSend(c *custState, custKey uint64, t uint32) {
+	if len(m.port) == 0 {
+		return
+	}
+	id := m.biz[c.biz].ID
+	person := custKey ^ bizSalt(c.biz)
+	for pi, p := range m.cfg.Portfolios {
+		if !slices.Contains(p.Businesses, id) {
+			continue
+		}
+		last, _ := m.port[pi].getOrCreate(person, int64(t), &m.Self.Evictions[EvictRecipient])
+		if t > *last {
+			*last = t
+		}
+	}
+}
