@@ -1,0 +1,311 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// enum is implemented by the string types whose values form a closed set. Validation and
+// the JSON Schema both read the set from Values, so they cannot drift apart.
+type enum interface {
+	Values() []string
+	what() string // noun used in error messages, e.g. "format"
+}
+
+// Format is the provider format of an input (SPEC 3.3).
+type Format string
+
+// Formats.
+const (
+	FormatAuto    Format = "auto"
+	FormatMeta    Format = "meta"
+	FormatOnPrem  Format = "onprem"
+	FormatTwilio  Format = "twilio"
+	FormatGupshup Format = "gupshup"
+	FormatInfobip Format = "infobip"
+)
+
+func (Format) Values() []string {
+	return []string{"auto", "meta", "onprem", "twilio", "gupshup", "infobip"}
+}
+func (Format) what() string { return "format" }
+
+// Start is where a file seen for the first time is read from.
+type Start string
+
+// Start positions.
+const (
+	StartBeginning Start = "beginning"
+	StartEnd       Start = "end"
+)
+
+func (Start) Values() []string { return []string{"beginning", "end"} }
+func (Start) what() string     { return "start position" }
+
+// BodyEncoding is how an envelope stores the webhook body.
+type BodyEncoding string
+
+// Body encodings.
+const (
+	BodyAuto   BodyEncoding = "auto"
+	BodyObject BodyEncoding = "object"
+	BodyString BodyEncoding = "string"
+	BodyForm   BodyEncoding = "form"
+)
+
+func (BodyEncoding) Values() []string { return []string{"auto", "object", "string", "form"} }
+func (BodyEncoding) what() string     { return "body encoding" }
+
+// TimeFormat is the format of an envelope's receive time.
+type TimeFormat string
+
+// Time formats.
+const (
+	TimeAuto    TimeFormat = "auto"
+	TimeUnix    TimeFormat = "unix"
+	TimeUnixMs  TimeFormat = "unix_ms"
+	TimeRFC3339 TimeFormat = "rfc3339"
+)
+
+func (TimeFormat) Values() []string { return []string{"auto", "unix", "unix_ms", "rfc3339"} }
+func (TimeFormat) what() string     { return "time format" }
+
+// QuotaUnit is what a quota counts.
+type QuotaUnit string
+
+// Quota units.
+const (
+	UnitConversations     QuotaUnit = "conversations"
+	UnitBillableMessages  QuotaUnit = "billable_messages"
+	UnitDeliveredMessages QuotaUnit = "delivered_messages"
+)
+
+func (QuotaUnit) Values() []string {
+	return []string{"conversations", "billable_messages", "delivered_messages"}
+}
+func (QuotaUnit) what() string { return "unit" }
+
+// PeriodType is how a quota period is laid out.
+type PeriodType string
+
+// Period types.
+const (
+	PeriodCalendarMonth PeriodType = "calendar_month"
+	PeriodResetDay      PeriodType = "reset_day"
+)
+
+func (PeriodType) Values() []string { return []string{"calendar_month", "reset_day"} }
+func (PeriodType) what() string     { return "period type" }
+
+// Category is a pricing category (the category label vocabulary of METRICS.md, without
+// the catch-alls unknown and other).
+type Category string
+
+// Categories.
+const (
+	CategoryMarketing                   Category = "marketing"
+	CategoryUtility                     Category = "utility"
+	CategoryAuthentication              Category = "authentication"
+	CategoryAuthenticationInternational Category = "authentication_international"
+	CategoryService                     Category = "service"
+	CategoryReferralConversion          Category = "referral_conversion"
+	CategoryMarketingLite               Category = "marketing_lite"
+)
+
+func (Category) Values() []string {
+	return []string{"marketing", "utility", "authentication", "authentication_international",
+		"service", "referral_conversion", "marketing_lite"}
+}
+func (Category) what() string { return "category" }
+
+// Duration is a time.Duration written in Go syntax ("90s", "36h", "1h30m") with an extra
+// "d" unit of 24 hours ("7d", "7d1h"). Negative durations do not parse.
+type Duration time.Duration
+
+// Std returns d as a time.Duration.
+func (d Duration) Std() time.Duration { return time.Duration(d) }
+
+// String formats d with the largest units first ("7d1h", "5m", "0s").
+func (d Duration) String() string {
+	v := time.Duration(d)
+	if v == 0 {
+		return "0s"
+	}
+	var b strings.Builder
+	if v < 0 {
+		b.WriteByte('-')
+		v = -v
+	}
+	day := 24 * time.Hour
+	if v >= day {
+		fmt.Fprintf(&b, "%dd", v/day)
+		v %= day
+	}
+	for _, u := range []struct {
+		d time.Duration
+		s string
+	}{{time.Hour, "h"}, {time.Minute, "m"}, {time.Second, "s"}, {time.Millisecond, "ms"}, {time.Microsecond, "us"}, {time.Nanosecond, "ns"}} {
+		if v >= u.d {
+			fmt.Fprintf(&b, "%d%s", v/u.d, u.s)
+			v %= u.d
+		}
+	}
+	return b.String()
+}
+
+// ParseDuration parses Go duration syntax plus the "d" (24h) unit. Negative values are
+// rejected.
+func ParseDuration(s string) (Duration, error) {
+	orig := s
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, errors.New("empty duration")
+	}
+	if s[0] == '-' {
+		return 0, fmt.Errorf("negative duration %q", orig)
+	}
+	if s == "0" {
+		return 0, nil
+	}
+	var total time.Duration
+	for s != "" {
+		// One number followed by one unit.
+		i := 0
+		for i < len(s) && (s[i] == '.' || s[i] == '+' || (s[i] >= '0' && s[i] <= '9')) {
+			i++
+		}
+		j := i
+		for j < len(s) && !(s[j] == '.' || (s[j] >= '0' && s[j] <= '9')) {
+			j++
+		}
+		num, unit := s[:i], s[i:j]
+		if num == "" || unit == "" {
+			return 0, fmt.Errorf("invalid duration %q (use e.g. 90s, 36h, 7d)", orig)
+		}
+		var part time.Duration
+		if unit == "d" {
+			f, err := strconv.ParseFloat(num, 64)
+			if err != nil || f > float64(math.MaxInt64)/float64(24*time.Hour) {
+				return 0, fmt.Errorf("invalid duration %q (use e.g. 90s, 36h, 7d)", orig)
+			}
+			part = time.Duration(f * float64(24*time.Hour))
+		} else {
+			p, err := time.ParseDuration(num + unit)
+			if err != nil {
+				return 0, fmt.Errorf("invalid duration %q (use e.g. 90s, 36h, 7d)", orig)
+			}
+			part = p
+		}
+		if total > math.MaxInt64-part {
+			return 0, fmt.Errorf("duration %q is too large", orig)
+		}
+		total += part
+		s = s[j:]
+	}
+	return Duration(total), nil
+}
+
+// MarshalYAML writes the duration as a string ("7d1h").
+func (d Duration) MarshalYAML() (any, error) { return d.String(), nil }
+
+// MarshalText writes the duration as a string ("7d1h"), e.g. for JSON.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// UnmarshalText parses the duration syntax of ParseDuration.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := ParseDuration(string(b))
+	if err != nil {
+		return err
+	}
+	*d = v
+	return nil
+}
+
+// Limit is a messaging limit: a number of unique customers per rolling 24h, +Inf for
+// TIER_UNLIMITED. In YAML it is a tier name or a positive number (see ParseLimit).
+type Limit float64
+
+// MarshalText writes the limit as a tier name when it is one, else as a number.
+func (l Limit) MarshalText() ([]byte, error) { return []byte(FormatLimit(float64(l))), nil }
+
+// UnmarshalText parses the syntax of ParseLimit.
+func (l *Limit) UnmarshalText(b []byte) error {
+	v, err := ParseLimit(string(b))
+	if err != nil {
+		return err
+	}
+	*l = Limit(v)
+	return nil
+}
+
+// ErrLimitNotSet is returned by ParseLimit for TIER_NOT_SET: the limit is unknown and
+// must not be exported.
+var ErrLimitNotSet = errors.New("messaging limit not set (TIER_NOT_SET)")
+
+// tiers maps Meta's messaging-limit tier names (phone_number_quality_update
+// current_limit / max_daily_conversation_per_phone, and the config) to numbers. This is
+// the one mapping of tiers in the project; extend it here when Meta adds tiers.
+var tiers = []struct {
+	name  string
+	value float64
+}{
+	{"TIER_50", 50},
+	{"TIER_250", 250},
+	{"TIER_1K", 1000},
+	{"TIER_2K", 2000},
+	{"TIER_10K", 10000},
+	{"TIER_100K", 100000},
+	{"TIER_UNLIMITED", math.Inf(1)},
+}
+
+// TierNames lists the tier names ParseLimit accepts (besides plain numbers).
+func TierNames() []string {
+	out := make([]string, len(tiers))
+	for i, t := range tiers {
+		out[i] = t.name
+	}
+	return out
+}
+
+// ParseLimit maps a messaging limit to a number of unique customers per 24h:
+// TIER_50 -> 50, TIER_250 -> 250, TIER_1K -> 1000, TIER_2K -> 2000, TIER_10K -> 10000,
+// TIER_100K -> 100000, TIER_UNLIMITED -> +Inf, a plain positive number -> itself.
+// Tier names are matched case-insensitively. TIER_NOT_SET returns ErrLimitNotSet; anything
+// else is an error.
+func ParseLimit(s string) (float64, error) {
+	t := strings.ToUpper(strings.TrimSpace(s))
+	if t == "TIER_NOT_SET" {
+		return 0, ErrLimitNotSet
+	}
+	for _, tier := range tiers {
+		if t == tier.name {
+			return tier.value, nil
+		}
+	}
+	f, err := strconv.ParseFloat(t, 64)
+	if err != nil || strings.HasPrefix(t, "TIER_") || math.IsNaN(f) || math.IsInf(f, 0) {
+		if sug := suggest(t, TierNames()); sug != "" {
+			return 0, fmt.Errorf("unknown messaging limit %q (did you mean %q?)", s, sug)
+		}
+		return 0, fmt.Errorf("unknown messaging limit %q (want one of %s, or a positive number)", s, strings.Join(TierNames(), ", "))
+	}
+	if f <= 0 {
+		return 0, fmt.Errorf("messaging limit must be > 0, got %s", s)
+	}
+	return f, nil
+}
+
+// FormatLimit is the inverse of ParseLimit: the tier name for a tier value, else the
+// number.
+func FormatLimit(v float64) string {
+	for _, tier := range tiers {
+		if v == tier.value {
+			return tier.name
+		}
+	}
+	return strconv.FormatFloat(v, 'f', -1, 64)
+}
