@@ -1,0 +1,255 @@
+// Package checkpoint stores one opaque, versioned payload in a file, atomically.
+//
+// # File format
+//
+// All integers are big-endian.
+//
+//	offset  size  field
+//	0       8     magic "WABACKPT"
+//	8       4     payload schema version (chosen by the caller)
+//	12      8     payload length N
+//	20      N     payload
+//	20+N    4     CRC-32C (Castagnoli) of bytes [0, 20+N)
+//
+// A valid file is exactly 24+N bytes long. Anything else (wrong magic, a length that does
+// not match the file size, a checksum mismatch) is corrupt.
+//
+// # Atomicity
+//
+// [Write] writes the whole file to a temporary file in the same directory, fsyncs it,
+// renames it over the destination and fsyncs the directory. A crash at any point leaves
+// either the previous checkpoint or the new one under path, never a mix; at worst a stale
+// temporary file (path + ".tmp-*") remains, which the next Write removes.
+//
+// # Corrupt or foreign files are set aside, never silently dropped
+//
+// [Read] renames a file that does not parse, or that holds another schema version, to
+// path + ".bad-<unix seconds>" (with a numeric suffix if that name is taken) and returns a
+// *[SetAsideError] saying why and where the file went. The caller can then start fresh
+// while the operator keeps the evidence.
+//
+// Checkpoints are written with mode 0600: they may hold hashed customer identifiers.
+package checkpoint
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+)
+
+// Magic is the first 8 bytes of every checkpoint file.
+const Magic = "WABACKPT"
+
+const (
+	headerSize  = 8 + 4 + 8
+	trailerSize = 4
+	// MaxPayload bounds what Read accepts, so a corrupt length cannot make it allocate
+	// without limit.
+	MaxPayload = 1 << 34
+)
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// ErrCorrupt is wrapped by a *SetAsideError when the file did not parse.
+var ErrCorrupt = errors.New("checkpoint corrupt")
+
+// ErrVersion is wrapped by a *SetAsideError when the file parsed but holds another
+// schema version.
+var ErrVersion = errors.New("checkpoint has another version")
+
+// SetAsideError reports a checkpoint that could not be used and was renamed aside.
+// errors.Is(err, ErrCorrupt) or errors.Is(err, ErrVersion) tells which case applies.
+type SetAsideError struct {
+	Path    string // where the checkpoint was read from
+	MovedTo string // where it is now ("" if the rename itself failed; see RenameErr)
+	Reason  string // human-readable detail, e.g. "checksum mismatch"
+	Kind    error  // ErrCorrupt or ErrVersion
+	// RenameErr is set when the file could not be moved aside; it is then still at Path.
+	RenameErr error
+}
+
+func (e *SetAsideError) Error() string {
+	if e.RenameErr != nil {
+		return fmt.Sprintf("checkpoint %s: %v (%s); could not move it aside: %v", e.Path, e.Kind, e.Reason, e.RenameErr)
+	}
+	return fmt.Sprintf("checkpoint %s: %v (%s); moved aside to %s", e.Path, e.Kind, e.Reason, e.MovedTo)
+}
+
+// Unwrap returns the kind (ErrCorrupt or ErrVersion).
+func (e *SetAsideError) Unwrap() error { return e.Kind }
+
+// crashBeforeRename is a test hook: when set, Write calls it after the temporary file is
+// durable and before the rename.
+var crashBeforeRename func()
+
+// Write atomically replaces the checkpoint at path with payload, tagged with version.
+// On return without error the new checkpoint is durable (file and directory fsynced).
+// On error the previous checkpoint, if any, is untouched.
+func Write(path string, version uint32, payload []byte) (err error) {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	removeStaleTemps(dir, base)
+
+	tmp, err := os.CreateTemp(dir, base+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("checkpoint: create temp file: %w", err)
+	}
+	tmpName := tmp.Name()
+	defer func() {
+		if err != nil {
+			_ = tmp.Close()
+			_ = os.Remove(tmpName)
+		}
+	}()
+	if err = tmp.Chmod(0o600); err != nil {
+		return fmt.Errorf("checkpoint: chmod temp file: %w", err)
+	}
+	var hdr [headerSize]byte
+	copy(hdr[:8], Magic)
+	binary.BigEndian.PutUint32(hdr[8:12], version)
+	binary.BigEndian.PutUint64(hdr[12:20], uint64(len(payload)))
+	crc := crc32.Update(0, castagnoli, hdr[:])
+	crc = crc32.Update(crc, castagnoli, payload)
+	var trl [trailerSize]byte
+	binary.BigEndian.PutUint32(trl[:], crc)
+	for _, b := range [][]byte{hdr[:], payload, trl[:]} {
+		if _, err = tmp.Write(b); err != nil {
+			return fmt.Errorf("checkpoint: write temp file: %w", err)
+		}
+	}
+	if err = tmp.Sync(); err != nil {
+		return fmt.Errorf("checkpoint: fsync temp file: %w", err)
+	}
+	if err = tmp.Close(); err != nil {
+		return fmt.Errorf("checkpoint: close temp file: %w", err)
+	}
+	if crashBeforeRename != nil {
+		crashBeforeRename()
+	}
+	if err = os.Rename(tmpName, path); err != nil {
+		return fmt.Errorf("checkpoint: rename into place: %w", err)
+	}
+	if err = syncDir(dir); err != nil {
+		// The rename happened; only its durability is in doubt. Report it.
+		return fmt.Errorf("checkpoint: fsync directory: %w", err)
+	}
+	return nil
+}
+
+// removeStaleTemps deletes temporary files left by a Write that crashed. Only one writer
+// per path is supported, so any such file is garbage.
+func removeStaleTemps(dir, base string) {
+	matches, _ := filepath.Glob(filepath.Join(dir, globEscape(base)+".tmp-*"))
+	for _, m := range matches {
+		_ = os.Remove(m)
+	}
+}
+
+func globEscape(s string) string {
+	var b bytes.Buffer
+	for _, r := range s {
+		switch r {
+		case '*', '?', '[', '\\':
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// Read returns the payload of the checkpoint at path if it holds the given version.
+//
+// A missing file returns an error for which errors.Is(err, os.ErrNotExist) holds and a nil
+// payload: that is a first start, not a failure. A file that is corrupt or of another
+// version is renamed aside and a *SetAsideError is returned. Other I/O errors are returned
+// as they are and leave the file in place.
+func Read(path string, version uint32) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint: %w", err)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("checkpoint: %w", err)
+	}
+	size := fi.Size()
+	if size < headerSize+trailerSize {
+		f.Close()
+		return nil, setAside(path, ErrCorrupt, fmt.Sprintf("file too short (%d bytes)", size))
+	}
+	var hdr [headerSize]byte
+	if _, err := io.ReadFull(f, hdr[:]); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("checkpoint: read %s: %w", path, err)
+	}
+	if string(hdr[:8]) != Magic {
+		f.Close()
+		return nil, setAside(path, ErrCorrupt, "bad magic")
+	}
+	n := binary.BigEndian.Uint64(hdr[12:20])
+	if n > MaxPayload || int64(n) != size-headerSize-trailerSize {
+		f.Close()
+		return nil, setAside(path, ErrCorrupt, fmt.Sprintf("length field %d does not match file size %d (torn or truncated write)", n, size))
+	}
+	buf := make([]byte, int(n)+trailerSize)
+	if _, err := io.ReadFull(f, buf); err != nil {
+		f.Close()
+		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+			return nil, setAside(path, ErrCorrupt, "file shrank while reading")
+		}
+		return nil, fmt.Errorf("checkpoint: read %s: %w", path, err)
+	}
+	f.Close()
+	payload, trl := buf[:n], buf[n:]
+	crc := crc32.Update(0, castagnoli, hdr[:])
+	crc = crc32.Update(crc, castagnoli, payload)
+	if crc != binary.BigEndian.Uint32(trl) {
+		return nil, setAside(path, ErrCorrupt, "checksum mismatch")
+	}
+	if v := binary.BigEndian.Uint32(hdr[8:12]); v != version {
+		return nil, setAside(path, ErrVersion, fmt.Sprintf("file has version %d, this program reads version %d", v, version))
+	}
+	return payload, nil
+}
+
+// setAside renames path to a ".bad-<unix>" sibling that does not exist yet.
+func setAside(path string, kind error, reason string) error {
+	e := &SetAsideError{Path: path, Reason: reason, Kind: kind}
+	stamp := strconv.FormatInt(time.Now().Unix(), 10)
+	for i := 0; i < 1000; i++ {
+		dst := path + ".bad-" + stamp
+		if i > 0 {
+			dst += "." + strconv.Itoa(i)
+		}
+		if _, err := os.Lstat(dst); err == nil {
+			continue
+		}
+		if err := os.Rename(path, dst); err != nil {
+			e.RenameErr = err
+			return e
+		}
+		e.MovedTo = dst
+		return e
+	}
+	e.RenameErr = errors.New("no free .bad-* name")
+	return e
+}
