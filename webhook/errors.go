@@ -48,3 +48,52 @@ func (e *ParseError) Error() string {
 	}
 	return "webhook: " + e.Reason.String() + ": " + e.Detail
 }
+
+// The errors Decode returns. They are static and shared: never modify one. Details name
+// the piece of the shape that was wrong, never a value from the payload.
+var (
+	errInvalidJSON    = &ParseError{Reason: ReasonInvalidJSON, Detail: "not a JSON object or form body"}
+	errNotObject      = &ParseError{Reason: ReasonUnexpectedObject, Detail: "body is a JSON value but not an object"}
+	errUnknownFormat  = &ParseError{Reason: ReasonUnknownFormat, Detail: "no known provider shape"}
+	errLineTooLong    = &ParseError{Reason: ReasonLineTooLong, Detail: "line longer than MaxLineBytes"}
+	errEnvelopeBody   = &ParseError{Reason: ReasonUnexpectedObject, Detail: "envelope body is neither an object nor a string"}
+	errWrongObject    = &ParseError{Reason: ReasonUnknownFormat, Detail: "object is not whatsapp_business_account"}
+	errEntry          = &ParseError{Reason: ReasonMissingField, Detail: "entry[]"}
+	errEntryType      = &ParseError{Reason: ReasonUnexpectedObject, Detail: "entry[] item is not an object"}
+	errChanges        = &ParseError{Reason: ReasonMissingField, Detail: "entry[].changes[]"}
+	errChangeType     = &ParseError{Reason: ReasonUnexpectedObject, Detail: "changes[] item is not an object"}
+	errChangeValue    = &ParseError{Reason: ReasonMissingField, Detail: "changes[].value"}
+	errArrayType      = &ParseError{Reason: ReasonUnexpectedObject, Detail: "statuses/messages/errors is not an array of objects"}
+	errStatusID       = &ParseError{Reason: ReasonMissingField, Detail: "statuses[].id"}
+	errStatusStatus   = &ParseError{Reason: ReasonMissingField, Detail: "statuses[].status"}
+	errStatusUnknown  = &ParseError{Reason: ReasonUnknownStatus, Detail: "statuses[].status"}
+	errStatusTimeMiss = &ParseError{Reason: ReasonMissingField, Detail: "statuses[].timestamp"}
+	errStatusTimeBad  = &ParseError{Reason: ReasonBadTimestamp, Detail: "statuses[].timestamp"}
+	errMsgID          = &ParseError{Reason: ReasonMissingField, Detail: "messages[].id"}
+	errMsgFrom        = &ParseError{Reason: ReasonMissingField, Detail: "messages[].from"}
+	errMsgTimeMiss    = &ParseError{Reason: ReasonMissingField, Detail: "messages[].timestamp"}
+	errMsgTimeBad     = &ParseError{Reason: ReasonBadTimestamp, Detail: "messages[].timestamp"}
+	errPrefWaID       = &ParseError{Reason: ReasonMissingField, Detail: "user_preferences[].wa_id"}
+	errPrefValue      = &ParseError{Reason: ReasonUnknownStatus, Detail: "user_preferences[].value"}
+	errPrefTimeBad    = &ParseError{Reason: ReasonBadTimestamp, Detail: "user_preferences[].timestamp"}
+	errEventMissing   = &ParseError{Reason: ReasonMissingField, Detail: "value.event"}
+	errValueErrorCode = &ParseError{Reason: ReasonMissingField, Detail: "errors[].code"}
+
+	errTwilioSid       = &ParseError{Reason: ReasonMissingField, Detail: "twilio MessageSid"}
+	errTwilioStatus    = &ParseError{Reason: ReasonMissingField, Detail: "twilio MessageStatus"}
+	errTwilioUnknown   = &ParseError{Reason: ReasonUnknownStatus, Detail: "twilio MessageStatus"}
+	errTwilioAddr      = &ParseError{Reason: ReasonMissingField, Detail: "twilio From/To"}
+	errTwilioForm      = &ParseError{Reason: ReasonUnknownFormat, Detail: "form body without Twilio message fields"}
+	errGupshupPayload  = &ParseError{Reason: ReasonMissingField, Detail: "gupshup payload"}
+	errGupshupID       = &ParseError{Reason: ReasonMissingField, Detail: "gupshup payload.id"}
+	errGupshupStatus   = &ParseError{Reason: ReasonUnknownStatus, Detail: "gupshup payload.type"}
+	errGupshupTimeBad  = &ParseError{Reason: ReasonBadTimestamp, Detail: "gupshup timestamp"}
+	errGupshupSource   = &ParseError{Reason: ReasonMissingField, Detail: "gupshup payload.source"}
+	errInfobipResult   = &ParseError{Reason: ReasonUnexpectedObject, Detail: "infobip results[] item is not an object"}
+	errInfobipID       = &ParseError{Reason: ReasonMissingField, Detail: "infobip results[].messageId"}
+	errInfobipStatus   = &ParseError{Reason: ReasonUnknownStatus, Detail: "infobip results[].status.groupName"}
+	errInfobipTimeBad  = &ParseError{Reason: ReasonBadTimestamp, Detail: "infobip time"}
+	errInfobipTimeMiss = &ParseError{Reason: ReasonMissingField, Detail: "infobip time"}
+	errInfobipFrom     = &ParseError{Reason: ReasonMissingField, Detail: "infobip results[].from"}
+	errInfobipShape    = &ParseError{Reason: ReasonUnknownFormat, Detail: "infobip results[] item of unknown kind"}
+)

@@ -1,0 +1,231 @@
+package webhook
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// payloadDir holds the published example bodies (read-only, shared with the project;
+// ../shared/payloads from the repository root). They are read here at run time and never
+// copied into the repository.
+const payloadDir = "../../shared/payloads"
+
+// A nameRule reads one fact from a payload file name and checks it on the decoded event.
+type nameRule struct {
+	re *regexp.Regexp
+	// kind is the Kind the name implies, KindNone if the rule says nothing about it.
+	kind  Kind
+	check func(t *testing.T, m []string, e ev)
+}
+
+func rule(expr string, kind Kind, check func(t *testing.T, m []string, e ev)) nameRule {
+	return nameRule{re: regexp.MustCompile(expr), kind: kind, check: check}
+}
+
+// enumName turns a name fragment like "account-restriction" into "ACCOUNT_RESTRICTION".
+func enumName(s string) string { return strings.ToUpper(strings.ReplaceAll(s, "-", "_")) }
+
+var statusWords = map[string]Status{
+	"sent": StatusSent, "delivered": StatusDelivered, "read": StatusRead, "failed": StatusFailed,
+	"deleted": StatusDeleted, "enqueued": StatusAccepted, "seen": StatusRead,
+}
+
+var inboundWords = map[string]MessageType{
+	"text": MessageTypeText, "image": MessageTypeImage, "location": MessageTypeLocation,
+	"reaction": MessageTypeReaction, "interactive": MessageTypeInteractive, "button": MessageTypeButton,
+	"list": MessageTypeInteractive, "unsupported": MessageTypeUnsupported,
+}
+
+// nameRules is what a file name says, as the SOURCES.md naming goes:
+// <provider>-<kind>-<what>[-<code>][-<pricing>...].
+var nameRules = []nameRule{
+	// provider prefixes
+	rule(`^(meta-cloud|360dialog)-`, KindNone, func(t *testing.T, _ []string, e ev) { eq(t, "provider", e.Provider, ProviderMeta) }),
+	rule(`^onprem-`, KindNone, func(t *testing.T, _ []string, e ev) { eq(t, "provider", e.Provider, ProviderOnPrem) }),
+	rule(`^gupshup-v[23]-`, KindNone, func(t *testing.T, _ []string, e ev) { eq(t, "provider", e.Provider, ProviderGupshup) }),
+	rule(`^twilio-`, KindNone, func(t *testing.T, _ []string, e ev) { eq(t, "provider", e.Provider, ProviderTwilio) }),
+	rule(`^infobip-`, KindNone, func(t *testing.T, _ []string, e ev) { eq(t, "provider", e.Provider, ProviderInfobip) }),
+
+	// kinds
+	rule(`-(?:status|message-event|delivery-report)-(sent|delivered|read|failed|deleted|enqueued)(?:-|$)`, KindStatus,
+		func(t *testing.T, m []string, e ev) { eq(t, "status", e.Status, statusWords[m[1]]) }),
+	rule(`-status-v\d+-`, KindStatus, func(t *testing.T, _ []string, e ev) {}),
+	rule(`-(seen)-report`, KindStatus, func(t *testing.T, m []string, e ev) { eq(t, "status", e.Status, StatusRead) }),
+	rule(`-(?:message-)?inbound-([a-z]+)`, KindInbound, func(t *testing.T, m []string, e ev) {
+		mt, ok := inboundWords[m[1]]
+		if !ok {
+			t.Fatalf("test does not know inbound type %q", m[1])
+		}
+		eq(t, "message type", e.MsgType, mt)
+	}),
+	rule(`-user-preferences-(stop|resume)`, KindUserPreference, func(t *testing.T, m []string, e ev) {
+		eq(t, "preference", e.Preference, map[string]Preference{"stop": PreferenceStop, "resume": PreferenceResume}[m[1]])
+	}),
+	rule(`-phone-number-quality-update-([a-z-]+)`, KindQualityUpdate, func(t *testing.T, m []string, e ev) {
+		eq(t, "event", e.EventName, enumName(m[1]))
+	}),
+	rule(`-message-template-status-update-([a-z-]+)`, KindTemplateStatus, func(t *testing.T, m []string, e ev) {
+		eq(t, "event", e.EventName, enumName(m[1]))
+	}),
+	rule(`-template-update-event`, KindTemplateStatus, func(t *testing.T, _ []string, e ev) {
+		if e.EventName == "" {
+			t.Fatal("template event without an event name")
+		}
+	}),
+	rule(`-account-update-([a-z-]+)`, KindAccountUpdate, func(t *testing.T, m []string, e ev) {
+		eq(t, "event", e.EventName, enumName(m[1]))
+	}),
+	rule(`-value-errors-`, KindWebhookError, func(t *testing.T, _ []string, e ev) {}),
+	// A billing report is not a status: until the model has a kind for it, it is an
+	// "other" event of the messages field that carries the reported pricing.
+	rule(`-billing-event-`, KindOther, func(t *testing.T, _ []string, e ev) {
+		eq(t, "field", e.Field, FieldMessages)
+		if e.ID == "" || e.Customer == "" {
+			t.Fatal("billing event without message id or customer")
+		}
+	}),
+
+	// details
+	rule(`-(\d{3,6})(?:-|$)`, KindNone, func(t *testing.T, m []string, e ev) {
+		code, _ := strconv.ParseInt(m[1], 10, 64)
+		eq(t, "error code", e.ErrorCode, code)
+	}),
+	rule(`-(cbp|pmp)-`, KindNone, func(t *testing.T, m []string, e ev) {
+		eq(t, "pricing model", e.Model, map[string]PricingModel{"cbp": PricingModelCBP, "pmp": PricingModelPMP}[m[1]])
+	}),
+	rule(`-(?:cbp|pmp|billing-event)-(marketing-lite|marketing|utility|authentication|service)(?:-|$)`, KindNone,
+		func(t *testing.T, m []string, e ev) { eq(t, "category", e.Category, ParseCategory([]byte(m[1]))) }),
+	rule(`-with-conversation|-with-expiration`, KindNone, func(t *testing.T, _ []string, e ev) {
+		if e.ConvID == "" || e.ConvExpiry == 0 {
+			t.Fatalf("want a conversation with expiry, got %q/%d", e.ConvID, e.ConvExpiry)
+		}
+	}),
+	rule(`-no-conversation-no-pricing`, KindNone, func(t *testing.T, _ []string, e ev) {
+		if e.ConvID != "" || e.Model != PricingModelNone || e.Category != CategoryNone {
+			t.Fatal("want no conversation and no pricing")
+		}
+	}),
+	rule(`-ctwa-referral`, KindNone, func(t *testing.T, _ []string, e ev) { eq(t, "referral", e.Referral, true) }),
+	rule(`-context$|-list-reply|-button-reply|-quick-reply`, KindNone, func(t *testing.T, m []string, e ev) {
+		if m[0] == "-context" && e.ContextID == "" {
+			t.Fatal("want a context id")
+		}
+		if m[0] != "-context" && e.Payload == "" {
+			t.Fatal("want a reply payload")
+		}
+	}),
+}
+
+func eq[T comparable](t *testing.T, what string, got, want T) {
+	t.Helper()
+	if got != want {
+		t.Fatalf("%s: got %v, want %v", what, got, want)
+	}
+}
+
+// conformancePrefixes are the providers whose files must decode.
+var conformancePrefixes = []string{"meta-", "onprem-", "360dialog-", "gupshup-v3-"}
+
+func TestConformancePayloads(t *testing.T) {
+	entries, err := os.ReadDir(payloadDir)
+	if os.IsNotExist(err) {
+		t.Skip("CONFORMANCE NOT RUN: " + payloadDir + " (../shared/payloads from the repository root) is absent; " +
+			"the published example bodies are needed to check the decoders against real shapes")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for _, de := range entries {
+		name := de.Name()
+		if de.IsDir() || name == "SOURCES.md" || name == "REPORT.md" {
+			continue
+		}
+		body, err := os.ReadFile(filepath.Join(payloadDir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Run(name, func(t *testing.T) {
+			if !claimed(name) {
+				t.Logf("no decoder for %s yet", name)
+				return
+			}
+			switch {
+			case strings.HasSuffix(name, ".json.txt"):
+				checkMalformed(t, body)
+			case strings.HasSuffix(name, ".json"), strings.HasPrefix(name, "twilio-") && strings.HasSuffix(name, ".txt"):
+				checkByName(t, strings.TrimSuffix(strings.TrimSuffix(name, ".json"), ".txt"), body)
+			default:
+				t.Fatalf("payload file %s has a name the conformance test does not know", name)
+			}
+		})
+		checked++
+	}
+	if checked < 50 {
+		t.Fatalf("only %d payload files found", checked)
+	}
+}
+
+func claimed(name string) bool {
+	for _, p := range conformancePrefixes {
+		if strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func checkMalformed(t *testing.T, body []byte) {
+	for _, line := range [][]byte{body, bytes.ReplaceAll(body, []byte("\n"), nil)} {
+		d := NewDecoder(Options{})
+		evs, perr := d.Decode(line, 1700000000)
+		if perr == nil {
+			t.Fatalf("malformed payload decoded without error into %v", toEvs(evs))
+		}
+		checkInvariants(t, evs, perr)
+	}
+}
+
+func checkByName(t *testing.T, stem string, body []byte) {
+	known := false
+	for _, p := range conformancePrefixes {
+		known = known || strings.HasPrefix(stem, p)
+	}
+	if !known {
+		t.Fatalf("no decoder claims %s", stem)
+	}
+	// Bodies are logged one per line: decode the file as published and flattened.
+	flat := bytes.ReplaceAll(bytes.ReplaceAll(body, []byte("\r"), nil), []byte("\n"), nil)
+	for _, line := range [][]byte{body, flat} {
+		d := NewDecoder(Options{})
+		evs, perr := d.Decode(line, 1700000000)
+		if perr != nil {
+			t.Fatalf("decode error %v", perr)
+		}
+		checkInvariants(t, evs, perr)
+		if len(evs) != 1 {
+			t.Fatalf("want exactly one event, got %d: %v", len(evs), toEvs(evs))
+		}
+		e := toEv(evs[0])
+		kinds := 0
+		for _, r := range nameRules {
+			m := r.re.FindStringSubmatch(stem)
+			if m == nil {
+				continue
+			}
+			if r.kind != KindNone {
+				kinds++
+				eq(t, "kind", e.Kind, r.kind)
+			}
+			r.check(t, m, e)
+		}
+		if kinds != 1 {
+			t.Fatalf("the name %s implies %d kinds; the rules need updating", stem, kinds)
+		}
+	}
+}

@@ -1,0 +1,169 @@
+package webhook
+
+import (
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// ev is an Event with its byte fields as strings, for comparisons in tests. Fields that
+// a test does not set must be zero in the decoded event too.
+type ev struct {
+	Kind         Kind
+	Provider     Provider
+	Field        string
+	Business     string
+	Display      string
+	Account      string
+	Customer     string
+	ID           string
+	Time         int64
+	Status       Status
+	Category     Category
+	Model        PricingModel
+	PType        PricingType
+	Billable     int8
+	ConvID       string
+	ConvOrigin   Category
+	ConvExpiry   int64
+	ErrorCode    int64
+	ErrorCodeRaw string
+	Inferred     bool
+	MsgType      MessageType
+	Referral     bool
+	ContextID    string
+	Payload      string
+	Text         string
+	Preference   Preference
+	EventName    string
+	Limit        string
+	Rating       Rating
+}
+
+func toEv(e Event) ev {
+	return ev{
+		Kind: e.Kind, Provider: e.Provider, Field: e.Field,
+		Business: string(e.Business), Display: string(e.DisplayNumber), Account: string(e.Account),
+		Customer: string(e.Customer), ID: string(e.MessageID), Time: e.Time,
+		Status: e.Status, Category: e.Category, Model: e.PricingModel, PType: e.PricingType,
+		Billable: e.Billable, ConvID: string(e.ConversationID), ConvOrigin: e.ConversationOrigin,
+		ConvExpiry: e.ConversationExpiry, ErrorCode: e.ErrorCode, ErrorCodeRaw: string(e.ErrorCodeRaw),
+		Inferred: e.PricingInferred, MsgType: e.MessageType, Referral: e.Referral,
+		ContextID: string(e.ContextID), Payload: string(e.Payload), Text: string(e.Text),
+		Preference: e.Preference, EventName: string(e.EventName), Limit: string(e.Limit), Rating: e.Rating,
+	}
+}
+
+func toEvs(es []Event) []ev {
+	out := make([]ev, 0, len(es))
+	for _, e := range es {
+		out = append(out, toEv(e))
+	}
+	return out
+}
+
+// evPlain has ev's fields but not its String method (which would recurse).
+type evPlain ev
+
+func (e ev) String() string { return fmt.Sprintf("%+v", evPlain(e)) }
+
+// decodeCase is one row of a table-driven decode test.
+type decodeCase struct {
+	name   string
+	opts   Options
+	line   string
+	recv   int64
+	want   []ev
+	reason Reason // ReasonNone: no error expected
+}
+
+func runDecodeCases(t *testing.T, cases []decodeCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			d := NewDecoder(tc.opts)
+			got, perr := d.Decode([]byte(tc.line), tc.recv)
+			switch {
+			case tc.reason == ReasonNone && perr != nil:
+				t.Fatalf("unexpected error %v", perr)
+			case tc.reason != ReasonNone && perr == nil:
+				t.Fatalf("want error %s, got none (events %v)", tc.reason, toEvs(got))
+			case tc.reason != ReasonNone && perr.Reason != tc.reason:
+				t.Fatalf("want error %s, got %v", tc.reason, perr)
+			}
+			gotEv := toEvs(got)
+			if len(gotEv) == 0 && len(tc.want) == 0 {
+				return
+			}
+			if !reflect.DeepEqual(gotEv, tc.want) {
+				t.Fatalf("events differ\n got: %s\nwant: %s", fmtEvs(gotEv), fmtEvs(tc.want))
+			}
+			checkInvariants(t, got, perr)
+		})
+	}
+}
+
+func fmtEvs(es []ev) string {
+	var sb strings.Builder
+	for _, e := range es {
+		sb.WriteString("\n  ")
+		sb.WriteString(e.String())
+	}
+	return sb.String()
+}
+
+// checkInvariants asserts what every decoded line must satisfy, whatever the input.
+func checkInvariants(t testing.TB, evs []Event, perr *ParseError) {
+	t.Helper()
+	if perr != nil {
+		if perr.Reason <= ReasonNone || perr.Reason >= NumReason {
+			t.Fatalf("error with reason out of range: %d", perr.Reason)
+		}
+		if perr.Detail == "" {
+			t.Fatalf("error without detail: %v", perr)
+		}
+	}
+	fields := map[string]bool{}
+	for _, f := range Fields() {
+		fields[f] = true
+	}
+	for i, e := range evs {
+		if e.Kind == KindNone || e.Kind > KindOther {
+			t.Fatalf("event %d: kind %d", i, e.Kind)
+		}
+		if e.Provider == ProviderNone {
+			t.Fatalf("event %d: no provider", i)
+		}
+		if !fields[e.Field] {
+			t.Fatalf("event %d: field %q not in Fields()", i, e.Field)
+		}
+		if e.Time < 0 || (e.Time != 0 && (e.Time < minUnix || e.Time > maxUnix)) {
+			t.Fatalf("event %d: time %d out of range", i, e.Time)
+		}
+		switch e.Kind {
+		case KindStatus:
+			if e.Status == StatusNone || e.Status >= NumStatus {
+				t.Fatalf("status event %d without a status", i)
+			}
+			if len(e.MessageID) == 0 {
+				t.Fatalf("status event %d without a message id", i)
+			}
+			if e.Time == 0 && e.Provider != ProviderTwilio {
+				t.Fatalf("status event %d without a time", i)
+			}
+		case KindInbound:
+			if e.MessageType == MessageTypeNone || len(e.MessageID) == 0 || len(e.Customer) == 0 {
+				t.Fatalf("inbound event %d incomplete: %+v", i, toEv(e))
+			}
+		case KindUserPreference:
+			if e.Preference == PreferenceNone || len(e.Customer) == 0 {
+				t.Fatalf("preference event %d incomplete", i)
+			}
+		case KindWebhookError:
+			if e.ErrorCode == 0 && len(e.ErrorCodeRaw) == 0 {
+				t.Fatalf("webhook error event %d without a code", i)
+			}
+		}
+	}
+}

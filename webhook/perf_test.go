@@ -1,0 +1,86 @@
+package webhook
+
+import (
+	"testing"
+
+	"github.com/valyala/fastjson"
+)
+
+// statusLine is a compact status webhook as Meta batches them: three statuses of one
+// phone number, with pricing and conversation on some, as in the generated month.
+var statusLine = []byte(`{"object":"whatsapp_business_account","entry":[{"id":"880000000000001","changes":[{"value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550009999","phone_number_id":"770000000000002"},"statuses":[` +
+	`{"id":"wamid.HBgNNTUxMTkwMDAwMDAwMRUCABEYEjAwMDAwMDAwMDAwMDAwMDAwMQA=","status":"sent","timestamp":"1751500000","recipient_id":"5511900000001","conversation":{"id":"0f1e2d3c4b5a69788796a5b4c3d2e1f0","expiration_timestamp":"1751586400","origin":{"type":"marketing"}},"pricing":{"billable":true,"pricing_model":"CBP","category":"marketing"}},` +
+	`{"id":"wamid.HBgNNTUxMTkwMDAwMDAwMhUCABEYEjAwMDAwMDAwMDAwMDAwMDAwMgA=","status":"delivered","timestamp":"1751500001","recipient_id":"5511900000002","pricing":{"billable":true,"pricing_model":"PMP","type":"regular","category":"utility"}},` +
+	`{"id":"wamid.HBgNNTUxMTkwMDAwMDAwMxUCABEYEjAwMDAwMDAwMDAwMDAwMDAwMwA=","status":"read","timestamp":"1751500002","recipient_id":"5511900000003"}` +
+	`]},"field":"messages"}]}]}`)
+
+// inboundLine is an inbound text message webhook with its contacts block.
+var inboundLine = []byte(`{"object":"whatsapp_business_account","entry":[{"id":"880000000000001","changes":[{"value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550009999","phone_number_id":"770000000000002"},"contacts":[{"profile":{"name":"Test Person"},"wa_id":"5511900000004"}],"messages":[{"context":{"from":"15550009999","id":"wamid.HBgNNTUxMTkwMDAwMDAwNBUCABEYEjAwMDAwMDAwMDAwMDAwMDAwNAA="},"from":"5511900000004","id":"wamid.HBgNNTUxMTkwMDAwMDAwNBUCABIYFjNFQjAwMDAwMDAwMDAwMDAwMDAwMDAA","timestamp":"1751500010","text":{"body":"Is the order on its way?"},"type":"text"}]},"field":"messages"}]}]}`)
+
+func TestDecodeStatusZeroAllocs(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		line []byte
+		n    int
+	}{
+		{"status webhook, 3 statuses", statusLine, 3},
+		{"inbound webhook", inboundLine, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := NewDecoder(Options{})
+			for i := 0; i < 3; i++ { // warm-up: let the parser and event buffers grow
+				if evs, err := d.Decode(tc.line, 0); err != nil || len(evs) != tc.n {
+					t.Fatalf("warm-up decode: %d events, %v", len(evs), err)
+				}
+			}
+			allocs := testing.AllocsPerRun(200, func() {
+				evs, err := d.Decode(tc.line, 0)
+				if err != nil || len(evs) != tc.n {
+					panic("decode changed its result")
+				}
+			})
+			if allocs != 0 {
+				t.Fatalf("Decode allocates %.1f times per line after warm-up; want 0", allocs)
+			}
+		})
+	}
+}
+
+func benchDecode(b *testing.B, line []byte, want int) {
+	d := NewDecoder(Options{})
+	b.ReportAllocs()
+	b.SetBytes(int64(len(line)))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		evs, err := d.Decode(line, 0)
+		if err != nil || len(evs) != want {
+			b.Fatal("bad decode")
+		}
+	}
+}
+
+func BenchmarkDecodeStatus(b *testing.B)  { benchDecode(b, statusLine, 3) }
+func BenchmarkDecodeInbound(b *testing.B) { benchDecode(b, inboundLine, 1) }
+
+// BenchmarkParseOnly is the baseline: a plain fastjson parse of the same lines and a
+// lookup of the statuses array, the least any decoder must do.
+func BenchmarkParseOnly(b *testing.B) {
+	for _, tc := range []struct {
+		name string
+		line []byte
+	}{{"status", statusLine}, {"inbound", inboundLine}} {
+		b.Run(tc.name, func(b *testing.B) {
+			var p fastjson.Parser
+			b.ReportAllocs()
+			b.SetBytes(int64(len(tc.line)))
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				v, err := p.ParseBytes(tc.line)
+				if err != nil {
+					b.Fatal(err)
+				}
+				_ = v.GetArray("entry", "0", "changes", "0", "value", "statuses")
+			}
+		})
+	}
+}
