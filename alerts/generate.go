@@ -1,0 +1,3 @@
+package alerts
+
+//go:generate go run gen.go

@@ -1,0 +1,269 @@
+package alerts
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Names of the recording rules (METRICS.md section 11, level:metric:operations).
+// Dashboards query these names; they are declared here once.
+const (
+	RecDeliveredPerSent        = "phone_number_id:waba_outbound_delivered_per_sent:ratio_rate1h"
+	RecReadPerDelivered        = "phone_number_id:waba_outbound_read_per_delivered:ratio_rate1d"
+	RecFailedPerOutbound       = "phone_number_id_category:waba_outbound_messages_failed_per_outbound_messages:ratio_rate1h"
+	RecRepliesPerEligible      = "phone_number_id_category:waba_customer_replies_per_reply_eligible_messages:ratio_rate1d"
+	RecOptOutsPerDelivered     = "phone_number_id:waba_opt_outs_per_outbound_delivered:ratio_rate1d"
+	RecQuotaUsedPerLimit       = "quota:waba_quota_used_per_limit:ratio"
+	RecQuotaPeriodElapsed      = "quota:waba_quota_period_elapsed:ratio"
+	RecQuotaBurn               = "quota:waba_quota_burn:ratio"
+	RecQuotaProjectedUsed      = "quota:waba_quota_used:projected_period_end"
+	RecQuotaProjectedPerLimit  = "quota:waba_quota_projected_used_per_limit:ratio"
+	RecMessagingLimitUsed      = "phone_number_id:waba_business_initiated_unique_recipients_24h_per_messaging_limit:ratio"
+	RecSentToDeliveredQuantile = "phone_number_id_quantile:waba_outbound_sent_to_delivered_seconds:histogram_quantile"
+	RecDeliveredToReadQuantile = "phone_number_id_quantile:waba_outbound_delivered_to_read_seconds:histogram_quantile"
+	RecFirstResponseQuantile   = "phone_number_id_quantile:waba_first_response_duration_seconds:histogram_quantile"
+	RecResponseQuantile        = "phone_number_id_quantile:waba_response_duration_seconds:histogram_quantile"
+	RecParseErrorsPerLine      = "logfile:waba_exporter_parse_errors_per_lines_read:ratio_rate5m"
+)
+
+// Alert names (METRICS.md section 11 and SPEC 7). Each has a RUNBOOK.md section.
+const (
+	AlertExporterDown             = "WabaExporterDown"
+	AlertExporterStateNotReady    = "WabaExporterStateNotReady"
+	AlertExporterTailStalled      = "WabaExporterTailStalled"
+	AlertExporterParseErrorsHigh  = "WabaExporterParseErrorsHigh"
+	AlertDeliveryRatioLow         = "WabaDeliveryRatioLow"
+	AlertMessageFailuresHigh      = "WabaMessageFailuresHigh"
+	AlertUnansweredCustomers      = "WabaUnansweredCustomersWaiting"
+	AlertOptOutRateHigh           = "WabaOptOutRateHigh"
+	AlertQuotaBurnTooFast         = "WabaQuotaBurnTooFast"
+	AlertQuotaNearlyUsed          = "WabaQuotaNearlyUsed"
+	AlertMessagingLimitNearlyUsed = "WabaMessagingLimitNearlyReached"
+	AlertQualityRatingLow         = "WabaQualityRatingLow"
+)
+
+// Group names in rules.yml.
+const (
+	GroupRecording = "waba_exporter.rules"
+	GroupAlerts    = "waba_exporter.alerts"
+)
+
+// RuleFile is the Prometheus rule file format (the subset we write).
+type RuleFile struct {
+	Groups []RuleGroup `yaml:"groups"`
+}
+
+// RuleGroup is one evaluation group; its rules run in order.
+type RuleGroup struct {
+	Name  string `yaml:"name"`
+	Rules []Rule `yaml:"rules"`
+}
+
+// Rule is a recording rule (Record set) or an alerting rule (Alert set).
+type Rule struct {
+	Record      string            `yaml:"record,omitempty"`
+	Alert       string            `yaml:"alert,omitempty"`
+	Expr        string            `yaml:"expr"`
+	For         string            `yaml:"for,omitempty"`
+	Labels      map[string]string `yaml:"labels,omitempty"`
+	Annotations map[string]string `yaml:"annotations,omitempty"`
+}
+
+// Rules builds the recording group followed by the alerting group.
+func Rules(c Config) RuleFile {
+	return RuleFile{Groups: []RuleGroup{
+		{Name: GroupRecording, Rules: recordingRules(c)},
+		{Name: GroupAlerts, Rules: alertingRules(c)},
+	}}
+}
+
+// ready is the gate ANDed to every alert derived from exporter state:
+// while the exporter restores its checkpoint or replays, its gauges are
+// incomplete and must not page anyone.
+func (c Config) ready() string {
+	return fmt.Sprintf("and on(job, instance) waba_exporter_state_ready{%s} == 1", c.JobSelector)
+}
+
+func recordingRules(c Config) []Rule {
+	s := c.Sel()
+	status := func(st string) string {
+		return c.Sel(`status="` + st + `"`)
+	}
+	rs := []Rule{
+		// Ratios: numerator and denominator are aggregated separately with
+		// the same `sum without`, so both sides carry the same labels.
+		{Record: RecDeliveredPerSent, Expr: lines(
+			fmt.Sprintf("sum without(category, status) (rate(waba_outbound_message_status_total{%s}[1h]))", status("delivered")),
+			"/",
+			fmt.Sprintf("sum without(category, status) (rate(waba_outbound_message_status_total{%s}[1h]))", status("sent")))},
+		{Record: RecReadPerDelivered, Expr: lines(
+			fmt.Sprintf("sum without(category, status) (rate(waba_outbound_message_status_total{%s}[1d]))", status("read")),
+			"/",
+			fmt.Sprintf("sum without(category, status) (rate(waba_outbound_message_status_total{%s}[1d]))", status("delivered")))},
+		{Record: RecFailedPerOutbound, Expr: lines(
+			fmt.Sprintf("sum without(error_code) (rate(waba_outbound_messages_failed_total{%s}[1h]))", s),
+			"/",
+			fmt.Sprintf("sum without() (rate(waba_outbound_messages_total{%s}[1h]))", s))},
+		{Record: RecRepliesPerEligible, Expr: lines(
+			fmt.Sprintf("sum without(attribution) (rate(waba_customer_replies_total{%s}[1d]))", s),
+			"/",
+			fmt.Sprintf("sum without() (rate(waba_reply_eligible_messages_total{%s}[1d]))", s))},
+		{Record: RecOptOutsPerDelivered, Expr: lines(
+			fmt.Sprintf("sum without(source) (rate(waba_opt_outs_total{%s}[1d]))", s),
+			"/",
+			fmt.Sprintf("sum without(category, status) (rate(waba_outbound_message_status_total{%s}[1d]))", status("delivered")))},
+		{Record: RecParseErrorsPerLine, Expr: lines(
+			fmt.Sprintf("sum without(reason) (rate(waba_exporter_parse_errors_total{%s}[5m]))", s),
+			"/",
+			fmt.Sprintf("sum without() (rate(waba_exporter_lines_read_total{%s}[5m]))", s))},
+		// Quota: share used, share of the period elapsed, and their
+		// quotient (burn: 1 = on track to use exactly the limit).
+		{Record: RecQuotaUsedPerLimit, Expr: fmt.Sprintf("waba_quota_used{%s} / waba_quota_limit{%s}", s, s)},
+		{Record: RecQuotaPeriodElapsed, Expr: lines(
+			fmt.Sprintf("(time() - waba_quota_period_start_timestamp_seconds{%s})", s),
+			"/",
+			fmt.Sprintf("(waba_quota_period_end_timestamp_seconds{%s} - waba_quota_period_start_timestamp_seconds{%s})", s, s))},
+		{Record: RecQuotaBurn, Expr: fmt.Sprintf("%s{%s} / %s{%s}", RecQuotaUsedPerLimit, s, RecQuotaPeriodElapsed, s)},
+		// Projection: used now plus the current consumption rate times the
+		// time left in the period.
+		{Record: RecQuotaProjectedUsed, Expr: lines(
+			fmt.Sprintf("waba_quota_used{%s}", s),
+			fmt.Sprintf("+ rate(waba_quota_consumed_total{%s}[%s])", s, promDuration(c.QuotaProjectionWindow)),
+			fmt.Sprintf("  * clamp_min(waba_quota_period_end_timestamp_seconds{%s} - time(), 0)", s))},
+		{Record: RecQuotaProjectedPerLimit, Expr: fmt.Sprintf("%s{%s} / waba_quota_limit{%s}", RecQuotaProjectedUsed, s, s)},
+		{Record: RecMessagingLimitUsed, Expr: lines(
+			fmt.Sprintf("waba_business_initiated_unique_recipients_24h{%s}", s),
+			"/",
+			fmt.Sprintf("waba_messaging_limit_recipients{%s}", s))},
+	}
+	for _, h := range []struct{ record, metric, without string }{
+		{RecSentToDeliveredQuantile, "waba_outbound_sent_to_delivered_seconds", "category"},
+		{RecDeliveredToReadQuantile, "waba_outbound_delivered_to_read_seconds", "category"},
+		{RecFirstResponseQuantile, "waba_first_response_duration_seconds", ""},
+		{RecResponseQuantile, "waba_response_duration_seconds", ""},
+	} {
+		for _, q := range c.Quantiles {
+			rs = append(rs, Rule{
+				Record: h.record,
+				Expr: fmt.Sprintf("histogram_quantile(%s, sum without(%s) (rate(%s_bucket{%s}[%s])))",
+					num(q), h.without, h.metric, s, promDuration(c.QuantileRateWindow)),
+				Labels: map[string]string{"quantile": num(q)},
+			})
+		}
+	}
+	return rs
+}
+
+func (c Config) alert(name, severity string, forDur string, expr, summary, description string) Rule {
+	return Rule{
+		Alert:  name,
+		Expr:   expr,
+		For:    forDur,
+		Labels: map[string]string{"severity": severity},
+		Annotations: map[string]string{
+			"summary":     summary,
+			"description": description,
+			"runbook_url": c.RunbookURLFor(name),
+		},
+	}
+}
+
+func alertingRules(c Config) []Rule {
+	s := c.Sel()
+	pct := func(f float64) string { return fmt.Sprintf("%g%%", f*100) }
+	d := promDuration
+	return []Rule{
+		c.alert(AlertExporterDown, "critical", d(c.ExporterDownFor),
+			fmt.Sprintf("up{%s} == 0 or absent(up{%s})", s, s),
+			"waba_exporter is down{{ with $labels.instance }} on {{ . }}{{ end }}.",
+			"Prometheus has had no successful scrape of job {{ $labels.job }}{{ with $labels.instance }} target {{ . }}{{ else }} (no target at all){{ end }} for "+d(c.ExporterDownFor)+"; every WhatsApp metric and alert of this exporter is blind."),
+		c.alert(AlertExporterStateNotReady, "warning", d(c.StateNotReadyFor),
+			fmt.Sprintf("waba_exporter_state_ready{%s} == 0", s),
+			"waba_exporter {{ $labels.instance }} has not finished restoring its state.",
+			"waba_exporter_state_ready has been 0 for "+d(c.StateNotReadyFor)+": the checkpoint restore or the log replay has not completed, so windows, quota and unanswered-customer gauges are incomplete and their alerts are held back."),
+		c.alert(AlertExporterTailStalled, "warning", d(c.TailStalledFor),
+			lines(fmt.Sprintf("waba_exporter_tail_lag_bytes{%s} > 0", s),
+				fmt.Sprintf("and on(job, instance, logfile) (time() - waba_exporter_last_read_timestamp_seconds{%s}) > %d", s, int(c.TailStalledAfter.Seconds()))),
+			"waba_exporter {{ $labels.instance }} stopped reading {{ $labels.logfile }}.",
+			"{{ $value | humanize1024 }}B are waiting in {{ $labels.logfile }} but nothing has been read for more than "+d(c.TailStalledAfter)+"."),
+		c.alert(AlertExporterParseErrorsHigh, "warning", d(c.ParseErrorsFor),
+			fmt.Sprintf("%s{%s} > %s", RecParseErrorsPerLine, s, num(c.ParseErrorRatioMax)),
+			"waba_exporter {{ $labels.instance }} cannot parse many lines of {{ $labels.logfile }}.",
+			"{{ $value | humanizePercentage }} of the lines read from {{ $labels.logfile }} fail to parse (threshold "+pct(c.ParseErrorRatioMax)+"); see waba_exporter_parse_errors_total by reason."),
+		c.alert(AlertDeliveryRatioLow, "warning", d(c.DeliveryFor),
+			lines(fmt.Sprintf("%s{%s} < %s", RecDeliveredPerSent, s, num(c.DeliveryRatioMin)),
+				fmt.Sprintf("and sum without(category, status) (increase(waba_outbound_message_status_total{%s}[1h])) >= %s", c.Sel(`status="sent"`), num(c.DeliveryMinSentPerHour)),
+				c.ready()),
+			"Low delivery ratio on WhatsApp number {{ $labels.phone_number_id }}.",
+			"Only {{ $value | humanizePercentage }} of the messages sent by {{ $labels.phone_number_id }} in the last hour were delivered (threshold "+pct(c.DeliveryRatioMin)+")."),
+		c.alert(AlertMessageFailuresHigh, "warning", d(c.FailuresFor),
+			lines(fmt.Sprintf("%s{%s} > %s", RecFailedPerOutbound, s, num(c.FailureRatioMax)),
+				fmt.Sprintf("and increase(waba_outbound_messages_total{%s}[1h]) >= %s", s, num(c.FailureMinMessagesPerHour)),
+				c.ready()),
+			"Many {{ $labels.category }} messages fail on WhatsApp number {{ $labels.phone_number_id }}.",
+			"{{ $value | humanizePercentage }} of the {{ $labels.category }} messages of {{ $labels.phone_number_id }} failed in the last hour (threshold "+pct(c.FailureRatioMax)+"); see waba_outbound_messages_failed_total by error_code."),
+		c.alert(AlertUnansweredCustomers, "warning", d(c.UnansweredFor),
+			lines(fmt.Sprintf("time() - waba_oldest_unanswered_message_timestamp_seconds{%s} > %d", s, int(c.UnansweredMaxWait.Seconds())),
+				c.ready()),
+			"Customers wait for an answer on WhatsApp number {{ $labels.phone_number_id }}.",
+			"The oldest unanswered customer message to {{ $labels.phone_number_id }} has been waiting {{ $value | humanizeDuration }} (threshold "+d(c.UnansweredMaxWait)+") while its service window is open."),
+		c.alert(AlertOptOutRateHigh, "warning", d(c.OptOutFor),
+			lines(fmt.Sprintf("%s{%s} > %s", RecOptOutsPerDelivered, s, num(c.OptOutRatioMax)),
+				fmt.Sprintf("and sum without(category, status) (increase(waba_outbound_message_status_total{%s}[1d])) >= %s", c.Sel(`status="delivered"`), num(c.OptOutMinDeliveredPerDay)),
+				c.ready()),
+			"High opt-out rate on WhatsApp number {{ $labels.phone_number_id }}.",
+			"Opt-outs reached {{ $value | humanizePercentage }} of the messages delivered by {{ $labels.phone_number_id }} in the last day (threshold "+pct(c.OptOutRatioMax)+")."),
+		c.alert(AlertQuotaBurnTooFast, "warning", d(c.QuotaBurnFor),
+			lines(fmt.Sprintf("%s{%s} > %s", RecQuotaBurn, s, num(c.QuotaBurnMax)),
+				fmt.Sprintf("and %s{%s} > 1", RecQuotaProjectedPerLimit, s),
+				c.ready()),
+			"Quota {{ $labels.quota }} is projected to run out before the period ends.",
+			"Quota {{ $labels.quota }} is being used {{ $value | printf \"%.2f\" }} times faster than the period elapses (threshold "+num(c.QuotaBurnMax)+"), and at the current rate it is used up before the period ends."),
+		c.alert(AlertQuotaNearlyUsed, "warning", d(c.QuotaUsedFor),
+			lines(fmt.Sprintf("%s{%s} > %s", RecQuotaUsedPerLimit, s, num(c.QuotaWarning)), c.ready()),
+			"Quota {{ $labels.quota }} is more than "+pct(c.QuotaWarning)+" used.",
+			"{{ $value | humanizePercentage }} of quota {{ $labels.quota }} is used in the current period."),
+		c.alert(AlertQuotaNearlyUsed, "critical", d(c.QuotaUsedFor),
+			lines(fmt.Sprintf("%s{%s} > %s", RecQuotaUsedPerLimit, s, num(c.QuotaCritical)), c.ready()),
+			"Quota {{ $labels.quota }} is more than "+pct(c.QuotaCritical)+" used.",
+			"{{ $value | humanizePercentage }} of quota {{ $labels.quota }} is used in the current period."),
+		c.alert(AlertMessagingLimitNearlyUsed, "warning", d(c.MessagingLimitFor),
+			lines(fmt.Sprintf("%s{%s} > %s", RecMessagingLimitUsed, s, num(c.MessagingLimitWarning)), c.ready()),
+			"WhatsApp number {{ $labels.phone_number_id }} is close to its messaging limit.",
+			"{{ $labels.phone_number_id }} reached {{ $value | humanizePercentage }} of its messaging limit (unique business-initiated recipients in 24h; threshold "+pct(c.MessagingLimitWarning)+")."),
+		c.alert(AlertQualityRatingLow, "warning", d(c.QualityFor),
+			lines(fmt.Sprintf("waba_phone_number_quality_rating{%s} == 1", c.Sel(`rating="yellow"`)), c.ready()),
+			"WhatsApp number {{ $labels.phone_number_id }} has a yellow quality rating.",
+			"Meta rates the quality of {{ $labels.phone_number_id }} yellow: recent messages got blocks or reports; a red rating can lower its messaging limit."),
+		c.alert(AlertQualityRatingLow, "critical", d(c.QualityFor),
+			lines(fmt.Sprintf("waba_phone_number_quality_rating{%s} == 1", c.Sel(`rating="red"`)), c.ready()),
+			"WhatsApp number {{ $labels.phone_number_id }} has a red quality rating.",
+			"Meta rates the quality of {{ $labels.phone_number_id }} red: its messaging limit may be lowered or the number restricted."),
+	}
+}
+
+func lines(ls ...string) string { return strings.Join(ls, "\n") }
+
+// GeneratedHeader starts every generated rule file.
+const GeneratedHeader = "# Code generated by `go generate ./alerts/` from alerts.Default(); DO NOT EDIT.\n"
+
+// RulesYAML renders a rule file in the committed format.
+func RulesYAML(f RuleFile) ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteString(GeneratedHeader)
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	if err := enc.Encode(f); err != nil {
+		return nil, err
+	}
+	if err := enc.Close(); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// RulesFile is the committed rule file, relative to the alerts directory.
+const RulesFile = "rules.yml"

@@ -1,0 +1,253 @@
+package alerts
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// requireTool returns the path of an external tool, failing (never
+// skipping) with the command that installs it.
+func requireTool(t *testing.T, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		t.Fatalf("%s not found in PATH: run `bash scripts/install-test-deps.sh` as root from the repository root (installs the Debian packages prometheus and prometheus-alertmanager)", name)
+	}
+	return p
+}
+
+func run(t *testing.T, name string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(requireTool(t, name), args...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+func TestRulesFileUpToDate(t *testing.T) {
+	want, err := RulesYAML(Rules(Default()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(RulesFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("%s is stale: run `go generate ./alerts/` and commit the result", RulesFile)
+	}
+}
+
+func TestPromtoolCheckRules(t *testing.T) {
+	out := run(t, "promtool", "check", "rules", RulesFile)
+	if !strings.Contains(out, "SUCCESS") {
+		t.Fatalf("promtool check rules: %s", out)
+	}
+}
+
+func TestPromtoolTestRules(t *testing.T) {
+	files, err := filepath.Glob("tests/*.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no rule tests in tests/*.yaml (%v)", err)
+	}
+	out := run(t, "promtool", append([]string{"test", "rules"}, files...)...)
+	if strings.Contains(out, "FAILED") {
+		t.Fatalf("promtool test rules: %s", out)
+	}
+}
+
+// ruleTestFile is the subset of promtool's unit test format this test reads.
+type ruleTestFile struct {
+	RuleFiles []string `yaml:"rule_files"`
+	Tests     []struct {
+		AlertRuleTests []struct {
+			Alertname string `yaml:"alertname"`
+			ExpAlerts []struct {
+				ExpLabels      map[string]string `yaml:"exp_labels"`
+				ExpAnnotations map[string]string `yaml:"exp_annotations"`
+			} `yaml:"exp_alerts"`
+		} `yaml:"alert_rule_test"`
+	} `yaml:"tests"`
+}
+
+// TestEveryAlertHasFiringAndQuietCases checks the promtool tests cover each
+// alerting rule (name and severity) with a case where it fires, with its
+// labels and all three annotations spelled out, and a case where it stays quiet.
+func TestEveryAlertHasFiringAndQuietCases(t *testing.T) {
+	files, _ := filepath.Glob("tests/*.yaml")
+	fires := map[string]bool{} // alertname/severity
+	quiet := map[string]bool{} // alertname
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var tf ruleTestFile
+		dec := yaml.NewDecoder(bytes.NewReader(b))
+		if err := dec.Decode(&tf); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		if !slices.Equal(tf.RuleFiles, []string{"../" + RulesFile}) {
+			t.Errorf("%s: rule_files = %v, want the committed ../%s", f, tf.RuleFiles, RulesFile)
+		}
+		for _, tc := range tf.Tests {
+			for _, at := range tc.AlertRuleTests {
+				if len(at.ExpAlerts) == 0 {
+					quiet[at.Alertname] = true
+				}
+				for _, ea := range at.ExpAlerts {
+					for _, k := range []string{"summary", "description", "runbook_url"} {
+						if ea.ExpAnnotations[k] == "" {
+							t.Errorf("%s: %s case without exp_annotations.%s", f, at.Alertname, k)
+						}
+					}
+					if ea.ExpLabels["severity"] == "" {
+						t.Errorf("%s: %s case without exp_labels.severity", f, at.Alertname)
+					}
+					fires[at.Alertname+"/"+ea.ExpLabels["severity"]] = true
+				}
+			}
+		}
+	}
+	for _, r := range Rules(Default()).Groups[1].Rules {
+		if key := r.Alert + "/" + r.Labels["severity"]; !fires[key] {
+			t.Errorf("no promtool case where %s fires", key)
+		}
+		if !quiet[r.Alert] {
+			t.Errorf("no promtool case where %s stays quiet", r.Alert)
+		}
+	}
+}
+
+func TestAlertContract(t *testing.T) {
+	rb, err := os.ReadFile("RUNBOOK.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	headings := map[string]bool{}
+	for _, m := range regexp.MustCompile(`(?m)^## (\S+)\s*$`).FindAllStringSubmatch(string(rb), -1) {
+		headings[strings.ToLower(m[1])] = true
+	}
+	c := Default()
+	want := []string{
+		AlertExporterDown, AlertExporterStateNotReady, AlertExporterTailStalled, AlertExporterParseErrorsHigh,
+		AlertDeliveryRatioLow, AlertMessageFailuresHigh, AlertUnansweredCustomers, AlertOptOutRateHigh,
+		AlertQuotaBurnTooFast, AlertQuotaNearlyUsed, AlertMessagingLimitNearlyUsed, AlertQualityRatingLow,
+	}
+	seen := map[string]bool{}
+	for _, r := range Rules(c).Groups[1].Rules {
+		seen[r.Alert] = true
+		if !slices.Contains(want, r.Alert) {
+			t.Errorf("alert %s is not in the SPEC 7 / METRICS.md list", r.Alert)
+		}
+		if !slices.Contains([]string{"critical", "warning", "info"}, r.Labels["severity"]) {
+			t.Errorf("%s: severity %q", r.Alert, r.Labels["severity"])
+		}
+		for _, k := range []string{"summary", "description"} {
+			if r.Annotations[k] == "" {
+				t.Errorf("%s: no %s", r.Alert, k)
+			}
+		}
+		url, anchor, _ := strings.Cut(r.Annotations["runbook_url"], "#")
+		if url != c.RunbookURL || !headings[anchor] {
+			t.Errorf("%s: runbook_url %q does not point at a RUNBOOK.md section", r.Alert, r.Annotations["runbook_url"])
+		}
+		if !strings.Contains(r.Expr, c.JobSelector) {
+			t.Errorf("%s: expression does not use the job selector", r.Alert)
+		}
+		gated := strings.Contains(r.Expr, "and on(job, instance) waba_exporter_state_ready{"+c.JobSelector+"} == 1")
+		if stateful := !strings.HasPrefix(r.Alert, "WabaExporter"); gated != stateful {
+			t.Errorf("%s: gated on state_ready = %v, want %v", r.Alert, gated, stateful)
+		}
+		if d, err := time.ParseDuration(strings.Replace(r.For, "d", "h", 1)); err != nil || d <= 0 {
+			t.Errorf("%s: for %q", r.Alert, r.For)
+		}
+	}
+	for _, a := range want {
+		if !seen[a] {
+			t.Errorf("alert %s is missing", a)
+		}
+	}
+}
+
+func TestAmtoolCheckConfig(t *testing.T) {
+	out := run(t, "amtool", "check-config", "alertmanager.example.yml")
+	if !strings.Contains(out, "SUCCESS") {
+		t.Fatalf("amtool check-config: %s", out)
+	}
+}
+
+// TestAlertmanagerRouting asks amtool which receivers the example routes
+// alerts to: quota warnings reach billing, critical ones also page, and
+// exporter health goes to ops.
+func TestAlertmanagerRouting(t *testing.T) {
+	for _, tc := range []struct {
+		labels []string
+		want   string
+	}{
+		{[]string{"alertname=WabaQuotaNearlyUsed", "severity=warning", "quota=monthly"}, "whatsapp-billing"},
+		{[]string{"alertname=WabaQuotaNearlyUsed", "severity=critical", "quota=monthly"}, "pager,whatsapp-billing"},
+		{[]string{"alertname=WabaQuotaBurnTooFast", "severity=warning", "quota=monthly"}, "whatsapp-billing"},
+		{[]string{"alertname=WabaMessagingLimitNearlyReached", "severity=warning"}, "whatsapp-billing"},
+		{[]string{"alertname=WabaDeliveryRatioLow", "severity=warning"}, "whatsapp-team"},
+		{[]string{"alertname=WabaQualityRatingLow", "severity=critical"}, "pager,whatsapp-team"},
+		{[]string{"alertname=WabaExporterDown", "severity=critical"}, "pager"},
+		{[]string{"alertname=WabaExporterTailStalled", "severity=warning"}, "ops"},
+	} {
+		args := append([]string{"config", "routes", "test", "--config.file=alertmanager.example.yml"}, tc.labels...)
+		cmd := exec.Command(requireTool(t, "amtool"), args...)
+		out, err := cmd.Output() // stdout only: amtool warns on stderr
+		if err != nil {
+			t.Fatalf("amtool %v: %v", args, err)
+		}
+		if got := strings.TrimSpace(string(out)); got != tc.want {
+			t.Errorf("%v routed to %q, want %q", tc.labels, got, tc.want)
+		}
+	}
+}
+
+func TestPromDuration(t *testing.T) {
+	for _, tc := range []struct {
+		d    time.Duration
+		want string
+	}{
+		{0, "0s"},
+		{90 * time.Second, "1m30s"},
+		{5 * time.Minute, "5m"},
+		{6 * time.Hour, "6h"},
+		{25 * time.Hour, "1d1h"},
+		{1500 * time.Millisecond, "1s500ms"},
+	} {
+		if got := promDuration(tc.d); got != tc.want {
+			t.Errorf("promDuration(%v) = %q, want %q", tc.d, got, tc.want)
+		}
+	}
+}
+
+// TestWithFor checks the test override changes only the for durations.
+func TestWithFor(t *testing.T) {
+	def, short := Rules(Default()), Rules(Default().WithFor(2*time.Second))
+	if !slices.EqualFunc(def.Groups[0].Rules, short.Groups[0].Rules, func(a, b Rule) bool { return a.Expr == b.Expr && a.Record == b.Record }) {
+		t.Fatal("WithFor changed recording rules")
+	}
+	for i, r := range short.Groups[1].Rules {
+		d := def.Groups[1].Rules[i]
+		if r.For != "2s" {
+			t.Errorf("%s: for %s, want 2s", r.Alert, r.For)
+		}
+		if r.Expr != d.Expr || d.For == "2s" {
+			t.Errorf("%s: expression changed or default for is already short", r.Alert)
+		}
+	}
+}
