@@ -145,7 +145,9 @@ func (d *decoder) validate(c *Config) {
 	// opt_out
 	d.checkKeywords("opt_out.keywords", c.OptOut.Keywords, "keyword")
 	d.checkKeywords("opt_out.opt_in_keywords", c.OptOut.OptInKeywords, "keyword")
-	d.checkKeywords("opt_out.button_payloads", c.OptOut.ButtonPayloads, "button payload")
+	if d.has("opt_out.button_payloads") { // else copied from keywords, checked above
+		d.checkKeywords("opt_out.button_payloads", c.OptOut.ButtonPayloads, "button payload")
+	}
 	out := map[string]bool{}
 	for _, kw := range c.OptOut.Keywords {
 		out[strings.ToLower(strings.TrimSpace(kw))] = true
