@@ -229,35 +229,28 @@ func (d *Decoder) decodeNonJSON(b []byte, recvTime int64, p *fastjson.Parser) {
 	d.fail(errInvalidJSON)
 }
 
-// decodeBody dispatches a parsed JSON object body to the decoder of its format.
+// decodeBody dispatches a parsed JSON object body to the decoder of its format. One pass
+// over the top-level keys (scanTop) serves detection and every decoder.
 func (d *Decoder) decodeBody(v *fastjson.Value, recvTime int64) {
+	tk := scanTop(v)
+	var ok bool
 	switch d.opts.Format {
 	case FormatMeta:
-		if !d.tryMeta(v, recvTime) {
-			d.fail(errUnknownFormat)
-		}
+		ok = d.tryMeta(v, &tk, recvTime)
 	case FormatOnPrem:
-		if !d.tryOnPrem(v, recvTime) {
-			d.fail(errUnknownFormat)
-		}
+		ok = d.tryOnPrem(&tk, recvTime)
 	case FormatGupshup:
-		if !d.tryGupshup(v, recvTime) && !d.tryMeta(v, recvTime) {
-			d.fail(errUnknownFormat)
-		}
+		ok = d.tryGupshup(&tk, recvTime) || d.tryMeta(v, &tk, recvTime)
 	case FormatInfobip:
-		if !d.tryInfobip(v, recvTime) {
-			d.fail(errUnknownFormat)
-		}
+		ok = d.tryInfobip(v, &tk, recvTime)
 	case FormatTwilio:
 		// Twilio bodies are forms; a JSON body is not one.
-		d.fail(errUnknownFormat)
 	default:
-		// Cheapest and most common first. Each try* only looks at top-level keys before
-		// it commits, so a miss costs a few key comparisons, never a second parse.
-		if !d.tryMeta(v, recvTime) && !d.tryOnPrem(v, recvTime) &&
-			!d.tryGupshup(v, recvTime) && !d.tryInfobip(v, recvTime) {
-			d.fail(errUnknownFormat)
-		}
+		ok = d.tryMeta(v, &tk, recvTime) || d.tryOnPrem(&tk, recvTime) ||
+			d.tryGupshup(&tk, recvTime) || d.tryInfobip(v, &tk, recvTime)
+	}
+	if !ok {
+		d.fail(errUnknownFormat)
 	}
 }
 

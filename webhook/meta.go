@@ -27,25 +27,78 @@ func Fields() []string {
 
 var wabaObject = []byte("whatsapp_business_account")
 
-// tryMeta decodes the Cloud API shape: {object, entry[]}, or a bare entry {id, changes[]}.
-// It returns false, having looked only at top-level keys, when v is not of that shape.
-func (d *Decoder) tryMeta(v *fastjson.Value, recvTime int64) bool {
-	start := len(d.events)
-	if obj := v.Get("object"); obj != nil {
-		if !bytes.Equal(obj.GetStringBytes(), wabaObject) {
-			// Another Graph API object (page, instagram, ...): a known shape, not ours.
-			d.fail(errWrongObject)
-			return true
+// top holds the top-level members of a body that format detection looks at. One pass
+// over the body's keys fills it, so detection never parses or scans twice.
+type top struct {
+	object, entry, changes, gsApp        *fastjson.Value // Meta, Gupshup v3
+	statuses, messages, contacts, errors *fastjson.Value // On-Premises
+	results, templateID, change          *fastjson.Value // Infobip
+	app, typ, payload, timestamp         *fastjson.Value // Gupshup v2, Infobip
+}
+
+func scanTop(v *fastjson.Value) (t top) {
+	o, err := v.Object()
+	if err != nil {
+		return t
+	}
+	o.Visit(func(k []byte, v *fastjson.Value) {
+		switch string(k) {
+		case "object":
+			t.object = v
+		case "entry":
+			t.entry = v
+		case "changes":
+			t.changes = v
+		case "gs_app_id":
+			t.gsApp = v
+		case "statuses":
+			t.statuses = v
+		case "messages":
+			t.messages = v
+		case "contacts":
+			t.contacts = v
+		case "errors":
+			t.errors = v
+		case "results":
+			t.results = v
+		case "messageTemplateId":
+			t.templateID = v
+		case "change":
+			t.change = v
+		case "app":
+			t.app = v
+		case "type":
+			t.typ = v
+		case "payload":
+			t.payload = v
+		case "timestamp":
+			t.timestamp = v
 		}
+	})
+	return t
+}
+
+// tryMeta decodes the Cloud API shape: {object, entry[]}, or a bare entry {id, changes[]}.
+// It returns false when the top-level keys say the body is not of that shape.
+func (d *Decoder) tryMeta(v *fastjson.Value, tk *top, recvTime int64) bool {
+	if tk.object == nil && tk.entry == nil && tk.changes == nil {
+		return false
+	}
+	start := len(d.events)
+	if tk.object != nil && !bytes.Equal(tk.object.GetStringBytes(), wabaObject) {
+		// Another Graph API object (page, instagram, ...): a known shape, not ours.
+		d.fail(errWrongObject)
+		return true
 	}
 	base := Event{Provider: ProviderMeta}
 	var gsApp []byte
-	if g := v.Get("gs_app_id"); g != nil {
+	if tk.gsApp != nil {
 		base.Provider = ProviderGupshup
-		gsApp = scalarBytes(d, g)
+		gsApp = scalarBytes(d, tk.gsApp)
 	}
-	if entries := v.Get("entry"); entries != nil {
-		arr, err := entries.Array()
+	switch {
+	case tk.entry != nil:
+		arr, err := tk.entry.Array()
 		if err != nil {
 			d.fail(errEntry)
 			return true
@@ -53,43 +106,48 @@ func (d *Decoder) tryMeta(v *fastjson.Value, recvTime int64) bool {
 		for _, e := range arr {
 			d.metaEntry(e, &base, gsApp, recvTime)
 		}
-	} else if v.Get("changes") != nil {
+	case tk.changes != nil:
 		d.metaEntry(v, &base, gsApp, recvTime)
-	} else if v.Get("object") != nil {
+	default:
 		d.fail(errEntry)
 		return true
-	} else {
-		return false
 	}
 	d.fillBusiness(start)
 	return true
 }
 
 func (d *Decoder) metaEntry(e *fastjson.Value, base *Event, gsApp []byte, recvTime int64) {
-	if e.Type() != fastjson.TypeObject {
+	o, err := e.Object()
+	if err != nil {
 		d.fail(errEntryType)
 		return
 	}
+	var id, tm, changes *fastjson.Value
+	o.Visit(func(k []byte, v *fastjson.Value) {
+		switch string(k) {
+		case "id":
+			id = v
+		case "time":
+			tm = v
+		case "changes":
+			changes = v
+		}
+	})
 	b := *base
-	b.Account = scalarBytes(d, e.Get("id"))
+	b.Account = scalarBytes(d, id)
 	if len(b.Account) == 0 {
 		b.Account = gsApp
 	}
-	entryTime := optUnix(e.Get("time"))
+	entryTime := optUnix(tm)
 	if entryTime == 0 {
 		entryTime = recvTime
 	}
-	changes := e.Get("changes")
 	if changes == nil || changes.Type() != fastjson.TypeArray {
 		d.fail(errChanges)
 		return
 	}
 	arr, _ := changes.Array()
 	for _, c := range arr {
-		if c.Type() != fastjson.TypeObject {
-			d.fail(errChangeType)
-			continue
-		}
 		d.metaChange(c, &b, entryTime)
 	}
 }
@@ -113,47 +171,89 @@ func fieldOf(f []byte) string {
 	return FieldOther
 }
 
+// value holds the members of a change value that the decoders read.
+type value struct {
+	metadata, statuses, messages, errors, prefs *fastjson.Value
+	display, event                              []byte
+	limit, rating                               *fastjson.Value
+}
+
+func scanValue(o *fastjson.Object) (x value) {
+	o.Visit(func(k []byte, v *fastjson.Value) {
+		switch string(k) {
+		case "metadata":
+			x.metadata = v
+		case "statuses":
+			x.statuses = v
+		case "messages":
+			x.messages = v
+		case "errors":
+			x.errors = v
+		case "user_preferences":
+			x.prefs = v
+		case "display_phone_number":
+			x.display = v.GetStringBytes()
+		case "event":
+			x.event = v.GetStringBytes()
+		case "current_limit", "max_daily_conversation_per_phone", "max_daily_conversations_per_business":
+			if x.limit == nil || string(k) == "current_limit" {
+				x.limit = v
+			}
+		case "quality_rating", "current_quality_rating":
+			x.rating = v
+		}
+	})
+	return x
+}
+
 func (d *Decoder) metaChange(c *fastjson.Value, entry *Event, entryTime int64) {
+	co, err := c.Object()
+	if err != nil {
+		d.fail(errChangeType)
+		return
+	}
+	var field []byte
+	var val *fastjson.Value
+	co.Visit(func(k []byte, v *fastjson.Value) {
+		switch string(k) {
+		case "field":
+			field = v.GetStringBytes()
+		case "value":
+			val = v
+		}
+	})
 	b := *entry
-	b.Field = fieldOf(c.GetStringBytes("field"))
-	val := c.Get("value")
+	b.Field = fieldOf(field)
 	if val == nil || val.Type() != fastjson.TypeObject {
 		d.fail(errChangeValue)
 		return
 	}
-	if md := val.Get("metadata"); md != nil && md.Type() == fastjson.TypeObject {
-		b.Business = scalarBytes(d, md.Get("phone_number_id"))
-		b.DisplayNumber = md.GetStringBytes("display_phone_number")
+	vo, _ := val.Object()
+	x := scanValue(vo)
+	if x.metadata != nil && x.metadata.Type() == fastjson.TypeObject {
+		b.Business = scalarBytes(d, x.metadata.Get("phone_number_id"))
+		b.DisplayNumber = x.metadata.GetStringBytes("display_phone_number")
 	}
 	before, errBefore := len(d.events), d.nerr
 	switch b.Field {
 	case FieldMessages:
-		d.messagesValue(val, &b, entryTime)
+		d.messagesValue(&x, &b, entryTime)
 	case FieldUserPreferences:
-		d.userPreferences(val, &b)
+		d.userPreferences(x.prefs, &b)
 	case FieldPhoneNumberQualityUpdate, FieldBusinessCapabilityUpdate:
 		ev := d.add(&b)
 		ev.Kind = KindQualityUpdate
 		ev.Time = entryTime
-		if dn := val.GetStringBytes("display_phone_number"); dn != nil {
-			ev.DisplayNumber = dn
+		if x.display != nil {
+			ev.DisplayNumber = x.display
 		}
-		ev.EventName = val.GetStringBytes("event")
-		for _, k := range limitKeys {
-			if l := scalarBytes(d, val.Get(k)); len(l) > 0 {
-				ev.Limit = l
-				break
-			}
-		}
-		for _, k := range ratingKeys {
-			if r := val.GetStringBytes(k); len(r) > 0 {
-				ev.Rating = ParseRating(r)
-				break
-			}
+		ev.EventName = x.event
+		ev.Limit = scalarBytes(d, x.limit)
+		if x.rating != nil {
+			ev.Rating = ParseRating(x.rating.GetStringBytes())
 		}
 	case FieldMessageTemplateStatusUpdate, FieldAccountUpdate:
-		name := val.GetStringBytes("event")
-		if len(name) == 0 {
+		if len(x.event) == 0 {
 			d.fail(errEventMissing)
 			return
 		}
@@ -163,7 +263,7 @@ func (d *Decoder) metaChange(c *fastjson.Value, entry *Event, entryTime int64) {
 			ev.Kind = KindTemplateStatus
 		}
 		ev.Time = entryTime
-		ev.EventName = name
+		ev.EventName = x.event
 	}
 	if len(d.events) == before && d.nerr == errBefore {
 		// A change we recognise but do not model (or one carrying nothing we model):
@@ -174,16 +274,10 @@ func (d *Decoder) metaChange(c *fastjson.Value, entry *Event, entryTime int64) {
 	}
 }
 
-// Keys that carry the messaging limit, newest naming last.
-var limitKeys = [...]string{"current_limit", "max_daily_conversation_per_phone", "max_daily_conversations_per_business"}
-
-// Keys that may carry a quality rating in quality updates.
-var ratingKeys = [...]string{"quality_rating", "current_quality_rating", "new_quality_score"}
-
 // messagesValue decodes the value of a `messages` change, or an On-Premises body.
-func (d *Decoder) messagesValue(val *fastjson.Value, b *Event, fallbackTime int64) {
-	if s := val.Get("statuses"); s != nil {
-		arr, err := s.Array()
+func (d *Decoder) messagesValue(x *value, b *Event, fallbackTime int64) {
+	if x.statuses != nil {
+		arr, err := x.statuses.Array()
 		if err != nil {
 			d.fail(errArrayType)
 		}
@@ -193,8 +287,8 @@ func (d *Decoder) messagesValue(val *fastjson.Value, b *Event, fallbackTime int6
 			}
 		}
 	}
-	if m := val.Get("messages"); m != nil {
-		arr, err := m.Array()
+	if x.messages != nil {
+		arr, err := x.messages.Array()
 		if err != nil {
 			d.fail(errArrayType)
 		}
@@ -204,17 +298,17 @@ func (d *Decoder) messagesValue(val *fastjson.Value, b *Event, fallbackTime int6
 			}
 		}
 	}
-	if es := val.Get("errors"); es != nil {
-		arr, err := es.Array()
+	if x.errors != nil {
+		arr, err := x.errors.Array()
 		if err != nil {
 			d.fail(errArrayType)
 		}
-		for _, x := range arr {
-			if x.Type() != fastjson.TypeObject {
+		for _, e := range arr {
+			if e.Type() != fastjson.TypeObject {
 				d.fail(errArrayType)
 				continue
 			}
-			code, raw := d.errorCode(x.Get("code"))
+			code, raw := d.errorCode(e.Get("code"))
 			if code == 0 && raw == nil {
 				d.fail(errValueErrorCode)
 				continue
@@ -228,17 +322,38 @@ func (d *Decoder) messagesValue(val *fastjson.Value, b *Event, fallbackTime int6
 }
 
 func (d *Decoder) metaStatus(s *fastjson.Value, b *Event) *ParseError {
-	if s.Type() != fastjson.TypeObject {
+	so, err := s.Object()
+	if err != nil {
 		return errArrayType
 	}
-	id := s.GetStringBytes("id")
+	var id, gsID, stb, recipient []byte
+	var ts, conv, pr, errs *fastjson.Value
+	so.Visit(func(k []byte, v *fastjson.Value) {
+		switch string(k) {
+		case "id":
+			id = v.GetStringBytes()
+		case "gs_id":
+			gsID = v.GetStringBytes()
+		case "status":
+			stb = v.GetStringBytes()
+		case "timestamp":
+			ts = v
+		case "recipient_id":
+			recipient = v.GetStringBytes()
+		case "conversation":
+			conv = v
+		case "pricing":
+			pr = v
+		case "errors":
+			errs = v
+		}
+	})
 	if len(id) == 0 {
-		id = s.GetStringBytes("gs_id") // Gupshup v3 before Meta assigned an id
+		id = gsID // Gupshup v3 before Meta assigned an id
 		if len(id) == 0 {
 			return errStatusID
 		}
 	}
-	stb := s.GetStringBytes("status")
 	if stb == nil {
 		return errStatusStatus
 	}
@@ -246,7 +361,7 @@ func (d *Decoder) metaStatus(s *fastjson.Value, b *Event) *ParseError {
 	if st == StatusNone {
 		return errStatusUnknown
 	}
-	t, r := unixTime(s.Get("timestamp"))
+	t, r := unixTime(ts)
 	switch r {
 	case ReasonMissingField:
 		return errStatusTimeMiss
@@ -258,27 +373,41 @@ func (d *Decoder) metaStatus(s *fastjson.Value, b *Event) *ParseError {
 	ev.MessageID = id
 	ev.Status = st
 	ev.Time = t
-	ev.Customer = s.GetStringBytes("recipient_id")
-	if conv := s.Get("conversation"); conv != nil && conv.Type() == fastjson.TypeObject {
-		ev.ConversationID = conv.GetStringBytes("id")
-		ev.ConversationExpiry = optUnix(conv.Get("expiration_timestamp"))
-		if o := conv.Get("origin"); o != nil && o.Type() == fastjson.TypeObject {
-			ev.ConversationOrigin = ParseCategory(o.GetStringBytes("type"))
-		}
+	ev.Customer = recipient
+	if conv != nil && conv.Type() == fastjson.TypeObject {
+		co, _ := conv.Object()
+		co.Visit(func(k []byte, v *fastjson.Value) {
+			switch string(k) {
+			case "id":
+				ev.ConversationID = v.GetStringBytes()
+			case "expiration_timestamp":
+				ev.ConversationExpiry = optUnix(v)
+			case "origin":
+				ev.ConversationOrigin = ParseCategory(v.GetStringBytes("type"))
+			}
+		})
 	}
-	if pr := s.Get("pricing"); pr != nil && pr.Type() == fastjson.TypeObject {
-		switch bl := pr.Get("billable"); {
-		case bl == nil:
-		case bl.Type() == fastjson.TypeTrue:
-			ev.Billable = 1
-		case bl.Type() == fastjson.TypeFalse:
-			ev.Billable = -1
-		}
-		ev.PricingModel = ParsePricingModel(pr.GetStringBytes("pricing_model"))
-		ev.PricingType = ParsePricingType(pr.GetStringBytes("type"))
-		ev.Category = ParseCategory(pr.GetStringBytes("category"))
+	if pr != nil && pr.Type() == fastjson.TypeObject {
+		po, _ := pr.Object()
+		po.Visit(func(k []byte, v *fastjson.Value) {
+			switch string(k) {
+			case "billable":
+				switch v.Type() {
+				case fastjson.TypeTrue:
+					ev.Billable = 1
+				case fastjson.TypeFalse:
+					ev.Billable = -1
+				}
+			case "pricing_model":
+				ev.PricingModel = ParsePricingModel(v.GetStringBytes())
+			case "type":
+				ev.PricingType = ParsePricingType(v.GetStringBytes())
+			case "category":
+				ev.Category = ParseCategory(v.GetStringBytes())
+			}
+		})
 	}
-	if errs := s.Get("errors"); errs != nil && errs.Type() == fastjson.TypeArray {
+	if errs != nil && errs.Type() == fastjson.TypeArray {
 		arr, _ := errs.Array()
 		if len(arr) > 0 && arr[0].Type() == fastjson.TypeObject {
 			ev.ErrorCode, ev.ErrorCodeRaw = d.errorCode(arr[0].Get("code"))
@@ -288,18 +417,43 @@ func (d *Decoder) metaStatus(s *fastjson.Value, b *Event) *ParseError {
 }
 
 func (d *Decoder) metaMessage(m *fastjson.Value, b *Event) *ParseError {
-	if m.Type() != fastjson.TypeObject {
+	mo, err := m.Object()
+	if err != nil {
 		return errArrayType
 	}
-	id := m.GetStringBytes("id")
+	var id, from, typ []byte
+	var ts, referral, ctx, text, button, interactive, errs *fastjson.Value
+	mo.Visit(func(k []byte, v *fastjson.Value) {
+		switch string(k) {
+		case "id":
+			id = v.GetStringBytes()
+		case "from":
+			from = v.GetStringBytes()
+		case "type":
+			typ = v.GetStringBytes()
+		case "timestamp":
+			ts = v
+		case "referral":
+			referral = v
+		case "context":
+			ctx = v
+		case "text":
+			text = v
+		case "button":
+			button = v
+		case "interactive":
+			interactive = v
+		case "errors":
+			errs = v
+		}
+	})
 	if len(id) == 0 {
 		return errMsgID
 	}
-	from := m.GetStringBytes("from")
 	if len(from) == 0 {
 		return errMsgFrom
 	}
-	t, r := unixTime(m.Get("timestamp"))
+	t, r := unixTime(ts)
 	switch r {
 	case ReasonMissingField:
 		return errMsgTimeMiss
@@ -311,41 +465,40 @@ func (d *Decoder) metaMessage(m *fastjson.Value, b *Event) *ParseError {
 	ev.MessageID = id
 	ev.Customer = from
 	ev.Time = t
-	typ := m.GetStringBytes("type")
 	if typ == nil {
 		ev.MessageType = MessageTypeOther
 	} else {
 		ev.MessageType = ParseMessageType(typ)
 	}
-	if ref := m.Get("referral"); ref != nil && ref.Type() == fastjson.TypeObject {
+	if referral != nil && referral.Type() == fastjson.TypeObject {
 		ev.Referral = true
 	}
-	if ctx := m.Get("context"); ctx != nil && ctx.Type() == fastjson.TypeObject {
+	if ctx != nil && ctx.Type() == fastjson.TypeObject {
 		ev.ContextID = ctx.GetStringBytes("id")
 	}
 	switch ev.MessageType {
 	case MessageTypeText:
-		if tx := m.Get("text"); tx != nil && tx.Type() == fastjson.TypeObject {
-			ev.Text = tx.GetStringBytes("body")
+		if text != nil && text.Type() == fastjson.TypeObject {
+			ev.Text = text.GetStringBytes("body")
 		}
 	case MessageTypeButton:
-		if bt := m.Get("button"); bt != nil && bt.Type() == fastjson.TypeObject {
-			ev.Payload = bt.GetStringBytes("payload")
+		if button != nil && button.Type() == fastjson.TypeObject {
+			ev.Payload = button.GetStringBytes("payload")
 			if ev.Payload == nil {
-				ev.Payload = bt.GetStringBytes("text")
+				ev.Payload = button.GetStringBytes("text")
 			}
 		}
 	case MessageTypeInteractive:
-		if it := m.Get("interactive"); it != nil && it.Type() == fastjson.TypeObject {
+		if interactive != nil && interactive.Type() == fastjson.TypeObject {
 			for _, k := range interactiveReplies {
-				if r := it.Get(k); r != nil && r.Type() == fastjson.TypeObject {
+				if r := interactive.Get(k); r != nil && r.Type() == fastjson.TypeObject {
 					ev.Payload = r.GetStringBytes("id")
 					break
 				}
 			}
 		}
 	}
-	if errs := m.Get("errors"); errs != nil && errs.Type() == fastjson.TypeArray {
+	if errs != nil && errs.Type() == fastjson.TypeArray {
 		arr, _ := errs.Array()
 		if len(arr) > 0 && arr[0].Type() == fastjson.TypeObject {
 			ev.ErrorCode, ev.ErrorCodeRaw = d.errorCode(arr[0].Get("code"))
@@ -359,8 +512,7 @@ func (d *Decoder) metaMessage(m *fastjson.Value, b *Event) *ParseError {
 
 var interactiveReplies = [...]string{"button_reply", "list_reply"}
 
-func (d *Decoder) userPreferences(val *fastjson.Value, b *Event) {
-	ups := val.Get("user_preferences")
+func (d *Decoder) userPreferences(ups *fastjson.Value, b *Event) {
 	if ups == nil {
 		return // no entries: counted as an "other" event of this field
 	}
@@ -416,13 +568,13 @@ var marketingMessages = []byte("marketing_messages")
 
 // tryOnPrem decodes the legacy On-Premises body: top-level statuses / messages / contacts
 // (and value-level errors), with no metadata, so Business is Options.Business.
-func (d *Decoder) tryOnPrem(v *fastjson.Value, recvTime int64) bool {
-	if v.Get("statuses") == nil && v.Get("messages") == nil && v.Get("contacts") == nil {
+func (d *Decoder) tryOnPrem(tk *top, recvTime int64) bool {
+	if tk.statuses == nil && tk.messages == nil && tk.contacts == nil {
 		return false
 	}
 	start, errBefore := len(d.events), d.nerr
 	b := Event{Provider: ProviderOnPrem, Field: FieldMessages}
-	d.messagesValue(v, &b, recvTime)
+	d.messagesValue(&value{statuses: tk.statuses, messages: tk.messages, errors: tk.errors}, &b, recvTime)
 	if len(d.events) == start && d.nerr == errBefore {
 		// contacts only: a known shape with nothing we model.
 		ev := d.add(&b)

@@ -1,0 +1,237 @@
+package webhook
+
+import "github.com/valyala/fastjson"
+
+// tryGupshup decodes the Gupshup v2 envelope {app, timestamp(ms), version, type, payload}:
+// `message-event` (outbound statuses), `message` (inbound), `billing-event`, and
+// `user-event` (opt-in/opt-out). It returns false when the top-level keys say otherwise.
+// Business is the app name (the only business identity the v2 body carries).
+func (d *Decoder) tryGupshup(tk *top, recvTime int64) bool {
+	if tk.app == nil || tk.typ == nil || tk.payload == nil || tk.typ.Type() != fastjson.TypeString {
+		return false
+	}
+	start := len(d.events)
+	pl := tk.payload
+	if pl.Type() != fastjson.TypeObject {
+		d.fail(errGupshupPayload)
+		return true
+	}
+	b := Event{Provider: ProviderGupshup, Field: FieldMessages, Business: scalarBytes(d, tk.app)}
+	// The envelope time is the event time where the payload has no better one.
+	envTime := recvTime
+	if tk.timestamp != nil {
+		t, r := unixTime(tk.timestamp)
+		if r == ReasonBadTimestamp {
+			d.fail(errGupshupTimeBad)
+			return true
+		}
+		if r == ReasonNone {
+			envTime = t
+		}
+	}
+	var buf [32]byte
+	switch string(lower(&buf, tk.typ.GetStringBytes())) {
+	case "message-event":
+		d.gupshupStatus(pl, &b, envTime)
+	case "message":
+		d.gupshupInbound(pl, &b, envTime)
+	case "billing-event":
+		d.gupshupBilling(pl, &b, envTime)
+	case "user-event":
+		d.gupshupUserEvent(pl, &b, envTime)
+	default:
+		ev := d.add(&b)
+		ev.Kind = KindOther
+		ev.Field = FieldOther
+		ev.Time = envTime
+	}
+	d.fillBusiness(start)
+	return true
+}
+
+// gupshupStatus decodes a message-event payload:
+// {id, gsId, type, destination, payload{ts | code,reason | whatsappMessageId,type}, conversation, pricing}.
+func (d *Decoder) gupshupStatus(pl *fastjson.Value, b *Event, envTime int64) {
+	// The id that stays the same across a message's events is Gupshup's own: gsId on
+	// Meta-side events, id on enqueued and synchronously failed ones.
+	id := pl.GetStringBytes("gsId")
+	if len(id) == 0 {
+		id = pl.GetStringBytes("id")
+	}
+	if len(id) == 0 {
+		d.fail(errGupshupID)
+		return
+	}
+	var st Status
+	var buf [32]byte
+	switch string(lower(&buf, pl.GetStringBytes("type"))) {
+	case "enqueued":
+		st = StatusAccepted
+	case "sent":
+		st = StatusSent
+	case "delivered":
+		st = StatusDelivered
+	case "read":
+		st = StatusRead
+	case "failed":
+		st = StatusFailed
+	case "deleted":
+		st = StatusDeleted
+	default:
+		d.fail(errGupshupStatus)
+		return
+	}
+	inner := pl.Get("payload")
+	t := envTime
+	if inner != nil && inner.Type() == fastjson.TypeObject {
+		if ts := inner.Get("ts"); ts != nil {
+			var r Reason
+			if t, r = unixTime(ts); r != ReasonNone {
+				d.fail(errGupshupTimeBad)
+				return
+			}
+		}
+	}
+	ev := d.add(b)
+	ev.Kind = KindStatus
+	ev.Status = st
+	ev.MessageID = id
+	ev.Time = t
+	ev.Customer = scalarBytes(d, pl.Get("destination"))
+	if inner != nil && inner.Type() == fastjson.TypeObject {
+		if st == StatusFailed {
+			// Sync failures carry Gupshup's own codes (1xxx), async ones Meta's.
+			ev.ErrorCode, ev.ErrorCodeRaw = d.errorCode(inner.Get("code"))
+		}
+		if st == StatusAccepted {
+			var tb [32]byte
+			if string(lower(&tb, inner.GetStringBytes("type"))) == "session" {
+				// A session (free-form) message is a service message; Gupshup only says
+				// so on enqueued, Meta-side events carry no category.
+				ev.Category = CategoryService
+				ev.PricingInferred = true
+			}
+		}
+	}
+	if conv := pl.Get("conversation"); conv != nil && conv.Type() == fastjson.TypeObject {
+		ev.ConversationID = conv.GetStringBytes("id")
+		ev.ConversationExpiry = optUnix(conv.Get("expiresAt"))
+		ev.ConversationOrigin = ParseCategory(conv.GetStringBytes("type"))
+	}
+	if pr := pl.Get("pricing"); pr != nil && pr.Type() == fastjson.TypeObject {
+		ev.PricingModel = ParsePricingModel(pr.GetStringBytes("policy"))
+		ev.Category = ParseCategory(pr.GetStringBytes("category"))
+		ev.PricingInferred = false
+	}
+}
+
+// gupshupInbound decodes a message payload: {id, source, type, payload{...}, sender, context}.
+func (d *Decoder) gupshupInbound(pl *fastjson.Value, b *Event, envTime int64) {
+	id := pl.GetStringBytes("id")
+	if len(id) == 0 {
+		d.fail(errGupshupID)
+		return
+	}
+	src := scalarBytes(d, pl.Get("source"))
+	if len(src) == 0 {
+		src = scalarBytes(d, pl.Get("sender", "phone"))
+	}
+	if len(src) == 0 {
+		d.fail(errGupshupSource)
+		return
+	}
+	ev := d.add(b)
+	ev.Kind = KindInbound
+	ev.MessageID = id
+	ev.Customer = src
+	ev.Time = envTime
+	typ := pl.GetStringBytes("type")
+	ev.MessageType = MessageTypeOther
+	if typ != nil {
+		ev.MessageType = ParseMessageType(typ)
+	}
+	inner := pl.Get("payload")
+	if inner != nil && inner.Type() != fastjson.TypeObject {
+		inner = nil
+	}
+	if ctx := pl.Get("context"); ctx != nil && ctx.Type() == fastjson.TypeObject {
+		ev.ContextID = ctx.GetStringBytes("id")
+	}
+	if ref := pl.Get("referral"); ref != nil && ref.Type() == fastjson.TypeObject {
+		ev.Referral = true
+	}
+	if inner == nil {
+		return
+	}
+	if ref := inner.Get("referral"); ref != nil && ref.Type() == fastjson.TypeObject {
+		ev.Referral = true
+	}
+	var buf [32]byte
+	lt := lower(&buf, typ)
+	switch string(lt) {
+	case "text":
+		ev.Text = inner.GetStringBytes("text")
+	case "quick_reply", "button_reply", "list_reply":
+		// postbackText is the developer's payload; id the developer's row/button id.
+		ev.Payload = inner.GetStringBytes("postbackText")
+		if len(ev.Payload) == 0 {
+			ev.Payload = inner.GetStringBytes("id")
+		}
+		if len(ev.Payload) == 0 {
+			ev.Payload = inner.GetStringBytes("text")
+		}
+		if string(lt) == "quick_reply" {
+			ev.MessageType = MessageTypeButton
+		}
+	}
+}
+
+// gupshupBilling decodes a billing-event payload: {deductions{type, model, billable},
+// references{id, gsId, conversationId, destination}}. The state machine has no kind for a
+// billing report yet, so it is a KindOther event of the messages field carrying the
+// reported pricing of the referenced message.
+func (d *Decoder) gupshupBilling(pl *fastjson.Value, b *Event, envTime int64) {
+	ev := d.add(b)
+	ev.Kind = KindOther
+	ev.Time = envTime
+	if ded := pl.Get("deductions"); ded != nil && ded.Type() == fastjson.TypeObject {
+		ev.Category = ParseCategory(ded.GetStringBytes("type"))
+		ev.PricingModel = ParsePricingModel(ded.GetStringBytes("model"))
+		switch bl := ded.Get("billable"); {
+		case bl == nil:
+		case bl.Type() == fastjson.TypeTrue:
+			ev.Billable = 1
+		case bl.Type() == fastjson.TypeFalse:
+			ev.Billable = -1
+		}
+	}
+	if ref := pl.Get("references"); ref != nil && ref.Type() == fastjson.TypeObject {
+		ev.MessageID = ref.GetStringBytes("gsId")
+		if len(ev.MessageID) == 0 {
+			ev.MessageID = ref.GetStringBytes("id")
+		}
+		ev.ConversationID = ref.GetStringBytes("conversationId")
+		ev.Customer = scalarBytes(d, ref.Get("destination"))
+	}
+}
+
+// gupshupUserEvent decodes a user-event payload {phone, type: opted-in|opted-out|...}:
+// opting out of (in to) the business's messages is a marketing stop (resume).
+func (d *Decoder) gupshupUserEvent(pl *fastjson.Value, b *Event, envTime int64) {
+	ev := d.add(b)
+	ev.Field = FieldUserPreferences
+	ev.Time = envTime
+	ev.Customer = scalarBytes(d, pl.Get("phone"))
+	var buf [32]byte
+	switch string(lower(&buf, pl.GetStringBytes("type"))) {
+	case "opted-out", "opted_out":
+		ev.Kind, ev.Preference = KindUserPreference, PreferenceStop
+	case "opted-in", "opted_in":
+		ev.Kind, ev.Preference = KindUserPreference, PreferenceResume
+	default:
+		ev.Kind = KindOther // sandbox-start and the like
+	}
+	if ev.Kind == KindUserPreference && len(ev.Customer) == 0 {
+		ev.Kind, ev.Preference = KindOther, PreferenceNone
+	}
+}
