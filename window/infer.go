@@ -353,3 +353,15 @@ func (m *Machine) compare(ms *msgState, b *Business) {
 		b.Mismatches[MismatchConversation]++
 	}
 }
+
+// Tick tells the machine that wall-clock time now has come (live mode): the reorder
+// buffer is released, and service windows expire, up to now minus the allowed lateness,
+// even when no event has arrived for a while. An event older than that is late.
+func (m *Machine) Tick(now int64) {
+	upTo := now - m.cfg.AllowedLateness
+	m.release(upTo)
+	if upTo > m.frontier {
+		m.frontier = upTo
+		m.expire(upTo)
+	}
+}

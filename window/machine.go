@@ -350,6 +350,9 @@ func (m *Machine) Apply(ev *model.Event) {
 		field = "other"
 	}
 	m.Self.Events[field]++
+	if ev.Kind != model.KindStatus && ev.Kind != model.KindInbound && m.repeated(ev) {
+		return
+	}
 	switch ev.Kind {
 	case model.KindTemplateStatus:
 		m.Self.TemplateEvents[templateEventName(ev.EventName)]++
@@ -396,6 +399,33 @@ func (m *Machine) Apply(ev *model.Event) {
 		b.WebhookErrors[m.errorLabel(ev)]++
 	}
 	m.release(m.watermark - m.cfg.AllowedLateness)
+}
+
+// repeated reports whether an event without a message id (preference, quality,
+// template, account update, value-level error) was seen before: retried webhooks repeat
+// them byte for byte, so (kind, business, customer, time, values) identifies one. Events
+// without a time cannot be told apart from a later identical one and are never deduped.
+func (m *Machine) repeated(ev *model.Event) bool {
+	if ev.Time <= 0 {
+		return false
+	}
+	var tb [9]byte
+	tb[0] = byte(ev.Kind)
+	for i := 0; i < 8; i++ {
+		tb[1+i] = byte(ev.Time >> (8 * i))
+	}
+	var code [8]byte
+	for i := 0; i < 8; i++ {
+		code[i] = byte(ev.ErrorCode >> (8 * i))
+	}
+	k := m.hash(tb[:], ev.Business, ev.DisplayNumber, ev.Customer, ev.EventName, ev.Limit, []byte{byte(ev.Preference), byte(ev.Rating)}, code[:], ev.MessageID)
+	ms, fresh := m.msgs.getOrCreate(k, ev.Time, &m.Self.Evictions[EvictMessage])
+	if !fresh {
+		m.Self.DuplicateMessage++
+		return true
+	}
+	ms.flags = mfInbound // never matched by a status
+	return false
 }
 
 // Flush releases every buffered item (end of input in replay mode).

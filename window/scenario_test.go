@@ -1,0 +1,433 @@
+package window
+
+import (
+	"fmt"
+	"math/rand"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/waba-exporter/waba_exporter/model"
+)
+
+// A scenario is a short sequence of events (in arrival order) and the metric values
+// expected after it, written as data in testdata/scenarios/*.yaml.
+type scenario struct {
+	Name   string `yaml:"name"`
+	Base   string `yaml:"base"` // RFC 3339; event times are seconds after it
+	Config struct {
+		AllowedLateness *int64     `yaml:"allowed_lateness"`
+		Keywords        []string   `yaml:"keywords"`
+		Quotas          []scQuota  `yaml:"quotas"`
+		Portfolios      []scPortfo `yaml:"portfolios"`
+		MaxMessages     int        `yaml:"max_messages"`
+	} `yaml:"config"`
+	Events []scEvent `yaml:"events"`
+	// Flush releases the reorder buffer before checking (as replay does). Default true.
+	Flush *bool `yaml:"flush"`
+	// At is the scrape time (seconds after base) for gauges; default the watermark.
+	At     *int64             `yaml:"at"`
+	Expect map[string]float64 `yaml:"expect"`
+}
+
+type scQuota struct {
+	Name     string `yaml:"name"`
+	Unit     string `yaml:"unit"`
+	Limit    float64
+	Timezone string `yaml:"timezone"`
+}
+
+type scPortfo struct {
+	Name       string   `yaml:"name"`
+	Businesses []string `yaml:"businesses"`
+}
+
+type scEvent struct {
+	Kind     string `yaml:"kind"` // status, inbound, pref, quality, error
+	Biz      string `yaml:"biz"`
+	Customer string `yaml:"customer"`
+	ID       string `yaml:"id"`
+	T        int64  `yaml:"t"`
+	Status   string `yaml:"status"`
+	Category string `yaml:"category"`
+	Model    string `yaml:"model"`
+	Type     string `yaml:"type"`
+	Conv     string `yaml:"conv"`
+	Origin   string `yaml:"origin"`
+	Expiry   int64  `yaml:"expiry"` // seconds after base
+	Error    int64  `yaml:"error"`
+	MsgType  string `yaml:"msg_type"`
+	Referral bool   `yaml:"referral"`
+	Context  string `yaml:"context"`
+	Text     string `yaml:"text"`
+	Payload  string `yaml:"payload"`
+	Value    string `yaml:"value"` // pref: stop/resume
+	Limit    string `yaml:"limit"`
+	Event    string `yaml:"event"`
+	Repeat   int    `yaml:"repeat"` // apply this event again n more times (duplicates)
+}
+
+func (e scEvent) toModel(base int64) model.Event {
+	ev := model.Event{
+		Business:  []byte(e.Biz),
+		Customer:  []byte(e.Customer),
+		MessageID: []byte(e.ID),
+		Time:      base + e.T,
+		Field:     "messages",
+	}
+	switch e.Kind {
+	case "status":
+		ev.Kind = model.KindStatus
+		ev.Status = model.ParseStatus([]byte(e.Status))
+		ev.Category = model.ParseCategory([]byte(e.Category))
+		ev.PricingModel = model.ParsePricingModel([]byte(e.Model))
+		ev.PricingType = model.ParsePricingType([]byte(e.Type))
+		ev.ConversationID = []byte(e.Conv)
+		ev.ConversationOrigin = model.ParseCategory([]byte(e.Origin))
+		if e.Expiry != 0 {
+			ev.ConversationExpiry = base + e.Expiry
+		}
+		ev.ErrorCode = e.Error
+		// A category without a pricing model or type stands for what a BSP decoder
+		// infers (not a report): only the state machine's own inference prices it.
+		ev.PricingInferred = e.Model == "" && e.Type == "" && e.Conv == ""
+	case "inbound":
+		ev.Kind = model.KindInbound
+		ev.MessageType = model.ParseMessageType([]byte(e.MsgType))
+		if e.MsgType == "" {
+			ev.MessageType = model.MessageTypeText
+		}
+		ev.Referral = e.Referral
+		ev.ContextID = []byte(e.Context)
+		ev.Text = []byte(e.Text)
+		ev.Payload = []byte(e.Payload)
+	case "pref":
+		ev.Kind = model.KindUserPreference
+		ev.Field = "user_preferences"
+		if e.Value == "stop" {
+			ev.Preference = model.PreferenceStop
+		} else {
+			ev.Preference = model.PreferenceResume
+		}
+	case "quality":
+		ev.Kind = model.KindQualityUpdate
+		ev.Field = "phone_number_quality_update"
+		ev.Limit = []byte(e.Limit)
+		ev.EventName = []byte(e.Event)
+	case "error":
+		ev.Kind = model.KindWebhookError
+		ev.ErrorCode = e.Error
+	}
+	return ev
+}
+
+func loadScenarios(t *testing.T) map[string]scenario {
+	t.Helper()
+	files, err := filepath.Glob("testdata/scenarios/*.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no scenarios: %v", err)
+	}
+	out := map[string]scenario{}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sc scenario
+		dec := yaml.NewDecoder(strings.NewReader(string(data)))
+		dec.KnownFields(true)
+		if err := dec.Decode(&sc); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		out[filepath.Base(f)] = sc
+	}
+	return out
+}
+
+func scenarioMachine(t *testing.T, sc scenario) (*Machine, int64) {
+	t.Helper()
+	base := int64(1748736000) // 2025-06-01T00:00:00Z
+	if sc.Base != "" {
+		bt, err := time.Parse(time.RFC3339, sc.Base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		base = bt.Unix()
+	}
+	cfg := DefaultConfig()
+	cfg.CountryOf = func(c []byte) string {
+		if strings.HasPrefix(string(c), "55") {
+			return "br"
+		}
+		return "unknown"
+	}
+	if sc.Config.AllowedLateness != nil {
+		cfg.AllowedLateness = *sc.Config.AllowedLateness
+	}
+	if sc.Config.Keywords != nil {
+		cfg.OptOutKeywords = sc.Config.Keywords
+	}
+	if sc.Config.MaxMessages > 0 {
+		cfg.MaxMessages = sc.Config.MaxMessages
+	}
+	for _, q := range sc.Config.Quotas {
+		loc := time.UTC
+		if q.Timezone != "" {
+			l, err := time.LoadLocation(q.Timezone)
+			if err != nil {
+				t.Fatal(err)
+			}
+			loc = l
+		}
+		wq := Quota{Name: q.Name, Limit: q.Limit, Location: loc}
+		switch q.Unit {
+		case "billable_messages":
+			wq.Unit = UnitBillableMessages
+		case "delivered_messages":
+			wq.Unit = UnitDeliveredMessages
+		}
+		cfg.Quotas = append(cfg.Quotas, wq)
+	}
+	for _, p := range sc.Config.Portfolios {
+		cfg.Portfolios = append(cfg.Portfolios, Portfolio{Name: p.Name, Businesses: p.Businesses})
+	}
+	return New(cfg), base
+}
+
+func runScenario(t *testing.T, sc scenario, events []scEvent) map[string]float64 {
+	m, base := scenarioMachine(t, sc)
+	for _, e := range events {
+		if e.Kind == "tick" {
+			m.Tick(base + e.T)
+			continue
+		}
+		for i := 0; i <= e.Repeat; i++ {
+			ev := e.toModel(base)
+			m.Apply(&ev)
+		}
+	}
+	if sc.Flush == nil || *sc.Flush {
+		m.Flush()
+	}
+	now := m.Watermark()
+	if sc.At != nil {
+		now = base + *sc.At
+	}
+	return flatten(m, now, base)
+}
+
+// flatten turns the machine's counters and scrape view into "name.label.label" keys,
+// summed over phone numbers (and countries); zero values are left out.
+func flatten(m *Machine, now, base int64) map[string]float64 {
+	out := map[string]float64{}
+	add := func(v float64, parts ...string) {
+		if v != 0 {
+			out[strings.Join(parts, ".")] += v
+		}
+	}
+	view := m.View(now)
+	for i, b := range m.Businesses() {
+		for mt := model.MessageType(0); mt < model.NumMessageType; mt++ {
+			add(float64(b.Inbound[mt]), "inbound", mt.String())
+		}
+		for c := model.Category(0); c < model.NumCategory; c++ {
+			cs := c.String()
+			add(float64(b.Outbound[c]), "outbound", cs)
+			for f := 0; f < NumFunnel; f++ {
+				add(float64(b.Status[c][f]), "status", cs, FunnelNames[f])
+			}
+			add(float64(b.SentToDelivered[c].Count), "sent_to_delivered.count", cs)
+			add(b.SentToDelivered[c].Sum, "sent_to_delivered.sum", cs)
+			add(float64(b.DeliveredToRead[c].Count), "delivered_to_read.count", cs)
+			add(b.DeliveredToRead[c].Sum, "delivered_to_read.sum", cs)
+			add(float64(b.ConversationsOpened[c]), "conversations_opened", cs)
+			add(float64(b.ReplyEligible[c]), "reply_eligible", cs)
+			for a := 0; a < NumAttribution; a++ {
+				add(float64(b.Replies[c][a]), "replies", cs, AttributionNames[a])
+			}
+			add(b.Cost[c], "cost", cs)
+			add(float64(view.Businesses[i].ConversationsOpen[c]), "conversations_open", cs)
+		}
+		for k, n := range b.Failed {
+			add(float64(n), "failed", k.Category.String(), k.Code)
+		}
+		for k, n := range b.WebhookErrors {
+			add(float64(n), "webhook_errors", k)
+		}
+		for k, n := range b.Priced {
+			add(float64(n), "priced", k.Category.String(), k.PricingType.String())
+			add(float64(n), "priced_country", m.CountryName(k.Country))
+		}
+		for f := 0; f < NumMismatch; f++ {
+			add(float64(b.Mismatches[f]), "mismatches", MismatchNames[f])
+		}
+		for s := 0; s < NumSource; s++ {
+			add(float64(b.OptOuts[s]), "opt_outs", SourceNames[s])
+			add(float64(b.OptIns[s]), "opt_ins", SourceNames[s])
+		}
+		add(float64(b.ServiceWindowsOpened), "service_windows_opened")
+		add(float64(b.ServiceWindowsClosed), "service_windows_closed")
+		add(float64(b.ServiceWindowsClosedUnanswered), "service_windows_closed_unanswered")
+		add(float64(b.FirstResponse.Count), "first_response.count")
+		add(b.FirstResponse.Sum, "first_response.sum")
+		add(float64(b.Response.Count), "response.count")
+		add(b.Response.Sum, "response.sum")
+		for ev, n := range b.QualityEvents {
+			add(float64(n), "quality_events", ev)
+		}
+		if b.LimitKnown {
+			add(b.Limit, "messaging_limit")
+		}
+		add(1, "rating", b.Rating.String())
+		bv := view.Businesses[i]
+		add(float64(bv.ServiceWindowsOpen), "service_windows_open")
+		add(float64(bv.Unanswered), "unanswered")
+		if bv.OldestUnanswered != 0 {
+			add(float64(bv.OldestUnanswered-base), "oldest_unanswered")
+		}
+		for w, aw := range ActiveWindows {
+			add(float64(bv.Active[w]), "active", aw.Name)
+		}
+		add(float64(bv.UniqueRecipients24h), "unique_recipients_24h")
+	}
+	for _, p := range view.Portfolios {
+		add(float64(p.UniqueRecipients24h), "portfolio_recipients_24h", p.Name)
+	}
+	for _, q := range view.Quotas {
+		add(q.Used, "quota_used", q.Name)
+		add(q.Consumed, "quota_consumed", q.Name)
+		add(float64(q.Start-base), "quota_start", q.Name)
+	}
+	add(float64(m.Self.DuplicateStatus), "duplicates.status")
+	add(float64(m.Self.DuplicateMessage), "duplicates.message")
+	add(float64(m.Self.OutOfOrderStatus), "out_of_order.status")
+	add(float64(m.Self.OutOfOrderLatency), "out_of_order.latency")
+	add(float64(m.Self.OutOfOrderLate), "out_of_order.late")
+	for k := range EvictKindNames {
+		add(float64(m.Self.Evictions[k][ReasonCapacity]), "evictions", EvictKindNames[k], "capacity")
+		add(float64(m.Self.Evictions[k][ReasonTTL]), "evictions", EvictKindNames[k], "ttl")
+	}
+	return out
+}
+
+// TestScenarios runs every scenario file and compares the expected keys. A key expected
+// at 0 must be absent (zero); keys not named are not checked.
+func TestScenarios(t *testing.T) {
+	for file, sc := range loadScenarios(t) {
+		t.Run(strings.TrimSuffix(file, ".yaml"), func(t *testing.T) {
+			if len(sc.Expect) == 0 {
+				t.Fatal("scenario has no expectations")
+			}
+			got := runScenario(t, sc, sc.Events)
+			var bad []string
+			for k, want := range sc.Expect {
+				if got[k] != want {
+					bad = append(bad, fmt.Sprintf("%s = %v, want %v", k, got[k], want))
+				}
+			}
+			if len(bad) > 0 {
+				sort.Strings(bad)
+				keys := make([]string, 0, len(got))
+				for k, v := range got {
+					keys = append(keys, fmt.Sprintf("%s=%v", k, v))
+				}
+				sort.Strings(keys)
+				t.Errorf("%s:\n  %s\nall values:\n  %s", sc.Name, strings.Join(bad, "\n  "), strings.Join(keys, "\n  "))
+			}
+		})
+	}
+}
+
+// TestInterleavingProperty: for random arrival orders (within the allowed lateness) and
+// duplications (at any later time) of the same webhooks, the final counters are the same.
+// Labels that depend on what arrived first (the category a status is counted under before
+// its pricing is known, latencies that a skipped stage stands in for) are compared as
+// totals; the self-metrics about order are not compared.
+func TestInterleavingProperty(t *testing.T) {
+	for file, sc := range loadScenarios(t) {
+		if strings.HasPrefix(file, "late-") || sc.Config.MaxMessages > 0 {
+			continue // scenarios about lateness and eviction themselves
+		}
+		t.Run(strings.TrimSuffix(file, ".yaml"), func(t *testing.T) {
+			want := orderFree(runScenario(t, sc, sc.Events))
+			lateness := DefaultConfig().AllowedLateness
+			if sc.Config.AllowedLateness != nil {
+				lateness = *sc.Config.AllowedLateness
+			}
+			rng := rand.New(rand.NewSource(int64(len(file))))
+			for round := 0; round < 30; round++ {
+				type arrival struct {
+					at int64
+					e  scEvent
+				}
+				var arr []arrival
+				for _, e := range sc.Events {
+					if e.Kind == "tick" {
+						arr = append(arr, arrival{e.T + lateness, e})
+						continue
+					}
+					arr = append(arr, arrival{e.T + rng.Int63n(lateness/2+1), e})
+				}
+				for i := 0; i < 3; i++ {
+					e := sc.Events[rng.Intn(len(sc.Events))]
+					if e.Kind == "tick" {
+						continue
+					}
+					e.Repeat = 0
+					arr = append(arr, arrival{e.T + rng.Int63n(3*day), e})
+				}
+				sort.SliceStable(arr, func(i, j int) bool { return arr[i].at < arr[j].at })
+				evs := make([]scEvent, len(arr))
+				for i, a := range arr {
+					evs[i] = a.e
+				}
+				got := orderFree(runScenario(t, sc, evs))
+				if d := diff(want, got); d != "" {
+					t.Fatalf("round %d: arrival order changed the result:\n%s", round, d)
+				}
+			}
+		})
+	}
+}
+
+func orderFree(m map[string]float64) map[string]float64 {
+	out := map[string]float64{}
+	for k, v := range m {
+		switch {
+		case strings.HasPrefix(k, "duplicates"), strings.HasPrefix(k, "out_of_order"),
+			strings.Contains(k, "_to_"), strings.HasPrefix(k, "evictions"):
+		case strings.HasPrefix(k, "status."):
+			parts := strings.Split(k, ".")
+			out["status_total."+parts[len(parts)-1]] += v
+		case strings.HasPrefix(k, "failed."):
+			parts := strings.Split(k, ".")
+			out["failed_total."+parts[len(parts)-1]] += v
+		case strings.HasPrefix(k, "outbound."):
+			out["outbound_total"] += v
+		default:
+			out[k] = v
+		}
+	}
+	return out
+}
+
+func diff(a, b map[string]float64) string {
+	var out []string
+	for k, v := range a {
+		if b[k] != v {
+			out = append(out, fmt.Sprintf("%s: %v -> %v", k, v, b[k]))
+		}
+	}
+	for k, v := range b {
+		if _, ok := a[k]; !ok {
+			out = append(out, fmt.Sprintf("%s: 0 -> %v", k, v))
+		}
+	}
+	sort.Strings(out)
+	return strings.Join(out, "\n")
+}
