@@ -1,0 +1,190 @@
+package dashboards
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/waba-exporter/waba_exporter/alerts"
+)
+
+// metricsDoc is the metric contract, read-only next to the repository.
+const metricsDoc = "../../shared/METRICS.md"
+
+func TestCommittedJSONUpToDate(t *testing.T) {
+	all := All(alerts.Default())
+	committed, _ := filepath.Glob("*.json")
+	var names []string
+	for n := range all {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	sort.Strings(committed)
+	if !slices.Equal(names, committed) {
+		t.Errorf("committed dashboards %v, generator writes %v: run `go generate ./dashboards/`", committed, names)
+	}
+	for name, d := range all {
+		want, err := JSON(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s is stale: run `go generate ./dashboards/` and commit the result", name)
+		}
+	}
+}
+
+// declaredMetrics reads the metric names of METRICS.md tables (first column
+// of rows like "| `waba_x_total` | counter | ..."), expanding histograms to
+// their _bucket, _sum and _count series.
+func declaredMetrics(t *testing.T) map[string]bool {
+	t.Helper()
+	b, err := os.ReadFile(metricsDoc)
+	if err != nil {
+		t.Fatalf("reading the metric contract: %v (the tests expect /work/shared next to the repository, as ../shared from its root)", err)
+	}
+	row := regexp.MustCompile("(?m)^\\| `([a-z_:][a-z0-9_:]*)`[^|]*\\| ([a-z]+)")
+	names := map[string]bool{}
+	for _, m := range row.FindAllStringSubmatch(string(b), -1) {
+		if m[2] == "histogram" {
+			for _, s := range []string{"_bucket", "_sum", "_count"} {
+				names[m[1]+s] = true
+			}
+			continue
+		}
+		names[m[1]] = true
+	}
+	if len(names) < 50 {
+		t.Fatalf("only %d metric names found in %s; did its table format change?", len(names), metricsDoc)
+	}
+	return names
+}
+
+// allowedMetrics is what a dashboard or rule may query: declared metrics,
+// our recording rules, and Prometheus' up.
+func allowedMetrics(t *testing.T) (allowed map[string]bool, records map[string]bool) {
+	allowed = declaredMetrics(t)
+	records = map[string]bool{}
+	for _, r := range alerts.Rules(alerts.Default()).Groups[0].Rules {
+		allowed[r.Record] = true
+		records[r.Record] = true
+	}
+	allowed["up"] = true
+	return allowed, records
+}
+
+func standardName(n string) bool { return strings.HasPrefix(n, "go_") || strings.HasPrefix(n, "process_") }
+
+func TestDeclaredMetricsParser(t *testing.T) {
+	names := declaredMetrics(t)
+	for _, n := range []string{"waba_outbound_message_status_total", "waba_response_duration_seconds_bucket", "waba_exporter_state_ready", "waba_template_status_events_total"} {
+		if !names[n] {
+			t.Errorf("%s not found in %s", n, metricsDoc)
+		}
+	}
+	if names["waba_response_duration_seconds"] {
+		t.Error("a histogram's bare name is not a series")
+	}
+}
+
+func TestPanels(t *testing.T) {
+	allowed, records := allowedMetrics(t)
+	types := []string{PanelTimeseries, PanelStat, PanelGauge, PanelBarGauge, PanelTable, PanelHeatmap, PanelStateTimeline}
+	usedRecords := map[string]bool{}
+	for file, d := range All(alerts.Default()) {
+		ids := map[int]bool{}
+		var rects []GridPos
+		if d.UID == "" || d.Title == "" || len(d.UID) > 40 {
+			t.Errorf("%s: uid %q title %q", file, d.UID, d.Title)
+		}
+		var vars []string
+		for _, v := range d.Templating.List {
+			vars = append(vars, v.Name)
+		}
+		if !slices.Equal(vars, []string{VarDatasource, VarJob, VarInstance, VarPhoneNumberID}) {
+			t.Errorf("%s: variables %v", file, vars)
+		}
+		for _, p := range d.Panels {
+			where := file + ": panel " + p.Title
+			if ids[p.ID] || p.ID <= 0 {
+				t.Errorf("%s: id %d is not unique and positive", where, p.ID)
+			}
+			ids[p.ID] = true
+			if !slices.Contains(types, p.Type) {
+				t.Errorf("%s: type %q", where, p.Type)
+			}
+			g := p.GridPos
+			if g.W <= 0 || g.H <= 0 || g.X < 0 || g.X+g.W > 24 {
+				t.Errorf("%s: gridPos %+v", where, g)
+			}
+			for _, r := range rects {
+				if g.X < r.X+r.W && r.X < g.X+g.W && g.Y < r.Y+r.H && r.Y < g.Y+g.H {
+					t.Errorf("%s: gridPos %+v overlaps %+v", where, g, r)
+				}
+			}
+			rects = append(rects, g)
+			if len(p.Targets) == 0 {
+				t.Errorf("%s: no query", where)
+			}
+			refs := map[string]bool{}
+			for _, tg := range p.Targets {
+				if tg.RefID == "" || refs[tg.RefID] {
+					t.Errorf("%s: refId %q empty or repeated", where, tg.RefID)
+				}
+				refs[tg.RefID] = true
+				if strings.TrimSpace(tg.Expr) == "" {
+					t.Errorf("%s: empty query", where)
+					continue
+				}
+				if !strings.Contains(tg.Expr, `job=~"$job", instance=~"$instance"`) {
+					t.Errorf("%s: query %q does not select $job and $instance", where, tg.Expr)
+				}
+				names, err := metricNames(tg.Expr)
+				if err != nil {
+					t.Errorf("%s: query %q: %v", where, tg.Expr, err)
+				}
+				if len(names) == 0 {
+					t.Errorf("%s: query %q selects no metric", where, tg.Expr)
+				}
+				for _, n := range names {
+					if !allowed[n] && !standardName(n) {
+						t.Errorf("%s: query uses %q, which is neither declared in METRICS.md nor a recording rule", where, n)
+					}
+					usedRecords[n] = true
+				}
+			}
+		}
+	}
+	for r := range records {
+		if !usedRecords[r] && r != alerts.RecParseErrorsPerLine {
+			t.Errorf("recording rule %s is on no dashboard", r)
+		}
+	}
+}
+
+// TestRulesUseDeclaredMetrics applies the same contract to the rules.
+func TestRulesUseDeclaredMetrics(t *testing.T) {
+	allowed, _ := allowedMetrics(t)
+	for _, g := range alerts.Rules(alerts.Default()).Groups {
+		for _, r := range g.Rules {
+			names, err := metricNames(r.Expr)
+			if err != nil || len(names) == 0 {
+				t.Errorf("%s%s: %v (names %v)", r.Record, r.Alert, err, names)
+			}
+			for _, n := range names {
+				if !allowed[n] {
+					t.Errorf("%s%s uses undeclared %q", r.Record, r.Alert, n)
+				}
+			}
+		}
+	}
+}
