@@ -82,7 +82,9 @@ func allowedMetrics(t *testing.T) (allowed map[string]bool, records map[string]b
 	return allowed, records
 }
 
-func standardName(n string) bool { return strings.HasPrefix(n, "go_") || strings.HasPrefix(n, "process_") }
+func standardName(n string) bool {
+	return strings.HasPrefix(n, "go_") || strings.HasPrefix(n, "process_")
+}
 
 func TestDeclaredMetricsParser(t *testing.T) {
 	names := declaredMetrics(t)
