@@ -238,7 +238,7 @@ func (m *Machine) processDelivery(ms *msgState, c *custState, it item) {
 		m.classify(ms, c, d)
 		m.compare(ms, b)
 	}
-	countConv := ms.flags&(mfReportedConv|mfReportedPricing) == 0
+	countConv := ms.flags&(mfReportedConv|mfReportedPricing) == 0 && ms.seen&sbSent != 0
 	switch {
 	case ms.flags&mfOpensFEP != 0:
 		until := uint32(d + 3*day)
@@ -265,12 +265,16 @@ func (m *Machine) processDelivery(ms *msgState, c *custState, it item) {
 			m.consume(UnitConversations, b.ID, ms.infConv, d)
 		}
 	}
-	if ms.flags&mfPriced == 0 {
-		if ms.flags&mfReportedPricing != 0 {
-			m.countPriced(ms, b, ms.cat, ms.repType)
-		} else {
-			m.countPriced(ms, b, ms.cat, ms.infType)
-		}
+	switch {
+	case ms.flags&mfPriced != 0:
+	case ms.flags&mfReportedPricing != 0:
+		m.countPriced(ms, b, ms.cat, ms.repType)
+	case ms.seen&sbSent == 0:
+		// The `sent` webhook (which carries Meta's pricing) is still on its way: price
+		// the message when it or any pricing arrives, rather than guess now.
+		ms.flags |= mfPricePending
+	default:
+		m.countPriced(ms, b, ms.cat, ms.infType)
 	}
 	if isTemplate(ms.cat) {
 		b.ReplyEligible[ms.cat]++
@@ -285,6 +289,9 @@ func (m *Machine) processDelivery(ms *msgState, c *custState, it item) {
 // it opens or joins (SPEC 4.2-4.4), against what is open at t.
 func (m *Machine) classify(ms *msgState, c *custState, t int64) {
 	ms.flags |= mfClassified
+	if ms.cat == model.CategoryUnknown && ms.flags&mfReportedPricing == 0 {
+		ms.flags |= mfBlind
+	}
 	era := ms.pmodel
 	if era == model.PricingModelNone {
 		era = model.PricingModelPMP
@@ -342,8 +349,8 @@ func (m *Machine) classify(ms *msgState, c *custState, t int64) {
 // compare counts disagreements between the reported pricing and the inference, once per
 // message, when both are known.
 func (m *Machine) compare(ms *msgState, b *Business) {
-	if ms.flags&(mfClassified|mfReportedPricing|mfCompared) != mfClassified|mfReportedPricing {
-		return
+	if ms.flags&(mfClassified|mfReportedPricing|mfCompared|mfBlind) != mfClassified|mfReportedPricing {
+		return // not both known yet, done, or an inference made without the category
 	}
 	ms.flags |= mfCompared
 	if ms.repType != ms.infType {

@@ -36,15 +36,17 @@ const (
 	mfInbound uint16 = 1 << iota
 	mfReportedPricing
 	mfReportedConv
-	mfPriced      // counted in priced_total
-	mfClassified  // inference ran at send
-	mfDelivProc   // delivery processed by the inference
-	mfSendQueued  // a send item is in the reorder buffer or was released
-	mfDelivQueued // a delivery item is in the reorder buffer or was released
-	mfDelivered   // delivered (or read) seen
-	mfCompared    // mismatch comparison done
-	mfOpensConv   // inferred: opens a conversation of infConv at delivery
-	mfOpensFEP    // inferred: opens a free entry point window at delivery
+	mfPriced       // counted in priced_total
+	mfClassified   // inference ran at send
+	mfDelivProc    // delivery processed by the inference
+	mfSendQueued   // a send item is in the reorder buffer or was released
+	mfDelivQueued  // a delivery item is in the reorder buffer or was released
+	mfDelivered    // delivered (or read) seen
+	mfCompared     // mismatch comparison done
+	mfOpensConv    // inferred: opens a conversation of infConv at delivery
+	mfOpensFEP     // inferred: opens a free entry point window at delivery
+	mfBlind        // classified before its category was known (no report yet)
+	mfPricePending // delivered and classified, but neither `sent` nor pricing seen yet
 )
 
 // status bits in msgState.seen
@@ -606,7 +608,29 @@ func (m *Machine) applyStatus(bi uint16, ev *model.Event) {
 		m.enqueueStatus(ms, mk, sb, t)
 	}
 	m.maybeCountPriced(ms, b)
+	if sb == sbSent && ms.flags&mfClassified != 0 {
+		m.lateSent(ms, b)
+	}
 	m.compare(ms, b)
+}
+
+// lateSent handles a `sent` status that arrives after the message was classified from a
+// later status (its webhook was delayed beyond the reorder window). A classification made
+// without the category is redone now that the category is known, and a delivery whose
+// pricing was held back for want of it is priced.
+func (m *Machine) lateSent(ms *msgState, b *Business) {
+	c := m.custs.get(ms.cust)
+	if c == nil {
+		return
+	}
+	if ms.flags&mfBlind != 0 && ms.cat != model.CategoryUnknown {
+		ms.flags &^= mfBlind | mfOpensConv | mfOpensFEP
+		m.classify(ms, c, int64(ms.sentT))
+	}
+	if ms.flags&mfPricePending != 0 && ms.flags&mfPriced == 0 {
+		ms.flags &^= mfPricePending
+		m.countPriced(ms, b, ms.cat, ms.infType)
+	}
 }
 
 func (m *Machine) observeLatency(h *Histogram, d int64) {

@@ -1,0 +1,130 @@
+// Package app wires the stages into the commands of the CLI (run, demo, replay): it
+// translates the configuration into the settings of each package, starts the tailer,
+// the pipeline, the HTTP server and the checkpointer, and stops them in order.
+package app
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/nyaruka/phonenumbers"
+
+	"github.com/waba-exporter/waba_exporter/config"
+	"github.com/waba-exporter/waba_exporter/model"
+	"github.com/waba-exporter/waba_exporter/webhook"
+	"github.com/waba-exporter/waba_exporter/window"
+)
+
+// ConfigError marks an error caused by the configuration (exit status 2).
+type ConfigError struct{ Err error }
+
+func (e ConfigError) Error() string { return e.Err.Error() }
+func (e ConfigError) Unwrap() error { return e.Err }
+
+// WindowConfig translates the configuration into the state machine's settings.
+func WindowConfig(cfg *config.Config) window.Config {
+	w := window.DefaultConfig()
+	w.MaxMessages = cfg.State.MaxMessages
+	w.MaxCustomers = cfg.State.MaxCustomers
+	w.MessageTTL = int64(cfg.State.MessageTTL.Std().Seconds())
+	w.CustomerTTL = int64(cfg.State.CustomerTTL.Std().Seconds())
+	w.AllowedLateness = int64(cfg.State.AllowedLateness.Std().Seconds())
+	w.ReplyWindow = int64(cfg.Reply.Window.Std().Seconds())
+	w.ErrorCodeCap = cfg.Labels.ErrorCodeCap
+	w.CountryCap = cfg.Labels.CountryCap
+	w.AllowBusinesses = cfg.Labels.PhoneNumberIDs
+	if cfg.Labels.CountryEnabled {
+		w.CountryOf = CountryOf
+	}
+	w.OptOutKeywords = cfg.OptOut.Keywords
+	w.OptInKeywords = cfg.OptOut.OptInKeywords
+	w.OptOutPayloads = cfg.OptOut.ButtonPayloads
+	for _, q := range cfg.Quotas {
+		wq := window.Quota{Name: q.Name, Limit: q.Limit, Businesses: q.Filter.PhoneNumberIDs, Location: q.Period.Location()}
+		switch q.Unit {
+		case config.UnitBillableMessages:
+			wq.Unit = window.UnitBillableMessages
+		case config.UnitDeliveredMessages:
+			wq.Unit = window.UnitDeliveredMessages
+		default:
+			wq.Unit = window.UnitConversations
+		}
+		if q.Period.Type == config.PeriodResetDay {
+			wq.ResetDay = q.Period.ResetDay
+		}
+		for _, c := range q.Filter.Categories {
+			wq.Categories = append(wq.Categories, model.ParseCategory([]byte(c)))
+		}
+		w.Quotas = append(w.Quotas, wq)
+	}
+	for _, p := range cfg.Portfolios {
+		wp := window.Portfolio{Name: p.Name, Businesses: p.PhoneNumberIDs}
+		if p.MessagingLimit != nil {
+			wp.Limit = float64(*p.MessagingLimit)
+		}
+		w.Portfolios = append(w.Portfolios, wp)
+	}
+	if len(cfg.MessagingLimits) > 0 {
+		w.LimitOverrides = map[string]float64{}
+		for id, l := range cfg.MessagingLimits {
+			w.LimitOverrides[id] = float64(l)
+		}
+	}
+	if rc := cfg.RateCard; rc != nil {
+		card := &window.RateCard{Currency: rc.Currency, Default: map[model.Category]float64{}, Countries: map[string]map[model.Category]float64{}}
+		for c, p := range rc.Default {
+			card.Default[model.ParseCategory([]byte(c))] = p
+		}
+		for country, prices := range rc.Countries {
+			m := map[model.Category]float64{}
+			for c, p := range prices {
+				m[model.ParseCategory([]byte(c))] = p
+			}
+			card.Countries[strings.ToLower(country)] = m
+		}
+		w.RateCard = card
+	}
+	return w
+}
+
+// DecoderOptions translates an input's format and envelope into decoder options.
+func DecoderOptions(in config.Input) webhook.Options {
+	f, _ := webhook.ParseFormat(string(in.Format))
+	return webhook.Options{
+		Format: f,
+		Envelope: webhook.Envelope{
+			BodyPath: in.Envelope.BodyPath,
+			TimePath: in.Envelope.ReceiveTimePath,
+		},
+	}
+}
+
+// CountryOf returns the lower-case ISO 3166-1 alpha-2 region of a customer's WhatsApp id
+// from its country calling code, "unknown" for ids that are not phone numbers (usernames,
+// group ids). NANP numbers (+1) are "us" unless the area code says otherwise.
+func CountryOf(waID []byte) string {
+	s := strings.TrimPrefix(strings.TrimPrefix(string(waID), "whatsapp:"), "+")
+	if len(s) < 7 || len(s) > 15 {
+		return "unknown"
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return "unknown"
+		}
+	}
+	if s[0] == '1' {
+		if num, err := phonenumbers.Parse("+"+s, ""); err == nil {
+			if r := phonenumbers.GetRegionCodeForNumber(num); r != "" && r != "ZZ" {
+				return strings.ToLower(r)
+			}
+		}
+		return "us"
+	}
+	for l := 1; l <= 3; l++ {
+		cc, _ := strconv.Atoi(s[:l])
+		if r := phonenumbers.GetRegionCodeForCountryCode(cc); r != "" && r != "ZZ" {
+			return strings.ToLower(r)
+		}
+	}
+	return "unknown"
+}

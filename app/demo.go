@@ -1,0 +1,118 @@
+package app
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/waba-exporter/waba_exporter/config"
+	"github.com/waba-exporter/waba_exporter/sim"
+)
+
+// DemoOptions configures Demo.
+type DemoOptions struct {
+	Serve   ServeOptions
+	Config  *config.Config
+	Rate    float64       // lines per second once live
+	Fast    bool          // one simulated hour per wall second
+	History time.Duration // written at full speed first
+	File    string        // default: a new temp file
+	Seed    int64
+	// WriteLines > 0: write that many lines to File and return (benchmarks).
+	WriteLines   int
+	Stdout       io.Writer
+	Logger       *slog.Logger
+	Now          func() time.Time
+	PollInterval time.Duration
+	Started      func(addr string)
+}
+
+// fastSpeed is how much faster than real time the simulator runs in fast mode.
+const fastSpeed = 3600
+
+// Demo runs the built-in traffic simulator, appending webhook bodies to a log file, and
+// runs the exporter on that file through the real tailing path.
+func Demo(ctx context.Context, o DemoOptions) error {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Stdout == nil {
+		o.Stdout = io.Discard
+	}
+	if o.History <= 0 {
+		o.History = 30 * 24 * time.Hour
+	}
+	if o.WriteLines > 0 {
+		if o.File == "" {
+			return ConfigError{fmt.Errorf("--demo.write-lines needs --demo.file")}
+		}
+		f, err := os.Create(o.File)
+		if err != nil {
+			return err
+		}
+		bw := bufio.NewWriterSize(f, 1<<20)
+		s := sim.New(sim.Options{Seed: o.Seed, Start: o.Now().Add(-o.History)})
+		if err := s.WriteN(bw, o.WriteLines); err != nil {
+			f.Close()
+			return err
+		}
+		if err := bw.Flush(); err != nil {
+			f.Close()
+			return err
+		}
+		return f.Close()
+	}
+	var f *os.File
+	var err error
+	if o.File == "" {
+		f, err = os.CreateTemp("", "waba-demo-*.ndjson")
+	} else {
+		f, err = os.OpenFile(o.File, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	cfg := *o.Config
+	cfg.Inputs = []config.Input{{Path: f.Name(), Format: config.FormatMeta, Start: config.StartBeginning, MaxLineBytes: config.DefaultMaxLineBytes}}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	speed := 1.0
+	if o.Fast {
+		speed = fastSpeed
+	}
+	s := sim.New(sim.Options{Seed: o.Seed, Start: o.Now().Add(-o.History)})
+	simErr := make(chan error, 1)
+	go func() { simErr <- s.Play(ctx, f, o.Now, o.Rate, speed) }()
+
+	addr := "http://localhost:9874"
+	if len(o.Serve.ListenAddresses) > 0 {
+		addr = "http://" + hostPort(o.Serve.ListenAddresses[0])
+	}
+	fmt.Fprintf(o.Stdout, "waba_exporter demo: simulated webhooks are appended to %s\nOpen %s%s for the metrics (Ctrl-C to stop).\n", f.Name(), addr, telemetryPath(o.Serve.TelemetryPath))
+	err = Run(ctx, RunOptions{Serve: o.Serve, Config: &cfg, Logger: o.Logger, Now: o.Now, PollInterval: o.PollInterval, Started: o.Started})
+	cancel()
+	if serr := <-simErr; err == nil && serr != nil && ctx.Err() == nil {
+		err = serr
+	}
+	return err
+}
+
+func hostPort(a string) string {
+	if len(a) > 0 && a[0] == ':' {
+		return "localhost" + a
+	}
+	return a
+}
+
+func telemetryPath(p string) string {
+	if p == "" {
+		return "/metrics"
+	}
+	return p
+}

@@ -1,0 +1,266 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/waba-exporter/waba_exporter/config"
+	"github.com/waba-exporter/waba_exporter/exporter"
+	"github.com/waba-exporter/waba_exporter/pipeline"
+	"github.com/waba-exporter/waba_exporter/tail"
+	"github.com/waba-exporter/waba_exporter/webhook"
+	"github.com/waba-exporter/waba_exporter/window"
+)
+
+// ServeOptions are the HTTP and persistence settings shared by run and demo.
+type ServeOptions struct {
+	ListenAddresses    []string
+	Listener           net.Listener // overrides ListenAddresses (tests)
+	TelemetryPath      string
+	WebConfigFile      string
+	ExporterMetrics    bool
+	ConfigPath         string // enables reloads (SIGHUP, POST /-/reload, file change)
+	Version            string
+	CheckpointPath     string
+	CheckpointInterval time.Duration
+}
+
+// RunOptions configures Run.
+type RunOptions struct {
+	Serve    ServeOptions
+	Config   *config.Config
+	LogPaths []string // added to Config.Inputs with LogStart
+	LogStart string
+	Logger   *slog.Logger
+	// Now is the wall clock (default time.Now).
+	Now func() time.Time
+	// PollInterval of the tailers (default 1s).
+	PollInterval time.Duration
+	// Started, if set, is called with the handler's address once the server listens.
+	Started func(addr string)
+}
+
+// queueBatches bounds the batches in flight between the tailers and the pipeline; with
+// 64 KiB batches that is at most 1 MiB of lines (plus a batch being read per tailer).
+const queueBatches = 16
+
+// Run tails the configured inputs into the state machine and serves the metrics until
+// ctx is done.
+func Run(ctx context.Context, o RunOptions) error {
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	cfg := o.Config
+	inputs := append([]config.Input(nil), cfg.Inputs...)
+	for _, p := range o.LogPaths {
+		in := config.Input{Path: p, Format: config.FormatAuto, Start: config.Start(o.LogStart), MaxLineBytes: config.DefaultMaxLineBytes}
+		if in.Start == "" {
+			in.Start = config.StartBeginning
+		}
+		inputs = append(inputs, in)
+	}
+	if len(inputs) == 0 {
+		return ConfigError{errors.New("no inputs: give --log.path or inputs: in the config file")}
+	}
+
+	m := window.New(WindowConfig(cfg))
+	decs := map[string]webhook.Options{}
+	for _, in := range inputs {
+		decs[in.Path] = DecoderOptions(in)
+	}
+	p := pipeline.New(m, webhook.Options{}, decs, log)
+	for _, in := range inputs {
+		p.AddSource(in.Path)
+	}
+
+	var tailers []*tail.Tailer
+	for _, in := range inputs {
+		start := tail.StartBeginning
+		if in.Start == config.StartEnd {
+			start = tail.StartEnd
+		}
+		t, err := tail.New(tail.Options{
+			Sources: []string{in.Path}, Start: start, Follow: true,
+			PollInterval: o.PollInterval, MaxLineBytes: in.MaxLineBytes, Logger: log,
+		})
+		if err != nil {
+			return ConfigError{fmt.Errorf("inputs: %s: %w", in.Path, err)}
+		}
+		tailers = append(tailers, t)
+	}
+
+	health := &exporter.Health{}
+	collector := &exporter.Collector{
+		P: p, Health: health, Now: o.Now,
+		Sources:           func() []exporter.SourceStats { return sourceStats(tailers) },
+		FsnotifyOverflows: func() uint64 { return fsnotifyOverflows(tailers) },
+	}
+	regs := exporter.NewRegistries(collector, o.Serve.ExporterMetrics)
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	errc := make(chan error, 4+len(tailers))
+
+	var reloader *config.Reloader
+	if o.Serve.ConfigPath != "" {
+		r, err := config.NewReloader(o.Serve.ConfigPath, config.ReloaderOptions{Logger: log, Now: o.Now,
+			AfterReload: func(res config.ReloadResult) {
+				if res.Changed || res.Err != nil {
+					health.ReloadSuccessful.Store(res.Err == nil)
+					if res.Err == nil {
+						health.ReloadSuccess.Store(res.Time.Unix())
+					}
+				}
+			}})
+		if err != nil {
+			return ConfigError{err}
+		}
+		r.OnChange(func(_, n *config.Config) {
+			wc := WindowConfig(n)
+			p.Update(func(v pipeline.View) { v.Machine.Reconfigure(wc) })
+			log.Info("configuration applied", "quotas", len(n.Quotas), "portfolios", len(n.Portfolios))
+		})
+		reloader = r
+		wg.Add(1)
+		go func() { defer wg.Done(); errc <- r.Run(ctx) }()
+	}
+	health.ReloadSuccessful.Store(true)
+	health.ReloadSuccess.Store(o.Now().Unix())
+
+	ready := make(chan struct{})
+	var readyOnce sync.Once
+	markReady := func() {
+		readyOnce.Do(func() { health.StateReady.Store(true); close(ready) })
+	}
+	handler, err := exporter.NewHandler(regs, exporter.HandlerOptions{
+		TelemetryPath: o.Serve.TelemetryPath, Version: o.Serve.Version, Logger: log,
+		Ready:  health.StateReady.Load,
+		Reload: reloadHandler(reloader),
+	})
+	if err != nil {
+		return err
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if o.Serve.Listener != nil {
+			if o.Started != nil {
+				o.Started(o.Serve.Listener.Addr().String())
+			}
+			errc <- exporter.ServeListener(ctx, o.Serve.Listener, o.Serve.WebConfigFile, handler, log)
+			return
+		}
+		errc <- exporter.Serve(ctx, o.Serve.ListenAddresses, o.Serve.WebConfigFile, handler, log)
+	}()
+
+	batches := make(chan *tail.Batch, queueBatches)
+	for _, t := range tailers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := t.Run(ctx, batches); err != nil && !errors.Is(err, context.Canceled) {
+				errc <- err
+			}
+		}()
+	}
+	// Ready once every source has been read to its end for the first time (the windows
+	// are rebuilt from what the files hold).
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			if caughtUp(tailers) && len(batches) == 0 {
+				markReady()
+				log.Info("state ready", "sources", len(inputs))
+				return
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+
+	consume(ctx, p, batches, o.Now)
+	cancel()
+	wg.Wait()
+	close(errc)
+	for err := range errc {
+		if err != nil && !errors.Is(err, context.Canceled) {
+			return err
+		}
+	}
+	return nil
+}
+
+// consume applies batches until ctx is done.
+func consume(ctx context.Context, p *pipeline.Pipeline, batches <-chan *tail.Batch, now func() time.Time) {
+	var lines []pipeline.Line
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case b := <-batches:
+			lines = lines[:0]
+			for _, l := range b.Lines {
+				lines = append(lines, pipeline.Line{Source: l.Source, Data: l.Data, Offset: l.Offset})
+			}
+			p.ApplyLines(lines, now().Unix(), nil)
+			b.Release()
+		}
+	}
+}
+
+func caughtUp(ts []*tail.Tailer) bool {
+	for _, t := range ts {
+		for _, s := range t.Stats() {
+			if s.LagBytes > 0 {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func sourceStats(ts []*tail.Tailer) []exporter.SourceStats {
+	var out []exporter.SourceStats
+	for _, t := range ts {
+		for _, s := range t.Stats() {
+			out = append(out, exporter.SourceStats{
+				Source: s.Source, Rotations: s.Rotations, Truncations: s.Truncations, ReadErrors: s.ReadErrors,
+				Up: s.Up, LastRead: s.LastRead, LagBytes: s.LagBytes, FilesOpen: s.FilesOpen,
+			})
+		}
+	}
+	return out
+}
+
+func fsnotifyOverflows(ts []*tail.Tailer) uint64 {
+	var n uint64
+	for _, t := range ts {
+		n += t.FsnotifyOverflows()
+	}
+	return n
+}
+
+// reloadHandler returns the reloader's /-/reload handler, or nil (no route) without one.
+func reloadHandler(r *config.Reloader) http.Handler {
+	if r == nil {
+		return nil
+	}
+	return r.Handler()
+}
