@@ -164,7 +164,9 @@ func (d *Decoder) Decode(line []byte, recvTime int64) ([]Event, *ParseError) {
 				d.decodeBody(b, rt)
 			case fastjson.TypeString:
 				s := trimSpace(b.GetStringBytes())
-				if len(s) > 0 && (s[0] == '{' || s[0] == '[') {
+				if len(s) == 0 {
+					d.fail(errEnvelopeEmpty)
+				} else if s[0] == '{' || s[0] == '[' {
 					bv, err := d.p2.ParseBytes(s)
 					switch {
 					case err != nil:

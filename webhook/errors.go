@@ -57,6 +57,7 @@ var (
 	errUnknownFormat  = &ParseError{Reason: ReasonUnknownFormat, Detail: "no known provider shape"}
 	errLineTooLong    = &ParseError{Reason: ReasonLineTooLong, Detail: "line longer than MaxLineBytes"}
 	errEnvelopeBody   = &ParseError{Reason: ReasonUnexpectedObject, Detail: "envelope body is neither an object nor a string"}
+	errEnvelopeEmpty  = &ParseError{Reason: ReasonMissingField, Detail: "envelope body is empty"}
 	errWrongObject    = &ParseError{Reason: ReasonUnknownFormat, Detail: "object is not whatsapp_business_account"}
 	errEntry          = &ParseError{Reason: ReasonMissingField, Detail: "entry[]"}
 	errEntryType      = &ParseError{Reason: ReasonUnexpectedObject, Detail: "entry[] item is not an object"}
