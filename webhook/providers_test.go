@@ -178,7 +178,7 @@ func TestDecodeInfobip(t *testing.T) {
 			line: `{"results":[{"from":"48600000011","to":"48220000001","receivedAt":"2025-07-15T08:03:00.000+00:00","messageId":"ib-in-2","message":{"type":"INTERACTIVE_BUTTON_REPLY","id":"btn-yes","title":"Yes","context":{"id":"ib-1","from":"48220000001"},"referral":{"sourceType":"ad"}}}]}`,
 			want: []ev{{Kind: KindInbound, Provider: ProviderInfobip, Field: FieldMessages, Business: "48220000001", Customer: "48600000011", ID: "ib-in-2", Time: 1752566580, MsgType: MessageTypeInteractive, Payload: "btn-yes", ContextID: "ib-1", Referral: true}}},
 		{name: "two results, one bad",
-			line: `{"results":[{"messageId":"ib-3","to":"48600000011","status":{"groupName":"DELIVERED","name":"DELIVERED_TO_HANDSET"},"doneAt":"2025-07-15T10:00:00Z"},{"messageId":"ib-4","to":"48600000011","status":{"groupName":"DELIVERED"},"doneAt":"yesterday"}]}`,
+			line:   `{"results":[{"messageId":"ib-3","to":"48600000011","status":{"groupName":"DELIVERED","name":"DELIVERED_TO_HANDSET"},"doneAt":"2025-07-15T10:00:00Z"},{"messageId":"ib-4","to":"48600000011","status":{"groupName":"DELIVERED"},"doneAt":"yesterday"}]}`,
 			want:   []ev{{Kind: KindStatus, Provider: ProviderInfobip, Field: FieldMessages, Customer: "48600000011", ID: "ib-3", Time: 1752573600, Status: StatusDelivered, Inferred: true}},
 			reason: ReasonBadTimestamp},
 		{name: "template status update",
