@@ -129,10 +129,20 @@ func (h *harness) step() {
 	h.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), testDeadline)
 	defer cancel()
-	if err := h.w.Step(ctx); err != nil {
-		h.t.Fatalf("step: %v", err)
+	errc := make(chan error, 1)
+	go func() { errc <- h.w.Step(ctx) }()
+	for {
+		select {
+		case b := <-h.out: // consume while the pass runs: the channel may be small
+			h.take(b)
+		case err := <-errc:
+			if err != nil {
+				h.t.Fatalf("step: %v", err)
+			}
+			h.drain()
+			return
+		}
 	}
-	h.drain()
 }
 
 // waitLines blocks until at least n lines have been delivered (for wake-ups that come from

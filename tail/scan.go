@@ -16,6 +16,7 @@ import (
 func (t *Tailer) pass(ctx context.Context, out chan<- *Batch) (more bool, err error) {
 	t.passN++
 	t.rescan()
+	t.publish() // Stats sees new files (and their lag) even while this pass is blocked
 	more, err = t.readFiles(ctx, out)
 	if err != nil {
 		return false, err
