@@ -1,17 +1,7 @@
-// Package webhook turns one logged webhook body (one line) into normalized events.
-//
-// Contract:
-//   - Decoders never allocate per event on the hot path: the Event values and every []byte
-//     field they hold point into the decoder's own buffers and are valid only until the next
-//     call to Decode on the same Decoder.
-//   - Decoders know nothing of metrics, files or clocks; the caller passes the receive time
-//     (used only by providers whose bodies carry no timestamp).
-//   - Errors are *ParseError values carrying a bounded Reason, never payload content, so
-//     they can be logged and used as a label without leaking customer data.
-//
 // The event types live in package model (shared with the state machine, which must not
 // import this package); the names below are aliases so decoders read naturally. New event
-// fields or vocabulary belong in model/event.go.
+// fields or vocabulary belong in model/event.go. The package documentation is in doc.go.
+
 package webhook
 
 import "github.com/waba-exporter/waba_exporter/model"

@@ -1,0 +1,69 @@
+// Package webhook turns one logged webhook body (one line) into normalized events
+// (SPEC 3.4), whatever the provider that sent it.
+//
+// # Contract
+//
+//   - Decoders never allocate per event on the hot path: the Event values and every []byte
+//     field they hold point into the decoder's own buffers and are valid only until the next
+//     call to Decode on the same Decoder. A consumer that keeps anything must copy it (the
+//     window package keeps only keyed hashes of customer and message ids). After warm-up,
+//     decoding a Meta status or inbound webhook allocates nothing (TestDecodeStatusZeroAllocs).
+//   - Decoders know nothing of metrics, files or clocks; the caller passes the receive time,
+//     the event time of bodies that carry none (Twilio, value-level errors, account-level
+//     changes without entry.time). An envelope's receive-time field replaces it.
+//   - A line may yield events and an error at once (one of three statuses is bad): the
+//     good parts are returned, the first problem is reported, the caller counts it once.
+//   - Errors are static *ParseError values carrying a bounded Reason and a fixed detail,
+//     never payload content, so they can be logged and used as a label without leaking
+//     customer data. Bad input of any kind (invalid JSON, binary, truncated lines, absurd
+//     timestamps, unknown shapes) is an error, never a panic (fuzzed).
+//   - Event.Field is always one of Fields(), a fixed set of static strings.
+//
+// # Formats and detection
+//
+// With Options.Format == FormatAuto every line is classified on its own, from one pass
+// over its top-level keys after the single JSON parse (or, for a line that does not start
+// with '{' or '[', from its bytes looking like a form body). Nothing is parsed twice;
+// a shape that fits no decoder is ReasonUnknownFormat. A JSON envelope (Options.Envelope)
+// is unwrapped first; its body may be an object, a JSON string or a form string.
+//
+//	format    recognised by                                      times
+//	meta      object=whatsapp_business_account + entry[], or a   unix s (string or number;
+//	          bare entry {id, changes[]}; 360dialog passes it     > 1e12 read as ms)
+//	          through; Gupshup v3 adds gs_app_id and gs_id
+//	onprem    top-level statuses[] / messages[] / contacts[]     unix s
+//	twilio    form body with MessageSid/SmsSid/MessageStatus/    none: receive time
+//	          SmsStatus
+//	gupshup   v2 {app, type, payload}: message-event, message,   ms envelope, s payload.ts
+//	          billing-event, user-event
+//	infobip   {results[]} (status.groupName, seenAt, deletedAt,  ISO-8601 with offset
+//	          receivedAt/message) or {messageTemplateId, change}
+//
+// # Business identity
+//
+// Event.Business is the business side of the conversation, the key the state machine and
+// the phone_number_id label use. Each provider names it differently:
+//
+//	provider          Event.Business                                 Event.Customer
+//	Meta, 360dialog   value.metadata.phone_number_id                 recipient_id / from / wa_id
+//	Gupshup v3        value.metadata.phone_number_id (Meta shape)    recipient_id / from
+//	On-Premises       Options.Business (the body names none)         recipient_id / from
+//	Twilio            the business whatsapp: number, without         the other whatsapp: number
+//	                  "whatsapp:+": From of a status, To of an
+//	                  inbound message
+//	Gupshup v2        the app name (top-level "app")                 destination / source
+//	Infobip           the registered business number: `to` of        `to` of a delivery report,
+//	                  inbound messages and seen reports; delivery    `from` of inbound and seen
+//	                  reports and template events name none, so
+//	                  Options.Business
+//
+// Account-level Meta changes (phone_number_quality_update, message_template_status_update,
+// account_update, business_capability_update) carry no phone_number_id: Business is
+// Options.Business (or empty), Account is entry.id, and a quality update carries the
+// display number in DisplayNumber for the consumer to map. Numbers are E.164 digits
+// without "+", as Meta's wa_id.
+//
+// Provider statuses and error codes are mapped onto ours and the original code is kept
+// (ErrorCode when numeric, else ErrorCodeRaw). What a provider does not report and a
+// decoder fills in is marked PricingInferred. PROVIDERS.md has the full table.
+package webhook
