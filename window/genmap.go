@@ -30,6 +30,7 @@ type gen[V any] struct {
 	idx    map[uint64]uint32
 	chunks [][]V
 	n      uint32
+	dead   []uint64 // bitset of slots whose entry moved to the current generation
 }
 
 func newGen[V any]() *gen[V] { return &gen[V]{idx: map[uint64]uint32{}} }
@@ -78,6 +79,7 @@ func (g *genMap[V]) get(k uint64) *V {
 	if i, ok := g.old.idx[k]; ok {
 		v := *g.old.at(i)
 		delete(g.old.idx, k)
+		g.old.kill(i)
 		p := g.cur.add(k)
 		*p = v
 		return p
@@ -111,12 +113,30 @@ func (g *genMap[V]) getOrCreate(k uint64, now int64, ev *[2]uint64) (*V, bool) {
 	return g.cur.add(k), true
 }
 
-// each calls fn for every live entry without touching it.
-func (g *genMap[V]) each(fn func(k uint64, v *V)) {
-	for k, i := range g.cur.idx {
-		fn(k, g.cur.at(i))
+func (g *gen[V]) kill(i uint32) {
+	w := int(i / 64)
+	for len(g.dead) <= w {
+		g.dead = append(g.dead, 0)
 	}
-	for k, i := range g.old.idx {
-		fn(k, g.old.at(i))
+	g.dead[w] |= 1 << (i % 64)
+}
+
+// each calls fn for every live entry without touching it, scanning the value chunks in
+// order (much faster than ranging over the index map).
+func (g *genMap[V]) each(fn func(v *V)) {
+	for _, gn := range [2]*gen[V]{g.cur, g.old} {
+		for c, chunk := range gn.chunks {
+			base := uint32(c) << chunkBits
+			for j := range chunk {
+				i := base + uint32(j)
+				if i >= gn.n {
+					break
+				}
+				if w := int(i / 64); w < len(gn.dead) && gn.dead[w]&(1<<(i%64)) != 0 {
+					continue
+				}
+				fn(&chunk[j])
+			}
+		}
 	}
 }

@@ -1,8 +1,6 @@
 package window
 
 import (
-	"container/heap"
-
 	"github.com/waba-exporter/waba_exporter/model"
 )
 
@@ -24,14 +22,16 @@ type item struct {
 	hasCtx   bool
 }
 
+// reorder is a min-heap of items by (t, cls, seq), typed to avoid container/heap's
+// interface boxing on the hot path.
 type reorder struct {
 	items []item
 	seq   uint64
 }
 
 func (r *reorder) Len() int { return len(r.items) }
-func (r *reorder) Less(i, j int) bool {
-	a, b := &r.items[i], &r.items[j]
+
+func itemLess(a, b *item) bool {
 	if a.t != b.t {
 		return a.t < b.t
 	}
@@ -40,13 +40,45 @@ func (r *reorder) Less(i, j int) bool {
 	}
 	return a.seq < b.seq
 }
-func (r *reorder) Swap(i, j int) { r.items[i], r.items[j] = r.items[j], r.items[i] }
-func (r *reorder) Push(x any)    { r.items = append(r.items, x.(item)) }
-func (r *reorder) Pop() any {
-	n := len(r.items) - 1
-	it := r.items[n]
-	r.items = r.items[:n]
-	return it
+
+func (r *reorder) push(it item) {
+	r.items = append(r.items, it)
+	h := r.items
+	i := len(h) - 1
+	for i > 0 {
+		p := (i - 1) / 2
+		if !itemLess(&h[i], &h[p]) {
+			break
+		}
+		h[i], h[p] = h[p], h[i]
+		i = p
+	}
+}
+
+func (r *reorder) pop() item {
+	h := r.items
+	top := h[0]
+	n := len(h) - 1
+	h[0] = h[n]
+	r.items = h[:n]
+	h = r.items
+	i := 0
+	for {
+		l := 2*i + 1
+		if l >= n {
+			break
+		}
+		c := l
+		if rr := l + 1; rr < n && itemLess(&h[rr], &h[l]) {
+			c = rr
+		}
+		if !itemLess(&h[c], &h[i]) {
+			break
+		}
+		h[i], h[c] = h[c], h[i]
+		i = c
+	}
+	return top
 }
 
 // expiry is a service window that may close at t (lazy: re-checked when popped).
@@ -55,18 +87,47 @@ type expiry struct {
 	cust uint64
 }
 
+// expiryHeap is a min-heap of expiries by t.
 type expiryHeap []expiry
 
-func (h expiryHeap) Len() int           { return len(h) }
-func (h expiryHeap) Less(i, j int) bool { return h[i].t < h[j].t }
-func (h expiryHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *expiryHeap) Push(x any)        { *h = append(*h, x.(expiry)) }
-func (h *expiryHeap) Pop() any {
-	old := *h
-	n := len(old) - 1
-	e := old[n]
-	*h = old[:n]
-	return e
+func (h *expiryHeap) push(e expiry) {
+	*h = append(*h, e)
+	s := *h
+	i := len(s) - 1
+	for i > 0 {
+		p := (i - 1) / 2
+		if s[p].t <= s[i].t {
+			break
+		}
+		s[i], s[p] = s[p], s[i]
+		i = p
+	}
+}
+
+func (h *expiryHeap) pop() expiry {
+	s := *h
+	top := s[0]
+	n := len(s) - 1
+	s[0] = s[n]
+	s = s[:n]
+	*h = s
+	i := 0
+	for {
+		l := 2*i + 1
+		if l >= n {
+			break
+		}
+		c := l
+		if r := l + 1; r < n && s[r].t < s[l].t {
+			c = r
+		}
+		if s[i].t <= s[c].t {
+			break
+		}
+		s[i], s[c] = s[c], s[i]
+		i = c
+	}
+	return top
 }
 
 // Buffered is the number of items waiting in the reorder buffer.
@@ -81,7 +142,7 @@ func (m *Machine) enqueue(it item) {
 	}
 	m.buf.seq++
 	it.seq = m.buf.seq
-	heap.Push(&m.buf, it)
+	m.buf.push(it)
 }
 
 func (m *Machine) enqueueStatus(ms *msgState, mk uint64, sb uint8, t int64) {
@@ -109,7 +170,7 @@ func (m *Machine) enqueueStatus(ms *msgState, mk uint64, sb uint8, t int64) {
 // release processes buffered items up to event time upTo, in event-time order.
 func (m *Machine) release(upTo int64) {
 	for m.buf.Len() > 0 && m.buf.items[0].t <= upTo {
-		it := heap.Pop(&m.buf).(item)
+		it := m.buf.pop()
 		m.expire(it.t)
 		if it.t > m.frontier {
 			m.frontier = it.t
@@ -125,13 +186,13 @@ func (m *Machine) release(upTo int64) {
 // expire closes the service windows that ended at or before t.
 func (m *Machine) expire(t int64) {
 	for len(m.expiry) > 0 && m.expiry[0].t <= t {
-		e := heap.Pop(&m.expiry).(expiry)
+		e := m.expiry.pop()
 		c := m.custs.peek(e.cust)
 		if c == nil {
 			continue
 		}
 		if int64(c.cswUntil) > e.t {
-			heap.Push(&m.expiry, expiry{t: int64(c.cswUntil), cust: e.cust})
+			m.expiry.push(expiry{t: int64(c.cswUntil), cust: e.cust})
 			continue
 		}
 		if int64(c.cswUntil) != e.t {
@@ -185,7 +246,7 @@ func (m *Machine) processInbound(it item) {
 	if int64(c.cswUntil) <= t {
 		b.ServiceWindowsOpened++
 		c.firstRespFrom = tt
-		heap.Push(&m.expiry, expiry{t: t + day, cust: it.cust})
+		m.expiry.push(expiry{t: t + day, cust: it.cust})
 	}
 	if until := uint32(t + day); until > c.cswUntil {
 		c.cswUntil = until

@@ -65,8 +65,6 @@ type msgState struct {
 	cust    uint64 // customer key
 	sentT   uint32
 	delivT  uint32
-	readT   uint32
-	firstT  uint32 // earliest status time seen
 	biz     uint16
 	flags   uint16
 	seen    uint8
@@ -554,9 +552,6 @@ func (m *Machine) applyStatus(bi uint16, ev *model.Event) {
 	}
 	ms.seen |= sb
 	tt := uint32(t)
-	if ms.firstT == 0 || tt < ms.firstT {
-		ms.firstT = tt
-	}
 	switch sb {
 	case sbSent:
 		ms.sentT = tt
@@ -571,11 +566,7 @@ func (m *Machine) applyStatus(bi uint16, ev *model.Event) {
 		if ms.sentT != 0 {
 			m.observeLatency(&b.SentToDelivered[ci], t-int64(ms.sentT))
 		}
-		if ms.readT != 0 {
-			m.observeLatency(&b.DeliveredToRead[ci], int64(ms.readT)-t)
-		}
 	case sbRead:
-		ms.readT = tt
 		b.Status[ci][FunnelRead]++
 		if ms.seen&sbDelivered == 0 {
 			// Meta sends only `read` when both happen together.

@@ -43,7 +43,7 @@ type View struct {
 func (m *Machine) View(now int64) View {
 	v := View{Now: now, Businesses: make([]BusinessView, len(m.biz))}
 	n := uint32(max(now, 0))
-	m.custs.each(func(_ uint64, c *custState) {
+	m.custs.each(func(c *custState) {
 		bv := &v.Businesses[c.biz]
 		if c.cswUntil > n {
 			bv.ServiceWindowsOpen++
@@ -75,7 +75,7 @@ func (m *Machine) View(now int64) View {
 	})
 	for pi, p := range m.cfg.Portfolios {
 		pv := PortfolioView{Name: p.Name, Limit: p.Limit}
-		m.port[pi].each(func(_ uint64, last *uint32) {
+		m.port[pi].each(func(last *uint32) {
 			if int64(*last) > now-day {
 				pv.UniqueRecipients24h++
 			}

@@ -1,0 +1,145 @@
+package window
+
+import (
+	"runtime"
+	"strconv"
+	"testing"
+
+	"github.com/waba-exporter/waba_exporter/model"
+)
+
+// statusStream returns a function producing a realistic status event stream: each
+// message goes sent -> delivered -> read for one of n customers, times advancing.
+func statusStream(customers int) func(ev *model.Event) {
+	var i int
+	ids := make([][]byte, 0, 1024)
+	for j := 0; j < 1024; j++ {
+		ids = append(ids, append(make([]byte, 0, 96), "wamid.HBgMOTE4NTQ4NjM2MzUxFQIAERgSNjcyNDc0NDc3ODdGMzhDQjQz"+strconv.Itoa(j)...))
+	}
+	custs := make([][]byte, customers)
+	for j := range custs {
+		custs[j] = []byte(strconv.Itoa(5511900000000 + j))
+	}
+	biz := []byte("106540352242922")
+	t0 := int64(1754006400)
+	return func(ev *model.Event) {
+		msg := i / 3
+		*ev = model.Event{
+			Kind: model.KindStatus, Field: "messages", Business: biz,
+			Customer:  custs[msg%customers],
+			MessageID: strconv.AppendInt(ids[msg%1024][:60], int64(msg), 10),
+			Time:      t0 + int64(i/3) + int64(i%3)*2,
+			Category:  model.CategoryMarketing, PricingModel: model.PricingModelPMP, PricingType: model.PricingTypeRegular,
+		}
+		ev.Status = [3]model.Status{model.StatusSent, model.StatusDelivered, model.StatusRead}[i%3]
+		i++
+	}
+}
+
+// BenchmarkApplyStatus measures the state machine per status event (decoding excluded).
+func BenchmarkApplyStatus(b *testing.B) {
+	m := New(DefaultConfig())
+	next := statusStream(100000)
+	var ev model.Event
+	for i := 0; i < 30000; i++ { // warm up maps and buffers
+		next(&ev)
+		m.Apply(&ev)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		next(&ev)
+		m.Apply(&ev)
+	}
+}
+
+// heapAfterGC returns the live heap in bytes.
+func heapAfterGC() uint64 {
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	return ms.HeapAlloc
+}
+
+// BenchmarkMemoryPerCustomer reports heap bytes per tracked customer (each with an open
+// service window, a delivered template and a reply) at 100k and 1M customers.
+func BenchmarkMemoryPerCustomer(b *testing.B) {
+	for _, n := range []int{100_000, 1_000_000} {
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				before := heapAfterGC()
+				m := New(DefaultConfig())
+				fillCustomers(m, n)
+				m.Flush()
+				// Messages are forgotten by TTL in production; count customers alone.
+				m.msgs = newGenMap[msgState](m.cfg.MessageTTL, m.cfg.MaxMessages)
+				after := heapAfterGC()
+				runtime.KeepAlive(m)
+				b.ReportMetric(float64(after-before)/float64(m.custs.Len()), "B/customer")
+			}
+		})
+	}
+}
+
+// BenchmarkMemoryPerMessage reports heap bytes per in-flight message (sent, not yet read).
+func BenchmarkMemoryPerMessage(b *testing.B) {
+	const n = 1_000_000
+	for i := 0; i < b.N; i++ {
+		m := New(DefaultConfig())
+		biz := []byte("106540352242922")
+		cust := []byte("5511900000001")
+		var ev model.Event
+		// One customer, so the figure is the message map alone.
+		ev = model.Event{Kind: model.KindStatus, Business: biz, Customer: cust, Status: model.StatusSent, Time: 1754006400, Category: model.CategoryMarketing}
+		ev.MessageID = []byte("warm")
+		m.Apply(&ev)
+		m.Flush()
+		before := heapAfterGC()
+		id := []byte("wamid.HBgMOTE4NTQ4NjM2MzUxFQIAERgSNjcyNDc0NDc3ODdGMzhDQjQz")
+		for j := 0; j < n; j++ {
+			ev.MessageID = strconv.AppendInt(id[:len(id):len(id)], int64(j), 10)
+			ev.Time = 1754006400 + int64(j/1000)
+			m.Apply(&ev)
+		}
+		m.Flush()
+		m.buf.items = nil
+		after := heapAfterGC()
+		runtime.KeepAlive(m)
+		b.ReportMetric(float64(after-before)/float64(m.msgs.Len()), "B/message")
+	}
+}
+
+func fillCustomers(m *Machine, n int) {
+	biz := []byte("106540352242922")
+	t0 := int64(1754006400)
+	var ev model.Event
+	var cust, id []byte
+	for j := 0; j < n; j++ {
+		cust = strconv.AppendInt(cust[:0], int64(5511900000000+j), 10)
+		tt := t0 + int64(j/50)
+		ev = model.Event{Kind: model.KindInbound, Business: biz, Customer: cust, Time: tt, MessageType: model.MessageTypeText}
+		id = append(strconv.AppendInt(id[:0], int64(j), 10), 'i')
+		ev.MessageID = id
+		m.Apply(&ev)
+		ev = model.Event{Kind: model.KindStatus, Business: biz, Customer: cust, Time: tt + 1, Status: model.StatusSent, Category: model.CategoryUtility, PricingModel: model.PricingModelPMP, PricingType: model.PricingTypeFreeCustomerService}
+		id = append(strconv.AppendInt(id[:0], int64(j), 10), 'o')
+		ev.MessageID = id
+		m.Apply(&ev)
+	}
+}
+
+// BenchmarkView measures the scrape-time pass over 1M customers.
+func BenchmarkView(b *testing.B) {
+	m := New(DefaultConfig())
+	fillCustomers(m, 1_000_000)
+	m.Flush()
+	now := m.Watermark()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		v := m.View(now)
+		if v.Entries[EvictCustomer] != 1_000_000 {
+			b.Fatalf("customers = %d", v.Entries[EvictCustomer])
+		}
+	}
+}
