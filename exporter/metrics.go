@@ -9,7 +9,11 @@
 // or logfile, so no series is missing.
 package exporter
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
 
 func desc(name, help string, labels ...string) *prometheus.Desc {
 	return prometheus.NewDesc(name, help, labels, nil)
@@ -109,4 +113,21 @@ var allDescs = []*prometheus.Desc{
 	dLinesRead, dBytesRead, dEvents, dParseErrors, dDuplicates, dOutOfOrder, dTailLag, dLastRead, dLastEvent,
 	dRotations, dTruncations, dReadErrors, dSourceUp, dFilesWatched, dFsnotifyOverfl, dStateEntries, dStateEvictions,
 	dLabelOverflow, dStateReady, dCheckpointOK, dCollectDuration, dReloadOK, dReloadTime, dPushFailures, dPushSuccess,
+}
+
+// MetricNames returns the name of every metric the Collector declares, in declaration
+// order (for the test that proves each one is emitted).
+func MetricNames() []string {
+	out := make([]string, 0, len(allDescs))
+	for _, d := range allDescs {
+		s := d.String()
+		const key = `fqName: "`
+		i := strings.Index(s, key)
+		if i < 0 {
+			continue
+		}
+		s = s[i+len(key):]
+		out = append(out, s[:strings.IndexByte(s, '"')])
+	}
+	return out
 }
