@@ -154,7 +154,7 @@ func (d *Decoder) Decode(line []byte, recvTime int64) ([]Event, *ParseError) {
 	if d.bodyPath != nil {
 		rt := recvTime
 		if d.timePath != nil {
-			if t, ok := envelopeTime(v.Get(d.timePath...)); ok {
+			if t, ok := envelopeTime(getPath(v, d.timePath)); ok {
 				rt = t
 			}
 		}

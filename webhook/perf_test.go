@@ -84,3 +84,31 @@ func BenchmarkParseOnly(b *testing.B) {
 		})
 	}
 }
+
+// Every valid shape decodes without allocating after warm-up, not only Meta's: a log
+// of Twilio or Infobip callbacks must not cost the GC more than a Meta one.
+func TestDecodeEveryProviderZeroAllocs(t *testing.T) {
+	envelope := Options{Envelope: Envelope{BodyPath: "request.body", TimePath: "received_at"}}
+	groups := []struct {
+		name  string
+		opts  Options
+		lines []string
+	}{
+		{"meta", Options{}, seedMeta}, {"onprem", Options{}, seedOnPrem}, {"twilio", Options{}, seedTwilio},
+		{"gupshup", Options{}, seedGupshup}, {"infobip", Options{}, seedInfobip}, {"envelope", envelope, seedEnvelope},
+	}
+	for _, g := range groups {
+		for i, s := range g.lines {
+			line := []byte(s)
+			d := NewDecoder(g.opts)
+			for j := 0; j < 3; j++ {
+				if evs, err := d.Decode(line, 1752000000); err != nil || len(evs) == 0 {
+					t.Fatalf("%s line %d: %d events, %v", g.name, i, len(evs), err)
+				}
+			}
+			if a := testing.AllocsPerRun(50, func() { d.Decode(line, 1752000000) }); a != 0 {
+				t.Errorf("%s line %d: %.1f allocations per Decode after warm-up", g.name, i, a)
+			}
+		}
+	}
+}

@@ -218,12 +218,15 @@ func daysFromCivil(y, m, d int64) int64 {
 	return era*146097 + doe - 719468
 }
 
+// noMatch is what lower returns for values too long to be any keyword.
+var noMatch = []byte{0}
+
 // lower lower-cases ASCII b into buf and returns the filled part; a value longer than buf
 // yields a string that matches no switch case. Used as switch string(lower(&buf, b)),
 // which compiles without allocating.
 func lower(buf *[32]byte, b []byte) []byte {
 	if len(b) > len(buf) {
-		return buf[:1:1] // buf[0] is never written here: "\x00" matches nothing
+		return noMatch
 	}
 	for i, c := range b {
 		if 'A' <= c && c <= 'Z' {
