@@ -38,10 +38,11 @@ type File struct {
 	skipping  bool // inside a too-long line (already counted): discard up to the newline
 	discard   bool // inside a line that started before the start offset: discard, uncounted
 
-	seen       bool      // matched by a source during the current rescan
-	detached   bool      // path gone or naming another file: drain, then release
-	lastGrowth time.Time // when a detached file last yielded bytes (or was detached)
-	readNow    int       // bytes read during the current pass
+	seen       bool        // matched by a source during the current rescan
+	detached   bool        // path gone or naming another file: drain, then release
+	lastGrowth time.Time   // when a detached file last yielded bytes (or was detached)
+	readNow    int         // bytes read during the current pass
+	retired    atomic.Bool // released by the tailer, or superseded after a truncation
 }
 
 // Path returns the path the file was last seen at.

@@ -48,8 +48,33 @@ type harness struct {
 	out    chan *Batch
 	cancel context.CancelFunc
 	done   chan error
-	lines  []got
-	seen   map[*Batch]bool // distinct batches ever received
+	lines   []got
+	seen    map[*Batch]bool // distinct batches ever received
+	prog    *Progress       // every delivered line is marked processed
+	stopped bool
+}
+
+// stop cancels Run and waits for it to return, releasing whatever it still sends.
+func (h *harness) stop() {
+	if h.stopped {
+		return
+	}
+	h.stopped = true
+	h.cancel()
+	for {
+		select {
+		case err := <-h.done:
+			if err != nil {
+				h.t.Errorf("Run: %v", err)
+			}
+			if h.w != nil {
+				h.w.Close()
+			}
+			return
+		case b := <-h.out:
+			b.Release()
+		}
+	}
 }
 
 const testDeadline = 10 * time.Second
@@ -58,7 +83,7 @@ const testDeadline = 10 * time.Second
 // output channel of capacity outCap. hook, if non-nil, may adjust the Tailer before Run.
 func startHarness(t *testing.T, opts Options, outCap int, hook func(*Tailer)) *harness {
 	t.Helper()
-	h := &harness{t: t, clock: newFakeClock(), out: make(chan *Batch, outCap), done: make(chan error, 1), seen: map[*Batch]bool{}}
+	h := &harness{t: t, clock: newFakeClock(), out: make(chan *Batch, outCap), done: make(chan error, 1), seen: map[*Batch]bool{}, prog: NewProgress()}
 	if opts.Waker == nil && opts.Follow {
 		h.w = NewTestWaker()
 		opts.Waker = h.w
@@ -79,30 +104,14 @@ func startHarness(t *testing.T, opts Options, outCap int, hook func(*Tailer)) *h
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel = cancel
 	go func() { h.done <- tl.Run(ctx, h.out) }()
-	t.Cleanup(func() {
-		cancel()
-		// Keep draining so a Run blocked on a full channel can observe the cancellation.
-		for {
-			select {
-			case err := <-h.done:
-				if err != nil {
-					t.Errorf("Run: %v", err)
-				}
-				if h.w != nil {
-					h.w.Close()
-				}
-				return
-			case b := <-h.out:
-				b.Release()
-			}
-		}
-	})
+	t.Cleanup(h.stop)
 	return h
 }
 
 func (h *harness) take(b *Batch) {
 	h.seen[b] = true
-	for _, l := range b.Lines {
+	for i, l := range b.Lines {
+		h.prog.Done(&b.Lines[i])
 		g := got{Source: l.Source, File: l.File, Offset: l.Offset, Data: string(l.Data)}
 		if l.File != nil {
 			g.Path = l.File.Path()
@@ -174,7 +183,7 @@ func (h *harness) wait() {
 			if err != nil {
 				h.t.Fatalf("Run: %v", err)
 			}
-			h.done <- nil // for Cleanup
+			h.stopped = true
 			h.drain()
 			return
 		case <-timer.C:

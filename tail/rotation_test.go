@@ -250,6 +250,16 @@ func runRotation(t *testing.T, kind rotationKind, notify, keep bool) {
 	if st.LinesRead != uint64(len(e.want)) || st.ReadErrors != 0 || st.LagBytes != 0 {
 		t.Fatalf("stats %+v", st)
 	}
+	// The checkpoint view: only the current file remains, fully processed.
+	pos := h.prog.Positions()
+	fi, err := os.Stat(e.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur := idOf(fi)
+	if len(pos) != 1 || pos[0].Offset != fi.Size() || pos[0].Ino != cur.ino || pos[0].Dev != cur.dev {
+		t.Fatalf("positions %+v; want one at offset %d of the current file", pos, fi.Size())
+	}
 	for _, l := range h.lines {
 		if l.Source != e.path {
 			t.Fatalf("line %q has Source %q, want the configured path", l.Data, l.Source)

@@ -163,9 +163,9 @@ func (t *Tailer) attach(f *File, p string) {
 // startFile chooses where a newly opened file is read from.
 func (t *Tailer) startFile(f *File, size int64, first bool) {
 	id := fileID{f.dev, f.ino}
-	if pos, ok := t.positions[id]; ok {
+	if cands, ok := t.positions[id]; ok {
 		delete(t.positions, id)
-		if reason := t.checkPosition(f, pos, size); reason != "" {
+		if pos, reason := t.pickPosition(f, cands, size); reason != "" {
 			t.log.Warn("tail: checkpointed position not usable; reading the file from 0", "file", f.path, "reason", reason)
 			f.setStart(0)
 		} else {
@@ -189,6 +189,18 @@ func (t *Tailer) startFile(f *File, size int64, first bool) {
 	}
 	f.setStart(0)
 	t.updateFingerprint(f, size)
+}
+
+// pickPosition returns the first candidate that can be resumed in f (a checkpoint may hold
+// two generations of one inode, before and after a truncation), or why none can.
+func (t *Tailer) pickPosition(f *File, cands []Position, size int64) (Position, string) {
+	reason := ""
+	for _, pos := range cands {
+		if reason = t.checkPosition(f, pos, size); reason == "" {
+			return pos, ""
+		}
+	}
+	return Position{}, reason
 }
 
 // checkPosition returns why pos cannot be resumed in f ("" if it can).
@@ -228,7 +240,9 @@ func (t *Tailer) restoreRotated() {
 	for _, s := range t.sources {
 		bySrc[s.name] = s
 	}
-	for id, pos := range t.positions {
+	for id, cands := range t.positions {
+		delete(t.positions, id)
+		pos := cands[0]
 		s := bySrc[pos.Source]
 		if s == nil || pos.Path == "" {
 			continue
@@ -255,7 +269,8 @@ func (t *Tailer) restoreRotated() {
 			}
 			f := &File{src: s, dev: id.dev, ino: id.ino, path: p, real: p, h: h, seen: true}
 			f.size, f.mtime = hfi.Size(), hfi.ModTime().UnixNano()
-			if reason := t.checkPosition(f, pos, hfi.Size()); reason != "" {
+			pos, reason := t.pickPosition(f, cands, hfi.Size())
+			if reason != "" {
 				_ = h.Close()
 				t.log.Warn("tail: rotated checkpointed file does not match; not draining it", "file", p, "reason", reason)
 				break
@@ -272,7 +287,6 @@ func (t *Tailer) restoreRotated() {
 			t.log.Info("tail: draining a checkpointed file that was rotated while stopped", "file", p, "offset", pos.Offset)
 			break
 		}
-		delete(t.positions, id)
 	}
 }
 
@@ -310,6 +324,7 @@ func (t *Tailer) checkTruncation(i int) {
 	}
 	f.h = nil
 	f.partial = nil
+	f.retired.Store(true)
 	nf.setStart(0)
 	t.updateFingerprint(nf, size)
 	t.order[i] = nf
@@ -434,6 +449,7 @@ func (t *Tailer) releaseDetached() {
 			}
 			if f.h == nil || (f.readNow == 0 && now.Sub(f.lastGrowth) >= t.opts.DetachedGrace) {
 				t.log.Debug("tail: released detached file", "file", f.Path(), "offset", f.off)
+				f.retired.Store(true)
 				f.close()
 				if t.byID[fileID{f.dev, f.ino}] == f {
 					delete(t.byID, fileID{f.dev, f.ino})

@@ -172,7 +172,8 @@ type Line struct {
 	// Source is the configured path or glob this line came from (the `logfile` label);
 	// never a rotated file name.
 	Source string
-	// File is the stable identity of the open file this line came from (nil for stdin).
+	// File is the stable identity of the open file this line came from. For standard
+	// input it has no identity (Dev and Ino 0) and Progress ignores it.
 	File *File
 	// Offset is the byte offset just past this line's newline (or the end of input for a
 	// final line without one).
@@ -235,7 +236,7 @@ type Tailer struct {
 	byID      map[fileID]*File
 	order     []*File // tracked files, in the order they were opened
 	pathLast  map[string]fileID
-	positions map[fileID]Position
+	positions map[fileID][]Position // restore points not used yet
 	restoring bool
 	replay    bool
 	rbuf      []byte
@@ -289,7 +290,7 @@ func New(opts Options) (*Tailer, error) {
 		now:       opts.Now,
 		byID:      make(map[fileID]*File),
 		pathLast:  make(map[string]fileID),
-		positions: make(map[fileID]Position),
+		positions: make(map[fileID][]Position),
 		replay:    !opts.Follow,
 		rbuf:      make([]byte, opts.BatchBytes),
 		fpbuf:     make([]byte, FingerprintSize),
@@ -327,7 +328,8 @@ func New(opts Options) (*Tailer, error) {
 		t.sources = append(t.sources, src)
 	}
 	for _, p := range opts.Positions {
-		t.positions[fileID{p.Dev, p.Ino}] = p
+		id := fileID{p.Dev, p.Ino}
+		t.positions[id] = append(t.positions[id], p)
 		t.restoring = true
 	}
 	return t, nil

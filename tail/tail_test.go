@@ -591,3 +591,74 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		t.Error("ParseStartMode accepted middle")
 	}
 }
+
+// TestRestartExactlyOnce stops a consumer in the middle of a batch, with more batches in
+// flight, checkpoints Progress, changes the files while "stopped", and restarts from the
+// positions: the lines processed before plus those delivered after are every line written,
+// each exactly once, in order.
+func TestRestartExactlyOnce(t *testing.T) {
+	tests := []struct {
+		name     string
+		whileOff func(t *testing.T, path string) []string // returns the lines it wrote
+	}{
+		{"nothing", func(t *testing.T, path string) []string { return nil }},
+		{"appended", func(t *testing.T, path string) []string {
+			l := numbered("late", 1, 7)
+			appendFile(t, path, joinLines(l))
+			return l
+		}},
+		{"appended then rename+create", func(t *testing.T, path string) []string {
+			l := numbered("late", 1, 3)
+			appendFile(t, path, joinLines(l))
+			os.Rename(path, path+".1")
+			n := numbered("new", 1, 4)
+			writeFile(t, path, joinLines(n))
+			return append(l, n...)
+		}},
+		{"renamed to a dated name and recreated", func(t *testing.T, path string) []string {
+			os.Rename(path, path+"-2026-11-22")
+			n := numbered("new", 1, 2)
+			writeFile(t, path, joinLines(n))
+			return n
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "app.log")
+			all := numbered("l", 1, 200)
+			writeFile(t, path, joinLines(all))
+			opts := Options{Sources: []string{path}, Follow: true, BatchBytes: 512}
+			h1 := startHarness(t, opts, 2, nil)
+			prog := NewProgress()
+			var processed []string
+		consume:
+			for {
+				select {
+				case b := <-h1.out:
+					for i := range b.Lines {
+						if len(processed) == 77 { // stop mid-batch
+							b.Release()
+							break consume
+						}
+						processed = append(processed, string(b.Lines[i].Data))
+						prog.Done(&b.Lines[i])
+					}
+					b.Release()
+				case <-time.After(testDeadline):
+					t.Fatal("no batch")
+				}
+			}
+			pos := prog.Positions()
+			h1.stop()
+			if len(pos) != 1 {
+				t.Fatalf("positions %+v", pos)
+			}
+			all = append(all, tc.whileOff(t, path)...)
+
+			opts.Positions = pos
+			h2 := startHarness(t, opts, 64, nil)
+			h2.step()
+			equalLines(t, "processed before + delivered after", append(processed, h2.data()...), all)
+		})
+	}
+}

@@ -1,0 +1,48 @@
+package tail
+
+import (
+	"cmp"
+	"slices"
+)
+
+// Progress records how far a consumer has processed each file, to build the Positions of a
+// checkpoint that is consistent with the consumer's state: a line counts only once the
+// consumer has applied it, not when the tailer read it (lines in the channel are not
+// processed yet).
+//
+// Use: call Done for every line after applying it; at checkpoint time call Positions and
+// save them together with the state they describe. Not safe for concurrent use (the
+// consumer goroutine owns it). Done does not allocate after a file's first line.
+type Progress struct {
+	last map[*File]int64
+}
+
+// NewProgress returns an empty Progress.
+func NewProgress() *Progress { return &Progress{last: make(map[*File]int64)} }
+
+// Done records that l has been fully processed.
+func (p *Progress) Done(l *Line) {
+	if l.File == nil || l.File.src.stdin {
+		return
+	}
+	p.last[l.File] = l.Offset
+}
+
+// Positions returns one Position per file with processed lines, sorted by source and
+// path. Files the tailer has retired (released after rotation, or superseded by a
+// truncation) whose every line has been processed are dropped: there is nothing left to
+// resume in them.
+func (p *Progress) Positions() []Position {
+	out := make([]Position, 0, len(p.last))
+	for f, off := range p.last {
+		if f.retired.Load() && off >= f.delivered.Load() {
+			delete(p.last, f)
+			continue
+		}
+		out = append(out, f.Position(off))
+	}
+	slices.SortFunc(out, func(a, b Position) int {
+		return cmp.Or(cmp.Compare(a.Source, b.Source), cmp.Compare(a.Path, b.Path), cmp.Compare(a.Ino, b.Ino), cmp.Compare(a.Offset, b.Offset))
+	})
+	return out
+}
