@@ -2,6 +2,7 @@ package dashboards
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/waba-exporter/waba_exporter/alerts"
 )
@@ -244,8 +245,11 @@ func ExporterHealth(c alerts.Config) Dashboard {
 				instant(m("waba_exporter_config_last_reload_successful{%s}"), "{{instance}}")), boolMappings("failed", "ok")),
 			stat("Files watched", "Log files open now.", "short", 4, steps("red", 1.0, "green"),
 				instant(m("sum by (instance) (waba_exporter_files_watched{%s})"), "{{instance}}")),
-			stat("Checkpoint age", "Time since the last successful state checkpoint.", "s", 4, steps("green", 600.0, "orange", 3600.0, "red"),
-				instant(m("time() - waba_exporter_checkpoint_last_success_timestamp_seconds{%s}"), "{{instance}}")),
+			withMappings(stat("Checkpoint age", "Time since the last successful state checkpoint; \"disabled\" when no checkpoint was ever written.", "s", 4, steps("green", 600.0, "orange", 3600.0, "red"),
+				instant(strings.ReplaceAll(`(time() - waba_exporter_checkpoint_last_success_timestamp_seconds{%s})
+  and waba_exporter_checkpoint_last_success_timestamp_seconds{%s} > 0
+or waba_exporter_checkpoint_last_success_timestamp_seconds{%s} * 0`, "%s", selInst), "{{instance}}")),
+				[]ValueMapping{{Type: "value", Options: map[string]ValueMappingResult{"0": {Text: "disabled", Color: "text", Index: 0}}}}),
 			stat("Event-time watermark", "Largest webhook timestamp seen.", "dateTimeFromNow", 4, steps("blue"),
 				instant(m("waba_exporter_last_event_timestamp_seconds{%s} * 1000"), "{{instance}}")),
 		},

@@ -1,0 +1,530 @@
+package dashboards
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/waba-exporter/waba_exporter/alerts"
+)
+
+// The end-to-end test runs the real pieces: the exporter binary in demo fast
+// mode, Prometheus (Debian package) scraping it every second with our rules,
+// and Alertmanager (Debian package) loaded with alerts/alertmanager.example.yml
+// whose webhook receivers point at an httptest server. Every wait is a
+// bounded poll of an external process; every process is stopped in Cleanup.
+
+// e2eQuota is configured with a limit of 1 so that WabaQuotaNearlyUsed fires.
+const e2eQuota = "e2e-small"
+
+// e2eFor replaces every alert `for` so the test does not wait minutes; the
+// expressions and thresholds are the committed ones.
+const e2eFor = time.Second
+
+// e2eConfig is the exporter config of the test: a tiny quota, a second
+// normal one, a portfolio, a messaging-limit override and a rate card, so
+// that every dashboard panel has something to show.
+const e2eConfig = `quotas:
+  - name: ` + e2eQuota + `
+    limit: 1
+    unit: delivered_messages
+  - name: e2e-contract
+    limit: 100000000
+    unit: billable_messages
+portfolios:
+  - name: e2e-portfolio
+    phone_number_ids: ["107342981650234", "112093847561203"]
+    messaging_limit: TIER_10K
+messaging_limits:
+  "125610293847561": 1000
+rate_card:
+  currency: USD
+  default:
+    marketing: 0.025
+    utility: 0.004
+    authentication: 0.004
+    authentication_international: 0.02
+labels:
+  country_enabled: true
+`
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// proc is a started external process whose output goes to a log file.
+type proc struct {
+	name string
+	cmd  *exec.Cmd
+	log  string
+	done chan struct{}
+}
+
+func start(t *testing.T, dir, name string, bin string, args ...string) *proc {
+	t.Helper()
+	logPath := filepath.Join(dir, name+".log")
+	f, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
+	cmd.Stdout, cmd.Stderr = f, f
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		f.Close()
+		t.Fatalf("starting %s: %v", name, err)
+	}
+	p := &proc{name: name, cmd: cmd, log: logPath, done: make(chan struct{})}
+	go func() { cmd.Wait(); f.Close(); close(p.done) }()
+	t.Cleanup(func() {
+		p.stop()
+		if t.Failed() {
+			b, _ := os.ReadFile(logPath)
+			if len(b) > 4000 {
+				b = b[len(b)-4000:]
+			}
+			t.Logf("--- last output of %s:\n%s", name, b)
+		}
+	})
+	return p
+}
+
+// stop sends SIGTERM, and SIGKILL to the process group after 10s.
+func (p *proc) stop() {
+	select {
+	case <-p.done:
+		return
+	default:
+	}
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(10 * time.Second):
+		syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+		<-p.done
+	}
+}
+
+// poll calls f every interval until it returns nil or the deadline passes,
+// and returns f's last error.
+func poll(timeout, interval time.Duration, f func() error) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		err := f()
+		if err == nil || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(interval)
+	}
+}
+
+func httpGet(u string) ([]byte, int, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return b, resp.StatusCode, err
+}
+
+func waitHTTP200(t *testing.T, p *proc, u string, timeout time.Duration) {
+	t.Helper()
+	err := poll(timeout, 200*time.Millisecond, func() error {
+		select {
+		case <-p.done:
+			return fmt.Errorf("%s exited: %v", p.name, p.cmd.ProcessState)
+		default:
+		}
+		_, code, err := httpGet(u)
+		if err == nil && code != http.StatusOK {
+			err = fmt.Errorf("status %d", code)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatalf("%s not ready at %s within %v: %v", p.name, u, timeout, err)
+	}
+}
+
+// promAPI queries Prometheus' HTTP API and decodes the data field.
+func promAPI(base, path string, params url.Values, data any) error {
+	b, code, err := httpGet(base + path + "?" + params.Encode())
+	if err != nil {
+		return err
+	}
+	var r struct {
+		Status string          `json:"status"`
+		Error  string          `json:"error"`
+		Data   json.RawMessage `json:"data"`
+	}
+	if err := json.Unmarshal(b, &r); err != nil {
+		return fmt.Errorf("%s: status %d: %s", path, code, b)
+	}
+	if r.Status != "success" {
+		return fmt.Errorf("%s: %s", path, r.Error)
+	}
+	return json.Unmarshal(r.Data, data)
+}
+
+// alertmanagerNotification is the webhook payload of Alertmanager.
+type alertmanagerNotification struct {
+	Receiver string `json:"receiver"`
+	Status   string `json:"status"`
+	Alerts   []struct {
+		Status      string            `json:"status"`
+		Labels      map[string]string `json:"labels"`
+		Annotations map[string]string `json:"annotations"`
+	} `json:"alerts"`
+}
+
+// receiver records the notifications by URL path (one path per receiver of
+// the example config).
+type receiver struct {
+	mu   sync.Mutex
+	got  map[string][]alertmanagerNotification
+	errs []string
+}
+
+func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	var n alertmanagerNotification
+	err := json.NewDecoder(req.Body).Decode(&n)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err != nil {
+		r.errs = append(r.errs, err.Error())
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	r.got[req.URL.Path] = append(r.got[req.URL.Path], n)
+}
+
+// find returns the labels of a firing alert delivered on path that has all
+// the given labels.
+func (r *receiver) find(path string, want map[string]string) (map[string]string, map[string]string, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, n := range r.got[path] {
+		for _, a := range n.Alerts {
+			ok := a.Status == "firing"
+			for k, v := range want {
+				ok = ok && a.Labels[k] == v
+			}
+			if ok {
+				return a.Labels, a.Annotations, true
+			}
+		}
+	}
+	return nil, nil, false
+}
+
+func (r *receiver) summary() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var s []string
+	for path, ns := range r.got {
+		for _, n := range ns {
+			for _, a := range n.Alerts {
+				s = append(s, fmt.Sprintf("%s %s %s %v", path, a.Status, a.Labels["alertname"], a.Labels))
+			}
+		}
+	}
+	sort.Strings(s)
+	return strings.Join(s, "\n") + fmt.Sprintf("\n(decode errors: %v)", r.errs)
+}
+
+// alertmanagerConfig is the committed example with its receivers pointed at
+// base and its grouping waits shortened.
+func alertmanagerConfig(t *testing.T, base string) []byte {
+	t.Helper()
+	b, err := os.ReadFile("../alerts/alertmanager.example.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg map[string]any
+	if err := yaml.Unmarshal(b, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	route := cfg["route"].(map[string]any)
+	route["group_wait"], route["group_interval"] = "1s", "1s"
+	n := 0
+	for _, r := range cfg["receivers"].([]any) {
+		for _, wc := range r.(map[string]any)["webhook_configs"].([]any) {
+			m := wc.(map[string]any)
+			u, err := url.Parse(m["url"].(string))
+			if err != nil {
+				t.Fatal(err)
+			}
+			m["url"] = base + u.Path
+			n++
+		}
+	}
+	if n == 0 {
+		t.Fatal("the Alertmanager example has no webhook receivers to redirect")
+	}
+	out, err := yaml.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+var labelValuesRE = regexp.MustCompile(`^label_values\((.+), *([a-zA-Z_][a-zA-Z0-9_]*)\)$`)
+
+// substitute replaces Grafana variables the way Grafana formats a multi-value
+// selection for Prometheus: (a|b|c).
+func substitute(expr string, vars map[string][]string) string {
+	r := []string{"$__rate_interval", "1m", "$__range", "1h", "$__interval", "15s"}
+	var names []string
+	for k := range vars {
+		names = append(names, k)
+	}
+	// Longest first, so $phone_number_id is not cut by a shorter name.
+	sort.Slice(names, func(i, j int) bool { return len(names[i]) > len(names[j]) })
+	for _, k := range names {
+		v := vars[k]
+		s := v[0]
+		if len(v) > 1 {
+			s = "(" + strings.Join(v, "|") + ")"
+		}
+		r = append(r, "$"+k, s)
+	}
+	return strings.NewReplacer(r...).Replace(expr)
+}
+
+func TestEndToEnd(t *testing.T) {
+	promBin, amBin := requireBin(t, "prometheus"), requireBin(t, "prometheus-alertmanager")
+	tmp := t.TempDir()
+
+	// Build the exporter from the repository root.
+	exporterBin := filepath.Join(tmp, "waba_exporter")
+	build := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", exporterBin, ".")
+	build.Dir = ".."
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build of the exporter: %v\n%s", err, out)
+	}
+
+	rec := &receiver{got: map[string][]alertmanagerNotification{}}
+	hook := httptest.NewServer(rec)
+	t.Cleanup(hook.Close)
+
+	exporterAddr, promAddr, amAddr := freePort(t), freePort(t), freePort(t)
+	write := func(name string, b []byte) string {
+		p := filepath.Join(tmp, name)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	exporterCfg := write("waba_exporter.yml", []byte(e2eConfig))
+	rules, err := alerts.RulesYAML(alerts.Rules(alerts.Default().WithFor(e2eFor)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	write("rules.yml", rules)
+	write("prometheus.yml", []byte(fmt.Sprintf(`global:
+  scrape_interval: 1s
+  scrape_timeout: 1s
+  evaluation_interval: 1s
+rule_files: [rules.yml]
+alerting:
+  alertmanagers:
+    - static_configs:
+        - targets: ["%s"]
+scrape_configs:
+  - job_name: waba_exporter
+    static_configs:
+      - targets: ["%s"]
+`, amAddr, exporterAddr)))
+	amCfg := write("alertmanager.yml", alertmanagerConfig(t, hook.URL))
+
+	exp := start(t, tmp, "waba_exporter", exporterBin, "demo",
+		"--web.listen-address="+exporterAddr, "--demo.fast", "--config="+exporterCfg,
+		"--demo.file="+filepath.Join(tmp, "demo.ndjson"))
+	am := start(t, tmp, "alertmanager", amBin, "--config.file="+amCfg,
+		"--storage.path="+filepath.Join(tmp, "am"), "--web.listen-address="+amAddr,
+		"--cluster.listen-address=")
+	prom := start(t, tmp, "prometheus", promBin, "--config.file="+filepath.Join(tmp, "prometheus.yml"),
+		"--storage.tsdb.path="+filepath.Join(tmp, "tsdb"), "--web.listen-address="+promAddr,
+		"--rules.alert.resend-delay=1s")
+
+	waitHTTP200(t, exp, "http://"+exporterAddr+"/metrics", 60*time.Second)
+	waitHTTP200(t, am, "http://"+amAddr+"/-/ready", 30*time.Second)
+	waitHTTP200(t, prom, "http://"+promAddr+"/-/ready", 30*time.Second)
+	promURL := "http://" + promAddr
+
+	// The exporter must become ready (state restored) for the gated alerts.
+	waitHTTP200(t, exp, "http://"+exporterAddr+"/-/ready", 120*time.Second)
+
+	t.Run("dashboard queries return data", func(t *testing.T) {
+		vars := map[string][]string{}
+		// Resolve the template variables with their own queries, in order.
+		for _, v := range variables(alerts.Default()) {
+			if v.Type != "query" {
+				continue
+			}
+			m := labelValuesRE.FindStringSubmatch(v.Query)
+			if m == nil {
+				t.Fatalf("variable %s: query %q is not label_values(selector, label)", v.Name, v.Query)
+			}
+			var values []string
+			err := poll(60*time.Second, time.Second, func() error {
+				values = nil
+				if err := promAPI(promURL, "/api/v1/label/"+m[2]+"/values", url.Values{"match[]": {substitute(m[1], vars)}}, &values); err != nil {
+					return err
+				}
+				if len(values) == 0 {
+					return fmt.Errorf("no values")
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatalf("variable %s (%s): %v", v.Name, v.Query, err)
+			}
+			vars[v.Name] = values
+		}
+		if got := vars[VarJob]; len(got) != 1 || got[0] != "waba_exporter" {
+			t.Errorf("job variable = %v", got)
+		}
+		if got := vars[VarInstance]; len(got) != 1 || got[0] != exporterAddr {
+			t.Errorf("instance variable = %v, want [%s]", got, exporterAddr)
+		}
+		t.Logf("variables: %v", vars)
+
+		type query struct{ where, expr string }
+		var queries []query
+		files := make([]string, 0, 4)
+		all := All(alerts.Default())
+		for f := range all {
+			files = append(files, f)
+		}
+		sort.Strings(files)
+		for _, f := range files {
+			for _, p := range all[f].Panels {
+				for _, tg := range p.Targets {
+					queries = append(queries, query{fmt.Sprintf("%s %q %s", f, p.Title, tg.RefID), substitute(tg.Expr, vars)})
+				}
+			}
+		}
+		var empty []string
+		err := poll(90*time.Second, 2*time.Second, func() error {
+			empty = empty[:0]
+			for _, q := range queries {
+				var res struct {
+					Result []json.RawMessage `json:"result"`
+				}
+				if err := promAPI(promURL, "/api/v1/query", url.Values{"query": {q.expr}}, &res); err != nil {
+					empty = append(empty, fmt.Sprintf("%s: %v", q.where, err))
+				} else if len(res.Result) == 0 {
+					empty = append(empty, fmt.Sprintf("%s: no data: %s", q.where, q.expr))
+				}
+			}
+			if len(empty) > 0 {
+				return fmt.Errorf("%d of %d queries", len(empty), len(queries))
+			}
+			return nil
+		})
+		if err != nil {
+			t.Errorf("dashboard queries without data after 90s (%v):\n%s", err, strings.Join(empty, "\n"))
+		}
+		t.Logf("%d dashboard queries checked", len(queries))
+	})
+
+	t.Run("quota alert reaches Alertmanager", func(t *testing.T) {
+		want := map[string]string{"alertname": alerts.AlertQuotaNearlyUsed, "quota": e2eQuota, "severity": "critical", "job": "waba_exporter"}
+		var ann map[string]string
+		err := poll(90*time.Second, time.Second, func() error {
+			var ok bool
+			if _, ann, ok = rec.find("/billing", want); !ok {
+				return fmt.Errorf("not delivered")
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("%v not delivered to the billing receiver within 90s; received:\n%s", want, rec.summary())
+		}
+		if got, want := ann["runbook_url"], alerts.Default().RunbookURLFor(alerts.AlertQuotaNearlyUsed); got != want {
+			t.Errorf("runbook_url = %q, want %q", got, want)
+		}
+		if !strings.Contains(ann["summary"], e2eQuota) {
+			t.Errorf("summary %q does not name the quota", ann["summary"])
+		}
+		// Critical quota alerts also page (the example's nested route with continue).
+		if _, _, ok := rec.find("/pager", want); !ok {
+			t.Errorf("critical quota alert not delivered to the pager receiver; received:\n%s", rec.summary())
+		}
+	})
+
+	t.Run("exporter down fires", func(t *testing.T) {
+		exp.stop()
+		want := map[string]string{"alertname": alerts.AlertExporterDown, "instance": exporterAddr, "severity": "critical"}
+		err := poll(60*time.Second, time.Second, func() error {
+			var res struct {
+				Alerts []struct {
+					Labels map[string]string `json:"labels"`
+					State  string            `json:"state"`
+				} `json:"alerts"`
+			}
+			if err := promAPI(promURL, "/api/v1/alerts", nil, &res); err != nil {
+				return err
+			}
+			for _, a := range res.Alerts {
+				if a.Labels["alertname"] == alerts.AlertExporterDown && a.Labels["instance"] == exporterAddr && a.State == "firing" {
+					return nil
+				}
+			}
+			return fmt.Errorf("not firing: %+v", res.Alerts)
+		})
+		if err != nil {
+			t.Fatalf("%s did not fire in Prometheus within 60s: %v", alerts.AlertExporterDown, err)
+		}
+		err = poll(30*time.Second, time.Second, func() error {
+			if _, _, ok := rec.find("/pager", want); !ok {
+				return fmt.Errorf("not delivered")
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("%s not delivered to the pager receiver within 30s; received:\n%s", alerts.AlertExporterDown, rec.summary())
+		}
+	})
+}
+
+// requireBin returns the path of an installed binary or fails with the
+// command that installs it.
+func requireBin(t *testing.T, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		t.Fatalf("%s not found in PATH: run `bash scripts/install-test-deps.sh` as root from the repository root (Debian packages prometheus and prometheus-alertmanager)", name)
+	}
+	return p
+}
