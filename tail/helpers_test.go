@@ -41,13 +41,13 @@ type got struct {
 
 // harness runs a Tailer in a goroutine and collects what it delivers.
 type harness struct {
-	t      *testing.T
-	tl     *Tailer
-	w      *StdWaker
-	clock  *fakeClock
-	out    chan *Batch
-	cancel context.CancelFunc
-	done   chan error
+	t       *testing.T
+	tl      *Tailer
+	w       *StdWaker
+	clock   *fakeClock
+	out     chan *Batch
+	cancel  context.CancelFunc
+	done    chan error
 	lines   []got
 	seen    map[*Batch]bool // distinct batches ever received
 	prog    *Progress       // every delivered line is marked processed
