@@ -87,8 +87,6 @@ func ReplayPipeline(ctx context.Context, cfg *config.Config, files []string, pro
 			total += st.Size()
 		}
 	}
-	// Bodies without a timestamp of their own (Twilio) take the replay's start as receive time.
-	recv := time.Now().Unix()
 	var done atomic.Int64
 	stopProgress := make(chan struct{})
 	if progress != nil && total > 64<<20 {
@@ -124,7 +122,7 @@ func ReplayPipeline(ctx context.Context, cfg *config.Config, files []string, pro
 				lines = append(lines, pipeline.Line{Source: f, Data: l.Data, Offset: l.Offset})
 				n += int64(len(l.Data)) + 1
 			}
-			p.ApplyLines(lines, recv, nil)
+			p.ApplyLines(lines, 0, nil)
 			b.Release()
 			done.Add(n)
 		}

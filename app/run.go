@@ -195,7 +195,7 @@ func Run(ctx context.Context, o RunOptions) error {
 		}
 	}()
 
-	consume(ctx, p, batches, o.Now)
+	consume(ctx, p, batches, o.Now, func() bool { return caughtUp(tailers) })
 	cancel()
 	wg.Wait()
 	close(errc)
@@ -207,13 +207,21 @@ func Run(ctx context.Context, o RunOptions) error {
 	return nil
 }
 
-// consume applies batches until ctx is done.
-func consume(ctx context.Context, p *pipeline.Pipeline, batches <-chan *tail.Batch, now func() time.Time) {
+// consume applies batches until ctx is done. While the inputs are read to their end, the
+// wall clock is let into the state machine once a second (windows expire without new
+// events); while a backlog is read, event time alone drives it.
+func consume(ctx context.Context, p *pipeline.Pipeline, batches <-chan *tail.Batch, now func() time.Time, idle func() bool) {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
 	var lines []pipeline.Line
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-tick.C:
+			if len(batches) == 0 && idle() {
+				p.Tick(now().Unix())
+			}
 		case b := <-batches:
 			lines = lines[:0]
 			for _, l := range b.Lines {

@@ -97,7 +97,8 @@ type Line struct {
 }
 
 // ApplyLines decodes and applies lines, in order, as one unit under the write lock.
-// recvTime (unix seconds) is the receive time for bodies without their own. after, if
+// recvTime (unix seconds) is the receive time for bodies without their own; 0 means the
+// event-time watermark (replay: the "read time" of a file from the past). after, if
 // not nil, runs under the same lock once the lines are applied (used to record file
 // offsets consistently with the state).
 func (p *Pipeline) ApplyLines(lines []Line, recvTime int64, after func()) {
@@ -122,6 +123,9 @@ func (p *Pipeline) applyLocked(l *Line, recvTime int64) {
 	s.Bytes += uint64(len(l.Data)) + 1
 	if len(l.Data) == 0 || isBlank(l.Data) {
 		return
+	}
+	if recvTime == 0 {
+		recvTime = p.m.Watermark()
 	}
 	events, perr := p.decoder(l.Source).Decode(l.Data, recvTime)
 	for i := range events {
@@ -154,6 +158,14 @@ func (p *Pipeline) CountTooLong(source string, n uint64) {
 func (p *Pipeline) Flush() {
 	p.mu.Lock()
 	p.m.Flush()
+	p.mu.Unlock()
+}
+
+// Tick lets wall-clock time reach the state machine (live mode, when the inputs are read
+// to their end): see window.Machine.Tick.
+func (p *Pipeline) Tick(now int64) {
+	p.mu.Lock()
+	p.m.Tick(now)
 	p.mu.Unlock()
 }
 

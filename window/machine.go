@@ -378,7 +378,9 @@ func (m *Machine) Apply(ev *model.Event) {
 			m.displayTo[string(ev.DisplayNumber)] = bi
 		}
 	}
-	if ev.Time > 0 {
+	// Only message-level events move event time: account-level ones (value errors,
+	// template and quality updates) often carry no timestamp and get the receive time.
+	if ev.Time > 0 && (ev.Kind == model.KindStatus || ev.Kind == model.KindInbound || ev.Kind == model.KindUserPreference) {
 		m.advance(ev.Time)
 	}
 	switch ev.Kind {
@@ -823,9 +825,6 @@ func (m *Machine) applyQuality(ev *model.Event) {
 	if !ok {
 		m.Self.DroppedBusinesses++
 		return
-	}
-	if ev.Time > 0 {
-		m.advance(ev.Time)
 	}
 	b := m.biz[bi]
 	name := lowerBounded(ev.EventName, qualityEvents)
