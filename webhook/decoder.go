@@ -103,6 +103,8 @@ type Decoder struct {
 	// appended to within one call (a reallocation leaves earlier slices on the old array,
 	// which stays valid).
 	scratch []byte
+	// changes holds the Field of every change decoded from the current line.
+	changes []string
 	// err is the first error met in the current line (a static value); nerr counts them.
 	err  *ParseError
 	nerr int
@@ -133,6 +135,7 @@ func (d *Decoder) Decode(line []byte, recvTime int64) ([]Event, *ParseError) {
 	d.events = d.events[:0]
 	d.scratch = d.scratch[:0]
 	d.err, d.nerr = nil, 0
+	d.changes = d.changes[:0]
 	if d.opts.MaxLineBytes > 0 && len(line) > d.opts.MaxLineBytes {
 		return nil, errLineTooLong
 	}
@@ -189,6 +192,19 @@ func (d *Decoder) Decode(line []byte, recvTime int64) ([]Event, *ParseError) {
 	}
 	d.decodeBody(v, recvTime)
 	return d.result()
+}
+
+// ChangeFields returns the Field of every webhook change decoded from the last line: one
+// entry per Meta `changes[]` item that had a value (whatever number of events it gave),
+// and one per body for the other providers. It feeds waba_exporter_events_total{field},
+// which counts changes, not events. Valid until the next Decode; entries are static.
+func (d *Decoder) ChangeFields() []string { return d.changes }
+
+// noteBody records one change for a non-Meta body whose events start at index start.
+func (d *Decoder) noteBody(start int) {
+	if len(d.events) > start {
+		d.changes = append(d.changes, d.events[start].Field)
+	}
 }
 
 func (d *Decoder) result() ([]Event, *ParseError) {
@@ -283,7 +299,11 @@ func envelopeTime(v *fastjson.Value) (int64, bool) {
 	return t, r == ReasonNone
 }
 
+// trimSpace drops surrounding white space and a leading UTF-8 byte order mark.
 func trimSpace(b []byte) []byte {
+	if len(b) >= 3 && b[0] == 0xef && b[1] == 0xbb && b[2] == 0xbf {
+		b = b[3:]
+	}
 	for len(b) > 0 && isSpace(b[0]) {
 		b = b[1:]
 	}

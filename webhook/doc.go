@@ -17,7 +17,9 @@
 //     never payload content, so they can be logged and used as a label without leaking
 //     customer data. Bad input of any kind (invalid JSON, binary, truncated lines, absurd
 //     timestamps, unknown shapes) is an error, never a panic (fuzzed).
-//   - Event.Field is always one of Fields(), a fixed set of static strings.
+//   - Event.Field is always one of Fields(), a fixed set of static strings. A change with
+//     three statuses gives three events; Decoder.ChangeFields lists the changes themselves
+//     (for waba_exporter_events_total{field}, which counts changes).
 //
 // # Formats and detection
 //

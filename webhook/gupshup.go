@@ -45,6 +45,7 @@ func (d *Decoder) tryGupshup(tk *top, recvTime int64) bool {
 		ev.Field = FieldOther
 		ev.Time = envTime
 	}
+	d.noteBody(start)
 	d.fillBusiness(start)
 	return true
 }

@@ -44,6 +44,7 @@ func (d *Decoder) tryInfobip(v *fastjson.Value, tk *top, recvTime int64) bool {
 	default:
 		return false
 	}
+	d.noteBody(start)
 	d.fillBusiness(start)
 	return true
 }

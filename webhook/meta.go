@@ -228,6 +228,7 @@ func (d *Decoder) metaChange(c *fastjson.Value, entry *Event, entryTime int64) {
 		d.fail(errChangeValue)
 		return
 	}
+	d.changes = append(d.changes, b.Field)
 	vo, _ := val.Object()
 	x := scanValue(vo)
 	if x.metadata != nil && x.metadata.Type() == fastjson.TypeObject {
@@ -581,6 +582,7 @@ func (d *Decoder) tryOnPrem(tk *top, recvTime int64) bool {
 		ev.Kind = KindOther
 		ev.Time = recvTime
 	}
+	d.noteBody(start)
 	d.fillBusiness(start)
 	return true
 }

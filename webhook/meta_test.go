@@ -398,3 +398,39 @@ func TestFieldsAreStaticAndComplete(t *testing.T) {
 		t.Fatal("Fields() shares its backing array")
 	}
 }
+
+func TestChangeFields(t *testing.T) {
+	twoChanges := `{"object":"whatsapp_business_account","entry":[{"id":"W","changes":[` +
+		`{"field":"messages","value":` + msgValue(`"statuses":[{"id":"a","status":"sent","timestamp":"1752000000"},{"id":"b","status":"sent","timestamp":"1752000000"},{"id":"c","status":"read","timestamp":"1752000001"}]`) + `},` +
+		`{"field":"flows","value":{"event":"X"}}]},` +
+		`{"id":"W2","changes":[{"field":"user_preferences","value":{}},{"field":"messages"}]}]}`
+	for _, tc := range []struct {
+		name   string
+		line   string
+		events int
+		want   []string
+	}{
+		{"three statuses in one change, an other field, an empty preference change, a change without value",
+			twoChanges, 5, []string{FieldMessages, FieldOther, FieldUserPreferences}},
+		{"twilio body", seedTwilio[0], 1, []string{FieldMessages}},
+		{"infobip body with one result", seedInfobip[0], 1, []string{FieldMessages}},
+		{"gupshup billing", seedGupshup[3], 1, []string{FieldMessages}},
+		{"on-premises body", seedOnPrem[0], 2, []string{FieldMessages}},
+		{"invalid line", `{"x":`, 0, nil},
+		{"BOM before a body", "\xef\xbb\xbf" + seedOnPrem[1], 1, []string{FieldMessages}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := NewDecoder(Options{})
+			evs, _ := d.Decode([]byte(tc.line), 1752000000)
+			got := d.ChangeFields()
+			if len(evs) != tc.events || len(got) != len(tc.want) {
+				t.Fatalf("%d events, changes %v; want %d events, changes %v", len(evs), got, tc.events, tc.want)
+			}
+			for i := range got {
+				if got[i] != tc.want[i] {
+					t.Fatalf("changes %v, want %v", got, tc.want)
+				}
+			}
+		})
+	}
+}

@@ -138,6 +138,8 @@ func (d *Decoder) decodeTwilio(body []byte, recvTime int64) {
 	to, toWA := stripWhatsApp(d.unform(f.to))
 	whatsapp := fromWA || toWA || bytes.EqualFold(d.unform(f.channelPrefix), whatsappWord)
 
+	start := len(d.events)
+	defer d.noteBody(start)
 	ev := d.add(&Event{Provider: ProviderTwilio, Field: FieldMessages})
 	ev.MessageID = id
 	ev.Time = recvTime
