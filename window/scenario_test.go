@@ -431,3 +431,69 @@ func diff(a, b map[string]float64) string {
 	sort.Strings(out)
 	return strings.Join(out, "\n")
 }
+
+// TestSnapshotRestoreMidway: stopping after any event, snapshotting, restoring into a new
+// Machine and going on gives the same final state as an uninterrupted run.
+func TestSnapshotRestoreMidway(t *testing.T) {
+	for file, sc := range loadScenarios(t) {
+		t.Run(strings.TrimSuffix(file, ".yaml"), func(t *testing.T) {
+			want := runScenario(t, sc, sc.Events)
+			for cut := 0; cut <= len(sc.Events); cut++ {
+				m, base := scenarioMachine(t, sc)
+				apply := func(m *Machine, evs []scEvent) {
+					for _, e := range evs {
+						if e.Kind == "tick" {
+							m.Tick(base + e.T)
+							continue
+						}
+						for i := 0; i <= e.Repeat; i++ {
+							ev := e.toModel(base)
+							m.Apply(&ev)
+						}
+					}
+				}
+				apply(m, sc.Events[:cut])
+				snap := m.Snapshot()
+				m2, err := Restore(m.Config(), snap)
+				if err != nil {
+					t.Fatalf("cut %d: %v", cut, err)
+				}
+				if again := m2.Snapshot(); len(again) != len(snap) {
+					t.Fatalf("cut %d: re-snapshot is %d bytes, first was %d", cut, len(again), len(snap))
+				}
+				apply(m2, sc.Events[cut:])
+				if sc.Flush == nil || *sc.Flush {
+					m2.Flush()
+				}
+				now := m2.Watermark()
+				if sc.At != nil {
+					now = base + *sc.At
+				}
+				if d := diff(want, flatten(m2, now, base)); d != "" {
+					t.Fatalf("cut after %d events: restored run differs:\n%s", cut, d)
+				}
+			}
+		})
+	}
+}
+
+func TestRestoreRejectsBadInput(t *testing.T) {
+	m := New(DefaultConfig())
+	ev := model.Event{Kind: model.KindInbound, Business: []byte("1"), Customer: []byte("5511"), MessageID: []byte("x"), Time: 1754006400}
+	m.Apply(&ev)
+	snap := m.Snapshot()
+	for name, data := range map[string][]byte{
+		"truncated": snap[:len(snap)/2],
+		"trailing":  append(append([]byte(nil), snap...), 1, 2, 3),
+		"empty":     nil,
+	} {
+		if _, err := Restore(DefaultConfig(), data); err == nil {
+			t.Errorf("%s: Restore accepted it", name)
+		}
+	}
+	other := DefaultConfig()
+	other.HashKey = 42
+	if _, err := Restore(other, snap); err == nil {
+		t.Error("Restore accepted a snapshot taken with another hash key")
+	}
+}

@@ -1,0 +1,431 @@
+package window
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/waba-exporter/waba_exporter/model"
+)
+
+// snapshotVersion is bumped whenever the encoding below changes; Restore rejects others.
+const snapshotVersion = 1
+
+// Snapshot encodes the whole state (counters, histograms, windows, conversations, message
+// and customer maps, the reorder buffer, quota usage) so that Restore rebuilds a Machine
+// that continues exactly where this one stands. The configuration is not part of it:
+// Restore takes the current one (quotas and portfolios are matched by name).
+func (m *Machine) Snapshot() []byte {
+	e := &enc{b: make([]byte, 0, 1<<16)}
+	e.u32(snapshotVersion)
+	e.u64(m.cfg.HashKey)
+	e.i64(m.watermark)
+	e.i64(m.frontier)
+	// Businesses.
+	e.u32(uint32(len(m.biz)))
+	for _, b := range m.biz {
+		encBusiness(e, b)
+	}
+	e.u32(uint32(len(m.displayTo)))
+	for k, v := range m.displayTo {
+		e.str(k)
+		e.u16(v)
+	}
+	// Label interning (indexes are stored in state).
+	e.strs(m.errCodes.names)
+	e.strs(m.countries.names)
+	// Maps.
+	encGenMap(e, &m.msgs, func(e *enc, v *msgState) {
+		e.u64(v.cust)
+		e.u32(v.sentT)
+		e.u32(v.delivT)
+		e.u16(v.biz)
+		e.u16(v.flags)
+		e.b = append(e.b, v.seen, byte(v.cat), byte(v.repType), byte(v.repConv), byte(v.infType), byte(v.infConv), byte(v.pmodel))
+	})
+	encGenMap(e, &m.custs, func(e *enc, v *custState) {
+		for _, x := range []uint32{v.cswUntil, v.lastInbound, v.unansweredSince, v.firstRespFrom, v.referralUntil, v.fepUntil, v.lastBI, v.tmplDeliv, v.tmplMsg} {
+			e.u32(x)
+		}
+		for _, x := range v.conv {
+			e.u32(x)
+		}
+		e.u16(v.biz)
+		e.b = append(e.b, byte(v.tmplCat), v.country, b2b(v.replied))
+	})
+	encGenMap(e, &m.convs, func(e *enc, v *convState) {
+		e.u32(v.expiry)
+		e.b = append(e.b, byte(v.cat))
+	})
+	e.u32(uint32(len(m.port)))
+	for i := range m.port {
+		e.str(m.cfg.Portfolios[i].Name)
+		encGenMap(e, &m.port[i], func(e *enc, v *uint32) { e.u32(*v) })
+	}
+	// Reorder buffer and expiry heap.
+	e.u64(m.buf.seq)
+	e.u32(uint32(len(m.buf.items)))
+	for _, it := range m.buf.items {
+		e.i64(it.t)
+		e.u64(it.seq)
+		e.u64(it.cust)
+		e.u64(it.msg)
+		e.b = append(e.b, it.cls, b2b(it.referral), b2b(it.hasCtx))
+	}
+	e.u32(uint32(len(m.expiry)))
+	for _, x := range m.expiry {
+		e.i64(x.t)
+		e.u64(x.cust)
+	}
+	// Quotas by name.
+	e.u32(uint32(len(m.quotas)))
+	for _, q := range m.quotas {
+		e.str(q.q.Name)
+		e.i64(q.start)
+		e.i64(q.end)
+		e.f64(q.used)
+		e.f64(q.consumed)
+	}
+	// Self stats.
+	s := &m.Self
+	e.strMap(s.Events)
+	for _, x := range []uint64{s.DuplicateStatus, s.DuplicateMessage, s.OutOfOrderStatus, s.OutOfOrderLatency, s.OutOfOrderLate, s.DroppedBusinesses, s.UnknownCustomer} {
+		e.u64(x)
+	}
+	for k := range s.Evictions {
+		e.u64(s.Evictions[k][0])
+		e.u64(s.Evictions[k][1])
+	}
+	e.strMap(s.LabelOverflow)
+	e.strMap(s.TemplateEvents)
+	e.strMap(s.AccountEvents)
+	return e.b
+}
+
+// Restore rebuilds a Machine with cfg from a Snapshot. The hash key must be the one the
+// snapshot was taken with (ids are stored as keyed hashes).
+func Restore(cfg Config, data []byte) (m *Machine, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			m, err = nil, fmt.Errorf("window: corrupt snapshot: %v", r)
+		}
+	}()
+	d := &dec{b: data}
+	if v := d.u32(); v != snapshotVersion {
+		return nil, fmt.Errorf("window: snapshot version %d, want %d", v, snapshotVersion)
+	}
+	key := d.u64()
+	if cfg.HashKey == 0 {
+		cfg.HashKey = DefaultConfig().HashKey
+	}
+	if key != cfg.HashKey {
+		return nil, errors.New("window: snapshot was taken with another hash key")
+	}
+	m = New(cfg)
+	m.watermark = d.i64()
+	m.frontier = d.i64()
+	m.biz, m.bizIndex = nil, map[string]uint16{}
+	for i, n := 0, int(d.u32()); i < n; i++ {
+		b := decBusiness(d)
+		m.bizIndex[b.ID] = uint16(len(m.biz))
+		m.biz = append(m.biz, b)
+	}
+	for i, n := 0, int(d.u32()); i < n; i++ {
+		k := d.str()
+		m.displayTo[k] = d.u16()
+	}
+	m.errCodes.restore(d.strs())
+	m.countries.restore(d.strs())
+	decGenMap(d, &m.msgs, func(d *dec, v *msgState) {
+		v.cust = d.u64()
+		v.sentT = d.u32()
+		v.delivT = d.u32()
+		v.biz = d.u16()
+		v.flags = d.u16()
+		b := d.n(7)
+		v.seen, v.cat, v.repType, v.repConv, v.infType, v.infConv, v.pmodel = b[0], model.Category(b[1]), model.PricingType(b[2]), model.Category(b[3]), model.PricingType(b[4]), model.Category(b[5]), model.PricingModel(b[6])
+	})
+	decGenMap(d, &m.custs, func(d *dec, v *custState) {
+		for _, p := range []*uint32{&v.cswUntil, &v.lastInbound, &v.unansweredSince, &v.firstRespFrom, &v.referralUntil, &v.fepUntil, &v.lastBI, &v.tmplDeliv, &v.tmplMsg} {
+			*p = d.u32()
+		}
+		for i := range v.conv {
+			v.conv[i] = d.u32()
+		}
+		v.biz = d.u16()
+		b := d.n(3)
+		v.tmplCat, v.country, v.replied = model.Category(b[0]), b[1], b[2] != 0
+	})
+	decGenMap(d, &m.convs, func(d *dec, v *convState) {
+		v.expiry = d.u32()
+		v.cat = model.Category(d.n(1)[0])
+	})
+	for i, n := 0, int(d.u32()); i < n; i++ {
+		name := d.str()
+		g := newGenMap[uint32](day, cfg.MaxCustomers)
+		decGenMap(d, &g, func(d *dec, v *uint32) { *v = d.u32() })
+		for pi, p := range m.cfg.Portfolios {
+			if p.Name == name {
+				m.port[pi] = g
+			}
+		}
+	}
+	m.buf.seq = d.u64()
+	m.buf.items = make([]item, int(d.u32()))
+	for i := range m.buf.items {
+		it := &m.buf.items[i]
+		it.t, it.seq, it.cust, it.msg = d.i64(), d.u64(), d.u64(), d.u64()
+		b := d.n(3)
+		it.cls, it.referral, it.hasCtx = b[0], b[1] != 0, b[2] != 0
+	}
+	m.expiry = make(expiryHeap, int(d.u32()))
+	for i := range m.expiry {
+		m.expiry[i] = expiry{t: d.i64(), cust: d.u64()}
+	}
+	for i, n := 0, int(d.u32()); i < n; i++ {
+		name := d.str()
+		st, en, used, consumed := d.i64(), d.i64(), d.f64(), d.f64()
+		for qi := range m.quotas {
+			if m.quotas[qi].q.Name == name {
+				m.quotas[qi].start, m.quotas[qi].end, m.quotas[qi].used, m.quotas[qi].consumed = st, en, used, consumed
+			}
+		}
+	}
+	s := &m.Self
+	s.Events = d.strMap()
+	for _, p := range []*uint64{&s.DuplicateStatus, &s.DuplicateMessage, &s.OutOfOrderStatus, &s.OutOfOrderLatency, &s.OutOfOrderLate, &s.DroppedBusinesses, &s.UnknownCustomer} {
+		*p = d.u64()
+	}
+	for k := range s.Evictions {
+		s.Evictions[k][0] = d.u64()
+		s.Evictions[k][1] = d.u64()
+	}
+	s.LabelOverflow = d.strMap()
+	s.TemplateEvents = d.strMap()
+	s.AccountEvents = d.strMap()
+	if len(d.b) != 0 {
+		return nil, fmt.Errorf("window: %d trailing bytes in snapshot", len(d.b))
+	}
+	return m, nil
+}
+
+func encBusiness(e *enc, b *Business) {
+	e.str(b.ID)
+	e.u64s(b.Inbound[:])
+	e.u64s(b.Outbound[:])
+	for i := range b.Status {
+		e.u64s(b.Status[i][:])
+	}
+	for i := range b.SentToDelivered {
+		e.hist(&b.SentToDelivered[i])
+		e.hist(&b.DeliveredToRead[i])
+	}
+	e.u32(uint32(len(b.Failed)))
+	for k, v := range b.Failed {
+		e.b = append(e.b, byte(k.Category))
+		e.str(k.Code)
+		e.u64(v)
+	}
+	e.strMap(b.WebhookErrors)
+	e.u64s(b.ConversationsOpened[:])
+	e.u64(b.ServiceWindowsOpened)
+	e.u64(b.ServiceWindowsClosed)
+	e.u64(b.ServiceWindowsClosedUnanswered)
+	e.hist(&b.FirstResponse)
+	e.hist(&b.Response)
+	e.u64s(b.ReplyEligible[:])
+	for i := range b.Replies {
+		e.u64s(b.Replies[i][:])
+	}
+	e.u64s(b.OptOuts[:])
+	e.u64s(b.OptIns[:])
+	e.u32(uint32(len(b.Priced)))
+	for k, v := range b.Priced {
+		e.b = append(e.b, byte(k.Category), byte(k.PricingType), k.Country)
+		e.u64(v)
+	}
+	for _, c := range b.Cost {
+		e.f64(c)
+	}
+	e.u64s(b.Mismatches[:])
+	e.strMap(b.QualityEvents)
+	e.b = append(e.b, byte(b.Rating), b2b(b.LimitKnown), b2b(b.limitFixed))
+	e.f64(b.Limit)
+}
+
+func decBusiness(d *dec) *Business {
+	b := newBusiness(d.str())
+	d.u64s(b.Inbound[:])
+	d.u64s(b.Outbound[:])
+	for i := range b.Status {
+		d.u64s(b.Status[i][:])
+	}
+	for i := range b.SentToDelivered {
+		d.hist(&b.SentToDelivered[i])
+		d.hist(&b.DeliveredToRead[i])
+	}
+	for i, n := 0, int(d.u32()); i < n; i++ {
+		cat := model.Category(d.n(1)[0])
+		code := d.str()
+		b.Failed[FailKey{Category: cat, Code: code}] = d.u64()
+	}
+	b.WebhookErrors = d.strMap()
+	d.u64s(b.ConversationsOpened[:])
+	b.ServiceWindowsOpened = d.u64()
+	b.ServiceWindowsClosed = d.u64()
+	b.ServiceWindowsClosedUnanswered = d.u64()
+	d.hist(&b.FirstResponse)
+	d.hist(&b.Response)
+	d.u64s(b.ReplyEligible[:])
+	for i := range b.Replies {
+		d.u64s(b.Replies[i][:])
+	}
+	d.u64s(b.OptOuts[:])
+	d.u64s(b.OptIns[:])
+	for i, n := 0, int(d.u32()); i < n; i++ {
+		k := d.n(3)
+		b.Priced[PricedKey{Category: model.Category(k[0]), PricingType: model.PricingType(k[1]), Country: k[2]}] = d.u64()
+	}
+	for i := range b.Cost {
+		b.Cost[i] = d.f64()
+	}
+	d.u64s(b.Mismatches[:])
+	b.QualityEvents = d.strMap()
+	f := d.n(3)
+	b.Rating, b.LimitKnown, b.limitFixed = model.Rating(f[0]), f[1] != 0, f[2] != 0
+	b.Limit = d.f64()
+	return b
+}
+
+// encGenMap writes both generations (keys and values) and the generation start.
+func encGenMap[V any](e *enc, g *genMap[V], fn func(*enc, *V)) {
+	e.i64(g.start)
+	for _, gn := range [2]*gen[V]{g.cur, g.old} {
+		e.u32(uint32(len(gn.idx)))
+		for k, i := range gn.idx {
+			e.u64(k)
+			fn(e, gn.at(i))
+		}
+	}
+}
+
+func decGenMap[V any](d *dec, g *genMap[V], fn func(*dec, *V)) {
+	g.start = d.i64()
+	for _, gn := range [2]*gen[V]{g.cur, g.old} {
+		for i, n := 0, int(d.u32()); i < n; i++ {
+			k := d.u64()
+			fn(d, gn.add(k))
+		}
+	}
+}
+
+func (s *capSet) restore(names []string) {
+	if len(names) < 2 {
+		return
+	}
+	s.names = names
+	s.idx = make(map[string]uint8, len(names))
+	for i, n := range names {
+		s.idx[n] = uint8(i)
+	}
+}
+
+func b2b(b bool) byte {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// enc and dec are a minimal little-endian binary encoding. dec panics on short input;
+// Restore recovers and reports the snapshot as corrupt.
+type enc struct{ b []byte }
+
+func (e *enc) u16(v uint16) { e.b = binary.LittleEndian.AppendUint16(e.b, v) }
+func (e *enc) u32(v uint32) { e.b = binary.LittleEndian.AppendUint32(e.b, v) }
+func (e *enc) u64(v uint64) { e.b = binary.LittleEndian.AppendUint64(e.b, v) }
+func (e *enc) i64(v int64)  { e.u64(uint64(v)) }
+func (e *enc) f64(v float64) {
+	e.u64(math.Float64bits(v))
+}
+func (e *enc) str(s string) {
+	e.u32(uint32(len(s)))
+	e.b = append(e.b, s...)
+}
+func (e *enc) strs(ss []string) {
+	e.u32(uint32(len(ss)))
+	for _, s := range ss {
+		e.str(s)
+	}
+}
+func (e *enc) u64s(vs []uint64) {
+	for _, v := range vs {
+		e.u64(v)
+	}
+}
+func (e *enc) strMap(m map[string]uint64) {
+	e.u32(uint32(len(m)))
+	for k, v := range m {
+		e.str(k)
+		e.u64(v)
+	}
+}
+func (e *enc) hist(h *Histogram) {
+	e.u64(h.Count)
+	e.f64(h.Sum)
+	e.u64s(h.Counts)
+}
+
+type dec struct{ b []byte }
+
+func (d *dec) n(k int) []byte {
+	if len(d.b) < k {
+		panic("short snapshot")
+	}
+	out := d.b[:k]
+	d.b = d.b[k:]
+	return out
+}
+func (d *dec) u16() uint16  { return binary.LittleEndian.Uint16(d.n(2)) }
+func (d *dec) u32() uint32  { return binary.LittleEndian.Uint32(d.n(4)) }
+func (d *dec) u64() uint64  { return binary.LittleEndian.Uint64(d.n(8)) }
+func (d *dec) i64() int64   { return int64(d.u64()) }
+func (d *dec) f64() float64 { return math.Float64frombits(d.u64()) }
+func (d *dec) str() string {
+	n := int(d.u32())
+	return string(d.n(n))
+}
+func (d *dec) strs() []string {
+	n := int(d.u32())
+	if n > len(d.b) {
+		panic("bad count")
+	}
+	out := make([]string, n)
+	for i := range out {
+		out[i] = d.str()
+	}
+	return out
+}
+func (d *dec) u64s(vs []uint64) {
+	for i := range vs {
+		vs[i] = d.u64()
+	}
+}
+func (d *dec) strMap() map[string]uint64 {
+	n := int(d.u32())
+	if n > len(d.b) {
+		panic("bad count")
+	}
+	m := make(map[string]uint64, n)
+	for i := 0; i < n; i++ {
+		k := d.str()
+		m[k] = d.u64()
+	}
+	return m
+}
+func (d *dec) hist(h *Histogram) {
+	h.Count = d.u64()
+	h.Sum = d.f64()
+	d.u64s(h.Counts)
+}
