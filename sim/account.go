@@ -18,7 +18,7 @@ type qualityState struct {
 // adminEvent emits one account-level webhook of a random kind.
 func (s *Sim) adminEvent(t float64) {
 	p := s.r.intn(nPhones)
-	switch s.r.pick([]float64{22, 22, 18, 8, 8, 22}) {
+	switch s.r.pick([]float64{26, 20, 18, 8, 8, 20}) {
 	case 0:
 		s.qualityStep(t, p)
 	case 1:
@@ -52,7 +52,7 @@ func (s *Sim) qualityStep(t float64, p int) {
 	old := q.tier
 	top := len(tiers) - 1
 	switch {
-	case q.flagged && (q.tier == 0 || s.r.chance(0.55)):
+	case q.flagged && (q.tier == 0 || s.r.chance(0.5)):
 		q.flagged = false
 		s.qualityUpdate(t, p, "UNFLAGGED", -1)
 	case q.flagged:

@@ -3,6 +3,7 @@ package sim
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 )
@@ -206,6 +207,14 @@ type rec struct {
 // generate runs a Sim for n lines and decodes every line strictly.
 func generate(t testing.TB, opts Options, n int) ([]rec, map[string]uint8) {
 	t.Helper()
+	recs, cats, err := generateE(opts, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return recs, cats
+}
+
+func generateE(opts Options, n int) ([]rec, map[string]uint8, error) {
 	s := New(opts)
 	cats := map[string]uint8{}
 	s.observe = func(id string, c uint8) { cats[id] = c }
@@ -217,14 +226,17 @@ func generate(t testing.TB, opts Options, n int) ([]rec, map[string]uint8) {
 		dec := json.NewDecoder(bytes.NewReader(line))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&r.b); err != nil {
-			t.Fatalf("line %d: %v\n%s", i, err, line)
+			return nil, nil, fmt.Errorf("line %d: %v\n%s", i, err, line)
+		}
+		if dec.More() {
+			return nil, nil, fmt.Errorf("line %d: more than one JSON value", i)
 		}
 		out = append(out, r)
 	}
 	if u := s.Stats().Unclassified; u != 0 {
-		t.Fatalf("%d statuses written before their message was classified", u)
+		return nil, nil, fmt.Errorf("%d statuses written before their message was classified", u)
 	}
-	return out, cats
+	return out, cats, nil
 }
 
 func ts(t testing.TB, s string) int64 {

@@ -346,23 +346,26 @@ func TestPricingFollowsSpec(t *testing.T) {
 	cases := []struct {
 		name  string
 		start time.Time
+		rate  float64
 		lines int
 		// rules that must have priced messages, to show the case covers them
 		want []string
 	}{
-		{"pmp", time.Date(2025, 8, 1, 0, 0, 0, 0, time.UTC), 60000, []string{
+		{"pmp", time.Date(2025, 8, 1, 0, 0, 0, 0, time.UTC), 0.5, 30000, []string{
 			"pmp in fep", "pmp opens fep", "pmp free-form", "pmp utility in csw",
 			"pmp regular marketing", "pmp regular utility", "pmp regular authentication"}},
-		{"cbp", time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC), 60000, []string{
+		{"cbp", time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC), 0.5, 30000, []string{
 			"cbp in fep", "cbp opens fep", "cbp service opens", "cbp marketing opens",
 			"cbp utility opens", "cbp authentication opens", "cbp service joins service",
 			"cbp service joins marketing", "cbp marketing joins marketing", "cbp utility joins utility"}},
-		{"mixed", time.Date(2025, 6, 30, 6, 0, 0, 0, time.UTC), 60000, []string{
+		// 6 hours of CBP, then the switch to PMP with CBP conversations still open
+		{"mixed", time.Date(2025, 6, 30, 18, 0, 0, 0, time.UTC), 1, 40000, []string{
 			"cbp service opens", "cbp after switch", "pmp free-form", "pmp regular marketing", "pmp opens fep"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			recs, cats := generate(t, Options{Seed: 7, Start: tc.start, Customers: 3000}, tc.lines)
+			t.Parallel()
+			recs, cats := generate(t, Options{Seed: 7, Start: tc.start, Rate: tc.rate, Customers: 3000}, tc.lines)
 			counts, bad := checkPricing(t, recs, cats)
 			for i, b := range bad {
 				if i == 20 {

@@ -17,7 +17,7 @@ const (
 	shareAuthentication = 0.14 // one-time codes (diurnal, no weekend dip)
 	shareMarketing      = 0.36 // campaigns
 	shareSessions       = 0.15 // customer sessions started per message (each ~1.6 replies + templates)
-	adminLinesEvery     = 900  // one account-level webhook per this many lines ...
+	adminLinesEvery     = 600  // one account-level webhook per this many lines ...
 	adminMinInterval    = 6 * 3600.0
 )
 
@@ -310,9 +310,9 @@ func (s *Sim) mediaFields(dst []byte, mime string) []byte {
 			h[i+j] = byte(v >> (8 * j))
 		}
 	}
-	dst = append(dst, `,"sha256":"`...)
-	dst = base64.StdEncoding.AppendEncode(dst, h[:])
-	dst = append(dst, `","id":"`...)
+	dst = append(dst, ',')
+	dst = appendKV(dst, "sha256", base64.StdEncoding.EncodeToString(h[:]))
+	dst = append(dst, `,"id":"`...)
 	dst = strconv.AppendInt(dst, 1e15+int64(s.r.u64()%9e15), 10)
 	return append(dst, '"')
 }
@@ -481,8 +481,8 @@ func (s *Sim) templateSend(t float64, p int, c int32, cat uint8) {
 			at := o.readAt + s.r.lognorm(120, 1)
 			s.inbound(at, p, c, inText, "", optOutTexts[s.r.intn(len(optOutTexts))], "", false)
 			s.setOptOut(pair, at)
-			if s.r.chance(0.3) {
-				back := at + s.r.uniform(day, 6*day)
+			if s.r.chance(0.4) {
+				back := at + s.r.uniform(3600, 2*day)
 				s.inbound(back, p, c, inText, "", optInTexts[s.r.intn(len(optInTexts))], "", false)
 				s.setOptIn(pair, back)
 			}
