@@ -170,8 +170,8 @@ func TestAlertContract(t *testing.T) {
 		if stateful := !strings.HasPrefix(r.Alert, "WabaExporter"); gated != stateful {
 			t.Errorf("%s: gated on state_ready = %v, want %v", r.Alert, gated, stateful)
 		}
-		if d, err := time.ParseDuration(strings.Replace(r.For, "d", "h", 1)); err != nil || d <= 0 {
-			t.Errorf("%s: for %q", r.Alert, r.For)
+		if r.For == "" || r.For == "0s" {
+			t.Errorf("%s: no for duration; a single bad scrape would page", r.Alert)
 		}
 	}
 	for _, a := range want {
