@@ -260,9 +260,11 @@ or waba_exporter_checkpoint_last_success_timestamp_seconds{%s} * 0`, "%s", selIn
 				q(m("sum by (instance, logfile) (rate(waba_exporter_lines_read_total{%s}[$__rate_interval]))"), "{{instance}} {{logfile}}")),
 		},
 		[]Panel{
-			timeseries("Parse errors by reason", "Lines that could not be decoded, per second.", "cps", 12,
+			timeseries("Parse errors by reason", "Lines that could not be decoded, per second.", "cps", 8,
 				q(m("sum by (reason) (rate(waba_exporter_parse_errors_total{%s}[$__rate_interval]))"), "{{reason}}")),
-			timeseries("Rotations, truncations and read errors", "File events per hour.", "short", 12,
+			timeseries("Parse error ratio", "Recording rule: share of the lines read that fail to parse (5m); WabaExporterParseErrorsHigh fires above the threshold.", "percentunit", 8,
+				q(rule(alerts.RecParseErrorsPerLine, selInst), "{{instance}} {{logfile}}")),
+			timeseries("Rotations, truncations and read errors", "File events per hour.", "short", 8,
 				q(m("sum by (logfile) (increase(waba_exporter_file_rotations_total{%s}[1h]))"), "{{logfile}} rotations"),
 				q(m("sum by (logfile) (increase(waba_exporter_file_truncations_total{%s}[1h]))"), "{{logfile}} truncations"),
 				q(m("sum by (logfile) (increase(waba_exporter_file_read_errors_total{%s}[1h]))"), "{{logfile}} read errors")),

@@ -13,7 +13,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -326,7 +325,12 @@ func TestEndToEnd(t *testing.T) {
 
 	// Build the exporter from the repository root.
 	exporterBin := filepath.Join(tmp, "waba_exporter")
-	build := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", exporterBin, ".")
+	// go test puts $GOROOT/bin first in the PATH of the test binary.
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatalf("go not in PATH: %v", err)
+	}
+	build := exec.Command(goBin, "build", "-o", exporterBin, ".")
 	build.Dir = ".."
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build of the exporter: %v\n%s", err, out)
@@ -345,7 +349,8 @@ func TestEndToEnd(t *testing.T) {
 		return p
 	}
 	exporterCfg := write("waba_exporter.yml", []byte(e2eConfig))
-	rules, err := alerts.RulesYAML(alerts.Rules(alerts.Default().WithFor(e2eFor)))
+	var rules []byte
+	rules, err = alerts.RulesYAML(alerts.Rules(alerts.Default().WithFor(e2eFor)))
 	if err != nil {
 		t.Fatal(err)
 	}
