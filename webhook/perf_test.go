@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"testing"
+	"time"
 
 	"github.com/valyala/fastjson"
 )
@@ -111,4 +112,38 @@ func TestDecodeEveryProviderZeroAllocs(t *testing.T) {
 			}
 		}
 	}
+}
+
+// BenchmarkDecodeVsParse alternates blocks of Decode and of a plain parse of the same
+// status line, so that both see the same machine load (the 2-core CI box is shared), and
+// reports each per-line cost and their ratio (decode / parse-only).
+func BenchmarkDecodeVsParse(b *testing.B) {
+	d := NewDecoder(Options{})
+	var p fastjson.Parser
+	const block = 256
+	var tDec, tParse time.Duration
+	b.ReportAllocs()
+	b.ResetTimer()
+	for done := 0; done < b.N; done += block {
+		t0 := time.Now()
+		for i := 0; i < block; i++ {
+			if _, err := d.Decode(statusLine, 0); err != nil {
+				b.Fatal(err)
+			}
+		}
+		t1 := time.Now()
+		for i := 0; i < block; i++ {
+			v, err := p.ParseBytes(statusLine)
+			if err != nil {
+				b.Fatal(err)
+			}
+			_ = v.GetArray("entry", "0", "changes", "0", "value", "statuses")
+		}
+		tDec += t1.Sub(t0)
+		tParse += time.Since(t1)
+	}
+	n := float64((b.N + block - 1) / block * block)
+	b.ReportMetric(float64(tDec.Nanoseconds())/n, "decode-ns/line")
+	b.ReportMetric(float64(tParse.Nanoseconds())/n, "parse-ns/line")
+	b.ReportMetric(float64(tDec)/float64(tParse), "decode/parse")
 }
