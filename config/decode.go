@@ -1,8 +1,10 @@
 package config
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"reflect"
@@ -34,8 +36,16 @@ func Load(path string) (*Config, error) {
 // field path; no *Config is returned.
 func Parse(data []byte, filename string) (*Config, error) {
 	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&doc); err != nil && err != io.EOF {
 		return nil, ErrorList{syntaxError(filename, err)}
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err != io.EOF {
+		if err != nil {
+			return nil, ErrorList{syntaxError(filename, err)}
+		}
+		return nil, ErrorList{{File: filename, Line: extra.Line, Msg: "only one YAML document is allowed (remove the second ---)"}}
 	}
 	cfg := Default()
 	// button_payloads defaults to the (possibly configured) keywords: decided after decode.

@@ -17,6 +17,8 @@ func TestParseErrors(t *testing.T) {
 		// --- decoding ---
 		{"syntax", "inputs: [\n", `waba.yml:1: invalid YAML: did not find expected node content`},
 		{"syntax line", "a: 1\nb: c: d\n", `waba.yml:2: invalid YAML: mapping values are not allowed in this context`},
+		{"two documents", "reply: {window: 1h}\n---\nreply: {window: 2h}\n", `waba.yml:2: only one YAML document is allowed (remove the second ---)`},
+		{"syntax in second document", "reply: {window: 1h}\n---\na: [\n", `waba.yml:3: invalid YAML: did not find expected node content`},
 		{"root is a list", "- 1\n", `waba.yml:1: the file must be a mapping of settings, got a list`},
 		{"root is a scalar", "hello\n", `waba.yml:1: the file must be a mapping of settings, got "hello"`},
 		{"unknown key with suggestion", "input: []\n", `waba.yml:1: input: unknown field (did you mean "inputs"?)`},
