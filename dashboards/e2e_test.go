@@ -463,6 +463,46 @@ scrape_configs:
 		t.Logf("%d dashboard queries checked", len(queries))
 	})
 
+	t.Run("every rule evaluates without error", func(t *testing.T) {
+		// Runtime errors (e.g. many-to-many matching) only show on real data.
+		var res struct {
+			Groups []struct {
+				Name  string `json:"name"`
+				Rules []struct {
+					Name      string            `json:"name"`
+					Health    string            `json:"health"`
+					LastError string            `json:"lastError"`
+					State     string            `json:"state"`
+					Labels    map[string]string `json:"labels"`
+				} `json:"rules"`
+			} `json:"groups"`
+		}
+		if err := promAPI(promURL, "/api/v1/rules", nil, &res); err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		var firing []string
+		for _, g := range res.Groups {
+			for _, r := range g.Rules {
+				n++
+				if r.Health != "ok" {
+					t.Errorf("rule %s/%s: health %q: %s", g.Name, r.Name, r.Health, r.LastError)
+				}
+				if r.State == "firing" {
+					firing = append(firing, r.Name+"/"+r.Labels["severity"])
+				}
+			}
+		}
+		want := 0
+		for _, g := range alerts.Rules(alerts.Default()).Groups {
+			want += len(g.Rules)
+		}
+		if n != want {
+			t.Errorf("Prometheus loaded %d rules, want %d", n, want)
+		}
+		t.Logf("alerts firing on the demo: %v", firing)
+	})
+
 	t.Run("quota alert reaches Alertmanager", func(t *testing.T) {
 		want := map[string]string{"alertname": alerts.AlertQuotaNearlyUsed, "quota": e2eQuota, "severity": "critical", "job": "waba_exporter"}
 		var ann map[string]string
