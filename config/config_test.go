@@ -1,6 +1,7 @@
 package config
 
 import (
+	"encoding/json"
 	"errors"
 	"math"
 	"reflect"
@@ -332,5 +333,35 @@ func TestPeriodBounds(t *testing.T) {
 		if !start.Equal(tc.start) || !end.Equal(tc.end) {
 			t.Errorf("%s: Bounds(%v) = [%v, %v), want [%v, %v)", tc.name, tc.at, start, end, tc.start, tc.end)
 		}
+	}
+}
+
+// TestTextRoundTrip covers the encoding.Text(Un)Marshaler methods that JSON (and the
+// schema defaults) use.
+func TestTextRoundTrip(t *testing.T) {
+	type doc struct {
+		D Duration `json:"d"`
+		L Limit    `json:"l"`
+		N Limit    `json:"n"`
+	}
+	in := doc{D: Duration(169 * time.Hour), L: Limit(math.Inf(1)), N: 1234}
+	b, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(b) != `{"d":"7d1h","l":"TIER_UNLIMITED","n":"1234"}` {
+		t.Errorf("json = %s", b)
+	}
+	var out doc
+	if err := json.Unmarshal(b, &out); err != nil || out != in {
+		t.Errorf("round trip = %+v, %v", out, err)
+	}
+	for _, bad := range []string{`{"d":"7 days"}`, `{"l":"TIER_NOT_SET"}`} {
+		if err := json.Unmarshal([]byte(bad), &out); err == nil {
+			t.Errorf("Unmarshal(%s) accepted", bad)
+		}
+	}
+	if v, err := Duration(time.Hour).MarshalYAML(); err != nil || v != "1h" {
+		t.Errorf("MarshalYAML = %v, %v", v, err)
 	}
 }

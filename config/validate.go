@@ -162,7 +162,12 @@ func (d *decoder) validate(c *Config) {
 	if c.Reply.Window <= 0 {
 		d.errorf("reply.window", "must be > 0")
 	} else if c.State.MessageTTL > 0 && c.Reply.Window > c.State.MessageTTL {
-		d.errorf("reply.window", "%s is longer than state.message_ttl (%s): messages would be forgotten before a reply could be attributed", c.Reply.Window, c.State.MessageTTL)
+		// Report it where the user wrote something: the default side has no line.
+		if d.has("reply.window") || !d.has("state.message_ttl") {
+			d.errorf("reply.window", "%s is longer than state.message_ttl (%s): messages would be forgotten before a reply could be attributed", c.Reply.Window, c.State.MessageTTL)
+		} else {
+			d.errorf("state.message_ttl", "%s is shorter than reply.window (%s): messages would be forgotten before a reply could be attributed", c.State.MessageTTL, c.Reply.Window)
+		}
 	}
 
 	// quotas
@@ -280,7 +285,11 @@ func (d *decoder) validate(c *Config) {
 		d.errorf("state.customer_ttl", "must be > 0")
 	}
 	if st.MessageTTL > 0 && st.AllowedLateness >= st.MessageTTL {
-		d.errorf("state.allowed_lateness", "%s must be shorter than state.message_ttl (%s)", st.AllowedLateness, st.MessageTTL)
+		if d.has("state.allowed_lateness") || !d.has("state.message_ttl") {
+			d.errorf("state.allowed_lateness", "%s must be shorter than state.message_ttl (%s)", st.AllowedLateness, st.MessageTTL)
+		} else {
+			d.errorf("state.message_ttl", "%s must be longer than state.allowed_lateness (%s)", st.MessageTTL, st.AllowedLateness)
+		}
 	}
 }
 

@@ -19,6 +19,7 @@ func TestParseErrors(t *testing.T) {
 		{"syntax line", "a: 1\nb: c: d\n", `waba.yml:2: invalid YAML: mapping values are not allowed in this context`},
 		{"two documents", "reply: {window: 1h}\n---\nreply: {window: 2h}\n", `waba.yml:2: only one YAML document is allowed (remove the second ---)`},
 		{"syntax in second document", "reply: {window: 1h}\n---\na: [\n", `waba.yml:3: invalid YAML: did not find expected node content`},
+		{"syntax without line", "a: \x01\n", `waba.yml: invalid YAML: control characters are not allowed`},
 		{"root is a list", "- 1\n", `waba.yml:1: the file must be a mapping of settings, got a list`},
 		{"root is a scalar", "hello\n", `waba.yml:1: the file must be a mapping of settings, got "hello"`},
 		{"unknown key with suggestion", "input: []\n", `waba.yml:1: input: unknown field (did you mean "inputs"?)`},
@@ -128,6 +129,9 @@ func TestParseErrors(t *testing.T) {
 		{"max customers", "state: {max_customers: -1}\n", `waba.yml:1: state.max_customers: must be > 0, got -1`},
 		{"message ttl", "state: {message_ttl: 0}\nreply: {window: 1h}\n", `waba.yml:1: state.message_ttl: must be > 0`},
 		{"customer ttl", "state: {customer_ttl: 0s}\n", `waba.yml:1: state.customer_ttl: must be > 0`},
+		{"message ttl below default reply window", "state:\n  message_ttl: 12h\n", `waba.yml:2: state.message_ttl: 12h is shorter than reply.window (1d): messages would be forgotten before a reply could be attributed`},
+		{"message ttl below default lateness", "reply: {window: 1m}\nstate:\n  message_ttl: 2m\n  allowed_lateness: 2m\n", `waba.yml:4: state.allowed_lateness: 2m must be shorter than state.message_ttl (2m)`},
+		{"message ttl not above default lateness", "reply: {window: 1m}\nstate:\n  message_ttl: 5m\n", `waba.yml:3: state.message_ttl: 5m must be longer than state.allowed_lateness (5m)`},
 		{"allowed lateness", "state: {message_ttl: 1d, allowed_lateness: 2d}\n", `waba.yml:1: state.allowed_lateness: 2d must be shorter than state.message_ttl (1d)`},
 	}
 	seen := map[string]bool{}
@@ -152,7 +156,7 @@ func TestParseErrors(t *testing.T) {
 				t.Fatalf("error is %T, not an ErrorList", err)
 			}
 			var fe *FieldError
-			if !errors.As(err, &fe) || fe.File != "waba.yml" || fe.Line == 0 {
+			if !errors.As(err, &fe) || fe.File != "waba.yml" || (fe.Line == 0 && tc.name != "syntax without line") {
 				t.Errorf("first FieldError = %+v, want file and line set", fe)
 			}
 		})
@@ -223,5 +227,23 @@ func TestSuggest(t *testing.T) {
 	}
 	if d := editDistance("стоп", "стор"); d != 1 {
 		t.Errorf("editDistance counts runes: got %d, want 1", d)
+	}
+}
+
+func TestFieldErrorFormat(t *testing.T) {
+	cases := []struct {
+		e    FieldError
+		want string
+	}{
+		{FieldError{File: "f.yml", Line: 3, Path: "a.b", Msg: "bad"}, "f.yml:3: a.b: bad"},
+		{FieldError{File: "f.yml", Path: "a.b", Msg: "bad"}, "f.yml: a.b: bad"},
+		{FieldError{Line: 3, Path: "a.b", Msg: "bad"}, "line 3: a.b: bad"},
+		{FieldError{File: "f.yml", Line: 1, Msg: "bad"}, "f.yml:1: bad"},
+		{FieldError{Msg: "bad"}, "bad"},
+	}
+	for _, tc := range cases {
+		if got := tc.e.Error(); got != tc.want {
+			t.Errorf("%+v.Error() = %q, want %q", tc.e, got, tc.want)
+		}
 	}
 }
