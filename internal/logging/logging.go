@@ -60,3 +60,15 @@ func New(w io.Writer, level, format string) (*slog.Logger, error) {
 	}
 	return slog.New(h), nil
 }
+
+// NewRateLimited is New with its handler wrapped in a RateLimitHandler configured by
+// opts. The caller should run h.Run(ctx, 0) so that suppression summaries are written
+// even when a flood stops.
+func NewRateLimited(w io.Writer, level, format string, opts RateLimitOptions) (*slog.Logger, *RateLimitHandler, error) {
+	base, err := NewHandler(w, level, format)
+	if err != nil {
+		return nil, nil, err
+	}
+	h := NewRateLimitHandler(base, opts)
+	return slog.New(h), h, nil
+}

@@ -364,3 +364,31 @@ func TestRateLimitEnabledDelegates(t *testing.T) {
 		t.Errorf("info logged at warn level: %s", buf.String())
 	}
 }
+
+func TestNewRateLimited(t *testing.T) {
+	c := &clock{t: time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)}
+	var buf bytes.Buffer
+	log, h, err := NewRateLimited(&buf, "info", "json", RateLimitOptions{Burst: 1, Interval: time.Second, Now: c.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log.Warn("invalid line", "reason", "invalid_json")
+	log.Warn("invalid line", "reason", "invalid_json")
+	log.Warn("invalid line", "reason", "invalid_json")
+	c.Advance(time.Second)
+	h.Flush(context.Background())
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("lines = %q", lines)
+	}
+	var rec map[string]any
+	if err := json.Unmarshal([]byte(lines[1]), &rec); err != nil {
+		t.Fatal(err)
+	}
+	if rec["msg"] != "invalid line" || rec["reason"] != "invalid_json" || rec["suppressed"] != float64(2) || rec["level"] != "WARN" {
+		t.Errorf("summary = %v", rec)
+	}
+	if _, _, err := NewRateLimited(&buf, "loud", "json", RateLimitOptions{}); err == nil {
+		t.Error("bad level accepted")
+	}
+}
