@@ -22,10 +22,9 @@ import (
 
 // Reload sources, as passed to ReloadResult and logged.
 const (
-	SourceInitial = "initial"
-	SourceSignal  = "signal" // SIGHUP
-	SourceHTTP    = "http"   // POST /-/reload
-	SourceFile    = "file"   // the file changed (fsnotify)
+	SourceSignal = "signal" // SIGHUP
+	SourceHTTP   = "http"   // POST /-/reload
+	SourceFile   = "file"   // the file changed (fsnotify)
 )
 
 // DefaultDebounce is how long the Reloader waits after the last change event of the file
