@@ -3,6 +3,7 @@ package tail
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 	"sync"
@@ -38,6 +39,9 @@ type got struct {
 	Offset int64
 	Data   string
 }
+
+// realDefaultWaker in Options.Waker asks startHarness to leave the waker nil.
+type realDefaultWaker struct{ Waker }
 
 // harness runs a Tailer in a goroutine and collects what it delivers.
 type harness struct {
@@ -84,7 +88,9 @@ const testDeadline = 10 * time.Second
 func startHarness(t *testing.T, opts Options, outCap int, hook func(*Tailer)) *harness {
 	t.Helper()
 	h := &harness{t: t, clock: newFakeClock(), out: make(chan *Batch, outCap), done: make(chan error, 1), seen: map[*Batch]bool{}, prog: NewProgress()}
-	if opts.Waker == nil && opts.Follow {
+	if _, ok := opts.Waker.(realDefaultWaker); ok {
+		opts.Waker = nil // Run builds its own fsnotify+ticker waker; no stepping
+	} else if opts.Waker == nil && opts.Follow {
 		h.w = NewTestWaker()
 		opts.Waker = h.w
 	} else if w, ok := opts.Waker.(*StdWaker); ok {
@@ -92,6 +98,9 @@ func startHarness(t *testing.T, opts Options, outCap int, hook func(*Tailer)) *h
 	}
 	if opts.Now == nil {
 		opts.Now = h.clock.Now
+	}
+	if os.Getenv("TAIL_TEST_DEBUG") != "" && opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	tl, err := New(opts)
 	if err != nil {
@@ -244,4 +253,12 @@ func joinLines(lines []string) string {
 		return ""
 	}
 	return strings.Join(lines, "\n") + "\n"
+}
+
+// testLogger logs to stderr at debug level when TAIL_TEST_DEBUG is set.
+func testLogger() *slog.Logger {
+	if os.Getenv("TAIL_TEST_DEBUG") == "" {
+		return nil
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }

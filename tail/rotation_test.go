@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // rotEnv is the writer side of one rotation scenario.
@@ -199,7 +200,7 @@ func runRotation(t *testing.T, kind rotationKind, notify, keep bool) {
 
 	opts := Options{Sources: []string{e.path}, Follow: true}
 	if notify {
-		opts.Waker = NewWaker(WakerOptions{Fsnotify: true}) // no ticker: events only
+		opts.Waker = NewWaker(WakerOptions{Fsnotify: true, Coalesce: 10 * time.Millisecond, Logger: testLogger()}) // no ticker: events only
 	}
 	h := startHarness(t, opts, 1024, nil)
 	h.step() // initial pass done and directories watched

@@ -62,6 +62,7 @@ func (t *Tailer) rescan() {
 	now := t.now()
 	for _, f := range t.order {
 		if !f.seen && !f.detached {
+			t.gen++
 			f.detached = true
 			f.lastGrowth = now
 			t.log.Debug("tail: file detached (path gone or names another file); draining", "file", f.Path())
@@ -147,15 +148,20 @@ func (t *Tailer) visit(s *source, p string, first bool) bool {
 	t.startFile(f, fi.Size(), first)
 	t.byID[id] = f
 	t.order = append(t.order, f)
+	t.gen++
 	return true
 }
 
 // attach records that f is (again) named by path p.
 func (t *Tailer) attach(f *File, p string) {
 	f.seen = true
-	f.detached = false
+	if f.detached {
+		f.detached = false
+		t.gen++
+	}
 	if f.Path() != p {
 		f.setPath(p)
+		t.gen++
 	}
 	t.pathLast[p] = fileID{f.dev, f.ino}
 }
@@ -284,6 +290,7 @@ func (t *Tailer) restoreRotated() {
 			}
 			t.byID[id] = f
 			t.order = append(t.order, f)
+			t.gen++
 			t.log.Info("tail: draining a checkpointed file that was rotated while stopped", "file", p, "offset", pos.Offset)
 			break
 		}
@@ -458,6 +465,9 @@ func (t *Tailer) releaseDetached() {
 			}
 		}
 		kept = append(kept, f)
+	}
+	if len(kept) != len(t.order) {
+		t.gen++
 	}
 	clear(t.order[len(kept):])
 	t.order = kept

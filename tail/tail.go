@@ -247,6 +247,7 @@ type Tailer struct {
 	rr        int
 	budget    int
 	active    []*File
+	gen       uint64 // bumped whenever the tracked set, a path, or a detached flag changes
 	open      func(path string) (fileHandle, error)
 	onBlock   func() // test hook: called when a send on out is about to block
 
@@ -443,7 +444,7 @@ func (t *Tailer) Run(ctx context.Context, out chan<- *Batch) error {
 
 	w := t.opts.Waker
 	if w == nil {
-		sw := NewWaker(WakerOptions{PollInterval: t.opts.PollInterval, Fsnotify: true, Logger: t.log})
+		sw := NewWaker(WakerOptions{PollInterval: t.opts.PollInterval, Fsnotify: true, Coalesce: 10 * time.Millisecond, Logger: t.log})
 		defer sw.Close()
 		w = sw
 	}
@@ -452,6 +453,7 @@ func (t *Tailer) Run(ctx context.Context, out chan<- *Batch) error {
 	t.mu.Unlock()
 
 	var stepDone chan struct{}
+	watchedGen, watchedPass := ^uint64(0), uint64(0)
 	for {
 		for {
 			more, err := t.pass(ctx, out)
@@ -465,8 +467,13 @@ func (t *Tailer) Run(ctx context.Context, out chan<- *Batch) error {
 				return nil
 			}
 		}
-		dirs, rel := t.watchSet()
-		w.Watch(dirs, rel)
+		if t.gen != watchedGen || t.passN-watchedPass >= 64 {
+			// Recompute only on change (and now and then, for symlinked sources whose
+			// target directory moved without a new file being opened yet).
+			dirs, rel := t.watchSet()
+			w.Watch(dirs, rel)
+			watchedGen, watchedPass = t.gen, t.passN
+		}
 		if stepDone != nil {
 			close(stepDone)
 			stepDone = nil

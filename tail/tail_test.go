@@ -662,3 +662,16 @@ func TestRestartExactlyOnce(t *testing.T) {
 		})
 	}
 }
+
+// The default waker (fsnotify hints plus a ticker, created and closed by Run) follows a
+// file without any stepping. The wait is bounded; the wake-ups come from the kernel and a
+// real ticker.
+func TestDefaultWakerFollows(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a.log")
+	writeFile(t, path, "one\n")
+	h := startHarness(t, Options{Sources: []string{path}, Follow: true, PollInterval: 50 * time.Millisecond, Waker: realDefaultWaker{}}, 8, nil)
+	h.waitLines(1)
+	appendFile(t, path, "two\n")
+	h.waitLines(2)
+	equalLines(t, "default waker", h.data(), []string{"one", "two"})
+}

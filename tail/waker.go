@@ -31,6 +31,9 @@ type WakerOptions struct {
 	// hint that shortens the delay. If fsnotify cannot start (no inotify, too many
 	// watches) the waker logs it and relies on the ticker.
 	Fsnotify bool
+	// Coalesce > 0 delays the pass an fsnotify event asks for by this much, so a burst of
+	// writes costs one pass instead of one per write. Run's default waker uses 10ms.
+	Coalesce time.Duration
 	Logger   *slog.Logger
 }
 
@@ -38,25 +41,30 @@ type WakerOptions struct {
 // With neither ticker nor fsnotify it only wakes on Step (a test waker). Wake-ups that
 // arrive while a pass runs are coalesced into one more pass.
 type StdWaker struct {
-	c         chan chan struct{}
-	log       *slog.Logger
-	watcher   *fsnotify.Watcher
-	ticker    *time.Ticker
-	rel       atomic.Pointer[func(string) bool]
-	watched   map[string]bool // scratch for Watch (only called from Run's goroutine)
-	overflows atomic.Uint64
-	quit      chan struct{}
-	closeOnce sync.Once
-	wg        sync.WaitGroup
+	c            chan chan struct{}
+	log          *slog.Logger
+	watcher      *fsnotify.Watcher
+	ticker       *time.Ticker
+	coalesce     time.Duration
+	rel          atomic.Pointer[func(string) bool]
+	dropMu       sync.Mutex
+	dropped      []string // event names rejected by the current filter (see relevant)
+	dropOverflow bool
+	watched      map[string]bool // scratch for Watch (only called from Run's goroutine)
+	overflows    atomic.Uint64
+	quit         chan struct{}
+	closeOnce    sync.Once
+	wg           sync.WaitGroup
 }
 
 // NewWaker starts a StdWaker. Close it when done.
 func NewWaker(o WakerOptions) *StdWaker {
 	w := &StdWaker{
-		c:       make(chan chan struct{}, 1),
-		log:     o.Logger,
-		watched: make(map[string]bool),
-		quit:    make(chan struct{}),
+		c:        make(chan chan struct{}, 1),
+		log:      o.Logger,
+		watched:  make(map[string]bool),
+		quit:     make(chan struct{}),
+		coalesce: o.Coalesce,
 	}
 	if w.log == nil {
 		w.log = slog.New(slog.DiscardHandler)
@@ -127,15 +135,32 @@ func (w *StdWaker) tick() {
 
 func (w *StdWaker) events() {
 	defer w.wg.Done()
+	var timer *time.Timer
+	var timerC <-chan time.Time
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
 	for {
 		select {
 		case ev, ok := <-w.watcher.Events:
 			if !ok {
 				return
 			}
-			if rel := w.rel.Load(); rel == nil || (*rel)(ev.Name) {
-				w.hint()
+			if !w.relevant(ev.Name) {
+				continue
 			}
+			switch {
+			case w.coalesce <= 0:
+				w.hint()
+			case timerC == nil:
+				timer = time.NewTimer(w.coalesce)
+				timerC = timer.C
+			}
+		case <-timerC:
+			timerC = nil
+			w.hint()
 		case err, ok := <-w.watcher.Errors:
 			if !ok {
 				return
@@ -145,6 +170,32 @@ func (w *StdWaker) events() {
 			return
 		}
 	}
+}
+
+// maxDropped bounds the names of filtered-out events kept for re-checking.
+const maxDropped = 64
+
+// relevant applies the current filter to an event name. A name the filter rejects is
+// remembered until the next Watch: the tailer may be in the middle of a pass that makes it
+// relevant (a new symlink target, a file detached under a new name), and Watch re-checks it
+// under the new filter. The filter is swapped and the list is read under one lock, so no
+// event falls between the two.
+func (w *StdWaker) relevant(name string) bool {
+	rel := w.rel.Load()
+	if rel == nil || (*rel)(name) {
+		return true
+	}
+	w.dropMu.Lock()
+	defer w.dropMu.Unlock()
+	if now := w.rel.Load(); now != rel {
+		return (*now)(name) // the filter changed meanwhile
+	}
+	if len(w.dropped) < maxDropped {
+		w.dropped = append(w.dropped, name)
+	} else {
+		w.dropOverflow = true
+	}
+	return false
 }
 
 // watchError counts an fsnotify error and forces a rescan: events may have been lost.
@@ -161,7 +212,20 @@ func (w *StdWaker) watchError(err error) {
 // Watch implements Waker: it adds and removes directory watches to match dirs. A
 // directory that cannot be watched yet (missing) is retried on the next call.
 func (w *StdWaker) Watch(dirs []string, relevant func(string) bool) {
+	w.dropMu.Lock()
 	w.rel.Store(&relevant)
+	wake := w.dropOverflow
+	for _, name := range w.dropped {
+		if !wake && relevant(name) {
+			wake = true
+		}
+	}
+	w.dropped = w.dropped[:0]
+	w.dropOverflow = false
+	w.dropMu.Unlock()
+	if wake {
+		w.hint()
+	}
 	if w.watcher == nil {
 		return
 	}
