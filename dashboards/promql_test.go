@@ -167,3 +167,20 @@ func TestMetricNames(t *testing.T) {
 		}
 	}
 }
+
+func TestSubstitute(t *testing.T) {
+	vars := map[string][]string{
+		"job":             {"waba_exporter"},
+		"instance":        {"127.0.0.1:9874"},
+		"phone_number_id": {"1", "2"},
+	}
+	for _, tc := range []struct{ in, want string }{
+		{`x{job=~"$job", instance=~"$instance"}`, `x{job=~"waba_exporter", instance=~"127.0.0.1:9874"}`},
+		{`x{phone_number_id=~"$phone_number_id"}`, `x{phone_number_id=~"(1|2)"}`},
+		{`rate(x[$__rate_interval]) + increase(y[$__range])`, `rate(x[1m]) + increase(y[1h])`},
+	} {
+		if got := substitute(tc.in, vars); got != tc.want {
+			t.Errorf("substitute(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}

@@ -101,6 +101,22 @@ func typeScript(t *testing.T, files []string) string {
 	return b.String()
 }
 
+// runTSC writes ts and a strict tsconfig into work (a directory under the
+// npm dir, so that module resolution finds node_modules) and runs tsc --noEmit.
+func runTSC(npm, work, ts string) ([]byte, error) {
+	const tsconfig = `{"compilerOptions": {"strict": true, "noEmit": true, "module": "esnext",
+  "moduleResolution": "bundler", "target": "es2022", "skipLibCheck": true, "types": []},
+  "files": ["dashboards.ts"]}`
+	if err := os.WriteFile(filepath.Join(work, "tsconfig.json"), []byte(tsconfig), 0o644); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(work, "dashboards.ts"), []byte(ts), 0o644); err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(filepath.Join(npm, "node_modules", ".bin", "tsc"), "--project", work, "--pretty", "false")
+	return cmd.CombinedOutput()
+}
+
 func TestDashboardsTypeCheckWithGrafanaSchema(t *testing.T) {
 	dir := npmDir(t)
 	files := make([]string, 0, 4)
@@ -108,23 +124,12 @@ func TestDashboardsTypeCheckWithGrafanaSchema(t *testing.T) {
 		files = append(files, name)
 	}
 	sort.Strings(files)
-	// The check lives under dir so that module resolution finds node_modules.
 	work, err := os.MkdirTemp(dir, "tscheck-")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(work) })
-	tsconfig := `{"compilerOptions": {"strict": true, "noEmit": true, "module": "esnext",
-  "moduleResolution": "bundler", "target": "es2022", "skipLibCheck": true, "types": []},
-  "files": ["dashboards.ts"]}`
-	if err := os.WriteFile(filepath.Join(work, "tsconfig.json"), []byte(tsconfig), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(work, "dashboards.ts"), []byte(typeScript(t, files)), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(filepath.Join(dir, "node_modules", ".bin", "tsc"), "--project", work, "--pretty", "false")
-	if out, err := cmd.CombinedOutput(); err != nil {
+	if out, err := runTSC(dir, work, typeScript(t, files)); err != nil {
 		t.Fatalf("tsc --noEmit against @grafana/schema failed: %v\n%s", err, out)
 	}
 }
@@ -144,7 +149,7 @@ func TestTypeCheckRejectsInvalid(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { os.RemoveAll(work) })
-			src := filepath.Join(work, FileOverview)
+			src := filepath.Join(work, "mutated-"+FileBilling)
 			raw, err := os.ReadFile(FileBilling)
 			if err != nil {
 				t.Fatal(err)
@@ -161,11 +166,7 @@ func TestTypeCheckRejectsInvalid(t *testing.T) {
 			if err := os.WriteFile(src, []byte(text), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			tsconfig := `{"compilerOptions": {"strict": true, "noEmit": true, "module": "esnext", "moduleResolution": "bundler", "target": "es2022", "skipLibCheck": true, "types": []}, "files": ["dashboards.ts"]}`
-			os.WriteFile(filepath.Join(work, "tsconfig.json"), []byte(tsconfig), 0o644)
-			os.WriteFile(filepath.Join(work, "dashboards.ts"), []byte(typeScript(t, []string{src})), 0o644)
-			cmd := exec.Command(filepath.Join(dir, "node_modules", ".bin", "tsc"), "--project", work, "--pretty", "false")
-			if out, err := cmd.CombinedOutput(); err == nil {
+			if out, err := runTSC(dir, work, typeScript(t, []string{src})); err == nil {
 				t.Fatalf("tsc accepted an invalid dashboard (%s)", tc.name)
 			} else if !strings.Contains(string(out), "error TS") {
 				t.Fatalf("tsc failed without a type error: %v\n%s", err, out)
