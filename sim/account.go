@@ -11,8 +11,9 @@ import (
 
 // qualityState is a number's messaging limit tier and whether it is flagged.
 type qualityState struct {
-	tier    int
-	flagged bool
+	tier         int
+	flaggedUntil float64 // flagged (quality dropped) until its resolution at this time
+	resolutions  int
 }
 
 // adminEvent emits one account-level webhook of a random kind.
@@ -45,28 +46,30 @@ func (s *Sim) adminEvent(t float64) {
 	}
 }
 
-// qualityStep moves number p's quality state one step: a flagged number is unflagged
-// or downgraded; an unflagged one is flagged or upgraded.
+// qualityStep emits the next quality event of number p, or another account event while
+// p is flagged: a flag is resolved by its own event 2-36 hours later, alternately
+// UNFLAGGED and DOWNGRADE (one tier down).
 func (s *Sim) qualityStep(t float64, p int) {
 	q := &s.quality[p]
-	old := q.tier
 	top := len(tiers) - 1
 	switch {
-	case q.flagged && (q.tier == 0 || s.r.chance(0.5)):
-		q.flagged = false
-		s.qualityUpdate(t, p, "UNFLAGGED", -1)
-	case q.flagged:
-		q.flagged = false
-		q.tier--
-		s.qualityUpdate(t, p, "DOWNGRADE", old)
-	case q.tier == top && s.r.chance(0.3):
-		s.qualityUpdate(t, p, "THROUGHPUT_UPGRADE", -1)
-	case q.tier < top && s.r.chance(0.45):
-		q.tier++
-		s.qualityUpdate(t, p, "UPGRADE", old)
-	default:
-		q.flagged = true
+	case t < q.flaggedUntil:
+		s.templateStatus(t, p)
+	case s.r.chance(0.5):
 		s.qualityUpdate(t, p, "FLAGGED", -1)
+		end := t + s.r.uniform(2*3600, 36*3600)
+		q.flaggedUntil = end
+		if q.resolutions++; q.resolutions%2 == 1 || q.tier == 0 {
+			s.qualityUpdate(end, p, "UNFLAGGED", -1)
+		} else {
+			q.tier--
+			s.qualityUpdate(end, p, "DOWNGRADE", q.tier+1)
+		}
+	case q.tier == top:
+		s.qualityUpdate(t, p, "THROUGHPUT_UPGRADE", -1)
+	default:
+		q.tier++
+		s.qualityUpdate(t, p, "UPGRADE", q.tier-1)
 	}
 }
 

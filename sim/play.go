@@ -29,8 +29,8 @@ func timerSleep(ctx context.Context, d time.Duration) error {
 const historyRamp = 3600.0
 
 // Play writes history from opts.Start (default: now minus 30 days) up to now() at full
-// speed, then goes on in real time at about rate lines per wall second until ctx is
-// done. speed > 1 compresses time: simulated time runs speed times faster than the wall
+// speed, then goes on in real time at about rate lines per wall second (a daily mean:
+// traffic follows the businesses' diurnal curves) until ctx is done. speed > 1 compresses time: simulated time runs speed times faster than the wall
 // clock (speed 3600: one simulated hour per wall second), at rate lines per wall second.
 // The history intensity is the live one (rate/speed lines per simulated second), capped
 // so that the history holds at most about Options.HistoryLines lines, ramping up to the

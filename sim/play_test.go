@@ -104,7 +104,7 @@ func TestPlayHistoryThenLive(t *testing.T) {
 			live := tc.rate / tc.speed
 			base := min(live, 5000/span)
 			want := base*span + (live-base)*historyRamp/2
-			if float64(hist) < want*0.7 || float64(hist) > want*1.6 {
+			if float64(hist) < want*0.5 || float64(hist) > want*1.8 {
 				t.Errorf("history has %d lines, want about %.0f", hist, want)
 			}
 			var minT, maxT int64 = t0.Unix(), 0
@@ -116,13 +116,14 @@ func TestPlayHistoryThenLive(t *testing.T) {
 			if minT < start.Unix() || minT > start.Unix()+3600 || maxT > t0.Unix() || maxT < t0.Unix()-3600 {
 				t.Errorf("history spans %s .. %s, want %s .. %s", time.Unix(minT, 0).UTC(), time.Unix(maxT, 0).UTC(), start, t0)
 			}
-			// Live: paced by the clock, at about rate lines per wall second, with simulated
-			// time running speed times faster.
+			// Live: paced by the clock, at about rate lines per wall second (a daily mean:
+			// the diurnal curve moves it within a factor of about 3), with simulated time
+			// running speed times faster.
 			wall := clk.now.Sub(t0).Seconds()
 			if liveLines < tc.waits/2 || wall <= 0 {
 				t.Fatalf("%d live lines in %.1f wall seconds", liveLines, wall)
 			}
-			if got := float64(liveLines) / wall; got < tc.rate*0.4 || got > tc.rate*2.5 {
+			if got := float64(liveLines) / wall; got < tc.rate*0.3 || got > tc.rate*3 {
 				t.Errorf("live rate %.2f lines per wall second, want about %.0f", got, tc.rate)
 			}
 			var liveMax int64

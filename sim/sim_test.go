@@ -377,7 +377,7 @@ func TestRate(t *testing.T) {
 	for _, rate := range []float64{0.2, 1, 4} {
 		s := New(Options{Seed: 5, Start: pmpStart, Rate: rate})
 		var at time.Time
-		const n = 40000
+		const n = 25000
 		for range n {
 			_, at = s.Next(nil)
 		}
@@ -393,7 +393,7 @@ func TestBoundedPending(t *testing.T) {
 	const limit = 400
 	s := New(Options{Seed: 9, Start: pmpStart, Rate: 20, MaxPending: limit})
 	maxOut, maxModel, maxGen := 0, 0, 0
-	for range 30000 {
+	for range 15000 {
 		s.Next(nil)
 		maxOut = max(maxOut, s.out.len())
 		maxModel = max(maxModel, s.model.len())

@@ -135,11 +135,13 @@ func (s *Sim) planSources() {
 		} {
 			s.addSource(s.t0, src)
 		}
+		// Announced once messages of the number have been seen, so that a consumer can
+		// map the display number of the quality update to its phone_number_id.
 		s.quality[p] = qualityState{tier: phones[p].tier}
-		s.qualityUpdate(s.t0+s.r.uniform(1, 600), p, "UPGRADE", phones[p].tier-1)
+		s.qualityUpdate(s.t0+s.r.uniform(1800, 3600), p, "UPGRADE", phones[p].tier-1)
 	}
-	s.capabilityUpdate(s.t0+s.r.uniform(1, 600), 0)
-	s.capabilityUpdate(s.t0+s.r.uniform(1, 600), 2)
+	s.capabilityUpdate(s.t0+s.r.uniform(1800, 3600), 0)
+	s.capabilityUpdate(s.t0+s.r.uniform(1800, 3600), 2)
 	s.addSource(s.t0, dayPlanner{})
 	s.addSource(s.t0, &adminSrc{})
 }
