@@ -15,8 +15,9 @@ type Batch struct {
 }
 
 // Release returns the batch's buffers to the tailer for reuse. The free list is bounded
-// (the capacity of the output channel plus a little), so memory stays bounded when the
-// consumer releases and flat when it does not.
+// (the capacity of the output channel plus two); a batch that does not fit, or is never
+// released, is left to the garbage collector, so forgetting Release costs allocations,
+// not a leak.
 func (b *Batch) Release() {
 	if b == nil || b.free == nil {
 		return

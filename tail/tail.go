@@ -16,10 +16,12 @@
 //  3. flushes the last partly filled batch.
 //
 // Between passes Run waits for a [Waker]. The default wakes on fsnotify events in the
-// parent directories (a hint only) and on a ticker every [Options.PollInterval] (the ground
-// truth: fsnotify misses events on NFS, bind mounts and some container file systems).
-// Every pass is a full rescan, so an fsnotify queue overflow needs nothing more than a
-// wake-up; it is counted.
+// parent directories (a hint only, filtered on the event name, bursts coalesced for 10ms)
+// and on a ticker every [Options.PollInterval] (the ground truth: fsnotify misses events on
+// NFS, bind mounts and some container file systems). Every pass is a full rescan, so an
+// fsnotify queue overflow needs nothing more than a wake-up; it is counted. Directories
+// that are themselves named by a glob pattern (logs/*/app.log) are not watched until a
+// file in them has been found: polling finds them.
 //
 // # File identity, rotation and truncation
 //
@@ -59,6 +61,11 @@
 // is full: a slow consumer shows as growing SourceStats.LagBytes, not as memory.
 //
 // # Restart
+//
+// The consumer records the lines it has applied in a [Progress]; Progress.Positions, saved
+// in the same checkpoint as the state those lines produced, is what Options.Positions takes
+// back on the next start. Lines still in the channel at a crash are thus read again, and
+// lines already applied are not.
 //
 // Options.Positions restores offsets from a checkpoint: a file whose (device, inode) and
 // fingerprint match resumes at the saved offset; otherwise it is read from 0 and the reason
