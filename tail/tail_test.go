@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math/rand"
 	"os"
 	"path/filepath"
 	"strings"
@@ -674,4 +675,54 @@ func TestDefaultWakerFollows(t *testing.T) {
 	appendFile(t, path, "two\n")
 	h.waitLines(2)
 	equalLines(t, "default waker", h.data(), []string{"one", "two"})
+}
+
+// TestRandomChunking appends random content in random pieces, with a pass after each, and
+// compares the delivered lines with an independent split of the whole content: chunk and
+// read-buffer boundaries never change what is delivered.
+func TestRandomChunking(t *testing.T) {
+	for seed := int64(1); seed <= 6; seed++ {
+		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
+			rng := rand.New(rand.NewSource(seed))
+			const maxLine = 40
+			var content strings.Builder
+			for i := 0; i < 300; i++ {
+				n := rng.Intn(60) // some lines exceed maxLine
+				for j := 0; j < n; j++ {
+					content.WriteByte(byte('a' + rng.Intn(26)))
+				}
+				if rng.Intn(5) == 0 {
+					content.WriteByte('\r')
+				}
+				content.WriteByte('\n')
+			}
+			content.WriteString("unfinished") // never delivered while following
+			all := content.String()
+
+			var want []string
+			var tooLong uint64
+			parts := strings.Split(all, "\n")
+			for _, l := range parts[:len(parts)-1] {
+				if len(l) > maxLine {
+					tooLong++
+					continue
+				}
+				want = append(want, strings.TrimSuffix(l, "\r"))
+			}
+
+			path := filepath.Join(t.TempDir(), "a.log")
+			writeFile(t, path, "")
+			h := startHarness(t, Options{Sources: []string{path}, Follow: true, MaxLineBytes: maxLine, BatchBytes: 16 + rng.Intn(48)}, 1024, nil)
+			for rest := all; len(rest) > 0; {
+				n := min(len(rest), 1+rng.Intn(120))
+				appendFile(t, path, rest[:n])
+				rest = rest[n:]
+				h.step()
+			}
+			equalLines(t, "random chunks", h.data(), want)
+			if st := h.stats(0); st.LinesTooLong != tooLong || st.BytesRead != uint64(len(all)) {
+				t.Fatalf("too long %d (want %d), bytes %d (want %d)", st.LinesTooLong, tooLong, st.BytesRead, len(all))
+			}
+		})
+	}
 }
