@@ -169,8 +169,7 @@ func (t *Tailer) attach(f *File, p string) {
 // startFile chooses where a newly opened file is read from.
 func (t *Tailer) startFile(f *File, size int64, first bool) {
 	id := fileID{f.dev, f.ino}
-	if cands, ok := t.positions[id]; ok {
-		delete(t.positions, id)
+	if cands, ok := t.takePositions(id, f.path); ok {
 		if pos, reason := t.pickPosition(f, cands, size); reason != "" {
 			t.log.Warn("tail: checkpointed position not usable; reading the file from 0", "file", f.path, "reason", reason)
 			f.setStart(0)
@@ -195,6 +194,25 @@ func (t *Tailer) startFile(f *File, size int64, first bool) {
 	}
 	f.setStart(0)
 	t.updateFingerprint(f, size)
+}
+
+// takePositions removes and returns the restore points for file id at path. Device
+// numbers are not stable across reboots or remounts for every file system, so a position
+// with the same inode at the same path but another device also qualifies; its fingerprint
+// is verified before use like any other.
+func (t *Tailer) takePositions(id fileID, path string) ([]Position, bool) {
+	if cands, ok := t.positions[id]; ok {
+		delete(t.positions, id)
+		return cands, true
+	}
+	for pid, cands := range t.positions {
+		if pid.ino == id.ino && cands[0].Path == path {
+			delete(t.positions, pid)
+			t.log.Info("tail: checkpointed file matched by inode and path; the device number changed", "file", path)
+			return cands, true
+		}
+	}
+	return nil, false
 }
 
 // pickPosition returns the first candidate that can be resumed in f (a checkpoint may hold
@@ -261,7 +279,7 @@ func (t *Tailer) restoreRotated() {
 		for _, e := range entries {
 			p := filepath.Join(dir, e.Name())
 			fi, err := os.Stat(p)
-			if err != nil || !fi.Mode().IsRegular() || idOf(fi) != id {
+			if err != nil || !fi.Mode().IsRegular() || idOf(fi).ino != id.ino { // same directory: the device can only have been renumbered
 				continue
 			}
 			h, err := t.open(p)
@@ -269,11 +287,16 @@ func (t *Tailer) restoreRotated() {
 				break
 			}
 			hfi, err := h.Stat()
-			if err != nil || idOf(hfi) != id {
+			if err != nil {
 				_ = h.Close()
 				break
 			}
-			f := &File{src: s, dev: id.dev, ino: id.ino, path: p, real: p, h: h, seen: true}
+			rid := idOf(hfi)
+			if rid.ino != id.ino || t.byID[rid] != nil {
+				_ = h.Close()
+				break
+			}
+			f := &File{src: s, dev: rid.dev, ino: rid.ino, path: p, real: p, h: h, seen: true}
 			f.size, f.mtime = hfi.Size(), hfi.ModTime().UnixNano()
 			pos, reason := t.pickPosition(f, cands, hfi.Size())
 			if reason != "" {
@@ -285,10 +308,10 @@ func (t *Tailer) restoreRotated() {
 			t.updateFingerprint(f, hfi.Size())
 			f.detached = true
 			f.lastGrowth = t.now()
-			if cur, ok := t.pathLast[pos.Path]; ok && cur != id {
+			if cur, ok := t.pathLast[pos.Path]; ok && cur != rid {
 				s.rotations.Add(1) // replaced at its path while we were stopped
 			}
-			t.byID[id] = f
+			t.byID[rid] = f
 			t.order = append(t.order, f)
 			t.gen++
 			t.log.Info("tail: draining a checkpointed file that was rotated while stopped", "file", p, "offset", pos.Offset)

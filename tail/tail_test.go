@@ -726,3 +726,31 @@ func TestRandomChunking(t *testing.T) {
 		})
 	}
 }
+
+// Device numbers can change across a reboot or remount; a position whose inode, path and
+// fingerprint match still resumes (the fingerprint guards against inode reuse).
+func TestRestoreWhenDeviceNumberChanged(t *testing.T) {
+	tests := []struct {
+		name   string
+		rotate bool // the file was also rotated away while stopped
+		want   []string
+	}{
+		{"same path", false, numbered("l", 3, 2)},
+		{"rotated away", true, append(numbered("l", 3, 2), numbered("n", 1, 1)...)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "app.log")
+			writeFile(t, path, joinLines(numbered("l", 1, 4)))
+			pos := checkpointAfter(t, path, 2)
+			pos.Dev++ // as after a remount
+			if tc.rotate {
+				os.Rename(path, path+".1")
+				writeFile(t, path, joinLines(numbered("n", 1, 1)))
+			}
+			h := startHarness(t, Options{Sources: []string{path}, Follow: true, Positions: []Position{pos}}, 64, nil)
+			h.step()
+			equalLines(t, tc.name, h.data(), tc.want)
+		})
+	}
+}
