@@ -526,6 +526,21 @@ scrape_configs:
 		if _, _, ok := rec.find("/pager", want); !ok {
 			t.Errorf("critical quota alert not delivered to the pager receiver; received:\n%s", rec.summary())
 		}
+		// The example's inhibit rule silences the warning of the same quota.
+		warning := map[string]string{"alertname": alerts.AlertQuotaNearlyUsed, "quota": e2eQuota, "severity": "warning"}
+		if _, _, ok := rec.find("/billing", warning); ok {
+			t.Errorf("the warning was delivered although the critical alert inhibits it; received:\n%s", rec.summary())
+		}
+		// A limit of 1 is also used up far faster than the month elapses.
+		burn := map[string]string{"alertname": alerts.AlertQuotaBurnTooFast, "quota": e2eQuota, "severity": "warning"}
+		if err := poll(30*time.Second, time.Second, func() error {
+			if _, _, ok := rec.find("/billing", burn); !ok {
+				return fmt.Errorf("not delivered")
+			}
+			return nil
+		}); err != nil {
+			t.Errorf("%v not delivered to the billing receiver; received:\n%s", burn, rec.summary())
+		}
 	})
 
 	t.Run("exporter down fires", func(t *testing.T) {
