@@ -34,7 +34,7 @@ const historyRamp = 3600.0
 // clock (speed 3600: one simulated hour per wall second), at rate lines per wall second.
 // The history intensity is the live one (rate/speed lines per simulated second), capped
 // so that the history holds at most about Options.HistoryLines lines, ramping up to the
-// live intensity over its last hour. Output is flushed whenever Play waits. Play must be
+// live intensity over its last hour (shorter when the ramp would exceed HistoryLines/2). Output is flushed whenever Play waits. Play must be
 // called on a fresh Sim (not after Next); it returns nil when ctx ends it, or the first
 // write error.
 func (s *Sim) Play(ctx context.Context, w io.Writer, now func() time.Time, rate float64, speed float64) error {
@@ -55,8 +55,13 @@ func (s *Sim) Play(ctx context.Context, w io.Writer, now func() time.Time, rate 
 	if span := t0 - float64(start.Unix()); span > 0 {
 		base = min(live, float64(s.opts.HistoryLines)/span)
 	}
+	// The ramp holds at most about half of HistoryLines lines.
+	ramp := historyRamp
+	if live > base {
+		ramp = min(ramp, float64(s.opts.HistoryLines)/(live-base))
+	}
 	if !s.started {
-		s.rate = rateSchedule{base: base, live: live, liveFrom: t0, ramp: historyRamp}
+		s.rate = rateSchedule{base: base, live: live, liveFrom: t0, ramp: ramp}
 	}
 	s.start(start)
 

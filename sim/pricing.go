@@ -57,8 +57,28 @@ type pairState struct {
 
 func (s *Sim) pair(cust int32, p int) int32 { return cust*int32(nPhones) + int32(p) }
 
+const slabSize = 1024
+
+// state returns the state of a pair, allocating it on first use: most customers only
+// ever write to one number, so states live in fixed-size slabs (pointers stay valid)
+// indexed by pairIdx (0: none yet).
+func (s *Sim) state(pair int32) *pairState {
+	i := s.pairIdx[pair]
+	if i == 0 {
+		n := s.nStates
+		if n%slabSize == 0 {
+			s.slabs = append(s.slabs, new([slabSize]pairState))
+		}
+		s.nStates++
+		i = int32(s.nStates)
+		s.pairIdx[pair] = i
+	}
+	i--
+	return &s.slabs[i/slabSize][i%slabSize]
+}
+
 func (s *Sim) inboundSeen(pair int32, sec int64, referral bool) {
-	st := &s.pairs[pair]
+	st := s.state(pair)
 	e := sec + cswSeconds
 	st.csw = max(st.csw, e)
 	if referral {
@@ -92,7 +112,7 @@ func (s *Sim) classify(m *omsg, sec int64) {
 		return
 	}
 	m.classified = true
-	st := &s.pairs[s.pair(m.cust, int(m.phone))]
+	st := s.state(s.pair(m.cust, int(m.phone)))
 	cbpEra := sec < switchTS
 	switch {
 	case sec < st.fep.exp:
@@ -167,7 +187,7 @@ func (s *Sim) classify(m *omsg, sec int64) {
 
 // deliver opens what the opener m opens, at its delivery second d.
 func (s *Sim) deliver(m *omsg, d int64) {
-	st := &s.pairs[s.pair(m.cust, int(m.phone))]
+	st := s.state(s.pair(m.cust, int(m.phone)))
 	if m.opens == opensConversation {
 		w := &st.conv[m.origin]
 		if exp := d + convSeconds; w.better(m.conv, exp) {

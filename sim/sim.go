@@ -189,7 +189,9 @@ type Sim struct {
 	custName    []string
 	custCountry []uint8
 	phoneCust   [nPhones][]int32
-	pairs       []pairState // customer*nPhones + phone
+	pairIdx     []int32 // customer*nPhones + phone -> 1 + index of its state, 0: none yet
+	slabs       []*[slabSize]pairState
+	nStates     int
 
 	out   minHeap[outItem]
 	model minHeap[modelEv]

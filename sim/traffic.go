@@ -70,7 +70,7 @@ func (s *Sim) makeCustomers() {
 	s.custWA = make([]string, 0, n)
 	s.custName = make([]string, 0, n)
 	s.custCountry = make([]uint8, 0, n)
-	s.pairs = make([]pairState, n*nPhones)
+	s.pairIdx = make([]int32, n*nPhones)
 	weights := make([]float64, len(countries))
 	for i, c := range countries {
 		weights[i] = c.weight
@@ -336,13 +336,13 @@ const (
 )
 
 func (s *Sim) optedOut(pair int32, t float64) bool {
-	st := &s.pairs[pair]
+	st := s.state(pair)
 	it := int64(t)
 	return st.optOut > 0 && st.optOut <= it && !(st.optIn > st.optOut && st.optIn <= it)
 }
 
 func (s *Sim) setOptOut(pair int32, t float64) {
-	st := &s.pairs[pair]
+	st := s.state(pair)
 	if s.optedOut(pair, t) {
 		return
 	}
@@ -357,7 +357,7 @@ func (s *Sim) setOptOut(pair int32, t float64) {
 
 func (s *Sim) setOptIn(pair int32, t float64) {
 	if s.optedOut(pair, t) {
-		s.pairs[pair].optIn = int64(t)
+		s.state(pair).optIn = int64(t)
 	}
 }
 
