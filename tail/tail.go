@@ -238,6 +238,7 @@ type Tailer struct {
 	sources []*source
 	stdin   *source
 	running atomic.Bool
+	synced  atomic.Bool // a pass has read every file to its end
 
 	// Everything below up to mu is owned by the Run goroutine.
 	byID      map[fileID]*File
@@ -357,6 +358,12 @@ func (t *Tailer) FsnotifyOverflows() uint64 {
 	return 0
 }
 
+// Synced reports whether Run has completed a pass that read every open file to its end.
+// The first time it turns true, every line the files held when Run started has been sent
+// on the output channel (not necessarily processed yet). Before that, Stats may not list
+// the files yet, so a LagBytes of 0 alone does not mean caught up. Safe for concurrent use.
+func (t *Tailer) Synced() bool { return t.synced.Load() }
+
 // Stats returns one entry per configured source, in configuration order. It is safe to
 // call concurrently with Run (at scrape time); LagBytes comes from a fresh fstat.
 func (t *Tailer) Stats() []SourceStats {
@@ -426,6 +433,7 @@ func (t *Tailer) Run(ctx context.Context, out chan<- *Batch) error {
 				break
 			}
 		}
+		t.synced.Store(true)
 		for _, f := range t.order {
 			if err := t.finalLine(ctx, out, f); err != nil {
 				return nil
@@ -474,6 +482,7 @@ func (t *Tailer) Run(ctx context.Context, out chan<- *Batch) error {
 				return nil
 			}
 		}
+		t.synced.Store(true)
 		if t.gen != watchedGen || t.passN-watchedPass >= 64 {
 			// Recompute only on change (and now and then, for symlinked sources whose
 			// target directory moved without a new file being opened yet).

@@ -494,6 +494,9 @@ func TestBoundedChannelBackpressure(t *testing.T) {
 	case <-time.After(testDeadline):
 		t.Fatal("reader never blocked")
 	}
+	if h.tl.Synced() {
+		t.Fatal("Synced while the first pass is blocked")
+	}
 	st := h.stats(0)
 	lineLen := int64(len(lines[0]) + 1)
 	perBatch := uint64(1024/(lineLen-1) + 1) // a batch is flushed once its data reaches 1024 bytes
@@ -515,8 +518,8 @@ func TestBoundedChannelBackpressure(t *testing.T) {
 	h.step()
 	want := append(lines, numbered("m", 1, 100)...)
 	equalLines(t, "after backpressure", h.data(), want)
-	if st := h.stats(0); st.LagBytes != 0 {
-		t.Fatalf("LagBytes %d after catching up", st.LagBytes)
+	if st := h.stats(0); st.LagBytes != 0 || !h.tl.Synced() {
+		t.Fatalf("LagBytes %d, Synced %v after catching up", st.LagBytes, h.tl.Synced())
 	}
 	// Batches were recycled: no more distinct batches than the channel and free list hold.
 	if len(h.seen) > outCap+3 {
