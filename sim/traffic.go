@@ -477,7 +477,7 @@ func (s *Sim) templateSend(t float64, p int, c int32, cat uint8) {
 			at := o.readAt + s.r.lognorm(60, 1)
 			s.inbound(at, p, c, inText, o.m.id, followUps[lang][s.r.intn(len(followUps[lang]))], "", false)
 			if s.r.chance(0.6) {
-				s.reply(at, p, c, pair)
+				s.reply(at, p, c)
 			}
 		case r < 0.083:
 			at := o.readAt + s.r.lognorm(120, 1)
@@ -499,7 +499,7 @@ func (s *Sim) templateSend(t float64, p int, c int32, cat uint8) {
 			at := o.readAt + s.r.lognorm(45, 1)
 			s.inbound(at, p, c, inButton, o.m.id, b[0], b[1], false)
 			if b[1] == "AGENT" {
-				s.reply(at, p, c, pair)
+				s.reply(at, p, c)
 			}
 		}
 	}
@@ -507,7 +507,7 @@ func (s *Sim) templateSend(t float64, p int, c int32, cat uint8) {
 
 // reply plans a business free-form answer to an inbound message at t (most within
 // minutes, some hours later).
-func (s *Sim) reply(t float64, p int, c int32, _ int32) sent {
+func (s *Sim) reply(t float64, p int, c int32) sent {
 	d := s.r.lognorm(70, 1)
 	if s.r.chance(0.1) {
 		d = s.r.lognorm(2*3600, 0.8)
@@ -538,7 +538,6 @@ var firstTypeWeights = []float64{inText: 60, inImage: 11, inAudio: 7, inVideo: 3
 // session plans a customer-initiated conversation: an inbound message (sometimes from a
 // click-to-WhatsApp ad), the business' reply (or none), and what follows in the window.
 func (s *Sim) session(t float64, p int, c int32) {
-	pair := s.pair(c, p)
 	lang := countries[s.custCountry[c]].lang
 	referral := s.r.chance(0.025)
 	typ := inText
@@ -588,7 +587,7 @@ func (s *Sim) session(t float64, p int, c int32) {
 			tf := rep.readAt + s.r.uniform(10, 400)
 			s.inbound(tf, p, c, inText, "", followUps[lang][s.r.intn(len(followUps[lang]))], "", false)
 			if s.r.chance(0.85) {
-				s.reply(tf, p, c, pair)
+				s.reply(tf, p, c)
 			}
 		case r < 0.5:
 			s.inbound(rep.readAt+s.r.uniform(2, 60), p, c, inReaction, rep.m.id, "", "", false)
