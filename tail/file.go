@@ -32,6 +32,7 @@ type File struct {
 	real      string // path with symlinks resolved, at open time
 	off       int64
 	delivered atomic.Int64
+	base      atomic.Int64 // where the first line handed out from this file starts
 	size      int64 // size at the last fstat
 	mtime     int64 // mtime (ns) at the last fstat
 	partial   []byte
@@ -93,6 +94,7 @@ func (f *File) close() {
 // setStart positions a freshly opened file at off.
 func (f *File) setStart(off int64) {
 	f.off = off
+	f.base.Store(off)
 	f.delivered.Store(off)
 	f.partial = f.partial[:0]
 	f.skipping = false
@@ -163,6 +165,7 @@ func (t *Tailer) consume(ctx context.Context, out chan<- *Batch, f *File, data [
 		switch {
 		case f.discard:
 			f.discard = false
+			f.base.Store(end) // the first line handed out starts here
 		case f.skipping:
 			f.skipping = false
 		case len(f.partial)+len(seg) > max:

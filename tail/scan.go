@@ -175,7 +175,7 @@ func (t *Tailer) startFile(f *File, size int64, first bool) {
 			f.setStart(0)
 		} else {
 			t.log.Info("tail: resuming at checkpointed offset", "file", f.path, "offset", pos.Offset)
-			f.setStart(pos.Offset)
+			t.resumeAt(f, pos.Offset)
 		}
 		t.updateFingerprint(f, size)
 		return
@@ -225,6 +225,20 @@ func (t *Tailer) pickPosition(f *File, cands []Position, size int64) (Position, 
 		}
 	}
 	return Position{}, reason
+}
+
+// resumeAt starts f at a restored offset. Positions normally sit just past a newline; if
+// this one does not (taken while skipping the unfinished line a StartEnd start landed in),
+// the rest of that line is skipped rather than delivered as a fragment.
+func (t *Tailer) resumeAt(f *File, off int64) {
+	f.setStart(off)
+	if off == 0 {
+		return
+	}
+	var b [1]byte
+	if n, _ := f.h.ReadAt(b[:], off-1); n == 1 && b[0] != '\n' {
+		f.discard = true
+	}
 }
 
 // checkPosition returns why pos cannot be resumed in f ("" if it can).
@@ -304,7 +318,7 @@ func (t *Tailer) restoreRotated() {
 				t.log.Warn("tail: rotated checkpointed file does not match; not draining it", "file", p, "reason", reason)
 				break
 			}
-			f.setStart(pos.Offset)
+			t.resumeAt(f, pos.Offset)
 			t.updateFingerprint(f, hfi.Size())
 			f.detached = true
 			f.lastGrowth = t.now()

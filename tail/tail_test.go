@@ -757,3 +757,48 @@ func TestRestoreWhenDeviceNumberChanged(t *testing.T) {
 		})
 	}
 }
+
+// Positions cover files resumed from a checkpoint that had nothing new (a second restart
+// must not read them again), files started at the end, and a StartEnd start inside an
+// unfinished line (the position skips the fragment on restore).
+func TestProgressCoversQuietFiles(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "app.log")
+	writeFile(t, path, joinLines(numbered("l", 1, 3)))
+
+	run := func(opts Options) (*harness, []Position) {
+		h := startHarness(t, opts, 64, nil)
+		h.prog = NewProgress(h.tl) // the harness marks every delivered line processed
+		h.step()
+		pos := h.prog.Positions()
+		h.stop()
+		return h, pos
+	}
+	base := Options{Sources: []string{path}, Follow: true}
+
+	h1, pos1 := run(base)
+	if len(h1.lines) != 3 || len(pos1) != 1 {
+		t.Fatalf("run 1: %d lines, positions %+v", len(h1.lines), pos1)
+	}
+	opts := base
+	opts.Positions = pos1
+	h2, pos2 := run(opts) // nothing new: no line processed in this run
+	if len(h2.lines) != 0 || len(pos2) != 1 || pos2[0] != pos1[0] {
+		t.Fatalf("run 2: %d lines, positions %+v, want %+v", len(h2.lines), pos2, pos1)
+	}
+	appendFile(t, path, "new\n")
+	opts.Positions = pos2
+	h3, _ := run(opts)
+	equalLines(t, "run 3", h3.data(), []string{"new"})
+
+	// StartEnd inside an unfinished line: the saved position is mid-line until the
+	// fragment ends; resuming from it skips the fragment.
+	appendFile(t, path, "unfini")
+	endOpts := base
+	endOpts.Start = StartEnd
+	_, pos4 := run(endOpts)
+	appendFile(t, path, "shed\nafter\n")
+	opts.Positions = pos4
+	h5, _ := run(opts)
+	equalLines(t, "resumed mid-line", h5.data(), []string{"after"})
+}
