@@ -33,8 +33,8 @@ type File struct {
 	off       int64
 	delivered atomic.Int64
 	base      atomic.Int64 // where the first line handed out from this file starts
-	size      int64 // size at the last fstat
-	mtime     int64 // mtime (ns) at the last fstat
+	size      int64        // size at the last fstat
+	mtime     int64        // mtime (ns) at the last fstat
 	partial   []byte
 	skipping  bool // inside a too-long line (already counted): discard up to the newline
 	discard   bool // inside a line that started before the start offset: discard, uncounted
