@@ -15,7 +15,6 @@ import (
 	"github.com/waba-exporter/waba_exporter/pipeline"
 	"github.com/waba-exporter/waba_exporter/tail"
 	"github.com/waba-exporter/waba_exporter/webhook"
-	"github.com/waba-exporter/waba_exporter/window"
 )
 
 // ServeOptions are the HTTP and persistence settings shared by run and demo.
@@ -73,12 +72,13 @@ func Run(ctx context.Context, o RunOptions) error {
 		return ConfigError{errors.New("no inputs: give --log.path or inputs: in the config file")}
 	}
 
-	m := window.New(WindowConfig(cfg))
+	m, saved, restored := restoreState(o.Serve.CheckpointPath, WindowConfig(cfg), log)
 	decs := map[string]webhook.Options{}
 	for _, in := range inputs {
 		decs[in.Path] = DecoderOptions(in)
 	}
 	p := pipeline.New(m, webhook.Options{}, decs, log)
+	p.RestoreCounts(saved.Sources)
 	for _, in := range inputs {
 		p.AddSource(in.Path)
 	}
@@ -89,8 +89,17 @@ func Run(ctx context.Context, o RunOptions) error {
 		if in.Start == config.StartEnd {
 			start = tail.StartEnd
 		}
+		var positions []tail.Position
+		for _, pos := range saved.Positions {
+			if pos.Source == in.Path {
+				positions = append(positions, pos)
+			}
+		}
+		if restored && len(positions) == 0 {
+			start = tail.StartBeginning // new since the checkpoint: nothing of it is counted
+		}
 		t, err := tail.New(tail.Options{
-			Sources: []string{in.Path}, Start: start, Follow: true,
+			Sources: []string{in.Path}, Start: start, Follow: true, Positions: positions,
 			PollInterval: o.PollInterval, MaxLineBytes: in.MaxLineBytes, Logger: log,
 		})
 		if err != nil {
@@ -164,6 +173,11 @@ func Run(ctx context.Context, o RunOptions) error {
 		errc <- exporter.Serve(ctx, o.Serve.ListenAddresses, o.Serve.WebConfigFile, handler, log)
 	}()
 
+	started := time.Now()
+	firstPass := 3 * o.PollInterval
+	if firstPass <= 0 {
+		firstPass = 3 * tail.DefaultPollInterval
+	}
 	batches := make(chan *tail.Batch, queueBatches)
 	for _, t := range tailers {
 		wg.Add(1)
@@ -182,7 +196,7 @@ func Run(ctx context.Context, o RunOptions) error {
 		tick := time.NewTicker(100 * time.Millisecond)
 		defer tick.Stop()
 		for {
-			if caughtUp(tailers) && len(batches) == 0 {
+			if caughtUp(tailers, started, firstPass) && len(batches) == 0 {
 				markReady()
 				log.Info("state ready", "sources", len(inputs))
 				return
@@ -195,9 +209,24 @@ func Run(ctx context.Context, o RunOptions) error {
 		}
 	}()
 
-	consume(ctx, p, batches, o.Now, func() bool { return caughtUp(tailers) })
+	prog := tail.NewProgress()
+	var cp *checkpointer
+	if o.Serve.CheckpointPath != "" {
+		cp = &checkpointer{path: o.Serve.CheckpointPath, key: saved.HashKey, p: p, prog: prog, health: health, log: log, now: o.Now, carried: saved.Positions}
+		if o.Serve.CheckpointInterval <= 0 {
+			o.Serve.CheckpointInterval = 10 * time.Second
+		}
+	}
+	consume(ctx, p, batches, o.Now, func() bool { return caughtUp(tailers, started, firstPass) }, prog, cp, o.Serve.CheckpointInterval)
 	cancel()
 	wg.Wait()
+	if cp != nil {
+		// Every line handed to the pipeline has been applied: the final checkpoint holds
+		// them all, and the next start resumes after them.
+		if err := cp.write(); err == nil {
+			log.Info("final checkpoint written", "path", cp.path)
+		}
+	}
 	close(errc)
 	for err := range errc {
 		if err != nil && !errors.Is(err, context.Canceled) {
@@ -207,13 +236,27 @@ func Run(ctx context.Context, o RunOptions) error {
 	return nil
 }
 
-// consume applies batches until ctx is done. While the inputs are read to their end, the
-// wall clock is let into the state machine once a second (windows expire without new
-// events); while a backlog is read, event time alone drives it.
-func consume(ctx context.Context, p *pipeline.Pipeline, batches <-chan *tail.Batch, now func() time.Time, idle func() bool) {
+// consume applies batches until ctx is done, recording each applied line in prog under
+// the same lock (so checkpoints pair state with offsets), and writes a checkpoint every
+// interval. While the inputs are read to their end, the wall clock is let into the state
+// machine once a second (windows expire without new events); while a backlog is read,
+// event time alone drives it.
+func consume(ctx context.Context, p *pipeline.Pipeline, batches <-chan *tail.Batch, now func() time.Time, idle func() bool, prog *tail.Progress, cp *checkpointer, every time.Duration) {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
+	var cpC <-chan time.Time
+	if cp != nil {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		cpC = t.C
+	}
 	var lines []pipeline.Line
+	var cur *tail.Batch
+	done := func() {
+		for i := range cur.Lines {
+			prog.Done(&cur.Lines[i])
+		}
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -222,21 +265,27 @@ func consume(ctx context.Context, p *pipeline.Pipeline, batches <-chan *tail.Bat
 			if len(batches) == 0 && idle() {
 				p.Tick(now().Unix())
 			}
+		case <-cpC:
+			_ = cp.write()
 		case b := <-batches:
 			lines = lines[:0]
 			for _, l := range b.Lines {
 				lines = append(lines, pipeline.Line{Source: l.Source, Data: l.Data, Offset: l.Offset})
 			}
-			p.ApplyLines(lines, now().Unix(), nil)
+			cur = b
+			p.ApplyLines(lines, now().Unix(), done)
 			b.Release()
 		}
 	}
 }
 
-func caughtUp(ts []*tail.Tailer) bool {
+// caughtUp reports whether every source has been read to its end: each has its files
+// open with nothing left to read, or, once the tailers had time for a first pass, holds
+// no readable file at all (a missing file must not keep the exporter unready).
+func caughtUp(ts []*tail.Tailer, started time.Time, firstPass time.Duration) bool {
 	for _, t := range ts {
 		for _, s := range t.Stats() {
-			if s.LagBytes > 0 {
+			if s.LagBytes > 0 || (s.FilesOpen == 0 && time.Since(started) < firstPass) {
 				return false
 			}
 		}

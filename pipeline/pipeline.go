@@ -154,6 +154,15 @@ func (p *Pipeline) CountTooLong(source string, n uint64) {
 	p.mu.Unlock()
 }
 
+// RestoreCounts sets the per-logfile counters from a checkpoint (before any line).
+func (p *Pipeline) RestoreCounts(counts map[string]SourceCounts) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for name, c := range counts {
+		*p.source(name) = c
+	}
+}
+
 // Flush releases the state machine's reorder buffer (end of a replay).
 func (p *Pipeline) Flush() {
 	p.mu.Lock()
