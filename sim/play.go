@@ -62,6 +62,11 @@ func (s *Sim) Play(ctx context.Context, w io.Writer, now func() time.Time, rate 
 	}
 	if !s.started {
 		s.rate = rateSchedule{base: base, live: live, liveFrom: t0, ramp: ramp}
+		if !s.poolSet {
+			// a realistic load per customer: about two outbound messages a day
+			perDay := live * day / linesPerMsg
+			s.opts.Customers = int(min(max(perDay/2, defaultCustomers), maxAutoCustomers))
+		}
 	}
 	s.start(start)
 

@@ -174,3 +174,30 @@ func TestPlayReturnsWriteError(t *testing.T) {
 		t.Fatalf("Play returned %v, want the write error", err)
 	}
 }
+
+// Play sizes a default customer pool to the live traffic (about two messages a customer
+// a day, within [5000, 200000]); a given pool is kept.
+func TestPlayCustomerPool(t *testing.T) {
+	cases := []struct {
+		customers        int
+		rate, speed      float64
+		wantMin, wantMax int
+	}{
+		{0, 100, 3600, 5000, 5000},                // 2400 lines a simulated day: the default pool
+		{0, 1, 1, 86400 / 3 / 2, 86400 / 1.5 / 2}, // 86400 lines a day, 1.5-3 lines a message
+		{0, 20, 1, 200000, 200000},                // capped
+		{700, 20, 1, 700, 700},
+	}
+	for _, tc := range cases {
+		clk := &fakeClock{now: time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)}
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel() // Play sets up, then stops before writing
+		s := New(Options{Seed: 1, Customers: tc.customers, Sleep: clk.Sleep})
+		if err := s.Play(ctx, &bytes.Buffer{}, clk.Now, tc.rate, tc.speed); err != nil {
+			t.Fatal(err)
+		}
+		if got := len(s.custWA); got < tc.wantMin || got > tc.wantMax {
+			t.Errorf("customers %d, rate %g, speed %g: pool of %d, want %d..%d", tc.customers, tc.rate, tc.speed, got, tc.wantMin, tc.wantMax)
+		}
+	}
+}

@@ -16,7 +16,8 @@ type Options struct {
 	// Next/WriteN (per-message pricing era), now minus 30 days for Play. A Start before
 	// 2025-07-01 produces conversation-based pricing (CBP) until the switch.
 	Start time.Time
-	// Customers is the customer pool size (default 5000).
+	// Customers is the customer pool size (default 5000; Play raises the default, up to
+	// 200000, so that the live traffic gives a customer about two messages a day).
 	Customers int
 	// Rate is the traffic intensity in lines per simulated second for Next and WriteN
 	// (default 0.5, about 43k lines a simulated day). Play sets its own intensity.
@@ -182,6 +183,7 @@ type Sim struct {
 	r       rng // traffic
 	cr      rng // conversation ids (own stream: classification shifts no traffic choice)
 	started bool
+	poolSet bool    // Options.Customers was given
 	t0      float64 // start, unix seconds
 	rate    rateSchedule
 
@@ -211,6 +213,7 @@ type Sim struct {
 // Default values.
 const (
 	defaultCustomers    = 5000
+	maxAutoCustomers    = 200000
 	defaultRate         = 0.5
 	defaultHistoryLines = 300000
 	defaultMaxPending   = 1 << 18
@@ -221,7 +224,8 @@ var defaultStart = time.Date(2025, 8, 1, 0, 0, 0, 0, time.UTC)
 
 // New returns a simulator for opts. Nothing is generated until Next, WriteN or Play.
 func New(opts Options) *Sim {
-	if opts.Customers <= 0 {
+	poolSet := opts.Customers > 0
+	if !poolSet {
 		opts.Customers = defaultCustomers
 	}
 	if opts.Rate <= 0 {
@@ -241,7 +245,7 @@ func New(opts Options) *Sim {
 	if opts.Sleep == nil {
 		opts.Sleep = timerSleep
 	}
-	s := &Sim{opts: opts}
+	s := &Sim{opts: opts, poolSet: poolSet}
 	s.r = newRNG(opts.Seed, 1)
 	s.cr = newRNG(opts.Seed, 2)
 	s.out.less = func(a, b *outItem) bool { return a.at < b.at || (a.at == b.at && a.seq < b.seq) }
