@@ -38,6 +38,10 @@ type File struct {
 	partial   []byte
 	skipping  bool // inside a too-long line (already counted): discard up to the newline
 	discard   bool // inside a line that started before the start offset: discard, uncounted
+	// skipNUL: after a truncation, a writer that did not open with O_APPEND keeps writing
+	// at its old offset, leaving a hole of NUL bytes before its next line. NUL never
+	// starts a line of text, so leading NULs are skipped until the first other byte.
+	skipNUL bool
 
 	seen       bool        // matched by a source during the current rescan
 	detached   bool        // path gone or naming another file: drain, then release
@@ -144,6 +148,18 @@ func (t *Tailer) consume(ctx context.Context, out chan<- *Batch, f *File, data [
 	f.off += int64(len(data))
 	max := t.opts.MaxLineBytes
 	pos := 0
+	if f.skipNUL {
+		for pos < len(data) && data[pos] == 0 {
+			pos++
+		}
+		if pos < len(data) {
+			f.skipNUL = false
+			if pos > 0 {
+				f.base.Store(base + int64(pos))
+				f.delivered.Store(base + int64(pos))
+			}
+		}
+	}
 	for pos < len(data) {
 		i := bytes.IndexByte(data[pos:], '\n')
 		if i < 0 {

@@ -267,3 +267,35 @@ func runRotation(t *testing.T, kind rotationKind, notify, keep bool) {
 		}
 	}
 }
+
+// A writer that opened its file without O_APPEND keeps writing at its old offset after
+// copytruncate, leaving a hole of NUL bytes. The hole is skipped; the lines after it are
+// delivered intact, once.
+func TestCopytruncateWriterWithoutAppend(t *testing.T) {
+	for _, readBetween := range []bool{true, false} {
+		t.Run(fmt.Sprint("tailer looks between truncate and write: ", readBetween), func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "app.log")
+			fd, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY, 0o644) // no O_APPEND
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer fd.Close()
+			h := startHarness(t, Options{Sources: []string{path}, Follow: true}, 64, nil)
+			before, after := numbered("before", 1, 5), numbered("after", 1, 3)
+			fd.WriteString(joinLines(before))
+			h.step()
+			if err := os.Truncate(path, 0); err != nil {
+				t.Fatal(err)
+			}
+			if readBetween {
+				h.step()
+			}
+			fd.WriteString(joinLines(after)) // lands at the old offset
+			h.step()
+			equalLines(t, "no-append writer", h.data(), append(before, after...))
+			if st := h.stats(0); st.Truncations != 1 || st.LinesTooLong != 0 {
+				t.Fatalf("stats %+v", st)
+			}
+		})
+	}
+}

@@ -370,6 +370,7 @@ func (t *Tailer) checkTruncation(i int) {
 	f.partial = nil
 	f.retired.Store(true)
 	nf.setStart(0)
+	nf.skipNUL = true
 	t.updateFingerprint(nf, size)
 	t.order[i] = nf
 	t.byID[fileID{f.dev, f.ino}] = nf
