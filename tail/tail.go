@@ -33,7 +33,9 @@
 //   - Size below the read offset, or a fingerprint that no longer matches the first bytes
 //     (copytruncate; "cat /dev/null > file"): a truncation. The file is read again from 0.
 //     Lines written after the last read and before the truncation cannot be recovered from
-//     the truncated file; that is inherent to copytruncate.
+//     the truncated file; that is inherent to copytruncate. A writer without O_APPEND
+//     goes on writing at its old offset and leaves a hole of NUL bytes at the start:
+//     leading NULs after a truncation are skipped.
 //   - A detached file (path gone, or pointing elsewhere) is read on every pass and released
 //     once a pass finds nothing new in it and [Options.DetachedGrace] has passed since it
 //     last grew, so a writer that keeps writing to a renamed or deleted file for a while
