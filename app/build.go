@@ -36,6 +36,10 @@ func WindowConfig(cfg *config.Config) window.Config {
 	if cfg.Labels.CountryEnabled {
 		w.CountryOf = CountryOf
 	}
+	w.ParseLimit = func(tier string) (float64, bool) {
+		v, err := config.ParseLimit(tier)
+		return v, err == nil
+	}
 	w.OptOutKeywords = cfg.OptOut.Keywords
 	w.OptInKeywords = cfg.OptOut.OptInKeywords
 	w.OptOutPayloads = cfg.OptOut.ButtonPayloads

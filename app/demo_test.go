@@ -133,14 +133,21 @@ func TestDemoEmitsEveryMetric(t *testing.T) {
 	if len(zero) > 0 {
 		t.Errorf("still zero after the demo ran: %s", strings.Join(zero, ", "))
 	}
+	// Ready once the history backlog has been read (the simulator keeps appending).
 	for _, path := range []string{"/-/healthy", "/-/ready", "/"} {
-		resp, err := http.Get(base + path)
-		if err != nil {
-			t.Fatal(err)
+		code := 0
+		for end := time.Now().Add(60 * time.Second); time.Now().Before(end); time.Sleep(200 * time.Millisecond) {
+			resp, err := http.Get(base + path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if code = resp.StatusCode; code == http.StatusOK {
+				break
+			}
 		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			t.Errorf("GET %s = %d", path, resp.StatusCode)
+		if code != http.StatusOK {
+			t.Errorf("GET %s = %d", path, code)
 		}
 	}
 }

@@ -40,6 +40,9 @@ func goldenConfig() window.Config {
 		}
 		return "unknown"
 	}
+	cfg.ParseLimit = func(tier string) (float64, bool) {
+		return map[string]float64{"TIER_10K": 10000}[tier], tier == "TIER_10K"
+	}
 	cfg.Quotas = []window.Quota{{Name: "contract", Limit: 5870000, Unit: window.UnitBillableMessages, Location: time.UTC}}
 	cfg.Portfolios = []window.Portfolio{{Name: "main", Businesses: []string{"104000000000001", "104000000000002"}, Limit: 1000}}
 	cfg.RateCard = &window.RateCard{Currency: "USD", Default: map[model.Category]float64{model.CategoryMarketing: 0.0625, model.CategoryUtility: 0.0068}}

@@ -127,7 +127,9 @@ func (p *Pipeline) applyLocked(l *Line, recvTime int64) {
 	if recvTime == 0 {
 		recvTime = p.m.Watermark()
 	}
-	events, perr := p.decoder(l.Source).Decode(l.Data, recvTime)
+	d := p.decoder(l.Source)
+	events, perr := d.Decode(l.Data, recvTime)
+	p.m.CountFields(d.ChangeFields())
 	for i := range events {
 		p.m.Apply(&events[i])
 	}

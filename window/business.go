@@ -94,7 +94,8 @@ type Business struct {
 	Rating        model.Rating
 	Limit         float64
 	LimitKnown    bool
-	limitFixed    bool // set from config; webhooks do not change it
+	limitFixed    bool  // set from config; webhooks do not change it
+	qualityAt     int64 // event time of the update that set Rating and Limit
 }
 
 func newBusiness(id string) *Business {
@@ -139,3 +140,19 @@ func (m *Machine) Currency() string {
 
 // IsTemplateCategory reports whether c is a template category (business-initiated).
 func IsTemplateCategory(c model.Category) bool { return isTemplate(c) }
+
+// mergeQuality folds quality updates kept for a display number into b: events add up;
+// the rating and a limit learned there apply unless b has its own.
+func (b *Business) mergeQuality(p *Business) {
+	for k, v := range p.QualityEvents {
+		b.QualityEvents[k] += v
+	}
+	if p.qualityAt < b.qualityAt {
+		return
+	}
+	b.qualityAt = p.qualityAt
+	b.Rating = p.Rating
+	if !b.limitFixed && p.LimitKnown {
+		b.Limit, b.LimitKnown = p.Limit, true
+	}
+}

@@ -1,7 +1,6 @@
 package window
 
 import (
-	"math"
 	"time"
 
 	"github.com/waba-exporter/waba_exporter/model"
@@ -35,6 +34,11 @@ type Config struct {
 	OptOutKeywords []string // whole-message, case-insensitive (any script)
 	OptInKeywords  []string
 	OptOutPayloads []string // quick-reply button payloads that mean stop
+
+	// ParseLimit maps a messaging limit tier (TIER_1K ...) to recipients per 24h; ok is
+	// false for TIER_NOT_SET and unknown values. The mapping lives with the config
+	// (config.ParseLimit); nil ignores the limits webhooks report.
+	ParseLimit func(tier string) (float64, bool)
 
 	Quotas          []Quota
 	Portfolios      []Portfolio
@@ -119,6 +123,3 @@ func (q *Quota) periodBounds(t int64) (int64, int64) {
 	end := start.AddDate(0, 1, 0)
 	return start.Unix(), end.Unix()
 }
-
-// inf is the limit of TIER_UNLIMITED.
-var inf = math.Inf(1)

@@ -137,7 +137,8 @@ type Machine struct {
 
 	bizIndex  map[string]uint16
 	biz       []*Business
-	displayTo map[string]uint16 // display phone number -> business
+	displayTo map[string]uint16    // display phone number -> business
+	pending   map[string]*Business // quality updates of display numbers not mapped yet
 	allow     map[string]bool
 
 	msgs  genMap[msgState]
@@ -240,6 +241,7 @@ func New(cfg Config) *Machine {
 		cfg:       cfg,
 		bizIndex:  map[string]uint16{},
 		displayTo: map[string]uint16{},
+		pending:   map[string]*Business{},
 		msgs:      newGenMap[msgState](cfg.MessageTTL, cfg.MaxMessages),
 		custs:     newGenMap[custState](cfg.CustomerTTL, cfg.MaxCustomers),
 		convs:     newGenMap[convState](cfg.MessageTTL, cfg.MaxConversations),
@@ -343,13 +345,19 @@ func (m *Machine) advance(t int64) {
 	}
 }
 
+// CountFields counts the webhook changes of one decoded line by field
+// (waba_exporter_events_total counts changes, not the events they hold).
+func (m *Machine) CountFields(fields []string) {
+	for _, f := range fields {
+		if f == "" {
+			f = "other"
+		}
+		m.Self.Events[f]++
+	}
+}
+
 // Apply applies one event. Events without a usable business are counted and dropped.
 func (m *Machine) Apply(ev *model.Event) {
-	field := ev.Field
-	if field == "" {
-		field = "other"
-	}
-	m.Self.Events[field]++
 	if ev.Kind != model.KindStatus && ev.Kind != model.KindInbound && m.repeated(ev) {
 		return
 	}
@@ -376,6 +384,10 @@ func (m *Machine) Apply(ev *model.Event) {
 	if len(ev.DisplayNumber) > 0 {
 		if _, known := m.displayTo[string(ev.DisplayNumber)]; !known && len(m.displayTo) < m.cfg.MaxBusinesses*4 {
 			m.displayTo[string(ev.DisplayNumber)] = bi
+			if p := m.pending[string(ev.DisplayNumber)]; p != nil {
+				m.biz[bi].mergeQuality(p)
+				delete(m.pending, string(ev.DisplayNumber))
+			}
 		}
 	}
 	// Only message-level events move event time: account-level ones (value errors,
@@ -818,22 +830,42 @@ func (m *Machine) applyQuality(ev *model.Event) {
 	case len(ev.DisplayNumber) > 0:
 		bi, ok = m.displayTo[string(ev.DisplayNumber)]
 		if !ok {
-			// A number not seen yet: track it under its display number.
-			bi, ok = m.business(ev.DisplayNumber)
+			// The phone_number_id of this display number is not known yet: keep the
+			// update aside and merge it once a message webhook names both.
+			b := m.pending[string(ev.DisplayNumber)]
+			if b == nil {
+				if len(m.pending) >= m.cfg.MaxBusinesses {
+					m.Self.DroppedBusinesses++
+					return
+				}
+				b = newBusiness(string(ev.DisplayNumber))
+				m.pending[b.ID] = b
+			}
+			m.applyQualityTo(b, ev)
+			return
 		}
 	}
 	if !ok {
 		m.Self.DroppedBusinesses++
 		return
 	}
-	b := m.biz[bi]
+	m.applyQualityTo(m.biz[bi], ev)
+}
+
+func (m *Machine) applyQualityTo(b *Business, ev *model.Event) {
 	name := lowerBounded(ev.EventName, qualityEvents)
 	b.QualityEvents[name]++
-	if len(ev.Limit) > 0 && !b.limitFixed {
-		if lim, ok := ParseTier(string(ev.Limit)); ok {
+	// The latest update by event time sets the limit and the rating, whatever the
+	// arrival order.
+	if ev.Time < b.qualityAt {
+		return
+	}
+	b.qualityAt = ev.Time
+	if len(ev.Limit) > 0 && !b.limitFixed && m.cfg.ParseLimit != nil {
+		if lim, ok := m.cfg.ParseLimit(string(ev.Limit)); ok {
 			b.Limit, b.LimitKnown = lim, true
 		} else {
-			b.LimitKnown = false
+			b.LimitKnown = false // TIER_NOT_SET or unknown: not exported
 		}
 	}
 	switch {
@@ -844,32 +876,6 @@ func (m *Machine) applyQuality(ev *model.Event) {
 	case name == "unflagged":
 		b.Rating = model.RatingGreen
 	}
-}
-
-// ParseTier maps a messaging limit tier to a number of recipients; the one place that
-// knows the mapping (Meta is moving to portfolio-level limits). TIER_NOT_SET and unknown
-// values are not ok.
-func ParseTier(s string) (float64, bool) {
-	switch strings.ToUpper(strings.TrimSpace(s)) {
-	case "TIER_50":
-		return 50, true
-	case "TIER_250":
-		return 250, true
-	case "TIER_1K":
-		return 1000, true
-	case "TIER_2K":
-		return 2000, true
-	case "TIER_10K":
-		return 10000, true
-	case "TIER_100K":
-		return 100000, true
-	case "TIER_UNLIMITED", "UNLIMITED":
-		return inf, true
-	}
-	if v, err := strconv.ParseFloat(s, 64); err == nil && v > 0 {
-		return v, true
-	}
-	return 0, false
 }
 
 var qualityEvents = []string{"flagged", "unflagged", "upgrade", "downgrade", "onboarding", "throughput_upgrade", "throughput_downgrade"}

@@ -50,6 +50,7 @@ type scPortfo struct {
 type scEvent struct {
 	Kind     string `yaml:"kind"` // status, inbound, pref, quality, error
 	Biz      string `yaml:"biz"`
+	Display  string `yaml:"display"`
 	Customer string `yaml:"customer"`
 	ID       string `yaml:"id"`
 	T        int64  `yaml:"t"`
@@ -74,11 +75,12 @@ type scEvent struct {
 
 func (e scEvent) toModel(base int64) model.Event {
 	ev := model.Event{
-		Business:  []byte(e.Biz),
-		Customer:  []byte(e.Customer),
-		MessageID: []byte(e.ID),
-		Time:      base + e.T,
-		Field:     "messages",
+		Business:      []byte(e.Biz),
+		DisplayNumber: []byte(e.Display),
+		Customer:      []byte(e.Customer),
+		MessageID:     []byte(e.ID),
+		Time:          base + e.T,
+		Field:         "messages",
 	}
 	switch e.Kind {
 	case "status":
@@ -165,6 +167,10 @@ func scenarioMachine(t *testing.T, sc scenario) (*Machine, int64) {
 			return "br"
 		}
 		return "unknown"
+	}
+	cfg.ParseLimit = func(tier string) (float64, bool) {
+		v, ok := map[string]float64{"TIER_1K": 1000, "TIER_10K": 10000}[tier]
+		return v, ok
 	}
 	if sc.Config.AllowedLateness != nil {
 		cfg.AllowedLateness = *sc.Config.AllowedLateness

@@ -10,7 +10,7 @@ import (
 )
 
 // snapshotVersion is bumped whenever the encoding below changes; Restore rejects others.
-const snapshotVersion = 1
+const snapshotVersion = 2
 
 // Snapshot encodes the whole state (counters, histograms, windows, conversations, message
 // and customer maps, the reorder buffer, quota usage) so that Restore rebuilds a Machine
@@ -31,6 +31,10 @@ func (m *Machine) Snapshot() []byte {
 	for k, v := range m.displayTo {
 		e.str(k)
 		e.u16(v)
+	}
+	e.u32(uint32(len(m.pending)))
+	for _, b := range m.pending {
+		encBusiness(e, b)
 	}
 	// Label interning (indexes are stored in state).
 	e.strs(m.errCodes.names)
@@ -134,6 +138,10 @@ func Restore(cfg Config, data []byte) (m *Machine, err error) {
 	for i, n := 0, int(d.u32()); i < n; i++ {
 		k := d.str()
 		m.displayTo[k] = d.u16()
+	}
+	for i, n := 0, int(d.u32()); i < n; i++ {
+		b := decBusiness(d)
+		m.pending[b.ID] = b
 	}
 	m.errCodes.restore(d.strs())
 	m.countries.restore(d.strs())
@@ -252,6 +260,7 @@ func encBusiness(e *enc, b *Business) {
 	e.strMap(b.QualityEvents)
 	e.b = append(e.b, byte(b.Rating), b2b(b.LimitKnown), b2b(b.limitFixed))
 	e.f64(b.Limit)
+	e.i64(b.qualityAt)
 }
 
 func decBusiness(d *dec) *Business {
@@ -295,6 +304,7 @@ func decBusiness(d *dec) *Business {
 	f := d.n(3)
 	b.Rating, b.LimitKnown, b.limitFixed = model.Rating(f[0]), f[1] != 0, f[2] != 0
 	b.Limit = d.f64()
+	b.qualityAt = d.i64()
 	return b
 }
 
