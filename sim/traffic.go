@@ -6,9 +6,11 @@ import (
 	"strconv"
 )
 
-// Traffic model. Intensity is given in lines per simulated second; linesPerMsg converts
-// it into outbound messages (measured on this model: statuses after batching, inbound
-// messages, retries and account webhooks per outbound message).
+// Traffic model. Intensity is given in lines per simulated second; the sources below
+// are driven by a base message rate of intensity/linesPerMsg, and linesPerMsg is
+// calibrated so that the realized lines per simulated second match the intensity
+// (TestRate checks it). Sessions add replies, inbound messages and in-window templates
+// on top of the base rate, so there are about 2.3-2.6 lines per distinct outbound message.
 const linesPerMsg = 1.85
 
 // Shares of the outbound messages by traffic source.
@@ -23,22 +25,21 @@ const (
 
 const day = 86400.0
 
-// diurnal is the relative traffic at local hour h: quiet at night, a late-morning peak
-// and an evening peak.
+// diurnalRaw is the relative traffic at local hour h: quiet at night, a late-morning
+// peak and an evening peak.
 func diurnalRaw(h float64) float64 {
 	a := (h - 11.5) / 3
 	b := (h - 20) / 2.2
 	return 0.18 + 0.9*math.Exp(-a*a) + 0.75*math.Exp(-b*b)
 }
 
-var diurnalMean, diurnalMax = func() (float64, float64) {
-	sum, mx := 0.0, 0.0
+// diurnalMean normalizes diurnalRaw to a daily mean of 1.
+var diurnalMean = func() float64 {
+	sum := 0.0
 	for i := range 1440 {
-		v := diurnalRaw(float64(i) / 60)
-		sum += v
-		mx = max(mx, v)
+		sum += diurnalRaw(float64(i) / 60)
 	}
-	return sum / 1440, mx
+	return sum / 1440
 }()
 
 // diurnal returns the traffic factor at t for a business in time zone tz (mean 1 over a
