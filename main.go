@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/waba-exporter/waba_exporter/app"
 	"github.com/waba-exporter/waba_exporter/config"
+	"github.com/waba-exporter/waba_exporter/internal/logging"
 )
 
 // exitConfig is the exit status for an invalid configuration.
@@ -93,9 +93,17 @@ func main() {
 }
 
 func run(cmd string, c *cli, stdout, stderr io.Writer) int {
-	log := newLogger(stderr, c.LogLevel, c.LogFormat)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// Repeated records (a flood of invalid lines) are rate-limited per message and
+	// reason, with a count of what was suppressed.
+	log, limiter, err := logging.NewRateLimited(stderr, c.LogLevel, c.LogFormat, logging.RateLimitOptions{})
+	if err != nil {
+		fmt.Fprintln(stderr, "waba_exporter:", err)
+		return exitConfig
+	}
+	go limiter.Run(ctx, 0)
+	defer limiter.Flush(context.Background())
 	ver := version.Print("waba_exporter")
 	switch cmd {
 	case "version":
@@ -165,15 +173,4 @@ func exitStatus(stderr io.Writer, err error) int {
 		return exitConfig
 	}
 	return 1
-}
-
-// newLogger returns a slog logger writing logfmt or JSON at the given level.
-func newLogger(w io.Writer, level, format string) *slog.Logger {
-	var l slog.Level
-	_ = l.UnmarshalText([]byte(level))
-	opts := &slog.HandlerOptions{Level: l}
-	if format == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
-	}
-	return slog.New(slog.NewTextHandler(w, opts))
 }

@@ -173,11 +173,6 @@ func Run(ctx context.Context, o RunOptions) error {
 		errc <- exporter.Serve(ctx, o.Serve.ListenAddresses, o.Serve.WebConfigFile, handler, log)
 	}()
 
-	started := time.Now()
-	firstPass := 3 * o.PollInterval
-	if firstPass <= 0 {
-		firstPass = 3 * tail.DefaultPollInterval
-	}
 	batches := make(chan *tail.Batch, queueBatches)
 	for _, t := range tailers {
 		wg.Add(1)
@@ -196,7 +191,7 @@ func Run(ctx context.Context, o RunOptions) error {
 		tick := time.NewTicker(100 * time.Millisecond)
 		defer tick.Stop()
 		for {
-			if caughtUp(tailers, started, firstPass) && len(batches) == 0 {
+			if caughtUp(tailers) && len(batches) == 0 {
 				markReady()
 				log.Info("state ready", "sources", len(inputs))
 				return
@@ -209,15 +204,15 @@ func Run(ctx context.Context, o RunOptions) error {
 		}
 	}()
 
-	prog := tail.NewProgress()
+	prog := tail.NewProgress(tailers...) // seeded with restored positions: quiet files keep theirs
 	var cp *checkpointer
 	if o.Serve.CheckpointPath != "" {
-		cp = &checkpointer{path: o.Serve.CheckpointPath, key: saved.HashKey, p: p, prog: prog, health: health, log: log, now: o.Now, carried: saved.Positions}
+		cp = &checkpointer{path: o.Serve.CheckpointPath, key: saved.HashKey, p: p, prog: prog, health: health, log: log, now: o.Now}
 		if o.Serve.CheckpointInterval <= 0 {
 			o.Serve.CheckpointInterval = 10 * time.Second
 		}
 	}
-	consume(ctx, p, batches, o.Now, func() bool { return caughtUp(tailers, started, firstPass) }, prog, cp, o.Serve.CheckpointInterval)
+	consume(ctx, p, batches, o.Now, func() bool { return caughtUp(tailers) }, prog, cp, o.Serve.CheckpointInterval)
 	cancel()
 	wg.Wait()
 	if cp != nil {
@@ -279,13 +274,15 @@ func consume(ctx context.Context, p *pipeline.Pipeline, batches <-chan *tail.Bat
 	}
 }
 
-// caughtUp reports whether every source has been read to its end: each has its files
-// open with nothing left to read, or, once the tailers had time for a first pass, holds
-// no readable file at all (a missing file must not keep the exporter unready).
-func caughtUp(ts []*tail.Tailer, started time.Time, firstPass time.Duration) bool {
+// caughtUp reports whether every tailer has completed a pass that read every file to its
+// end, and nothing handed out is left unread.
+func caughtUp(ts []*tail.Tailer) bool {
 	for _, t := range ts {
+		if !t.Synced() {
+			return false
+		}
 		for _, s := range t.Stats() {
-			if s.LagBytes > 0 || (s.FilesOpen == 0 && time.Since(started) < firstPass) {
+			if s.LagBytes > 0 {
 				return false
 			}
 		}

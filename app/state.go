@@ -105,9 +105,6 @@ type checkpointer struct {
 	health *exporter.Health
 	log    *slog.Logger
 	now    func() time.Time
-	// carried are the positions restored at start: a file that yields no new line in
-	// this process has no entry in prog, and must keep its restored position.
-	carried []tail.Position
 }
 
 // write takes the state, counters and applied offsets under the pipeline's write lock (the
@@ -120,7 +117,7 @@ func (c *checkpointer) write() error {
 		for name, s := range v.Counts {
 			h.Sources[name] = *s
 		}
-		h.Positions = mergePositions(c.prog.Positions(), c.carried)
+		h.Positions = c.prog.Positions()
 	})
 	if err := checkpoint.Write(c.path, checkpointVersion, encodeState(h, snap)); err != nil {
 		c.log.Error("checkpoint write failed", "path", c.path, "err", err)
@@ -128,24 +125,4 @@ func (c *checkpointer) write() error {
 	}
 	c.health.CheckpointSuccess.Store(c.now().Unix())
 	return nil
-}
-
-// mergePositions returns the consumer's positions plus the carried ones of files (by
-// source, device and inode) it has no position for.
-func mergePositions(cur, carried []tail.Position) []tail.Position {
-	type id struct {
-		src      string
-		dev, ino uint64
-	}
-	have := make(map[id]bool, len(cur))
-	for _, p := range cur {
-		have[id{p.Source, p.Dev, p.Ino}] = true
-	}
-	out := cur
-	for _, p := range carried {
-		if !have[id{p.Source, p.Dev, p.Ino}] {
-			out = append(out, p)
-		}
-	}
-	return out
 }
