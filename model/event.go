@@ -370,6 +370,10 @@ type Event struct {
 	MessageID []byte
 	// Time is the event time in unix seconds; 0 when the payload has none.
 	Time int64
+	// TimeFromReceive marks a Time that is the receive time, not the payload's own
+	// (set by the pipeline): such events cannot be told apart from an identical later
+	// one, so they are never deduplicated.
+	TimeFromReceive bool
 
 	// Status fields.
 	Status             Status

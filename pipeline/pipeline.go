@@ -131,7 +131,9 @@ func (p *Pipeline) applyLocked(l *Line, recvTime int64) {
 	events, perr := d.Decode(l.Data, recvTime)
 	p.m.CountFields(d.ChangeFields())
 	for i := range events {
-		p.m.Apply(&events[i])
+		ev := &events[i]
+		ev.TimeFromReceive = ev.Time == recvTime
+		p.m.Apply(ev)
 	}
 	if perr != nil {
 		s.ParseErrors[perr.Reason]++

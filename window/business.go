@@ -95,7 +95,8 @@ type Business struct {
 	Limit         float64
 	LimitKnown    bool
 	limitFixed    bool  // set from config; webhooks do not change it
-	qualityAt     int64 // event time of the update that set Rating and Limit
+	limitAt       int64 // event time of the update that set Limit
+	ratingAt      int64 // event time of the update that set Rating
 }
 
 func newBusiness(id string) *Business {
@@ -147,12 +148,10 @@ func (b *Business) mergeQuality(p *Business) {
 	for k, v := range p.QualityEvents {
 		b.QualityEvents[k] += v
 	}
-	if p.qualityAt < b.qualityAt {
-		return
+	if p.ratingAt >= b.ratingAt && p.Rating != model.RatingUnknown {
+		b.Rating, b.ratingAt = p.Rating, p.ratingAt
 	}
-	b.qualityAt = p.qualityAt
-	b.Rating = p.Rating
-	if !b.limitFixed && p.LimitKnown {
-		b.Limit, b.LimitKnown = p.Limit, true
+	if !b.limitFixed && p.limitAt >= b.limitAt && p.LimitKnown {
+		b.Limit, b.LimitKnown, b.limitAt = p.Limit, true, p.limitAt
 	}
 }

@@ -420,7 +420,7 @@ func (m *Machine) Apply(ev *model.Event) {
 // them byte for byte, so (kind, business, customer, time, values) identifies one. Events
 // without a time cannot be told apart from a later identical one and are never deduped.
 func (m *Machine) repeated(ev *model.Event) bool {
-	if ev.Time <= 0 {
+	if ev.Time <= 0 || ev.TimeFromReceive {
 		return false
 	}
 	var tb [9]byte
@@ -855,26 +855,26 @@ func (m *Machine) applyQuality(ev *model.Event) {
 func (m *Machine) applyQualityTo(b *Business, ev *model.Event) {
 	name := lowerBounded(ev.EventName, qualityEvents)
 	b.QualityEvents[name]++
-	// The latest update by event time sets the limit and the rating, whatever the
-	// arrival order.
-	if ev.Time < b.qualityAt {
-		return
-	}
-	b.qualityAt = ev.Time
-	if len(ev.Limit) > 0 && !b.limitFixed && m.cfg.ParseLimit != nil {
+	// The latest update by event time sets the limit, and the latest that says anything
+	// of quality sets the rating, whatever the arrival order.
+	if len(ev.Limit) > 0 && !b.limitFixed && m.cfg.ParseLimit != nil && ev.Time >= b.limitAt {
+		b.limitAt = ev.Time
 		if lim, ok := m.cfg.ParseLimit(string(ev.Limit)); ok {
 			b.Limit, b.LimitKnown = lim, true
 		} else {
 			b.LimitKnown = false // TIER_NOT_SET or unknown: not exported
 		}
 	}
+	r := ev.Rating
 	switch {
-	case ev.Rating != model.RatingNone:
-		b.Rating = ev.Rating
+	case r != model.RatingNone:
 	case name == "flagged":
-		b.Rating = model.RatingRed
+		r = model.RatingRed
 	case name == "unflagged":
-		b.Rating = model.RatingGreen
+		r = model.RatingGreen
+	}
+	if r != model.RatingNone && ev.Time >= b.ratingAt {
+		b.Rating, b.ratingAt = r, ev.Time
 	}
 }
 

@@ -260,7 +260,8 @@ func encBusiness(e *enc, b *Business) {
 	e.strMap(b.QualityEvents)
 	e.b = append(e.b, byte(b.Rating), b2b(b.LimitKnown), b2b(b.limitFixed))
 	e.f64(b.Limit)
-	e.i64(b.qualityAt)
+	e.i64(b.limitAt)
+	e.i64(b.ratingAt)
 }
 
 func decBusiness(d *dec) *Business {
@@ -304,7 +305,8 @@ func decBusiness(d *dec) *Business {
 	f := d.n(3)
 	b.Rating, b.LimitKnown, b.limitFixed = model.Rating(f[0]), f[1] != 0, f[2] != 0
 	b.Limit = d.f64()
-	b.qualityAt = d.i64()
+	b.limitAt = d.i64()
+	b.ratingAt = d.i64()
 	return b
 }
 
