@@ -276,6 +276,7 @@ func (c *Collector) collectSelf(ch chan<- prometheus.Metric, v pipeline.View, vi
 	counter(ch, dOutOfOrder, float64(m.Self.OutOfOrderStatus), "status")
 	counter(ch, dOutOfOrder, float64(m.Self.OutOfOrderLatency), "latency")
 	counter(ch, dOutOfOrder, float64(m.Self.OutOfOrderLate), "late")
+	counter(ch, dOutOfOrder, float64(m.Self.EarlyReleased), "early_release")
 	gauge(ch, dLastEvent, float64(m.Watermark()))
 	for k := range window.EvictKindNames {
 		gauge(ch, dStateEntries, float64(view.Entries[k]), window.EvictKindNames[k])

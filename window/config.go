@@ -18,6 +18,7 @@ type Config struct {
 	MessageTTL       int64 // a message id is forgotten this long after it was last seen
 	CustomerTTL      int64 // a customer is forgotten this long after it was last seen
 	AllowedLateness  int64 // reorder window for event-time inference (SPEC 4)
+	MaxBuffered      int   // cap on items in the reorder buffer; beyond it the oldest go early
 	ReplyWindow      int64 // reply attribution window (SPEC 4.6)
 
 	ErrorCodeCap  int // distinct error_code label values before folding into "other"
@@ -91,6 +92,7 @@ func DefaultConfig() Config {
 		MaxMessages:      2_000_000,
 		MaxCustomers:     2_000_000,
 		MaxConversations: 2_000_000,
+		MaxBuffered:      500_000,
 		MessageTTL:       7*86400 + 3600,
 		CustomerTTL:      35 * 86400,
 		AllowedLateness:  300,

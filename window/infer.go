@@ -143,6 +143,16 @@ func (m *Machine) enqueue(it item) {
 	m.buf.seq++
 	it.seq = m.buf.seq
 	m.buf.push(it)
+	for m.buf.Len() > m.cfg.MaxBuffered {
+		// Bounded memory under a flood: the oldest item goes before its time.
+		m.Self.EarlyReleased++
+		old := m.buf.pop()
+		m.expire(old.t)
+		if old.t > m.frontier {
+			m.frontier = old.t
+		}
+		m.process(old)
+	}
 }
 
 func (m *Machine) enqueueStatus(ms *msgState, mk uint64, sb uint8, t int64) {

@@ -175,6 +175,7 @@ type SelfStats struct {
 	OutOfOrderStatus  uint64 // a status older in the funnel than one already seen
 	OutOfOrderLatency uint64 // a negative latency, not observed
 	OutOfOrderLate    uint64 // arrived behind the reorder window
+	EarlyReleased     uint64 // released before the allowed lateness: reorder buffer full
 	Evictions         [numEvictKind][2]uint64
 	LabelOverflow     map[string]uint64
 	DroppedBusinesses uint64 // events of businesses over the cap or outside the allowlist
@@ -212,6 +213,9 @@ func New(cfg Config) *Machine {
 	}
 	if cfg.MaxConversations <= 0 {
 		cfg.MaxConversations = d.MaxConversations
+	}
+	if cfg.MaxBuffered <= 0 {
+		cfg.MaxBuffered = d.MaxBuffered
 	}
 	if cfg.MessageTTL <= 0 {
 		cfg.MessageTTL = d.MessageTTL

@@ -10,7 +10,7 @@ import (
 )
 
 // snapshotVersion is bumped whenever the encoding below changes; Restore rejects others.
-const snapshotVersion = 2
+const snapshotVersion = 3
 
 // Snapshot encodes the whole state (counters, histograms, windows, conversations, message
 // and customer maps, the reorder buffer, quota usage) so that Restore rebuilds a Machine
@@ -94,7 +94,7 @@ func (m *Machine) Snapshot() []byte {
 	// Self stats.
 	s := &m.Self
 	e.strMap(s.Events)
-	for _, x := range []uint64{s.DuplicateStatus, s.DuplicateMessage, s.OutOfOrderStatus, s.OutOfOrderLatency, s.OutOfOrderLate, s.DroppedBusinesses, s.UnknownCustomer} {
+	for _, x := range []uint64{s.DuplicateStatus, s.DuplicateMessage, s.OutOfOrderStatus, s.OutOfOrderLatency, s.OutOfOrderLate, s.DroppedBusinesses, s.UnknownCustomer, s.EarlyReleased} {
 		e.u64(x)
 	}
 	for k := range s.Evictions {
@@ -202,7 +202,7 @@ func Restore(cfg Config, data []byte) (m *Machine, err error) {
 	}
 	s := &m.Self
 	s.Events = d.strMap()
-	for _, p := range []*uint64{&s.DuplicateStatus, &s.DuplicateMessage, &s.OutOfOrderStatus, &s.OutOfOrderLatency, &s.OutOfOrderLate, &s.DroppedBusinesses, &s.UnknownCustomer} {
+	for _, p := range []*uint64{&s.DuplicateStatus, &s.DuplicateMessage, &s.OutOfOrderStatus, &s.OutOfOrderLatency, &s.OutOfOrderLate, &s.DroppedBusinesses, &s.UnknownCustomer, &s.EarlyReleased} {
 		*p = d.u64()
 	}
 	for k := range s.Evictions {
