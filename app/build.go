@@ -95,7 +95,9 @@ func WindowConfig(cfg *config.Config) window.Config {
 func DecoderOptions(in config.Input) webhook.Options {
 	f, _ := webhook.ParseFormat(string(in.Format))
 	return webhook.Options{
-		Format: f,
+		Format:       f,
+		Business:     in.Business,
+		MaxLineBytes: in.MaxLineBytes,
 		Envelope: webhook.Envelope{
 			BodyPath: in.Envelope.BodyPath,
 			TimePath: in.Envelope.ReceiveTimePath,

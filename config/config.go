@@ -37,6 +37,7 @@ type Input struct {
 	Format       Format   `yaml:"format" doc:"Provider format of the bodies; auto detects it per line."`
 	Start        Start    `yaml:"start" doc:"Where to start reading a file seen for the first time (without a checkpoint)."`
 	MaxLineBytes int      `yaml:"max_line_bytes" doc:"Longest line accepted, in bytes; longer lines are skipped whole and counted."`
+	Business     string   `yaml:"business" doc:"Business identity (phone_number_id label) for bodies that name none: On-Premises bodies, Infobip delivery reports and template events. Empty: such events have no business and are dropped (counted)."`
 	Envelope     Envelope `yaml:"envelope" doc:"How a logged line wraps the webhook body."`
 }
 
