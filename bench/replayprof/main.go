@@ -1,0 +1,352 @@
+// Command replayprof is the profiling harness of make bench. It replays a webhook log
+// in-process in one of several modes, optionally under pprof, and prints one result line.
+//
+// Modes:
+//
+//	replay    app.Replay exactly as `waba_exporter replay --openmetrics /dev/null` runs it
+//	          (tailer, pipeline, state machine, final exposition): what to profile.
+//	serial    a reader goroutine hands batches of lines to one goroutine that decodes
+//	          (webhook.Decoder) and applies (window.Machine) them: the pipeline's work
+//	          without the tailer and the lock.
+//	parallel  the same, with decoding and applying on two goroutines: batches are
+//	          decoded in file order into owned events, then applied in file order, so
+//	          per-customer order is kept (the prototype of issue 7, point 3).
+//	allocs    serial, measuring heap allocations of decode+apply per line with
+//	          runtime.ReadMemStats around each line after a warm-up, split by line kind
+//	          (status-only webhooks, webhooks with inbound messages, other).
+//
+// Decoding uses receive time 0 in serial, parallel and allocs (Meta bodies carry their
+// own event time), so their work is identical.
+//
+// Output (stdout, one line): mode=... lines=N bytes=N seconds=S lines_per_s=X mb_per_s=Y
+// mallocs_per_line=Z [allocs-mode fields].
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"time"
+
+	"github.com/waba-exporter/waba_exporter/app"
+	"github.com/waba-exporter/waba_exporter/config"
+	"github.com/waba-exporter/waba_exporter/model"
+	"github.com/waba-exporter/waba_exporter/webhook"
+	"github.com/waba-exporter/waba_exporter/window"
+)
+
+func main() {
+	mode := flag.String("mode", "replay", "replay, serial, parallel or allocs")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile here")
+	memprofile := flag.String("memprofile", "", "write an allocation profile here (every allocation sampled)")
+	warm := flag.Int("warm", 500_000, "allocs mode: lines applied before measuring")
+	measure := flag.Int("measure", 50_000, "allocs mode: lines measured after the warm-up")
+	flag.Parse()
+	files := flag.Args()
+	if len(files) == 0 {
+		fmt.Fprintln(os.Stderr, "usage: replayprof [-mode M] [-cpuprofile F] [-memprofile F] FILE...")
+		os.Exit(2)
+	}
+	if *memprofile != "" {
+		runtime.MemProfileRate = 1
+	}
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		check(err)
+		check(pprof.StartCPUProfile(f))
+		defer f.Close()
+	}
+	var ms0, ms1 runtime.MemStats
+	runtime.ReadMemStats(&ms0)
+	start := time.Now()
+	var lines, nbytes int64
+	extra := ""
+	switch *mode {
+	case "replay":
+		check(app.Replay(context.Background(), app.ReplayOptions{Config: config.Default(), Files: files, Out: os.DevNull}))
+		lines, nbytes = countLines(files)
+	case "serial", "parallel":
+		lines, nbytes = runPipelined(files, *mode == "parallel")
+	case "allocs":
+		lines, nbytes, extra = runAllocs(files, *warm, *measure)
+	default:
+		fmt.Fprintln(os.Stderr, "replayprof: unknown mode", *mode)
+		os.Exit(2)
+	}
+	elapsed := time.Since(start).Seconds()
+	runtime.ReadMemStats(&ms1)
+	if *cpuprofile != "" {
+		pprof.StopCPUProfile()
+	}
+	if *memprofile != "" {
+		f, err := os.Create(*memprofile)
+		check(err)
+		check(pprof.Lookup("allocs").WriteTo(f, 0))
+		check(f.Close())
+	}
+	fmt.Printf("mode=%s lines=%d bytes=%d seconds=%.3f lines_per_s=%.0f mb_per_s=%.1f mallocs_per_line=%.3f%s\n",
+		*mode, lines, nbytes, elapsed, float64(lines)/elapsed, float64(nbytes)/1e6/elapsed,
+		float64(ms1.Mallocs-ms0.Mallocs)/float64(max(lines, 1)), extra)
+}
+
+func check(err error) {
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "replayprof:", err)
+		os.Exit(1)
+	}
+}
+
+// countLines counts the lines and bytes of files, for the result line of replay mode
+// (inside the timed part: a plain read of a cached file, a few percent of a replay).
+func countLines(files []string) (lines, n int64) {
+	for _, name := range files {
+		f, err := os.Open(name)
+		check(err)
+		buf := make([]byte, 1<<20)
+		for {
+			k, err := f.Read(buf)
+			lines += int64(bytes.Count(buf[:k], []byte{'\n'}))
+			n += int64(k)
+			if err == io.EOF {
+				break
+			}
+			check(err)
+		}
+		f.Close()
+	}
+	return lines, n
+}
+
+// batchLines is the number of lines handed between goroutines at a time.
+const batchLines = 512
+
+// batch is a run of consecutive lines and, once decoded (parallel mode), their events.
+// Everything it holds is owned by it: lines live in data, event byte fields in arena.
+type batch struct {
+	data  []byte
+	lines [][]byte
+
+	events []model.Event
+	// per line: events[evEnd[i-1]:evEnd[i]] and its change fields fields[fEnd[i-1]:fEnd[i]]
+	evEnd  []int
+	fields []string
+	fEnd   []int
+	arena  []byte
+}
+
+// readBatches sends batches of the lines of files to out, taking empty batches from free.
+// A batch may hold the end of one file and the start of the next.
+func readBatches(files []string, free <-chan *batch, out chan<- *batch) (lines, n int64) {
+	defer close(out)
+	b := <-free
+	for _, name := range files {
+		f, err := os.Open(name)
+		check(err)
+		sc := bufio.NewScanner(f)
+		sc.Buffer(make([]byte, 1<<20), 4<<20)
+		for sc.Scan() {
+			l := sc.Bytes()
+			lines++
+			n += int64(len(l)) + 1
+			// data may move while it grows: fixLines re-slices the lines when it is full.
+			b.data = append(b.data, l...)
+			b.lines = append(b.lines, l[:len(l):len(l)])
+			if len(b.lines) == batchLines {
+				fixLines(b)
+				out <- b
+				b = <-free
+			}
+		}
+		check(sc.Err())
+		f.Close()
+	}
+	if len(b.lines) > 0 {
+		fixLines(b)
+		out <- b
+	}
+	return lines, n
+}
+
+// fixLines re-slices b.lines into the final b.data (appending may have moved it).
+func fixLines(b *batch) {
+	off := 0
+	for i, l := range b.lines {
+		b.lines[i] = b.data[off : off+len(l) : off+len(l)]
+		off += len(l)
+	}
+}
+
+func newPool(n int) chan *batch {
+	free := make(chan *batch, n)
+	for i := 0; i < n; i++ {
+		free <- &batch{data: make([]byte, 0, 1<<20), lines: make([][]byte, 0, batchLines)}
+	}
+	return free
+}
+
+func reset(b *batch) {
+	b.data, b.lines = b.data[:0], b.lines[:0]
+	b.events, b.evEnd, b.fields, b.fEnd, b.arena = b.events[:0], b.evEnd[:0], b.fields[:0], b.fEnd[:0], b.arena[:0]
+}
+
+// runPipelined replays files through a decoder and a state machine, decoding on the
+// applying goroutine (serial) or on a goroutine of its own (parallel).
+func runPipelined(files []string, parallel bool) (lines, n int64) {
+	cfg := app.WindowConfig(config.Default())
+	m := window.New(cfg)
+	const inFlight = 8
+	free := newPool(inFlight)
+	read := make(chan *batch, inFlight)
+	done := make(chan [2]int64, 1)
+	go func() {
+		l, k := readBatches(files, free, read)
+		done <- [2]int64{l, k}
+	}()
+	if !parallel {
+		d := webhook.NewDecoder(webhook.Options{})
+		for b := range read {
+			for _, l := range b.lines {
+				evs, _ := d.Decode(l, 0)
+				m.CountFields(d.ChangeFields())
+				for i := range evs {
+					m.Apply(&evs[i])
+				}
+			}
+			reset(b)
+			free <- b
+		}
+	} else {
+		decoded := make(chan *batch, inFlight)
+		go func() {
+			d := webhook.NewDecoder(webhook.Options{})
+			for b := range read {
+				for _, l := range b.lines {
+					evs, _ := d.Decode(l, 0)
+					for i := range evs {
+						b.events = append(b.events, own(&b.arena, &evs[i]))
+					}
+					b.evEnd = append(b.evEnd, len(b.events))
+					b.fields = append(b.fields, d.ChangeFields()...)
+					b.fEnd = append(b.fEnd, len(b.fields))
+				}
+				fixArena(b)
+				decoded <- b
+			}
+			close(decoded)
+		}()
+		for b := range decoded {
+			ev, f := 0, 0
+			for i := range b.lines {
+				m.CountFields(b.fields[f:b.fEnd[i]])
+				f = b.fEnd[i]
+				for ; ev < b.evEnd[i]; ev++ {
+					m.Apply(&b.events[ev])
+				}
+			}
+			reset(b)
+			free <- b
+		}
+	}
+	m.Flush()
+	r := <-done
+	runtime.KeepAlive(m)
+	return r[0], r[1]
+}
+
+// own copies ev with its byte fields appended to *arena. The copy points into the arena
+// as it was at the time (still valid memory if the arena grows later); fixArena
+// re-points every copy into the final arena, so that earlier arrays can be freed.
+func own(arena *[]byte, ev *model.Event) model.Event {
+	c := *ev
+	for _, p := range []*[]byte{&c.Business, &c.DisplayNumber, &c.Account, &c.Customer, &c.MessageID, &c.ConversationID, &c.ErrorCodeRaw, &c.ContextID, &c.Payload, &c.Text, &c.EventName, &c.Limit} {
+		if *p == nil {
+			continue
+		}
+		*arena = append(*arena, *p...)
+		// Remember the end offset in cap: fixArena rebuilds the slice from it.
+		*p = (*arena)[len(*arena)-len(*p) : len(*arena) : len(*arena)]
+	}
+	return c
+}
+
+// fixArena re-points every event byte field into the final arena. The fields were
+// appended in order, so walking them in the same order recovers their offsets.
+func fixArena(b *batch) {
+	off := 0
+	for i := range b.events {
+		c := &b.events[i]
+		for _, p := range []*[]byte{&c.Business, &c.DisplayNumber, &c.Account, &c.Customer, &c.MessageID, &c.ConversationID, &c.ErrorCodeRaw, &c.ContextID, &c.Payload, &c.Text, &c.EventName, &c.Limit} {
+			if *p == nil {
+				continue
+			}
+			k := len(*p)
+			*p = b.arena[off : off+k : off+k]
+			off += k
+		}
+	}
+}
+
+// runAllocs applies warm lines unmeasured, then measures the heap allocations of
+// decode+apply of each of the next measure lines, by kind of line.
+func runAllocs(files []string, warm, measure int) (lines, n int64, extra string) {
+	m := window.New(app.WindowConfig(config.Default()))
+	d := webhook.NewDecoder(webhook.Options{})
+	type acc struct{ lines, mallocs, bytes uint64 }
+	var status, inbound, other acc
+	var a, b runtime.MemStats
+	apply := func(l []byte) {
+		evs, _ := d.Decode(l, 0)
+		m.CountFields(d.ChangeFields())
+		for i := range evs {
+			m.Apply(&evs[i])
+		}
+	}
+	for _, name := range files {
+		f, err := os.Open(name)
+		check(err)
+		sc := bufio.NewScanner(f)
+		sc.Buffer(make([]byte, 1<<20), 4<<20)
+		for sc.Scan() && lines < int64(warm+measure) {
+			l := sc.Bytes()
+			lines++
+			n += int64(len(l)) + 1
+			if lines <= int64(warm) {
+				apply(l)
+				continue
+			}
+			runtime.ReadMemStats(&a)
+			apply(l)
+			runtime.ReadMemStats(&b)
+			k := &other
+			switch {
+			case bytes.Contains(l, []byte(`"messages":[`)):
+				k = &inbound
+			case bytes.Contains(l, []byte(`"statuses":[`)):
+				k = &status
+			}
+			k.lines++
+			k.mallocs += b.Mallocs - a.Mallocs
+			k.bytes += b.TotalAlloc - a.TotalAlloc
+		}
+		check(sc.Err())
+		f.Close()
+	}
+	per := func(x acc) (float64, float64) {
+		if x.lines == 0 {
+			return 0, 0
+		}
+		return float64(x.mallocs) / float64(x.lines), float64(x.bytes) / float64(x.lines)
+	}
+	sa, sb := per(status)
+	ia, ib := per(inbound)
+	oa, ob := per(other)
+	extra = fmt.Sprintf(" status_lines=%d status_allocs_per_line=%.4f status_bytes_per_line=%.1f inbound_lines=%d inbound_allocs_per_line=%.4f inbound_bytes_per_line=%.1f other_lines=%d other_allocs_per_line=%.4f other_bytes_per_line=%.1f",
+		status.lines, sa, sb, inbound.lines, ia, ib, other.lines, oa, ob)
+	return lines, n, extra
+}

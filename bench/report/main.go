@@ -1,0 +1,398 @@
+// Command report turns the raw outputs that bench/run.sh collects (in -dir) into the
+// Markdown of bench/RESULTS.md: every figure with its target from ../shared/PERFORMANCE.md,
+// pass or fail, the ratios to the parse-only limit measured in the same run, the machine,
+// and the top of the replay's CPU profile.
+//
+// Inputs in -dir: files.txt ("label lines bytes"), procs.txt ("name elapsed_s maxrss_kb
+// user_s sys_s", one line per run), gotest-*.txt (go test -bench output), allocs.txt and
+// profile.txt (replayprof result lines), pprof-flat.txt, pprof-cum.txt, machine.txt.
+// A missing figure is shown as "n/a" (and fails its target), never invented.
+package main
+
+import (
+	"bufio"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+func main() {
+	dir := flag.String("dir", ".cache/bench/out", "directory of raw results")
+	out := flag.String("out", "bench/RESULTS.md", "Markdown file to write ('-' = stdout)")
+	flag.Parse()
+	in, err := load(*dir)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "report:", err)
+		os.Exit(1)
+	}
+	var w io.Writer = os.Stdout
+	if *out != "-" {
+		f, err := os.Create(*out)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "report:", err)
+			os.Exit(1)
+		}
+		defer f.Close()
+		w = f
+	}
+	write(w, in)
+}
+
+// inputs is everything the report is made of.
+type inputs struct {
+	files   map[string][2]float64 // label -> lines, bytes
+	procs   map[string][]proc     // name -> runs
+	bench   map[string]benchLine  // benchmark name without the -GOMAXPROCS suffix
+	kv      map[string]map[string]string
+	machine map[string]string
+	flat    []string
+	cum     []string
+}
+
+type proc struct{ elapsed, rssKB, user, sys float64 }
+
+// benchLine is one result line of go test -bench: iterations and value per unit.
+type benchLine struct {
+	n      int
+	values map[string]float64
+}
+
+func load(dir string) (*inputs, error) {
+	in := &inputs{files: map[string][2]float64{}, procs: map[string][]proc{}, bench: map[string]benchLine{}, kv: map[string]map[string]string{}, machine: map[string]string{}}
+	if err := eachLine(filepath.Join(dir, "files.txt"), func(f []string) {
+		if len(f) == 3 {
+			in.files[f[0]] = [2]float64{num(f[1]), num(f[2])}
+		}
+	}); err != nil {
+		return nil, err
+	}
+	if err := eachLine(filepath.Join(dir, "procs.txt"), func(f []string) {
+		if len(f) == 5 {
+			in.procs[f[0]] = append(in.procs[f[0]], proc{num(f[1]), num(f[2]), num(f[3]), num(f[4])})
+		}
+	}); err != nil {
+		return nil, err
+	}
+	tests, _ := filepath.Glob(filepath.Join(dir, "gotest-*.txt"))
+	for _, t := range tests {
+		f, err := os.Open(t)
+		if err != nil {
+			return nil, err
+		}
+		for name, b := range parseBench(f) {
+			in.bench[name] = b
+		}
+		f.Close()
+	}
+	for _, name := range []string{"allocs", "profile"} {
+		_ = eachLine(filepath.Join(dir, name+".txt"), func(f []string) { in.kv[name] = parseKV(f) })
+	}
+	_ = eachLine(filepath.Join(dir, "machine.txt"), func(f []string) {
+		if len(f) > 0 {
+			in.machine[f[0]] = strings.Join(f[1:], " ")
+		}
+	})
+	in.flat = readLines(filepath.Join(dir, "pprof-flat.txt"))
+	in.cum = readLines(filepath.Join(dir, "pprof-cum.txt"))
+	return in, nil
+}
+
+func eachLine(path string, fn func(fields []string)) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fn(strings.Fields(sc.Text()))
+	}
+	return sc.Err()
+}
+
+func readLines(path string) []string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	return strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+}
+
+func num(s string) float64 {
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return -1
+	}
+	return v
+}
+
+// parseBench reads go test -bench output: lines "BenchmarkName-P N v1 unit1 v2 unit2 ...".
+// The -P suffix (GOMAXPROCS) is dropped from the name.
+func parseBench(r io.Reader) map[string]benchLine {
+	out := map[string]benchLine{}
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) < 4 || !strings.HasPrefix(f[0], "Benchmark") {
+			continue
+		}
+		n, err := strconv.Atoi(f[1])
+		if err != nil {
+			continue
+		}
+		name := f[0]
+		if i := strings.LastIndexByte(name, '-'); i > 0 {
+			if _, err := strconv.Atoi(name[i+1:]); err == nil {
+				name = name[:i]
+			}
+		}
+		b := benchLine{n: n, values: map[string]float64{}}
+		for i := 2; i+1 < len(f); i += 2 {
+			if v, err := strconv.ParseFloat(f[i], 64); err == nil {
+				b.values[f[i+1]] = v
+			}
+		}
+		out[name] = b
+	}
+	return out
+}
+
+// parseKV reads "key=value" fields.
+func parseKV(f []string) map[string]string {
+	m := map[string]string{}
+	for _, s := range f {
+		if k, v, ok := strings.Cut(s, "="); ok {
+			m[k] = v
+		}
+	}
+	return m
+}
+
+// median of the runs of one process; ok is false when there are none.
+func median(runs []proc) (proc, bool) {
+	if len(runs) == 0 {
+		return proc{}, false
+	}
+	med := func(get func(p proc) float64) float64 {
+		v := make([]float64, len(runs))
+		for i, r := range runs {
+			v[i] = get(r)
+		}
+		sort.Float64s(v)
+		if len(v)%2 == 1 {
+			return v[len(v)/2]
+		}
+		return (v[len(v)/2-1] + v[len(v)/2]) / 2
+	}
+	return proc{
+		elapsed: med(func(p proc) float64 { return p.elapsed }),
+		rssKB:   med(func(p proc) float64 { return p.rssKB }),
+		user:    med(func(p proc) float64 { return p.user }),
+		sys:     med(func(p proc) float64 { return p.sys }),
+	}, true
+}
+
+// figure is a measured value: ok is false when it is missing.
+type figure struct {
+	v  float64
+	ok bool
+}
+
+func (in *inputs) benchValue(name, unit string) figure {
+	b, ok := in.bench[name]
+	if !ok {
+		return figure{}
+	}
+	v, ok := b.values[unit]
+	return figure{v, ok}
+}
+
+func (in *inputs) kvValue(file, key string) figure {
+	s, ok := in.kv[file][key]
+	if !ok {
+		return figure{}
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	return figure{v, err == nil}
+}
+
+// target is a comparison against a threshold.
+type target struct {
+	text string
+	ok   func(v float64) bool // nil: informational
+}
+
+func atMost(limit float64, text string) target {
+	return target{text, func(v float64) bool { return v <= limit }}
+}
+
+func atLeast(limit float64, text string) target {
+	return target{text, func(v float64) bool { return v >= limit }}
+}
+
+var info = target{text: "-"}
+
+func verdict(f figure, t target) string {
+	switch {
+	case t.ok == nil:
+		return "-"
+	case !f.ok:
+		return "**FAIL** (missing)"
+	case t.ok(f.v):
+		return "pass"
+	default:
+		return "**FAIL**"
+	}
+}
+
+func show(f figure, format string) string {
+	if !f.ok {
+		return "n/a"
+	}
+	return fmt.Sprintf(format, f.v)
+}
+
+func write(w io.Writer, in *inputs) {
+	p := func(format string, a ...any) { fmt.Fprintf(w, format, a...) }
+	m := in.machine
+	p("# Benchmark results\n\n")
+	p("Written by `make bench` (bench/run.sh, bench/report); targets from `../shared/PERFORMANCE.md`.\n")
+	p("Medians of %s runs per process; every ratio compares figures measured in the same run.\n\n", orNA(m["runs"]))
+	p("**Machine:** %s, %s cores, %s, %s.\n\n", orNA(m["cpu"]), orNA(m["cores"]), orNA(m["go"]), orNA(m["date"]))
+
+	p("## End to end: `waba_exporter replay` vs the parse-only limit\n\n")
+	p("`replay --openmetrics /dev/null FILE` (tailer, decoder, state machine, final exposition) against\n")
+	p("`bench/parseonly FILE` (bufio lines + fastjson parse of every line + status count), same file,\n")
+	p("runs interleaved. The target of issue 7 is for one core (`%s`); the all-cores row is shown for\n", orNA(m["pinned"]))
+	p("comparison. `gen` is `gen_webhooks.py --lines 1000000 --seed 1` (the reference file of\n")
+	p("PERFORMANCE.md); `sim` is the project's simulator (`waba_exporter demo --demo.write-lines`).\n\n")
+	p("| input | cores | parse-only lines/s | replay lines/s | replay MB/s | replay peak RSS | parse-only peak RSS | ratio replay / parse-only | target | result |\n")
+	p("|---|---|---:|---:|---:|---:|---:|---:|---|---|\n")
+	for _, label := range []string{"gen", "sim"} {
+		fl, ok := in.files[label]
+		if !ok {
+			continue
+		}
+		for _, c := range []struct{ suffix, cores string }{{"", "all"}, {"1", "one"}} {
+			po, ok1 := median(in.procs["parseonly"+c.suffix+"."+label])
+			rp, ok2 := median(in.procs["replay"+c.suffix+"."+label])
+			if !ok1 || !ok2 {
+				continue
+			}
+			ratio := figure{(fl[0] / rp.elapsed) / (fl[0] / po.elapsed), true}
+			t := atLeast(0.5, ">= 0.50")
+			if c.cores == "all" {
+				t = info
+			}
+			p("| %s (%.0f lines, %.0f MB) | %s | %s | %s | %.1f | %s | %s | **%.2f** | %s | %s |\n", label, fl[0], fl[1]/1e6, c.cores,
+				kilo(fl[0]/po.elapsed), kilo(fl[0]/rp.elapsed), fl[1]/1e6/rp.elapsed, mib(rp.rssKB), mib(po.rssKB), ratio.v, t.text, verdict(ratio, t))
+		}
+	}
+	p("\n")
+
+	p("## Figures and targets\n\n")
+	p("| figure | measured | target | result |\n|---|---:|---|---|\n")
+	row := func(name string, f figure, format string, t target) {
+		p("| %s | %s | %s | %s |\n", name, show(f, format), t.text, verdict(f, t))
+	}
+	if rp, ok := median(in.procs["replay.gen"]); ok {
+		row("peak RSS of the 1M-line replay (gen, all cores)", figure{rp.rssKB / 1024, true}, "%.0f MiB", atMost(256, "<= 256 MiB"))
+	} else {
+		row("peak RSS of the 1M-line replay (gen, all cores)", figure{}, "", atMost(256, "<= 256 MiB"))
+	}
+	row("memory per tracked customer, 100k customers", in.benchValue("BenchmarkMemoryPerCustomer/100000", "B/customer"), "%.0f B", atMost(150, "<= 150 B"))
+	row("memory per tracked customer, 1M customers", in.benchValue("BenchmarkMemoryPerCustomer/1000000", "B/customer"), "%.0f B", atMost(150, "<= 150 B"))
+	row("memory per in-flight message (1M sent, unread)", in.benchValue("BenchmarkMemoryPerMessage", "B/message"), "%.0f B", atMost(64, "<= 64 B"))
+	row("scrape of /metrics over HTTP, 1M customers (BenchmarkScrape1M/http)", scaled(in.benchValue("BenchmarkScrape1M/http", "ns/op"), 1e-6), "%.1f ms", atMost(50, "<= 50 ms"))
+	row("Gather of the registries, 1M customers (BenchmarkScrape1M/gather)", scaled(in.benchValue("BenchmarkScrape1M/gather", "ns/op"), 1e-6), "%.1f ms", info)
+	row("size of that scrape", scaled(in.benchValue("BenchmarkScrape1M/http", "bytes/scrape"), 1.0/1024), "%.0f KiB", info)
+	row("View (scrape-time pass of the state), 1M customers", scaled(in.benchValue("BenchmarkView", "ns/op"), 1e-6), "%.1f ms", info)
+	row("allocations per status webhook, decode (BenchmarkDecodeStatus)", in.benchValue("BenchmarkDecodeStatus", "allocs/op"), "%.0f", atMost(0, "0"))
+	row("allocations per status event, state machine (BenchmarkApplyStatus)", in.benchValue("BenchmarkApplyStatus", "allocs/op"), "%.0f", atMost(0, "0"))
+	row("allocations per status webhook, decode + apply on the real file after warm-up", in.kvValue("allocs", "status_allocs_per_line"), "%.4f", atMost(0, "0"))
+	row("bytes allocated per status webhook, same", in.kvValue("allocs", "status_bytes_per_line"), "%.1f B", info)
+	row("allocations per inbound webhook, same", in.kvValue("allocs", "inbound_allocs_per_line"), "%.4f", info)
+	row("allocations per line, whole replay including warm-up", in.kvValue("profile", "mallocs_per_line"), "%.3f", info)
+	row("decode, status webhook (3 statuses)", in.benchValue("BenchmarkDecodeStatus", "ns/op"), "%.0f ns", info)
+	row("decode, inbound webhook", in.benchValue("BenchmarkDecodeInbound", "ns/op"), "%.0f ns", info)
+	row("fastjson parse only, same status webhook", in.benchValue("BenchmarkParseOnly/status", "ns/op"), "%.0f ns", info)
+	row("decode / parse-only, same status webhook, same run (BenchmarkDecodeVsParse)", in.benchValue("BenchmarkDecodeVsParse", "decode/parse"), "%.2f", info)
+	row("state machine, per status event (BenchmarkApplyStatus)", in.benchValue("BenchmarkApplyStatus", "ns/op"), "%.0f ns", info)
+	p("\n")
+
+	p("## Concurrency prototype: decode on one goroutine, apply on another\n\n")
+	p("`bench/replayprof -mode serial|parallel` on the gen file, no tailer: serial decodes and applies\n")
+	p("on one goroutine; parallel decodes batches of 512 lines on one goroutine into owned events\n")
+	p("and applies them, in file order, on another (per-customer order kept).\n\n")
+	se, ok1 := median(in.procs["serial.gen"])
+	pa, ok2 := median(in.procs["parallel.gen"])
+	if fl, ok := in.files["gen"]; ok && ok1 && ok2 {
+		po, _ := median(in.procs["parseonly.gen"])
+		p("| mode | lines/s | CPU (user+sys) | peak RSS | ratio to parse-only (all cores) |\n|---|---:|---:|---:|---:|\n")
+		p("| serial | %s | %.1f s | %s | %.2f |\n", kilo(fl[0]/se.elapsed), se.user+se.sys, mib(se.rssKB), po.elapsed/se.elapsed)
+		p("| parallel | %s | %.1f s | %s | %.2f |\n", kilo(fl[0]/pa.elapsed), pa.user+pa.sys, mib(pa.rssKB), po.elapsed/pa.elapsed)
+		p("\nSpeed-up of parallel over serial: **%.2fx**.\n\n", se.elapsed/pa.elapsed)
+	} else {
+		p("n/a\n\n")
+	}
+
+	p("## CPU profile of the replay (gen file)\n\n")
+	p("`bench/replayprof -mode replay -cpuprofile` (the profile is kept in .cache/bench/replay.cpu.pprof).\n\n")
+	for _, s := range []struct {
+		title string
+		lines []string
+		n     int
+	}{{"Top by flat time", in.flat, 20}, {"Top by cumulative time", in.cum, 35}} {
+		p("%s:\n\n```\n", s.title)
+		for _, l := range pprofRows(s.lines, s.n) {
+			p("%s\n", l)
+		}
+		p("```\n\n")
+	}
+}
+
+// pprofRows keeps the header and the first n rows of pprof -top output, with the package
+// path shortened.
+func pprofRows(lines []string, n int) []string {
+	var out []string
+	rows := 0
+	for _, l := range lines {
+		if strings.HasPrefix(strings.TrimSpace(l), "flat") {
+			out = append(out, l)
+			rows = 0
+			continue
+		}
+		if len(out) == 0 {
+			continue
+		}
+		if rows == n {
+			break
+		}
+		out = append(out, strings.ReplaceAll(l, "github.com/waba-exporter/waba_exporter/", ""))
+		rows++
+	}
+	return out
+}
+
+func scaled(f figure, k float64) figure { return figure{f.v * k, f.ok} }
+
+func kilo(v float64) string {
+	if v >= 1e6 {
+		return fmt.Sprintf("%.2f M", v/1e6)
+	}
+	return fmt.Sprintf("%.0f k", v/1e3)
+}
+
+func mib(kb float64) string { return fmt.Sprintf("%.0f MiB", kb/1024) }
+
+func orNA(s string) string {
+	if s == "" {
+		return "n/a"
+	}
+	return s
+}
