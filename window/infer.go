@@ -372,7 +372,7 @@ func (m *Machine) classify(ms *msgState, c *custState, t int64) {
 	}
 	cat := ms.cat
 	switch {
-	case int64(c.fepUntil) > t:
+	case openAt(c.fepUntil, 3*day, t):
 		ms.infType, ms.infConv = model.PricingTypeFreeEntryPoint, model.CategoryReferralConversion
 		return
 	case int64(c.referralUntil) > t:
@@ -384,16 +384,16 @@ func (m *Machine) classify(ms *msgState, c *custState, t int64) {
 		if isTemplate(cat) {
 			i := convIndex(cat)
 			ms.infConv = convCats[i]
-			if int64(c.conv[i]) <= t {
+			if !openAt(c.conv[i], day, t) {
 				ms.flags |= mfOpensConv
 			}
 		} else {
 			best := -1
-			if int64(c.conv[ccService]) > t {
+			if openAt(c.conv[ccService], day, t) {
 				best = ccService
 			} else {
 				for _, i := range [...]int{ccMarketing, ccUtility, ccAuthentication, ccAuthIntl} {
-					if int64(c.conv[i]) > t && (best < 0 || c.conv[i] > c.conv[best]) {
+					if openAt(c.conv[i], day, t) && (best < 0 || c.conv[i] > c.conv[best]) {
 						best = i
 					}
 				}
@@ -415,6 +415,13 @@ func (m *Machine) classify(ms *msgState, c *custState, t int64) {
 	default:
 		ms.infType = model.PricingTypeRegular
 	}
+}
+
+// openAt reports whether a window that ends at until and lasted dur (conversations run
+// 24h, free entry points 72h from their opener's delivery) was open at a send at t. The
+// lower bound matters for late events, classified after later deliveries were applied.
+func openAt(until uint32, dur, t int64) bool {
+	return int64(until) > t && int64(until)-dur < t
 }
 
 // compare counts disagreements between the reported pricing and the inference, once per
