@@ -604,7 +604,8 @@ func (m *Machine) applyStatus(bi uint16, ev *model.Event) {
 	case sbFailed:
 		code := m.errorLabel(ev)
 		b.Failed[FailKey{Category: ci, Code: code}]++
-		if ev.ErrorCode == 131050 {
+		// 131050: the user stopped marketing messages; Gupshup reports its own 1012.
+		if ev.ErrorCode == 131050 || (ev.Provider == model.ProviderGupshup && ev.ErrorCode == 1012) {
 			b.OptOuts[SourceDeliveryError]++
 		}
 	}
