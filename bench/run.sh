@@ -49,6 +49,7 @@ if command -v taskset >/dev/null; then PIN=(taskset -c 0); fi
 
 mkdir -p "$BIN" "$OUT"
 rm -f "$OUT"/*
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # --- inputs (cached) -------------------------------------------------------------------
 if [ ! -s "$GEN" ]; then
@@ -126,10 +127,15 @@ log "go test -bench: exporter (scrape with 1M customers)"
 
 # --- profile and allocations -----------------------------------------------------------
 log "CPU profile of the replay, allocations per line"
-"$BIN/replayprof" -mode replay -cpuprofile "$CACHE/replay.cpu.pprof" "$GEN" >"$OUT/profile.txt"
+"$BIN/replayprof" -mode replay -cpuprofile "$CACHE/replay.cpu.pprof" "$GEN" >"$OUT/profile.txt" 2>"$OUT/profile.stderr" ||
+	{ tail -5 "$OUT/profile.stderr" >&2; exit 1; }
 "$GO" tool pprof -top -nodecount=25 "$BIN/replayprof" "$CACHE/replay.cpu.pprof" >"$OUT/pprof-flat.txt" 2>/dev/null
-"$GO" tool pprof -top -cum -nodecount=40 "$BIN/replayprof" "$CACHE/replay.cpu.pprof" >"$OUT/pprof-cum.txt" 2>/dev/null
-"$BIN/replayprof" -mode allocs -warm $((LINES / 2)) -measure $((LINES / 20)) "$GEN" >"$OUT/allocs.txt"
+"$GO" tool pprof -top -cum -nodecount=300 "$BIN/replayprof" "$CACHE/replay.cpu.pprof" >"$OUT/pprof-cum.txt" 2>/dev/null
+"$BIN/replayprof" -mode allocs -warm $((LINES / 2)) -measure $((LINES / 20)) -memprofile "$CACHE/allocs.pprof" "$GEN" >"$OUT/allocs.txt" 2>"$OUT/allocs.stderr" ||
+	{ tail -5 "$OUT/allocs.stderr" >&2; exit 1; }
+# Allocations of the measured lines alone (after warm-up), by call stack.
+"$GO" tool pprof -base "$CACHE/allocs.pprof.base" -sample_index=alloc_objects -top -cum -nodecount=25 \
+	-ignore 'runtime/pprof|writeProfile' "$BIN/replayprof" "$CACHE/allocs.pprof" >"$OUT/pprof-allocs.txt" 2>/dev/null
 
 # --- report ----------------------------------------------------------------------------
 {
@@ -139,6 +145,7 @@ log "CPU profile of the replay, allocations per line"
 	echo "date $(date -u +%Y-%m-%dT%H:%MZ)"
 	echo "runs $RUNS"
 	echo "pinned ${PIN[*]:-none}"
+	echo "load $LOAD_START at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end"
 } >"$OUT/machine.txt"
 "$BIN/report" -dir "$OUT" -out bench/RESULTS.md
 log "wrote bench/RESULTS.md (profile: $CACHE/replay.cpu.pprof)"

@@ -26,6 +26,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"flag"
 	"fmt"
 	"io"
@@ -36,7 +38,9 @@ import (
 
 	"github.com/waba-exporter/waba_exporter/app"
 	"github.com/waba-exporter/waba_exporter/config"
+	"github.com/waba-exporter/waba_exporter/exporter"
 	"github.com/waba-exporter/waba_exporter/model"
+	"github.com/waba-exporter/waba_exporter/pipeline"
 	"github.com/waba-exporter/waba_exporter/webhook"
 	"github.com/waba-exporter/waba_exporter/window"
 )
@@ -54,7 +58,13 @@ func main() {
 		os.Exit(2)
 	}
 	if *memprofile != "" {
+		// Every allocation. In allocs mode, the profile at the start of the measured
+		// lines is also written to FILE.base (go tool pprof -base FILE.base FILE shows
+		// the allocations of the measured lines alone).
 		runtime.MemProfileRate = 1
+		if *mode == "allocs" {
+			profileBase = *memprofile + ".base"
+		}
 	}
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
@@ -79,20 +89,29 @@ func main() {
 		fmt.Fprintln(os.Stderr, "replayprof: unknown mode", *mode)
 		os.Exit(2)
 	}
-	elapsed := time.Since(start).Seconds()
+	elapsed := time.Since(start).Seconds() // serial/parallel: the digest's exposition included (tens of ms)
 	runtime.ReadMemStats(&ms1)
 	if *cpuprofile != "" {
 		pprof.StopCPUProfile()
 	}
 	if *memprofile != "" {
-		f, err := os.Create(*memprofile)
-		check(err)
-		check(pprof.Lookup("allocs").WriteTo(f, 0))
-		check(f.Close())
+		writeProfile(*memprofile)
+	}
+	if stateDigest != "" {
+		extra += " digest=" + stateDigest
 	}
 	fmt.Printf("mode=%s lines=%d bytes=%d seconds=%.3f lines_per_s=%.0f mb_per_s=%.1f mallocs_per_line=%.3f%s\n",
 		*mode, lines, nbytes, elapsed, float64(lines)/elapsed, float64(nbytes)/1e6/elapsed,
 		float64(ms1.Mallocs-ms0.Mallocs)/float64(max(lines, 1)), extra)
+}
+
+// writeProfile writes the allocation profile so far (after a GC, so it is up to date).
+func writeProfile(path string) {
+	runtime.GC()
+	f, err := os.Create(path)
+	check(err)
+	check(pprof.Lookup("allocs").WriteTo(f, 0))
+	check(f.Close())
 }
 
 func check(err error) {
@@ -255,8 +274,21 @@ func runPipelined(files []string, parallel bool) (lines, n int64) {
 	}
 	m.Flush()
 	r := <-done
-	runtime.KeepAlive(m)
+	stateDigest = digest(m)
 	return r[0], r[1]
+}
+
+// stateDigest is the digest of the final exposition of serial and parallel modes.
+var stateDigest string
+
+// digest returns a hash of the OpenMetrics exposition of m (as replay would write it,
+// without per-logfile counters): equal digests mean serial and parallel agree.
+func digest(m *window.Machine) string {
+	p := pipeline.New(m, webhook.Options{}, nil, nil)
+	c := &exporter.Collector{P: p, Health: &exporter.Health{}, EventTimeOnly: true}
+	h := sha256.New()
+	check(exporter.WriteOpenMetrics(h, exporter.NewRegistries(c, false).Domain, 0))
+	return hex.EncodeToString(h.Sum(nil)[:8])
 }
 
 // own copies ev with its byte fields appended to *arena. The copy points into the arena
@@ -292,6 +324,10 @@ func fixArena(b *batch) {
 	}
 }
 
+// profileBase, when set, is where runAllocs writes the allocation profile at the start
+// of the measured lines.
+var profileBase string
+
 // runAllocs applies warm lines unmeasured, then measures the heap allocations of
 // decode+apply of each of the next measure lines, by kind of line.
 func runAllocs(files []string, warm, measure int) (lines, n int64, extra string) {
@@ -319,6 +355,9 @@ func runAllocs(files []string, warm, measure int) (lines, n int64, extra string)
 			if lines <= int64(warm) {
 				apply(l)
 				continue
+			}
+			if lines == int64(warm)+1 && profileBase != "" {
+				writeProfile(profileBase)
 			}
 			runtime.ReadMemStats(&a)
 			apply(l)

@@ -52,6 +52,7 @@ type inputs struct {
 	machine map[string]string
 	flat    []string
 	cum     []string
+	allocs  []string
 }
 
 type proc struct{ elapsed, rssKB, user, sys float64 }
@@ -89,8 +90,9 @@ func load(dir string) (*inputs, error) {
 		}
 		f.Close()
 	}
-	for _, name := range []string{"allocs", "profile"} {
-		_ = eachLine(filepath.Join(dir, name+".txt"), func(f []string) { in.kv[name] = parseKV(f) })
+	for _, name := range []string{"allocs.txt", "profile.txt", "serial.gen.stdout", "parallel.gen.stdout"} {
+		key := strings.SplitN(name, ".", 2)[0]
+		_ = eachLine(filepath.Join(dir, name), func(f []string) { in.kv[key] = parseKV(f) })
 	}
 	_ = eachLine(filepath.Join(dir, "machine.txt"), func(f []string) {
 		if len(f) > 0 {
@@ -99,6 +101,7 @@ func load(dir string) (*inputs, error) {
 	})
 	in.flat = readLines(filepath.Join(dir, "pprof-flat.txt"))
 	in.cum = readLines(filepath.Join(dir, "pprof-cum.txt"))
+	in.allocs = readLines(filepath.Join(dir, "pprof-allocs.txt"))
 	return in, nil
 }
 
@@ -263,7 +266,8 @@ func write(w io.Writer, in *inputs) {
 	p("# Benchmark results\n\n")
 	p("Written by `make bench` (bench/run.sh, bench/report); targets from `../shared/PERFORMANCE.md`.\n")
 	p("Medians of %s runs per process; every ratio compares figures measured in the same run.\n\n", orNA(m["runs"]))
-	p("**Machine:** %s, %s cores, %s, %s.\n\n", orNA(m["cpu"]), orNA(m["cores"]), orNA(m["go"]), orNA(m["date"]))
+	p("**Machine:** %s, %s cores, %s, %s; load average %s (the machine is shared: absolute\n", orNA(m["cpu"]), orNA(m["cores"]), orNA(m["go"]), orNA(m["date"]), orNA(m["load"]))
+	p("figures drift, ratios measured in the same run are what to compare).\n\n")
 
 	p("## End to end: `waba_exporter replay` vs the parse-only limit\n\n")
 	p("`replay --openmetrics /dev/null FILE` (tailer, decoder, state machine, final exposition) against\n")
@@ -336,24 +340,107 @@ func write(w io.Writer, in *inputs) {
 		p("| mode | lines/s | CPU (user+sys) | peak RSS | ratio to parse-only (all cores) |\n|---|---:|---:|---:|---:|\n")
 		p("| serial | %s | %.1f s | %s | %.2f |\n", kilo(fl[0]/se.elapsed), se.user+se.sys, mib(se.rssKB), po.elapsed/se.elapsed)
 		p("| parallel | %s | %.1f s | %s | %.2f |\n", kilo(fl[0]/pa.elapsed), pa.user+pa.sys, mib(pa.rssKB), po.elapsed/pa.elapsed)
-		p("\nSpeed-up of parallel over serial: **%.2fx**.\n\n", se.elapsed/pa.elapsed)
+		p("\nSpeed-up of parallel over serial: **%.2fx**. ", se.elapsed/pa.elapsed)
+		ds, dp := in.kv["serial"]["digest"], in.kv["parallel"]["digest"]
+		switch {
+		case ds == "" || dp == "":
+			p("Exposition digests: n/a.\n\n")
+		case ds == dp:
+			p("Final exposition identical (digest %s): order is kept.\n\n", ds)
+		default:
+			p("**Final expositions differ** (serial %s, parallel %s).\n\n", ds, dp)
+		}
 	} else {
 		p("n/a\n\n")
 	}
 
 	p("## CPU profile of the replay (gen file)\n\n")
 	p("`bench/replayprof -mode replay -cpuprofile` (the profile is kept in .cache/bench/replay.cpu.pprof).\n\n")
+	if shares := profileShares(in.cum); len(shares) > 0 {
+		p("Where the CPU goes (cumulative time of each stage, share of all samples):\n\n")
+		p("| stage | function | CPU | share |\n|---|---|---:|---:|\n")
+		for _, sh := range shares {
+			p("| %s | `%s` | %.2f s | %.0f%% |\n", sh.stage, sh.fn, sh.sec, sh.share*100)
+		}
+		p("\n")
+	}
 	for _, s := range []struct {
 		title string
 		lines []string
 		n     int
-	}{{"Top by flat time", in.flat, 20}, {"Top by cumulative time", in.cum, 35}} {
+	}{{"Top by flat time", in.flat, 20}, {"Top by cumulative time", in.cum, 35}, {"Allocations of decode + apply after warm-up (objects, by cumulative count; `.cache/bench/allocs.pprof` with `-base allocs.pprof.base`)", in.allocs, 20}} {
 		p("%s:\n\n```\n", s.title)
 		for _, l := range pprofRows(s.lines, s.n) {
 			p("%s\n", l)
 		}
 		p("```\n\n")
 	}
+}
+
+// share is the cumulative CPU of one stage of the replay.
+type share struct {
+	stage, fn  string
+	sec, share float64
+}
+
+// profileShares splits the replay's CPU samples by stage, from pprof -top -cum output:
+// the fastjson parse, the rest of decoding, the state machine, the tailer, and what
+// remains (pipeline bookkeeping, runtime, exposition).
+func profileShares(lines []string) []share {
+	total := -1.0
+	cum := map[string]float64{}
+	for _, l := range lines {
+		if i := strings.Index(l, "Total samples = "); i >= 0 {
+			total = seconds(strings.Fields(l[i+len("Total samples = "):])[0])
+			continue
+		}
+		f := strings.Fields(l)
+		if len(f) < 6 {
+			continue
+		}
+		name := strings.Join(f[5:], " ")
+		if _, seen := cum[name]; !seen {
+			cum[name] = seconds(f[3])
+		}
+	}
+	if total <= 0 {
+		return nil
+	}
+	get := func(fn string) float64 { return max(cum[fn], 0) }
+	const (
+		parse  = "github.com/valyala/fastjson.(*Parser).Parse"
+		decode = "github.com/waba-exporter/waba_exporter/webhook.(*Decoder).Decode"
+		apply  = "github.com/waba-exporter/waba_exporter/window.(*Machine).Apply"
+		tailer = "github.com/waba-exporter/waba_exporter/tail.(*Tailer).Run"
+	)
+	out := []share{
+		{"JSON parse (the parse-only work)", "fastjson.(*Parser).Parse", get(parse), 0},
+		{"decode beyond the parse", "webhook.(*Decoder).Decode minus Parse", max(get(decode)-get(parse), 0), 0},
+		{"state machine", "window.(*Machine).Apply", get(apply), 0},
+		{"tailer (read, split lines)", "tail.(*Tailer).Run", get(tailer), 0},
+	}
+	rest := total
+	for _, s := range out {
+		rest -= s.sec
+	}
+	out = append(out, share{"everything else (pipeline, runtime, exposition)", "-", max(rest, 0), 0})
+	for i := range out {
+		out[i].share = out[i].sec / total
+	}
+	return out
+}
+
+// seconds parses a pprof duration ("6.40s", "680ms", "0").
+func seconds(s string) float64 {
+	switch {
+	case strings.HasSuffix(s, "ms"):
+		return num(strings.TrimSuffix(s, "ms")) / 1e3
+	case strings.HasSuffix(s, "us"):
+		return num(strings.TrimSuffix(s, "us")) / 1e6
+	case strings.HasSuffix(s, "s"):
+		return num(strings.TrimSuffix(s, "s"))
+	}
+	return num(s)
 }
 
 // pprofRows keeps the header and the first n rows of pprof -top output, with the package

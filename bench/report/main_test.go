@@ -70,3 +70,41 @@ func TestMedianAndVerdict(t *testing.T) {
 		t.Errorf("missing figure verdict = %q", v)
 	}
 }
+
+func TestProfileShares(t *testing.T) {
+	out := strings.Split(`File: replayprof
+Duration: 6.83s, Total samples = 8s (98.98%)
+      flat  flat%   sum%        cum   cum%
+         0     0%     0%      6.40s 80.00%  github.com/waba-exporter/waba_exporter/app.Replay
+     0.04s  0.59%  2.51%      3.50s 43.75%  github.com/waba-exporter/waba_exporter/webhook.(*Decoder).Decode
+         0     0%  2.51%         2s 25.00%  github.com/waba-exporter/waba_exporter/window.(*Machine).Apply
+     0.03s  0.44%  3.11%      2.10s 26.25%  github.com/valyala/fastjson.(*Parser).Parse
+         0     0% 52.81%      500ms  6.25%  github.com/waba-exporter/waba_exporter/tail.(*Tailer).Run`, "\n")
+	got := profileShares(out)
+	want := []float64{2.10, 1.40, 2, 0.5, 2}
+	if len(got) != len(want) {
+		t.Fatalf("got %d stages, want %d: %+v", len(got), len(want), got)
+	}
+	for i, w := range want {
+		if d := got[i].sec - w; d > 1e-9 || d < -1e-9 {
+			t.Errorf("%s = %.3f s, want %.3f s", got[i].stage, got[i].sec, w)
+		}
+		if d := got[i].share - w/8; d > 1e-9 || d < -1e-9 {
+			t.Errorf("%s share = %.4f, want %.4f", got[i].stage, got[i].share, w/8)
+		}
+	}
+	if s := profileShares([]string{"no header"}); s != nil {
+		t.Errorf("shares without a total: %+v", s)
+	}
+}
+
+func TestSeconds(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want float64
+	}{{"6.40s", 6.4}, {"680ms", 0.68}, {"0", 0}, {"250us", 0.00025}} {
+		if got := seconds(tc.in); got != tc.want {
+			t.Errorf("seconds(%q) = %v, want %v", tc.in, got, tc.want)
+		}
+	}
+}
