@@ -37,17 +37,26 @@ type checkpointFlags struct {
 	Interval time.Duration `name:"interval" default:"10s" help:"How often to write the checkpoint."`
 }
 
+// pushFlags configure push mode (off unless --push.url is given).
+type pushFlags struct {
+	URL        []string      `name:"url" sep:"none" help:"Push the metrics to this VictoriaMetrics or vmagent import URL, e.g. http://vm:8428/api/v1/import/prometheus (repeatable; push mode is off without it)."`
+	Interval   time.Duration `name:"interval" default:"15s" help:"How often to push (each push times out after one interval)."`
+	ExtraLabel []string      `name:"extra-label" sep:"none" help:"Label name=value added to every pushed sample (repeatable)."`
+}
+
 type runCmd struct {
 	Config     string          `help:"YAML configuration file." type:"path"`
 	LogPath    []string        `name:"log.path" help:"Log file or glob of webhook bodies to tail (repeatable); '-' reads standard input. Added to the config's inputs." type:"path"`
 	LogStart   string          `name:"log.start" enum:"beginning,end" default:"beginning" help:"Where to start reading a file seen for the first time: beginning (rebuild the windows from what the file holds) or end."`
 	Web        webFlags        `embed:"" prefix:"web."`
 	Checkpoint checkpointFlags `embed:"" prefix:"checkpoint."`
+	Push       pushFlags       `embed:"" prefix:"push."`
 }
 
 type demoCmd struct {
 	Config     string        `help:"YAML configuration file (quotas, portfolios, rate card...)." type:"path"`
 	Web        webFlags      `embed:"" prefix:"web."`
+	Push       pushFlags     `embed:"" prefix:"push."`
 	Rate       float64       `name:"demo.rate" default:"20" help:"Lines per second once the history is written."`
 	Fast       bool          `name:"demo.fast" help:"Compress time (one simulated hour per second) for tests."`
 	History    time.Duration `name:"demo.history" default:"720h" help:"How much history to write at full speed before going live."`
@@ -131,7 +140,7 @@ func run(cmd string, c *cli, stdout, stderr io.Writer) int {
 			return exitConfig
 		}
 		err = app.Demo(ctx, app.DemoOptions{
-			Serve: serveOptions(c.Demo.Web, c.Demo.Config, ver), Config: cfg,
+			Serve: serveOptions(c.Demo.Web, c.Demo.Push, c.Demo.Config, ver), Config: cfg,
 			Rate: c.Demo.Rate, Fast: c.Demo.Fast, History: c.Demo.History, File: c.Demo.File,
 			Seed: c.Demo.Seed, WriteLines: c.Demo.WriteLines, Stdout: stdout, Logger: log,
 		})
@@ -142,17 +151,18 @@ func run(cmd string, c *cli, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, err)
 			return exitConfig
 		}
-		so := serveOptions(c.Run.Web, c.Run.Config, ver)
+		so := serveOptions(c.Run.Web, c.Run.Push, c.Run.Config, ver)
 		so.CheckpointPath, so.CheckpointInterval = c.Run.Checkpoint.Path, c.Run.Checkpoint.Interval
 		err = app.Run(ctx, app.RunOptions{Serve: so, Config: cfg, LogPaths: c.Run.LogPath, LogStart: c.Run.LogStart, Logger: log})
 		return exitStatus(stderr, err)
 	}
 }
 
-func serveOptions(w webFlags, configPath, ver string) app.ServeOptions {
+func serveOptions(w webFlags, p pushFlags, configPath, ver string) app.ServeOptions {
 	return app.ServeOptions{
 		ListenAddresses: w.ListenAddress, TelemetryPath: w.TelemetryPath, WebConfigFile: w.ConfigFile,
 		ExporterMetrics: !w.DisableExporterMetrics, ConfigPath: configPath, Version: ver,
+		PushURLs: p.URL, PushInterval: p.Interval, PushExtraLabels: p.ExtraLabel,
 	}
 }
 

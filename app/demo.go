@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/waba-exporter/waba_exporter/config"
+	"github.com/waba-exporter/waba_exporter/push"
 	"github.com/waba-exporter/waba_exporter/sim"
 )
 
@@ -65,6 +66,10 @@ func Demo(ctx context.Context, o DemoOptions) error {
 			return err
 		}
 		return f.Close()
+	}
+	po := push.Options{URLs: o.Serve.PushURLs, Interval: o.Serve.PushInterval, ExtraLabels: o.Serve.PushExtraLabels}
+	if err := po.Validate(); err != nil {
+		return ConfigError{err} // before the simulator starts writing
 	}
 	var f *os.File
 	var err error

@@ -13,6 +13,7 @@ import (
 	"github.com/waba-exporter/waba_exporter/config"
 	"github.com/waba-exporter/waba_exporter/exporter"
 	"github.com/waba-exporter/waba_exporter/pipeline"
+	"github.com/waba-exporter/waba_exporter/push"
 	"github.com/waba-exporter/waba_exporter/tail"
 	"github.com/waba-exporter/waba_exporter/webhook"
 )
@@ -28,6 +29,11 @@ type ServeOptions struct {
 	Version            string
 	CheckpointPath     string
 	CheckpointInterval time.Duration
+	// Push mode (off without URLs): the same exposition as the telemetry path, pushed
+	// every PushInterval to each URL with the PushExtraLabels (name=value) added.
+	PushURLs        []string
+	PushInterval    time.Duration
+	PushExtraLabels []string
 }
 
 // RunOptions configures Run.
@@ -115,11 +121,18 @@ func Run(ctx context.Context, o RunOptions) error {
 		FsnotifyOverflows: func() uint64 { return fsnotifyOverflows(tailers) },
 	}
 	regs := exporter.NewRegistries(collector, o.Serve.ExporterMetrics)
+	pusher, err := push.New(push.Options{
+		URLs: o.Serve.PushURLs, Interval: o.Serve.PushInterval, ExtraLabels: o.Serve.PushExtraLabels,
+		Gatherer: regs.Gatherer(), Recorder: health, Logger: log, Now: o.Now,
+	})
+	if err != nil {
+		return ConfigError{err}
+	}
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	errc := make(chan error, 4+len(tailers))
+	errc := make(chan error, 5+len(tailers))
 
 	var reloader *config.Reloader
 	if o.Serve.ConfigPath != "" {
@@ -146,6 +159,10 @@ func Run(ctx context.Context, o RunOptions) error {
 	}
 	health.ReloadSuccessful.Store(true)
 	health.ReloadSuccess.Store(o.Now().Unix())
+	if pusher != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); errc <- pusher.Run(ctx) }()
+	}
 
 	ready := make(chan struct{})
 	var readyOnce sync.Once
