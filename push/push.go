@@ -82,14 +82,49 @@ type Pusher struct {
 	now      func() time.Time
 }
 
-// New validates o and returns a Pusher, or (nil, nil) when no URL is given (push mode
-// off). Errors name the flag at fault and never contain a URL's secrets.
-func New(o Options) (*Pusher, error) {
+// Validate checks the flags of o (URLs, interval, extra labels) without building a
+// Pusher. Errors name the flag at fault and never contain a URL's secrets.
+func (o Options) Validate() error {
+	_, _, err := o.parse()
+	return err
+}
+
+func (o Options) parse() ([]target, []Label, error) {
 	if len(o.URLs) == 0 {
 		if len(o.ExtraLabels) > 0 {
-			return nil, errors.New("--push.extra-label needs --push.url")
+			return nil, nil, errors.New("--push.extra-label needs --push.url")
 		}
-		return nil, nil
+		return nil, nil, nil
+	}
+	if o.Interval < 0 {
+		return nil, nil, fmt.Errorf("--push.interval: must be positive, got %s", o.Interval)
+	}
+	labels, err := ParseExtraLabels(o.ExtraLabels)
+	if err != nil {
+		return nil, nil, err
+	}
+	var targets []target
+	seen := map[string]int{}
+	for i, raw := range o.URLs {
+		t, err := parseTarget(raw)
+		if err != nil {
+			return nil, nil, fmt.Errorf("--push.url[%d]: %w", i, err)
+		}
+		if j, dup := seen[t.redacted]; dup {
+			return nil, nil, fmt.Errorf("--push.url[%d]: same endpoint as --push.url[%d] (%s) once credentials and query values are hidden", i, j, t.redacted)
+		}
+		seen[t.redacted] = i
+		targets = append(targets, t)
+	}
+	return targets, labels, nil
+}
+
+// New validates o and returns a Pusher, or (nil, nil) when no URL is given (push mode
+// off). Errors are those of Validate.
+func New(o Options) (*Pusher, error) {
+	targets, labels, err := o.parse()
+	if err != nil || len(targets) == 0 {
+		return nil, err
 	}
 	if o.Gatherer == nil {
 		return nil, errors.New("push: no gatherer")
@@ -97,31 +132,12 @@ func New(o Options) (*Pusher, error) {
 	if o.Interval == 0 {
 		o.Interval = DefaultInterval
 	}
-	if o.Interval < 0 {
-		return nil, fmt.Errorf("--push.interval: must be positive, got %s", o.Interval)
-	}
-	labels, err := ParseExtraLabels(o.ExtraLabels)
-	if err != nil {
-		return nil, err
-	}
-	p := &Pusher{interval: o.Interval, labels: labels, g: o.Gatherer, rec: o.Recorder, log: o.Logger, now: o.Now}
+	p := &Pusher{targets: targets, interval: o.Interval, labels: labels, g: o.Gatherer, rec: o.Recorder, log: o.Logger, now: o.Now}
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
 	}
 	if p.now == nil {
 		p.now = time.Now
-	}
-	seen := map[string]int{}
-	for i, raw := range o.URLs {
-		t, err := parseTarget(raw)
-		if err != nil {
-			return nil, fmt.Errorf("--push.url[%d]: %w", i, err)
-		}
-		if j, dup := seen[t.redacted]; dup {
-			return nil, fmt.Errorf("--push.url[%d]: same endpoint as --push.url[%d] (%s) once credentials and query values are hidden", i, j, t.redacted)
-		}
-		seen[t.redacted] = i
-		p.targets = append(p.targets, t)
 	}
 	return p, nil
 }

@@ -116,8 +116,12 @@ func TestNewValidation(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			verr := tc.o.Validate()
 			tc.o.Gatherer = g
 			p, err := New(tc.o)
+			if fmt.Sprint(verr) != fmt.Sprint(err) {
+				t.Errorf("Validate = %v, New = %v", verr, err)
+			}
 			if tc.wantErr != "" {
 				if err == nil || !strings.HasPrefix(err.Error(), tc.wantErr) {
 					t.Fatalf("err = %v, want prefix %q", err, tc.wantErr)
