@@ -4,8 +4,10 @@
 package app
 
 import (
+	"bytes"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/nyaruka/phonenumbers"
 
@@ -105,32 +107,65 @@ func DecoderOptions(in config.Input) webhook.Options {
 	}
 }
 
+// Country tables, built once: region by country calling code, and, for the North
+// American Numbering Plan (+1, shared by the US, Canada and the Caribbean), region by
+// area code. Built from the phonenumbers metadata so the lookup on the hot path is two
+// array reads and allocates nothing.
+var (
+	countryOnce sync.Once
+	byCallCode  [1000]string // calling code -> lower-case region, "" when none
+	byNANPArea  [1000]string // +1 area code -> lower-case region
+)
+
+func buildCountryTables() {
+	for cc := 1; cc < 1000; cc++ {
+		if r := phonenumbers.GetRegionCodeForCountryCode(cc); r != "" && r != "ZZ" {
+			byCallCode[cc] = strings.ToLower(r)
+		}
+	}
+	for area := 200; area < 1000; area++ {
+		num, err := phonenumbers.Parse("+1"+strconv.Itoa(area)+"5550123", "")
+		if err != nil {
+			continue
+		}
+		if r := phonenumbers.GetRegionCodeForNumber(num); r != "" && r != "ZZ" {
+			byNANPArea[area] = strings.ToLower(r)
+		}
+	}
+}
+
 // CountryOf returns the lower-case ISO 3166-1 alpha-2 region of a customer's WhatsApp id
-// from its country calling code, "unknown" for ids that are not phone numbers (usernames,
-// group ids). NANP numbers (+1) are "us" unless the area code says otherwise.
+// from its country calling code (for +1, from the area code), "unknown" for ids that are
+// not phone numbers (usernames, group ids).
 func CountryOf(waID []byte) string {
-	s := strings.TrimPrefix(strings.TrimPrefix(string(waID), "whatsapp:"), "+")
+	countryOnce.Do(buildCountryTables)
+	s := bytes.TrimPrefix(bytes.TrimPrefix(waID, []byte("whatsapp:")), []byte("+"))
 	if len(s) < 7 || len(s) > 15 {
 		return "unknown"
 	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
+	for _, c := range s {
+		if c < '0' || c > '9' {
 			return "unknown"
 		}
 	}
 	if s[0] == '1' {
-		if num, err := phonenumbers.Parse("+"+s, ""); err == nil {
-			if r := phonenumbers.GetRegionCodeForNumber(num); r != "" && r != "ZZ" {
-				return strings.ToLower(r)
-			}
+		if r := byNANPArea[digits(s[1:4])]; r != "" {
+			return r
 		}
 		return "us"
 	}
 	for l := 1; l <= 3; l++ {
-		cc, _ := strconv.Atoi(s[:l])
-		if r := phonenumbers.GetRegionCodeForCountryCode(cc); r != "" && r != "ZZ" {
-			return strings.ToLower(r)
+		if r := byCallCode[digits(s[:l])]; r != "" {
+			return r
 		}
 	}
 	return "unknown"
+}
+
+func digits(b []byte) int {
+	n := 0
+	for _, c := range b {
+		n = n*10 + int(c-'0')
+	}
+	return n
 }

@@ -17,7 +17,6 @@ import (
 	"log/slog"
 	"sync"
 
-	"github.com/waba-exporter/waba_exporter/model"
 	"github.com/waba-exporter/waba_exporter/webhook"
 	"github.com/waba-exporter/waba_exporter/window"
 )
@@ -40,7 +39,11 @@ type Pipeline struct {
 	decOpts  map[string]webhook.Options
 	defOpts  webhook.Options
 	decoders map[string]*webhook.Decoder // used only by the applying goroutine
-	scratch  []model.Event
+
+	// The last source seen, its counters and decoder: lines come in runs of one file.
+	lastName string
+	lastSrc  *SourceCounts
+	lastDec  *webhook.Decoder
 }
 
 // New returns a Pipeline applying to m. decoders maps a logfile (source) to its decoder
@@ -118,7 +121,10 @@ func (p *Pipeline) ApplyLine(source string, data []byte, recvTime int64) {
 }
 
 func (p *Pipeline) applyLocked(l *Line, recvTime int64) {
-	s := p.source(l.Source)
+	if p.lastSrc == nil || l.Source != p.lastName {
+		p.lastName, p.lastSrc, p.lastDec = l.Source, p.source(l.Source), p.decoder(l.Source)
+	}
+	s := p.lastSrc
 	s.Lines++
 	s.Bytes += uint64(len(l.Data)) + 1
 	if len(l.Data) == 0 || isBlank(l.Data) {
@@ -127,7 +133,7 @@ func (p *Pipeline) applyLocked(l *Line, recvTime int64) {
 	if recvTime == 0 {
 		recvTime = p.m.Watermark()
 	}
-	d := p.decoder(l.Source)
+	d := p.lastDec
 	events, perr := d.Decode(l.Data, recvTime)
 	p.m.CountFields(d.ChangeFields())
 	for i := range events {

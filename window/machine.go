@@ -21,6 +21,7 @@
 package window
 
 import (
+	"bytes"
 	"math"
 	"strconv"
 	"strings"
@@ -158,6 +159,8 @@ type Machine struct {
 
 	h xxhash.Digest
 
+	kwOut, kwIn, kwOutPayload [][]byte // the configured keywords, as bytes
+
 	Self SelfStats
 }
 
@@ -265,6 +268,7 @@ func New(cfg Config) *Machine {
 			m.allow[b] = true
 		}
 	}
+	m.setKeywords()
 	for range cfg.Portfolios {
 		m.port = append(m.port, newGenMap[uint32](day, cfg.MaxCustomers))
 	}
@@ -275,6 +279,10 @@ func New(cfg Config) *Machine {
 		m.business([]byte(b))
 	}
 	return m
+}
+
+func (m *Machine) setKeywords() {
+	m.kwOut, m.kwIn, m.kwOutPayload = byteStrings(m.cfg.OptOutKeywords), byteStrings(m.cfg.OptInKeywords), byteStrings(m.cfg.OptOutPayloads)
 }
 
 // Config returns the configuration in use.
@@ -547,7 +555,7 @@ func (m *Machine) applyStatus(bi uint16, ev *model.Event) {
 			m.Self.OutOfOrderStatus++ // delivered after read (already implied)
 		}
 		m.learnPricing(ms, ev)
-		if len(ev.ConversationID) > 0 && !ev.PricingInferred && (sb == sbDelivered || sb == sbRead) {
+		if len(ev.ConversationID) > 0 && !ev.PricingInferred && (sb == sbDelivered || sb == sbRead) && ms.flags&mfReportedConv == 0 {
 			m.reportedConversation(b, bi, ms, ev)
 		}
 		m.maybeCountPriced(ms, b)
@@ -610,8 +618,9 @@ func (m *Machine) applyStatus(bi uint16, ev *model.Event) {
 		}
 	}
 	m.learnPricing(ms, ev)
-	// Reported conversation: first sight of its id on a delivered or read status.
-	if len(ev.ConversationID) > 0 && !ev.PricingInferred && (sb == sbDelivered || sb == sbRead) {
+	// Reported conversation: first sight of its id on a delivered or read status (a
+	// message belongs to one conversation: once recorded, later statuses skip the lookup).
+	if len(ev.ConversationID) > 0 && !ev.PricingInferred && (sb == sbDelivered || sb == sbRead) && ms.flags&mfReportedConv == 0 {
 		m.reportedConversation(b, bi, ms, ev)
 	}
 	if sb == sbSent || sb == sbDelivered || sb == sbRead || sb == sbPlayed {
@@ -789,13 +798,13 @@ func (m *Machine) applyInbound(bi uint16, ev *model.Event) {
 	b.Inbound[mt]++
 	// Opt-outs and opt-ins by keyword or button payload (whole message, any case).
 	switch {
-	case len(ev.Payload) > 0 && matchKeyword(ev.Payload, m.cfg.OptOutPayloads):
+	case len(ev.Payload) > 0 && matchKeyword(ev.Payload, m.kwOutPayload):
 		b.OptOuts[SourceButton]++
-	case len(ev.Text) > 0 && matchKeyword(ev.Text, m.cfg.OptOutKeywords):
+	case len(ev.Text) > 0 && matchKeyword(ev.Text, m.kwOut):
 		b.OptOuts[SourceKeyword]++
-	case len(ev.Text) > 0 && matchKeyword(ev.Text, m.cfg.OptInKeywords):
+	case len(ev.Text) > 0 && matchKeyword(ev.Text, m.kwIn):
 		b.OptIns[SourceKeyword]++
-	case len(ev.Payload) > 0 && matchKeyword(ev.Payload, m.cfg.OptInKeywords):
+	case len(ev.Payload) > 0 && matchKeyword(ev.Payload, m.kwIn):
 		b.OptIns[SourceButton]++
 	}
 	if len(ev.Customer) == 0 || t <= 0 {
@@ -810,20 +819,28 @@ func (m *Machine) applyInbound(bi uint16, ev *model.Event) {
 	m.enqueue(it)
 }
 
-// matchKeyword reports whether text, trimmed, equals one of the keywords ignoring case
-// (Unicode simple folding, so keywords of any script match).
-func matchKeyword(text []byte, keywords []string) bool {
+// matchKeyword reports whether text, trimmed of spaces and final punctuation, equals one
+// of the keywords ignoring case (Unicode simple folding, so keywords of any script match).
+// It does not allocate.
+func matchKeyword(text []byte, keywords [][]byte) bool {
 	if len(text) > 64 || len(keywords) == 0 {
 		return false
 	}
-	s := strings.TrimSpace(string(text))
-	s = strings.TrimRight(s, ".!¡?¿ ")
+	s := bytes.TrimRight(bytes.TrimSpace(text), ".!¡?¿ ")
 	for _, k := range keywords {
-		if strings.EqualFold(s, k) {
+		if bytes.EqualFold(s, k) {
 			return true
 		}
 	}
 	return false
+}
+
+func byteStrings(ss []string) [][]byte {
+	out := make([][]byte, len(ss))
+	for i, s := range ss {
+		out[i] = []byte(s)
+	}
+	return out
 }
 
 func (m *Machine) applyQuality(ev *model.Event) {

@@ -29,6 +29,7 @@ func (m *Machine) Reconfigure(cfg Config) {
 		cfg.PricingSwitchAt = old.PricingSwitchAt
 	}
 	m.cfg = cfg
+	m.setKeywords()
 	m.errCodes.limit = min(cfg.ErrorCodeCap, 250)
 	m.countries.limit = min(cfg.CountryCap, 250)
 	m.allow = nil
