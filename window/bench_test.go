@@ -86,7 +86,9 @@ func BenchmarkMemoryPerCustomer(b *testing.B) {
 func BenchmarkMemoryPerMessage(b *testing.B) {
 	const n = 1_000_000
 	for i := 0; i < b.N; i++ {
-		m := New(DefaultConfig())
+		cfg := DefaultConfig()
+		cfg.MaxMessages = 4 * n // steady state: no capacity rotation inside the measurement
+		m := New(cfg)
 		biz := []byte("106540352242922")
 		cust := []byte("5511900000001")
 		var ev model.Event

@@ -327,25 +327,25 @@ func (m *Machine) processDelivery(ms *msgState, c *custState, it item) {
 			m.consume(UnitConversations, b.ID, model.CategoryReferralConversion, d)
 		}
 	case ms.flags&mfOpensConv != 0:
-		i := convIndex(ms.infConv)
+		i := convIndex(ms.infConv())
 		if until := uint32(d + day); until > c.conv[i] {
 			c.conv[i] = until
 		}
 		if countConv {
-			b.ConversationsOpened[ms.infConv]++
-			m.consume(UnitConversations, b.ID, ms.infConv, d)
+			b.ConversationsOpened[ms.infConv()]++
+			m.consume(UnitConversations, b.ID, ms.infConv(), d)
 		}
 	}
 	switch {
 	case ms.flags&mfPriced != 0:
 	case ms.flags&mfReportedPricing != 0:
-		m.countPriced(ms, b, ms.cat, ms.repType)
+		m.countPriced(ms, b, ms.cat, ms.repType())
 	case ms.seen&sbSent == 0:
 		// The `sent` webhook (which carries Meta's pricing) is still on its way: price
 		// the message when it or any pricing arrives, rather than guess now.
 		ms.flags |= mfPricePending
 	default:
-		m.countPriced(ms, b, ms.cat, ms.infType)
+		m.countPriced(ms, b, ms.cat, ms.infType())
 	}
 	if isTemplate(ms.cat) {
 		b.ReplyEligible[ms.cat]++
@@ -363,7 +363,7 @@ func (m *Machine) classify(ms *msgState, c *custState, t int64) {
 	if ms.cat == model.CategoryUnknown && ms.flags&mfReportedPricing == 0 {
 		ms.flags |= mfBlind
 	}
-	era := ms.pmodel
+	era := ms.pmodel()
 	if era == model.PricingModelNone {
 		era = model.PricingModelPMP
 		if t < m.cfg.PricingSwitchAt {
@@ -373,17 +373,19 @@ func (m *Machine) classify(ms *msgState, c *custState, t int64) {
 	cat := ms.cat
 	switch {
 	case openAt(c.fepUntil, 3*day, t):
-		ms.infType, ms.infConv = model.PricingTypeFreeEntryPoint, model.CategoryReferralConversion
+		ms.setInfType(model.PricingTypeFreeEntryPoint)
+		ms.setInfConv(model.CategoryReferralConversion)
 		return
 	case int64(c.referralUntil) > t:
-		ms.infType, ms.infConv = model.PricingTypeFreeEntryPoint, model.CategoryReferralConversion
+		ms.setInfType(model.PricingTypeFreeEntryPoint)
+		ms.setInfConv(model.CategoryReferralConversion)
 		ms.flags |= mfOpensFEP
 		return
 	}
 	if era == model.PricingModelCBP {
 		if isTemplate(cat) {
 			i := convIndex(cat)
-			ms.infConv = convCats[i]
+			ms.setInfConv(convCats[i])
 			if !openAt(c.conv[i], day, t) {
 				ms.flags |= mfOpensConv
 			}
@@ -402,18 +404,18 @@ func (m *Machine) classify(ms *msgState, c *custState, t int64) {
 				best = ccService
 				ms.flags |= mfOpensConv
 			}
-			ms.infConv = convCats[best]
+			ms.setInfConv(convCats[best])
 		}
-		ms.infType = cbpPricingType(ms.infConv, model.CategoryNone, 0)
+		ms.setInfType(cbpPricingType(ms.infConv(), model.CategoryNone, 0))
 		return
 	}
 	switch {
 	case !isTemplate(cat):
-		ms.infType = model.PricingTypeFreeCustomerService
+		ms.setInfType(model.PricingTypeFreeCustomerService)
 	case cat == model.CategoryUtility && int64(c.cswUntil) > t:
-		ms.infType = model.PricingTypeFreeCustomerService
+		ms.setInfType(model.PricingTypeFreeCustomerService)
 	default:
-		ms.infType = model.PricingTypeRegular
+		ms.setInfType(model.PricingTypeRegular)
 	}
 }
 
@@ -431,10 +433,10 @@ func (m *Machine) compare(ms *msgState, b *Business) {
 		return // not both known yet, done, or an inference made without the category
 	}
 	ms.flags |= mfCompared
-	if ms.repType != ms.infType {
+	if ms.repType() != ms.infType() {
 		b.Mismatches[MismatchPricingType]++
 	}
-	if ms.repConv != model.CategoryNone && ms.infConv != model.CategoryNone && convIndex(ms.repConv) != convIndex(ms.infConv) {
+	if ms.repConv() != model.CategoryNone && ms.infConv() != model.CategoryNone && convIndex(ms.repConv()) != convIndex(ms.infConv()) {
 		b.Mismatches[MismatchConversation]++
 	}
 }

@@ -63,19 +63,43 @@ const (
 
 // msgState is what the machine remembers of one message id.
 type msgState struct {
-	cust    uint64 // customer key
-	sentT   uint32
-	delivT  uint32
-	biz     uint16
-	flags   uint16
-	seen    uint8
-	cat     model.Category // message category (reported, remembered)
-	repType model.PricingType
-	repConv model.Category // reported conversation origin
-	infType model.PricingType
-	infConv model.Category // inferred conversation category (opened or joined)
-	pmodel  model.PricingModel
+	cust   uint64 // customer key
+	sentT  uint32
+	delivT uint32
+	biz    uint16
+	flags  uint16
+	seen   uint8
+	cat    model.Category // message category (reported, remembered)
+	// pk packs, to keep the state at 24 bytes: reported and inferred pricing type (2
+	// bits each), pricing model (2 bits), reported conversation origin and inferred
+	// conversation category (4 bits each). See the accessors below.
+	pk uint16
 }
+
+const (
+	pkRepType = 0  // 2 bits
+	pkInfType = 2  // 2 bits
+	pkModel   = 4  // 2 bits
+	pkRepConv = 6  // 4 bits
+	pkInfConv = 10 // 4 bits
+)
+
+func (ms *msgState) get(shift, bits uint) uint16 { return ms.pk >> shift & (1<<bits - 1) }
+func (ms *msgState) set(shift, bits uint, v uint16) {
+	mask := uint16(1<<bits-1) << shift
+	ms.pk = ms.pk&^mask | v<<shift&mask
+}
+
+func (ms *msgState) repType() model.PricingType     { return model.PricingType(ms.get(pkRepType, 2)) }
+func (ms *msgState) infType() model.PricingType     { return model.PricingType(ms.get(pkInfType, 2)) }
+func (ms *msgState) pmodel() model.PricingModel     { return model.PricingModel(ms.get(pkModel, 2)) }
+func (ms *msgState) repConv() model.Category        { return model.Category(ms.get(pkRepConv, 4)) }
+func (ms *msgState) infConv() model.Category        { return model.Category(ms.get(pkInfConv, 4)) }
+func (ms *msgState) setRepType(v model.PricingType) { ms.set(pkRepType, 2, uint16(v)) }
+func (ms *msgState) setInfType(v model.PricingType) { ms.set(pkInfType, 2, uint16(v)) }
+func (ms *msgState) setPmodel(v model.PricingModel) { ms.set(pkModel, 2, uint16(v)) }
+func (ms *msgState) setRepConv(v model.Category)    { ms.set(pkRepConv, 4, uint16(v)) }
+func (ms *msgState) setInfConv(v model.Category)    { ms.set(pkInfConv, 4, uint16(v)) }
 
 // custState is what the machine remembers of one (business, customer).
 type custState struct {
@@ -648,7 +672,7 @@ func (m *Machine) lateSent(ms *msgState, b *Business) {
 	}
 	if ms.flags&mfPricePending != 0 && ms.flags&mfPriced == 0 {
 		ms.flags &^= mfPricePending
-		m.countPriced(ms, b, ms.cat, ms.infType)
+		m.countPriced(ms, b, ms.cat, ms.infType())
 	}
 }
 
@@ -674,8 +698,8 @@ func (m *Machine) learnPricing(ms *msgState, ev *model.Event) {
 	if ev.PricingInferred {
 		return
 	}
-	if ev.PricingModel != model.PricingModelNone && ms.pmodel == model.PricingModelNone {
-		ms.pmodel = ev.PricingModel
+	if ev.PricingModel != model.PricingModelNone && ms.pmodel() == model.PricingModelNone {
+		ms.setPmodel(ev.PricingModel)
 	}
 	if ms.flags&mfReportedPricing != 0 && ev.Category != model.CategoryNone && ev.Category != ms.cat {
 		// A later report contradicts an earlier one for the same message.
@@ -683,16 +707,16 @@ func (m *Machine) learnPricing(ms *msgState, ev *model.Event) {
 	}
 	if ms.flags&mfReportedPricing == 0 && (ev.PricingType != model.PricingTypeNone || ev.Category != model.CategoryNone) {
 		ms.flags |= mfReportedPricing
-		ms.repType = ev.PricingType
-		if ms.repType == model.PricingTypeNone {
-			ms.repType = cbpPricingType(ev.Category, ev.ConversationOrigin, ev.Billable)
+		ms.setRepType(ev.PricingType)
+		if ms.repType() == model.PricingTypeNone {
+			ms.setRepType(cbpPricingType(ev.Category, ev.ConversationOrigin, ev.Billable))
 		}
 		if ev.Category != model.CategoryNone {
 			ms.cat = ev.Category
 		}
 	}
-	if ev.ConversationOrigin != model.CategoryNone && ms.repConv == model.CategoryNone {
-		ms.repConv = ev.ConversationOrigin
+	if ev.ConversationOrigin != model.CategoryNone && ms.repConv() == model.CategoryNone {
+		ms.setRepConv(ev.ConversationOrigin)
 	}
 }
 
@@ -717,7 +741,7 @@ func (m *Machine) maybeCountPriced(ms *msgState, b *Business) {
 	if ms.flags&(mfPriced|mfDelivered|mfReportedPricing) != mfDelivered|mfReportedPricing {
 		return
 	}
-	m.countPriced(ms, b, ms.cat, ms.repType)
+	m.countPriced(ms, b, ms.cat, ms.repType())
 }
 
 func (m *Machine) countPriced(ms *msgState, b *Business, cat model.Category, pt model.PricingType) {

@@ -10,7 +10,7 @@ import (
 )
 
 // snapshotVersion is bumped whenever the encoding below changes; Restore rejects others.
-const snapshotVersion = 3
+const snapshotVersion = 4
 
 // Snapshot encodes the whole state (counters, histograms, windows, conversations, message
 // and customer maps, the reorder buffer, quota usage) so that Restore rebuilds a Machine
@@ -46,7 +46,8 @@ func (m *Machine) Snapshot() []byte {
 		e.u32(v.delivT)
 		e.u16(v.biz)
 		e.u16(v.flags)
-		e.b = append(e.b, v.seen, byte(v.cat), byte(v.repType), byte(v.repConv), byte(v.infType), byte(v.infConv), byte(v.pmodel))
+		e.u16(v.pk)
+		e.b = append(e.b, v.seen, byte(v.cat))
 	})
 	encGenMap(e, &m.custs, func(e *enc, v *custState) {
 		for _, x := range []uint32{v.cswUntil, v.lastInbound, v.unansweredSince, v.firstRespFrom, v.referralUntil, v.fepUntil, v.lastBI, v.tmplDeliv, v.tmplMsg} {
@@ -151,8 +152,9 @@ func Restore(cfg Config, data []byte) (m *Machine, err error) {
 		v.delivT = d.u32()
 		v.biz = d.u16()
 		v.flags = d.u16()
-		b := d.n(7)
-		v.seen, v.cat, v.repType, v.repConv, v.infType, v.infConv, v.pmodel = b[0], model.Category(b[1]), model.PricingType(b[2]), model.Category(b[3]), model.PricingType(b[4]), model.Category(b[5]), model.PricingModel(b[6])
+		v.pk = d.u16()
+		b := d.n(2)
+		v.seen, v.cat = b[0], model.Category(b[1])
 	})
 	decGenMap(d, &m.custs, func(d *dec, v *custState) {
 		for _, p := range []*uint32{&v.cswUntil, &v.lastInbound, &v.unansweredSince, &v.firstRespFrom, &v.referralUntil, &v.fepUntil, &v.lastBI, &v.tmplDeliv, &v.tmplMsg} {
