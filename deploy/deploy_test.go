@@ -3,6 +3,7 @@ package deploy
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -698,5 +700,46 @@ func TestFlagsExist(t *testing.T) {
 				t.Errorf("%s names %s, which no flag reads", file, m)
 			}
 		}
+	}
+}
+
+// TestPushFlagErrors checks what the README promises for bad push flags: exit status 2,
+// a message naming the flag, and no secret of the URL in it.
+func TestPushFlagErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{name: "bad label name", args: []string{"run", "--log.path=/dev/null", "--push.url=http://127.0.0.1:9/api/v1/import/prometheus", "--push.extra-label=bad-name=1"},
+			want: `--push.extra-label[0]: "bad-name"`},
+		{name: "label without value", args: []string{"demo", "--push.url=http://127.0.0.1:9/x", "--push.extra-label=env"},
+			want: `--push.extra-label[0]: "env": want name=value`},
+		{name: "label without url", args: []string{"demo", "--push.extra-label=env=prod"},
+			want: "--push.extra-label needs --push.url"},
+		{name: "bad scheme with a password", args: []string{"run", "--log.path=/dev/null", "--push.url=ftp://user:hunter2secret@vm/x"},
+			want: "--push.url[0]: scheme must be http or https"},
+		{name: "negative interval", args: []string{"run", "--log.path=/dev/null", "--push.url=http://127.0.0.1:9/x", "--push.interval=-1s"},
+			want: "--push.interval: must be positive"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			args := append(tc.args, "--web.listen-address=127.0.0.1:0")
+			cmd := exec.CommandContext(ctx, mustBinary(t), args...)
+			cmd.Dir = t.TempDir() // the demo must not leave files behind here
+			out, err := cmd.CombinedOutput()
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) || ee.ExitCode() != 2 {
+				t.Fatalf("exit: %v (want status 2)\n%s", err, out)
+			}
+			if !strings.Contains(string(out), tc.want) {
+				t.Errorf("output does not say %q:\n%s", tc.want, out)
+			}
+			if strings.Contains(string(out), "hunter2secret") {
+				t.Errorf("output carries the URL's password:\n%s", out)
+			}
+		})
 	}
 }
