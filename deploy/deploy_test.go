@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"debug/elf"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -741,5 +742,58 @@ func TestPushFlagErrors(t *testing.T) {
 				t.Errorf("output carries the URL's password:\n%s", out)
 			}
 		})
+	}
+}
+
+// TestDockerfileBuildCommand runs the build stage's RUN command as written (with /out
+// moved to a temporary directory and the ARGs set), since no Docker engine may be at
+// hand: the binary must be static, carry the version and revision given as build
+// arguments, and every file the runtime stage copies from /out must exist.
+func TestDockerfileBuildCommand(t *testing.T) {
+	stages := parseDockerfile(t)
+	var run string
+	for _, in := range stages[0].instrs {
+		if in[0] == "RUN" && strings.Contains(in[1], "go build") {
+			run = in[1]
+		}
+	}
+	if run == "" {
+		t.Fatal("no go build in the build stage")
+	}
+	out := t.TempDir()
+	cmd := exec.Command("sh", "-ec", strings.ReplaceAll(run, "/out/", out+"/"))
+	cmd.Dir = ".." // the build context: the repository root
+	cmd.Env = append(os.Environ(), "VERSION=9.8.7-deploytest", "REVISION=0123abcd")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%s: %v\n%s", run, err, b)
+	}
+	bin := filepath.Join(out, "waba_exporter")
+	f, err := elf.Open(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			t.Error("the binary is dynamically linked (distroless/static has no libc)")
+		}
+	}
+	f.Close()
+	v, err := exec.Command(bin, "version").CombinedOutput()
+	if err != nil || !strings.Contains(string(v), "9.8.7-deploytest") || !strings.Contains(string(v), "0123abcd") {
+		t.Errorf("version of the image's binary: %v\n%s", err, v)
+	}
+	for _, in := range stages[len(stages)-1].instrs {
+		if in[0] != "COPY" {
+			continue
+		}
+		f := strings.Fields(in[1])
+		src := f[len(f)-2]
+		if rel, ok := strings.CutPrefix(src, "/out/"); ok {
+			if _, err := os.Stat(filepath.Join(out, rel)); err != nil {
+				t.Errorf("COPY %s: %v", src, err)
+			}
+		} else {
+			t.Errorf("runtime COPY from outside /out: %s", in[1])
+		}
 	}
 }
