@@ -283,8 +283,8 @@ func addLabels(have []*dto.LabelPair, extra []Label) []*dto.LabelPair {
 }
 
 // ParseExtraLabels validates name=value pairs: the name is a legacy Prometheus label
-// name not starting with "__" (reserved), the value is non-empty UTF-8, and no name is
-// given twice.
+// name, neither starting with "__" nor "le" or "quantile" (reserved), the value is
+// non-empty UTF-8, and no name is given twice.
 func ParseExtraLabels(pairs []string) ([]Label, error) {
 	var out []Label
 	seen := map[string]bool{}
@@ -297,6 +297,8 @@ func ParseExtraLabels(pairs []string) ([]Label, error) {
 			return nil, fmt.Errorf("--push.extra-label[%d]: %q: label name must match [a-zA-Z_][a-zA-Z0-9_]*", i, name)
 		case strings.HasPrefix(name, "__"):
 			return nil, fmt.Errorf("--push.extra-label[%d]: %q: names starting with __ are reserved", i, name)
+		case name == "le" || name == "quantile":
+			return nil, fmt.Errorf("--push.extra-label[%d]: %q: reserved for histogram buckets and summary quantiles", i, name)
 		case value == "":
 			return nil, fmt.Errorf("--push.extra-label[%d]: %q: empty value", i, name)
 		case !utf8.ValidString(value):

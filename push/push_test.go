@@ -42,6 +42,8 @@ func TestParseExtraLabels(t *testing.T) {
 		{in: []string{"my-env=x"}, wantErr: `"my-env": label name must match`},
 		{in: []string{"=x"}, wantErr: `"": label name must match`},
 		{in: []string{"__name__=x"}, wantErr: `"__name__": names starting with __ are reserved`},
+		{in: []string{"le=1"}, wantErr: `"le": reserved for histogram buckets`},
+		{in: []string{"quantile=0.5"}, wantErr: `"quantile": reserved for histogram buckets and summary quantiles`},
 		{in: []string{"env="}, wantErr: `"env": empty value`},
 		{in: []string{"env=\xff"}, wantErr: `"env": value is not valid UTF-8`},
 		{in: []string{"env=a", "env=b"}, wantErr: `--push.extra-label[1]: "env" given twice`},
