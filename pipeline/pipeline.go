@@ -8,7 +8,9 @@
 //     checkpointer) take the read lock through Read, so what they see is consistent: the
 //     counters, the state and the applied file offsets all describe the same prefix of
 //     the input.
-//   - Decoding happens before the lock is taken; nothing here blocks on I/O under it.
+//   - Decoding happens before the lock is taken (Decoded batches own their bytes, so a
+//     decoder may run on its own goroutine ahead of the applying one); nothing here
+//     blocks on I/O under the lock.
 //   - Errors never carry payload content: a rejected line is logged with its logfile,
 //     offset and reason only, through the (rate-limited) logger.
 package pipeline
@@ -36,14 +38,15 @@ type Pipeline struct {
 	order   []string
 	log     *slog.Logger
 
-	decOpts  map[string]webhook.Options
-	defOpts  webhook.Options
-	decoders map[string]*webhook.Decoder // used only by the applying goroutine
+	decOpts map[string]webhook.Options // read-only after New
+	defOpts webhook.Options
 
-	// The last source seen, its counters and decoder: lines come in runs of one file.
+	dec     *Decoder // ApplyLines' own decoder and batch (one calling goroutine)
+	scratch Decoded
+
+	// The last source applied and its counters: lines come in runs of one file.
 	lastName string
 	lastSrc  *SourceCounts
-	lastDec  *webhook.Decoder
 }
 
 // New returns a Pipeline applying to m. decoders maps a logfile (source) to its decoder
@@ -53,12 +56,11 @@ func New(m *window.Machine, def webhook.Options, decoders map[string]webhook.Opt
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Pipeline{
-		m:        m,
-		sources:  map[string]*SourceCounts{},
-		log:      log,
-		decOpts:  decoders,
-		defOpts:  def,
-		decoders: map[string]*webhook.Decoder{},
+		m:       m,
+		sources: map[string]*SourceCounts{},
+		log:     log,
+		decOpts: decoders,
+		defOpts: def,
 	}
 }
 
@@ -79,19 +81,6 @@ func (p *Pipeline) source(name string) *SourceCounts {
 	return s
 }
 
-func (p *Pipeline) decoder(source string) *webhook.Decoder {
-	d, ok := p.decoders[source]
-	if !ok {
-		opts, ok := p.decOpts[source]
-		if !ok {
-			opts = p.defOpts
-		}
-		d = webhook.NewDecoder(opts)
-		p.decoders[source] = d
-	}
-	return d
-}
-
 // Line is one line to apply.
 type Line struct {
 	Source string
@@ -99,52 +88,23 @@ type Line struct {
 	Offset int64 // offset just past the line in its file, for error messages
 }
 
-// ApplyLines decodes and applies lines, in order, as one unit under the write lock.
-// recvTime (unix seconds) is the receive time for bodies without their own; 0 means the
-// event-time watermark (replay: the "read time" of a file from the past). after, if
-// not nil, runs under the same lock once the lines are applied (used to record file
-// offsets consistently with the state).
+// ApplyLines decodes lines (before taking the lock) and applies them, in order, as one
+// unit under the write lock. recvTime (unix seconds) is the receive time for bodies
+// without their own; 0 means the event-time watermark (replay: the "read time" of a file
+// from the past). after, if not nil, runs under the same lock once the lines are applied
+// (used to record file offsets consistently with the state). ApplyLines is for one
+// goroutine; a decoder running on another goroutine uses NewDecoder and Apply.
 func (p *Pipeline) ApplyLines(lines []Line, recvTime int64, after func()) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for i := range lines {
-		p.applyLocked(&lines[i], recvTime)
+	if p.dec == nil {
+		p.dec = p.NewDecoder()
 	}
-	if after != nil {
-		after()
-	}
+	p.dec.Decode(&p.scratch, lines, recvTime)
+	p.Apply(&p.scratch, after)
 }
 
 // ApplyLine applies one line (tests, small inputs).
 func (p *Pipeline) ApplyLine(source string, data []byte, recvTime int64) {
 	p.ApplyLines([]Line{{Source: source, Data: data}}, recvTime, nil)
-}
-
-func (p *Pipeline) applyLocked(l *Line, recvTime int64) {
-	if p.lastSrc == nil || l.Source != p.lastName {
-		p.lastName, p.lastSrc, p.lastDec = l.Source, p.source(l.Source), p.decoder(l.Source)
-	}
-	s := p.lastSrc
-	s.Lines++
-	s.Bytes += uint64(len(l.Data)) + 1
-	if len(l.Data) == 0 || isBlank(l.Data) {
-		return
-	}
-	if recvTime == 0 {
-		recvTime = p.m.Watermark()
-	}
-	d := p.lastDec
-	events, perr := d.Decode(l.Data, recvTime)
-	p.m.CountFields(d.ChangeFields())
-	for i := range events {
-		ev := &events[i]
-		ev.TimeFromReceive = ev.Time == recvTime
-		p.m.Apply(ev)
-	}
-	if perr != nil {
-		s.ParseErrors[perr.Reason]++
-		p.log.Warn("webhook line rejected", "logfile", l.Source, "offset", l.Offset, "reason", perr.Reason.String(), "error", perr.Error())
-	}
 }
 
 func isBlank(b []byte) bool {

@@ -1,0 +1,145 @@
+package pipeline
+
+import (
+	"github.com/waba-exporter/waba_exporter/model"
+	"github.com/waba-exporter/waba_exporter/webhook"
+)
+
+// Decoded is a batch of lines decoded into events that own their bytes (copied into the
+// batch's arena), so that decoding can run ahead of applying, on another goroutine, and
+// outside the pipeline's lock. A Decoded is reused batch after batch without allocating
+// once its buffers have grown.
+type Decoded struct {
+	lines  []decLine
+	events []model.Event
+	fields []string
+	arena  []byte
+}
+
+type decLine struct {
+	source         string
+	offset         int64
+	size           uint64 // bytes including the newline
+	ev0, ev1       int    // events[ev0:ev1]
+	f0, f1         int    // fields[f0:f1]
+	perr           *webhook.ParseError
+	fromReceive    bool // decoded with recvTime 0: Time 0 means "the watermark"
+	recvTime       int64
+	blank, counted bool
+}
+
+// Decoder decodes lines for one goroutine, with the pipeline's per-source options.
+type Decoder struct {
+	p        *Pipeline
+	decs     map[string]*webhook.Decoder
+	lastName string
+	lastDec  *webhook.Decoder
+}
+
+// NewDecoder returns a Decoder for one goroutine.
+func (p *Pipeline) NewDecoder() *Decoder {
+	return &Decoder{p: p, decs: map[string]*webhook.Decoder{}}
+}
+
+func (d *Decoder) decoder(source string) *webhook.Decoder {
+	if d.lastDec != nil && source == d.lastName {
+		return d.lastDec
+	}
+	dec, ok := d.decs[source]
+	if !ok {
+		opts, ok := d.p.decOpts[source]
+		if !ok {
+			opts = d.p.defOpts
+		}
+		dec = webhook.NewDecoder(opts)
+		d.decs[source] = dec
+	}
+	d.lastName, d.lastDec = source, dec
+	return dec
+}
+
+// Decode decodes lines into dst (reset first). recvTime (unix seconds) is the receive
+// time for bodies without their own; 0 means the event-time watermark at the moment the
+// line is applied (replay: the "read time" of a file from the past).
+func (d *Decoder) Decode(dst *Decoded, lines []Line, recvTime int64) {
+	dst.lines, dst.events, dst.fields, dst.arena = dst.lines[:0], dst.events[:0], dst.fields[:0], dst.arena[:0]
+	for i := range lines {
+		l := &lines[i]
+		dl := decLine{source: l.Source, offset: l.Offset, size: uint64(len(l.Data)) + 1, recvTime: recvTime}
+		if len(l.Data) == 0 || isBlank(l.Data) {
+			dl.blank = true
+			dst.lines = append(dst.lines, dl)
+			continue
+		}
+		dec := d.decoder(l.Source)
+		events, perr := dec.Decode(l.Data, recvTime)
+		dl.perr = perr
+		dl.ev0 = len(dst.events)
+		for j := range events {
+			dst.events = append(dst.events, events[j])
+			ev := &dst.events[len(dst.events)-1]
+			dst.own(ev)
+			if recvTime != 0 {
+				ev.TimeFromReceive = ev.Time == recvTime
+			}
+		}
+		dl.ev1 = len(dst.events)
+		dl.f0 = len(dst.fields)
+		dst.fields = append(dst.fields, dec.ChangeFields()...)
+		dl.f1 = len(dst.fields)
+		dst.lines = append(dst.lines, dl)
+	}
+}
+
+// own copies every byte field of ev into the arena: the decoder reuses its memory at the
+// next line.
+func (dst *Decoded) own(ev *model.Event) {
+	for _, f := range [...]*[]byte{&ev.Business, &ev.DisplayNumber, &ev.Account, &ev.Customer, &ev.MessageID,
+		&ev.ConversationID, &ev.ErrorCodeRaw, &ev.ContextID, &ev.Payload, &ev.Text, &ev.EventName, &ev.Limit} {
+		if len(*f) == 0 {
+			*f = nil
+			continue
+		}
+		start := len(dst.arena)
+		dst.arena = append(dst.arena, *f...)
+		*f = dst.arena[start:len(dst.arena):len(dst.arena)]
+	}
+}
+
+// Apply applies a decoded batch, in order, as one unit under the write lock. after, if
+// not nil, runs under the same lock once the lines are applied (used to record file
+// offsets consistently with the state).
+func (p *Pipeline) Apply(d *Decoded, after func()) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	// The arena may have moved while it grew: re-slice nothing, the copies in own()
+	// point into whichever backing array held them, which stays alive with the batch.
+	for i := range d.lines {
+		dl := &d.lines[i]
+		if p.lastSrc == nil || dl.source != p.lastName {
+			p.lastName, p.lastSrc = dl.source, p.source(dl.source)
+		}
+		s := p.lastSrc
+		s.Lines++
+		s.Bytes += dl.size
+		if dl.blank {
+			continue
+		}
+		p.m.CountFields(d.fields[dl.f0:dl.f1])
+		for j := dl.ev0; j < dl.ev1; j++ {
+			ev := &d.events[j]
+			if dl.recvTime == 0 && ev.Time == 0 {
+				// No time of its own: the read time of a replay is the watermark.
+				ev.Time, ev.TimeFromReceive = p.m.Watermark(), true
+			}
+			p.m.Apply(ev)
+		}
+		if dl.perr != nil {
+			s.ParseErrors[dl.perr.Reason]++
+			p.log.Warn("webhook line rejected", "logfile", dl.source, "offset", dl.offset, "reason", dl.perr.Reason.String(), "error", dl.perr.Error())
+		}
+	}
+	if after != nil {
+		after()
+	}
+}
