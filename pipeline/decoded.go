@@ -28,6 +28,15 @@ type decLine struct {
 	blank, counted bool
 }
 
+// Bytes is the number of input bytes (lines and their newlines) in the batch.
+func (d *Decoded) Bytes() int64 {
+	var n int64
+	for i := range d.lines {
+		n += int64(d.lines[i].size)
+	}
+	return n
+}
+
 // Decoder decodes lines for one goroutine, with the pipeline's per-source options.
 type Decoder struct {
 	p        *Pipeline
