@@ -95,7 +95,11 @@ type Decoder struct {
 	timePath []string
 	business []byte
 
-	p      fastjson.Parser // parses the line
+	p fastjson.Parser // parses the line
+	// line is the fast path's own copy of the line (see metafast.go); noFast turns the
+	// fast path off (differential tests).
+	line   []byte
+	noFast bool
 	p2     fastjson.Parser // parses a body held as a string inside an envelope
 	events []Event
 	// scratch holds bytes the decoder produces itself (numbers rendered as text, decoded
@@ -145,6 +149,10 @@ func (d *Decoder) Decode(line []byte, recvTime int64) ([]Event, *ParseError) {
 	}
 	if line[0] != '{' && line[0] != '[' {
 		d.decodeNonJSON(line, recvTime, &d.p)
+		return d.result()
+	}
+	if d.bodyPath == nil && !d.noFast && line[0] == '{' &&
+		(d.opts.Format == FormatAuto || d.opts.Format == FormatMeta) && d.fastMeta(line) {
 		return d.result()
 	}
 	v, err := d.p.ParseBytes(line)

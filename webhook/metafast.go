@@ -1,0 +1,604 @@
+package webhook
+
+import "bytes"
+
+// The fast path: a single pass over the raw bytes of a Cloud API `messages` webhook
+// (statuses or inbound messages), without building fastjson's tree.
+//
+// Contract: fastMeta either returns true with exactly the events, change fields and
+// (absent) error that the general path (fastjson parse, decodeBody) gives for the same line,
+// or returns false having left no trace, and the caller runs the general path. It therefore
+// accepts only lines where the two cannot differ:
+//   - the syntax it accepts is a subset of what fastjson accepts (no NaN/Inf, depth <= 64,
+//     the same white space), so an accepted line would parse;
+//   - every key it compares and every string value it keeps is free of backslashes, so raw
+//     bytes equal fastjson's unescaped ones (escaped strings it only skips may hold anything);
+//   - a key it reads appears at most once in its object (fastjson's Visit would take the
+//     last, its Get the first);
+//   - every value it reads has the type the common shape has, and the line decodes with no
+//     error into at least one event; anything else (another field, gs_app_id, a number where
+//     a string is usual, button or interactive replies, message errors, ...) falls back.
+// Events point into d.line, the decoder's own copy of the line, as the general path's point
+// into the parser's copy.
+
+// fscan reads JSON from b at i. bad is sticky: once set, the scan is abandoned.
+type fscan struct {
+	b   []byte
+	i   int
+	bad bool
+}
+
+const fastMaxDepth = 64
+
+func (s *fscan) ws() {
+	for s.i < len(s.b) {
+		switch s.b[s.i] {
+		case ' ', '\t', '\n', '\r':
+			s.i++
+		default:
+			return
+		}
+	}
+}
+
+// peek skips white space and returns the next byte (0 at the end).
+func (s *fscan) peek() byte {
+	s.ws()
+	if s.i < len(s.b) {
+		return s.b[s.i]
+	}
+	return 0
+}
+
+// expect consumes c after optional white space.
+func (s *fscan) expect(c byte) {
+	if s.peek() != c {
+		s.bad = true
+		return
+	}
+	s.i++
+}
+
+// rawString reads a string at s.i (which holds '"'); esc reports a backslash inside.
+// A quote ends the string unless a backslash escapes it, as in fastjson.
+func (s *fscan) rawString() (str []byte, esc bool) {
+	start := s.i + 1
+	j := bytes.IndexByte(s.b[start:], '"')
+	if j < 0 {
+		s.bad = true
+		return nil, false
+	}
+	if bytes.IndexByte(s.b[start:start+j], '\\') < 0 {
+		s.i = start + j + 1
+		return s.b[start : start+j : start+j], false
+	}
+	for k := start; k < len(s.b); k++ {
+		switch s.b[k] {
+		case '\\':
+			k++
+		case '"':
+			s.i = k + 1
+			return s.b[start:k:k], true
+		}
+	}
+	s.bad = true
+	return nil, true
+}
+
+// key reads an object key and its colon. An escaped key marks the scan bad.
+func (s *fscan) key() []byte {
+	if s.peek() != '"' {
+		s.bad = true
+		return nil
+	}
+	k, esc := s.rawString()
+	if esc {
+		s.bad = true
+	}
+	s.expect(':')
+	s.ws()
+	return k
+}
+
+// str reads a string value without escapes; anything else marks the scan bad.
+func (s *fscan) str() []byte {
+	if s.peek() != '"' {
+		s.bad = true
+		return nil
+	}
+	v, esc := s.rawString()
+	if esc {
+		s.bad = true
+	}
+	return v
+}
+
+// open consumes '{' or '[' and reports whether the container has an element.
+func (s *fscan) open(c byte) bool {
+	if s.peek() != c {
+		s.bad = true
+		return false
+	}
+	s.i++
+	closer := byte('}')
+	if c == '[' {
+		closer = ']'
+	}
+	if s.peek() == closer {
+		s.i++
+		return false
+	}
+	return !s.bad
+}
+
+// next consumes the separator after an element: true for ',' (another element follows),
+// false for the closer (or on error).
+func (s *fscan) next(closer byte) bool {
+	switch s.peek() {
+	case ',':
+		s.i++
+		return !s.bad
+	case closer:
+		s.i++
+		return false
+	}
+	s.bad = true
+	return false
+}
+
+// skip validates and skips one value of any type; depth counts enclosing containers.
+func (s *fscan) skip(depth int) {
+	if depth > fastMaxDepth {
+		s.bad = true
+		return
+	}
+	switch c := s.peek(); c {
+	case '{':
+		for more := s.open('{'); more; more = s.next('}') {
+			if s.peek() != '"' {
+				s.bad = true
+				return
+			}
+			s.rawString() // an escaped key is fine: nothing reads it
+			s.expect(':')
+			s.skip(depth + 1)
+		}
+	case '[':
+		for more := s.open('['); more; more = s.next(']') {
+			s.skip(depth + 1)
+		}
+	case '"':
+		s.rawString()
+	case 't':
+		s.lit("true")
+	case 'f':
+		s.lit("false")
+	case 'n':
+		s.lit("null")
+	default:
+		// fastjson takes any run of these bytes as a number.
+		j := s.i
+		for j < len(s.b) {
+			c := s.b[j]
+			if ('0' <= c && c <= '9') || c == '.' || c == '-' || c == '+' || c == 'e' || c == 'E' {
+				j++
+				continue
+			}
+			break
+		}
+		if j == s.i {
+			s.bad = true
+		}
+		s.i = j
+	}
+}
+
+func (s *fscan) lit(w string) {
+	if len(s.b)-s.i < len(w) || string(s.b[s.i:s.i+len(w)]) != w {
+		s.bad = true
+		return
+	}
+	s.i += len(w)
+}
+
+// once records key bit k in *seen; a repeated key marks the scan bad.
+func (s *fscan) once(seen *uint32, k uint32) {
+	if *seen&k != 0 {
+		s.bad = true
+	}
+	*seen |= k
+}
+
+// fastMeta tries the fast path on a trimmed line that starts with '{'.
+func (d *Decoder) fastMeta(line []byte) bool {
+	d.line = append(d.line[:0], line...)
+	s := fscan{b: d.line}
+	ok := d.fastTop(&s)
+	if ok && !s.bad && len(d.events) > 0 {
+		s.ws()
+		if s.i == len(s.b) {
+			d.fillBusiness(0)
+			return true
+		}
+	}
+	d.events = d.events[:0]
+	d.changes = d.changes[:0]
+	return false
+}
+
+func (d *Decoder) fastTop(s *fscan) bool {
+	var seen uint32
+	for more := s.open('{'); more; more = s.next('}') {
+		switch string(s.key()) {
+		case "object":
+			s.once(&seen, 1)
+			if !bytes.Equal(s.str(), wabaObject) {
+				return false
+			}
+		case "entry":
+			s.once(&seen, 2)
+			for more := s.open('['); more; more = s.next(']') {
+				d.fastEntry(s)
+			}
+		case "changes", "gs_app_id":
+			return false // a bare entry, or Gupshup v3
+		default:
+			s.skip(1)
+		}
+		if s.bad {
+			return false
+		}
+	}
+	return seen == 3
+}
+
+func (d *Decoder) fastEntry(s *fscan) {
+	start := len(d.events)
+	var seen uint32
+	var account []byte
+	for more := s.open('{'); more; more = s.next('}') {
+		switch string(s.key()) {
+		case "id":
+			s.once(&seen, 1)
+			account = s.str()
+		case "changes":
+			s.once(&seen, 2)
+			for more := s.open('['); more; more = s.next(']') {
+				d.fastChange(s)
+			}
+		default:
+			// "time" included: for a messages change it is only the time of the events
+			// the fast path never yields (other, webhook error).
+			s.skip(3)
+		}
+		if s.bad {
+			return
+		}
+	}
+	if seen&2 == 0 {
+		s.bad = true
+		return
+	}
+	if len(account) == 0 {
+		account = nil // as metaEntry: no id and no gs_app_id
+	}
+	for i := start; i < len(d.events); i++ {
+		d.events[i].Account = account
+	}
+}
+
+func (d *Decoder) fastChange(s *fscan) {
+	start := len(d.events)
+	var seen uint32
+	var business, display []byte
+	for more := s.open('{'); more; more = s.next('}') {
+		switch string(s.key()) {
+		case "field":
+			s.once(&seen, 1)
+			if string(s.str()) != FieldMessages {
+				s.bad = true
+			}
+		case "value":
+			s.once(&seen, 2)
+			business, display = d.fastValue(s)
+		default:
+			s.skip(5)
+		}
+		if s.bad {
+			return
+		}
+	}
+	if seen != 3 || len(d.events) == start {
+		s.bad = true
+		return
+	}
+	d.changes = append(d.changes, FieldMessages)
+	for i := start; i < len(d.events); i++ {
+		ev := &d.events[i]
+		ev.Business, ev.DisplayNumber = business, display
+	}
+}
+
+// fastValue reads the value of a messages change: metadata, then statuses or messages
+// (not both: the general path emits statuses first whatever their order in the line).
+func (d *Decoder) fastValue(s *fscan) (business, display []byte) {
+	var seen uint32
+	for more := s.open('{'); more; more = s.next('}') {
+		switch string(s.key()) {
+		case "metadata":
+			s.once(&seen, 1)
+			var ms uint32
+			for more := s.open('{'); more; more = s.next('}') {
+				switch string(s.key()) {
+				case "phone_number_id":
+					s.once(&ms, 1)
+					business = s.str()
+				case "display_phone_number":
+					s.once(&ms, 2)
+					display = s.str()
+				default:
+					s.skip(7)
+				}
+			}
+		case "statuses":
+			s.once(&seen, 2)
+			for more := s.open('['); more; more = s.next(']') {
+				d.fastStatus(s)
+			}
+		case "messages":
+			s.once(&seen, 4)
+			for more := s.open('['); more; more = s.next(']') {
+				d.fastMessage(s)
+			}
+		case "errors":
+			s.bad = true
+		default:
+			s.skip(6)
+		}
+		if s.bad {
+			return nil, nil
+		}
+	}
+	if seen&6 == 6 {
+		s.bad = true
+	}
+	return business, display
+}
+
+// fastTime reads a timestamp string as unixTime does; ok false when it is not one.
+func fastTime(b []byte) (int64, bool) {
+	t, ok := parseDecimal(b)
+	if !ok {
+		return 0, false
+	}
+	return normUnix(t)
+}
+
+func (d *Decoder) fastStatus(s *fscan) {
+	ev := d.add(&Event{Provider: ProviderMeta, Field: FieldMessages, Kind: KindStatus})
+	var seen uint32
+	for more := s.open('{'); more; more = s.next('}') {
+		switch string(s.key()) {
+		case "id":
+			s.once(&seen, 1)
+			ev.MessageID = s.str()
+		case "status":
+			s.once(&seen, 2)
+			ev.Status = ParseStatus(s.str())
+		case "timestamp":
+			s.once(&seen, 4)
+			t, ok := fastTime(s.str())
+			if !ok {
+				s.bad = true
+			}
+			ev.Time = t
+		case "recipient_id":
+			s.once(&seen, 8)
+			ev.Customer = s.str()
+		case "conversation":
+			s.once(&seen, 16)
+			var cs uint32
+			for more := s.open('{'); more; more = s.next('}') {
+				switch string(s.key()) {
+				case "id":
+					s.once(&cs, 1)
+					ev.ConversationID = s.str()
+				case "expiration_timestamp":
+					s.once(&cs, 2)
+					ev.ConversationExpiry, _ = fastTime(s.str()) // optUnix: 0 if unreadable
+				case "origin":
+					s.once(&cs, 4)
+					var os uint32
+					var typ []byte
+					for more := s.open('{'); more; more = s.next('}') {
+						if string(s.key()) == "type" {
+							s.once(&os, 1)
+							typ = s.str()
+						} else {
+							s.skip(10)
+						}
+					}
+					ev.ConversationOrigin = ParseCategory(typ)
+				default:
+					s.skip(9)
+				}
+			}
+		case "pricing":
+			s.once(&seen, 32)
+			var ps uint32
+			for more := s.open('{'); more; more = s.next('}') {
+				switch string(s.key()) {
+				case "billable":
+					s.once(&ps, 1)
+					switch s.peek() {
+					case 't':
+						s.lit("true")
+						ev.Billable = 1
+					case 'f':
+						s.lit("false")
+						ev.Billable = -1
+					default:
+						s.bad = true
+					}
+				case "pricing_model":
+					s.once(&ps, 2)
+					ev.PricingModel = ParsePricingModel(s.str())
+				case "type":
+					s.once(&ps, 4)
+					ev.PricingType = ParsePricingType(s.str())
+				case "category":
+					s.once(&ps, 8)
+					ev.Category = ParseCategory(s.str())
+				default:
+					s.skip(9)
+				}
+			}
+		case "errors":
+			s.once(&seen, 64)
+			ev.ErrorCode = s.fastErrorCode()
+		case "gs_id":
+			s.bad = true
+		default:
+			s.skip(8)
+		}
+		if s.bad {
+			return
+		}
+	}
+	// id, status and timestamp are required; an unknown status is an error.
+	if seen&7 != 7 || len(ev.MessageID) == 0 || ev.Status == StatusNone {
+		s.bad = true
+	}
+}
+
+// fastErrorCode reads an errors array whose first item has an integer code (or none), as
+// errorCode does for a number of at most 15 digits. Other shapes mark the scan bad.
+func (s *fscan) fastErrorCode() int64 {
+	var code int64
+	first := true
+	for more := s.open('['); more; more = s.next(']') {
+		if !first {
+			s.skip(10)
+			continue
+		}
+		first = false
+		var es uint32
+		for more := s.open('{'); more; more = s.next('}') {
+			if string(s.key()) != "code" {
+				s.skip(11)
+				continue
+			}
+			s.once(&es, 1)
+			j, neg := s.i, false
+			if j < len(s.b) && s.b[j] == '-' {
+				neg = true
+				j++
+			}
+			n, digits := int64(0), 0
+			for ; j < len(s.b) && '0' <= s.b[j] && s.b[j] <= '9'; j++ {
+				n = n*10 + int64(s.b[j]-'0')
+				digits++
+			}
+			if digits == 0 || digits > 15 || (digits > 1 && s.b[j-digits] == '0') {
+				s.bad = true
+				return 0
+			}
+			if j < len(s.b) {
+				switch s.b[j] {
+				case '.', 'e', 'E', '+', '-':
+					s.bad = true // a fraction or exponent: left to the general path
+					return 0
+				}
+			}
+			s.i = j
+			if neg {
+				n = -n
+			}
+			code = n
+		}
+	}
+	return code
+}
+
+func (d *Decoder) fastMessage(s *fscan) {
+	ev := d.add(&Event{Provider: ProviderMeta, Field: FieldMessages, Kind: KindInbound})
+	var seen uint32
+	var typ, body []byte
+	bodyEsc := false
+	for more := s.open('{'); more; more = s.next('}') {
+		switch string(s.key()) {
+		case "id":
+			s.once(&seen, 1)
+			ev.MessageID = s.str()
+		case "from":
+			s.once(&seen, 2)
+			ev.Customer = s.str()
+		case "timestamp":
+			s.once(&seen, 4)
+			t, ok := fastTime(s.str())
+			if !ok {
+				s.bad = true
+			}
+			ev.Time = t
+		case "type":
+			s.once(&seen, 8)
+			typ = s.str()
+		case "referral":
+			s.once(&seen, 16)
+			if s.peek() != '{' {
+				s.bad = true
+			}
+			s.skip(8)
+			ev.Referral = true
+		case "context":
+			s.once(&seen, 32)
+			var cs uint32
+			for more := s.open('{'); more; more = s.next('}') {
+				if string(s.key()) == "id" {
+					s.once(&cs, 1)
+					ev.ContextID = s.str()
+				} else {
+					s.skip(9)
+				}
+			}
+		case "text":
+			s.once(&seen, 64)
+			var ts uint32
+			for more := s.open('{'); more; more = s.next('}') {
+				if string(s.key()) == "body" {
+					s.once(&ts, 1)
+					if s.peek() != '"' {
+						s.bad = true
+						return
+					}
+					// An escaped body is only a problem if it is read (type text).
+					body, bodyEsc = s.rawString()
+				} else {
+					s.skip(9)
+				}
+			}
+		case "button", "interactive", "errors":
+			s.bad = true
+		default:
+			s.skip(8)
+		}
+		if s.bad {
+			return
+		}
+	}
+	if seen&7 != 7 || len(ev.MessageID) == 0 || len(ev.Customer) == 0 {
+		s.bad = true
+		return
+	}
+	if typ == nil {
+		ev.MessageType = MessageTypeOther
+	} else {
+		ev.MessageType = ParseMessageType(typ)
+	}
+	if ev.MessageType == MessageTypeText {
+		if bodyEsc {
+			s.bad = true
+		}
+		ev.Text = body
+	}
+}

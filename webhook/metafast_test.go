@@ -1,0 +1,221 @@
+package webhook
+
+import (
+	"bufio"
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/waba-exporter/waba_exporter/sim"
+)
+
+// genScript is the shared seeded generator (../shared/tools from the repository root).
+const genScript = "../../shared/tools/gen_webhooks.py"
+
+// fastCorpus holds bodies of the Meta messages shape and its near misses: every one must
+// give the same result on the fast path and the general path, and the ones marked fast
+// must be taken by the fast path (so that the comparison is not vacuous).
+var fastCorpus = []struct {
+	body string
+	fast bool
+}{
+	{string(statusLine), true},
+	{string(inboundLine), true},
+	// metadata after the statuses, entry id after the changes, field before value
+	{`{"entry":[{"changes":[{"field":"messages","value":{"statuses":[{"id":"w1","status":"read","timestamp":"1752000000"}],"metadata":{"phone_number_id":"9","display_phone_number":"8"}}}],"id":"7"}],"object":"whatsapp_business_account"}`, true},
+	// white space everywhere, unknown members of every kind
+	{" {\t\"object\" : \"whatsapp_business_account\" ,\r\n \"x\":[1,-2.5e+3,true,false,null,{\"a\\\"b\":\"c\\\\\"}], \"entry\" : [ { \"id\" : \"1\" , \"changes\" : [ { \"value\" : { \"statuses\" : [ { \"id\" : \"w\" , \"status\" : \"SENT\" , \"timestamp\" : \"1752000000.9\" , \"y\" : {} , \"z\" : [] } ] } , \"field\" : \"messages\" } ] } ] } ", true},
+	// two entries, two changes
+	{`{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"value":{"statuses":[{"id":"a","status":"sent","timestamp":"1752000000"}]},"field":"messages"},{"value":{"messages":[{"id":"b","from":"5","timestamp":1752000001,"type":"text","text":{"body":"hi"}}]},"field":"messages"}]},{"id":"2","changes":[{"value":{"statuses":[{"id":"c","status":"failed","timestamp":"1752000002","errors":[{"code":131026,"title":"t"},{"code":"x"}]}]},"field":"messages"}]}]}`, false},
+	{`{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"value":{"statuses":[{"id":"a","status":"sent","timestamp":"1752000000"}]},"field":"messages"},{"value":{"messages":[{"id":"b","from":"5","timestamp":"1752000001","type":"text","text":{"body":"hi"}}]},"field":"messages"}]},{"id":"2","changes":[{"value":{"statuses":[{"id":"c","status":"failed","timestamp":"1752000002","errors":[{"code":131026,"title":"t"},{"code":"x"}]}]},"field":"messages"}]}]}`, true},
+	// error codes: negative, zero, leading zero, fraction, exponent, string, 16 digits, none
+	{metaBody("messages", msgValue(`"statuses":[{"id":"a","status":"failed","timestamp":"1752000000","errors":[{"code":-5}]}]`)), true},
+	{metaBody("messages", msgValue(`"statuses":[{"id":"a","status":"failed","timestamp":"1752000000","errors":[{"code":0}]}]`)), true},
+	{metaBody("messages", msgValue(`"statuses":[{"id":"a","status":"failed","timestamp":"1752000000","errors":[{"code":0131}]}]`)), false},
+	{metaBody("messages", msgValue(`"statuses":[{"id":"a","status":"failed","timestamp":"1752000000","errors":[{"code":131.5}]}]`)), false},
+	{metaBody("messages", msgValue(`"statuses":[{"id":"a","status":"failed","timestamp":"1752000000","errors":[{"code":1e3}]}]`)), false},
+	{metaBody("messages", msgValue(`"statuses":[{"id":"a","status":"failed","timestamp":"1752000000","errors":[{"code":"470"}]}]`)), false},
+	{metaBody("messages", msgValue(`"statuses":[{"id":"a","status":"failed","timestamp":"1752000000","errors":[{"code":1234567890123456}]}]`)), false},
+	{metaBody("messages", msgValue(`"statuses":[{"id":"a","status":"failed","timestamp":"1752000000","errors":[{"title":"t"}]}]`)), true},
+	{metaBody("messages", msgValue(`"statuses":[{"id":"a","status":"failed","timestamp":"1752000000","errors":[]}]`)), true},
+	{metaBody("messages", msgValue(`"statuses":[{"id":"a","status":"failed","timestamp":"1752000000","errors":["x"]}]`)), false},
+	// pricing and conversation variants
+	{metaBody("messages", msgValue(`"statuses":[{"id":"a","status":"delivered","timestamp":"1752000000","conversation":{"id":"c","origin":{}},"pricing":{"billable":false,"pricing_model":"PMP","type":"free_customer_service","category":"service"}}]`)), true},
+	{metaBody("messages", msgValue(`"statuses":[{"id":"a","status":"delivered","timestamp":"1752000000","conversation":{"id":"c","expiration_timestamp":"soon","origin":{"type":"utility"}}}]`)), true},
+	{metaBody("messages", msgValue(`"statuses":[{"id":"a","status":"delivered","timestamp":"1752000000","conversation":{"id":"c","expiration_timestamp":1752086400}}]`)), false},
+	{metaBody("messages", msgValue(`"statuses":[{"id":"a","status":"delivered","timestamp":"1752000000","pricing":{"billable":null}}]`)), false},
+	{metaBody("messages", msgValue(`"statuses":[{"id":"a","status":"delivered","timestamp":"1752000000","conversation":"c"}]`)), false},
+	// duplicated keys: fastjson's Visit takes the last, its Get the first
+	{metaBody("messages", msgValue(`"statuses":[{"id":"a","status":"sent","status":"read","timestamp":"1752000000"}]`)), false},
+	{metaBody("messages", msgValue(`"statuses":[{"id":"a","status":"sent","timestamp":"1752000000","conversation":{"id":"c","id":"d"}}]`)), false},
+	{`{"object":"whatsapp_business_account","object":"page","entry":[]}`, false},
+	// escapes: in a key we compare, in a value we keep, in a value we skip
+	{metaBody("messages", msgValue(`"statuses":[{"id":"a","st\u0061tus":"sent","timestamp":"1752000000"}]`)), false},
+	{metaBody("messages", msgValue(`"statuses":[{"id":"a\u0041","status":"sent","timestamp":"1752000000"}]`)), false},
+	{metaBody("messages", msgValue(`"contacts":[{"profile":{"name":"Jos\u00e9 \"J\" \\"}}],"messages":[{"id":"m","from":"5","timestamp":"1752000000","type":"image","text":{"body":"\u00bf"}}]`)), true},
+	{metaBody("messages", msgValue(`"messages":[{"id":"m","from":"5","timestamp":"1752000000","type":"text","text":{"body":"\u00bfque?"}}]`)), false},
+	// inbound variants
+	{metaBody("messages", msgValue(`"messages":[{"id":"m","from":"5","timestamp":"1752000000","context":{"from":"1","id":"q"},"referral":{"source_type":"ad"},"type":"text","text":{"body":"STOP"}}]`)), true},
+	{metaBody("messages", msgValue(`"messages":[{"id":"m","from":"5","timestamp":"1752000000"}]`)), true},
+	{metaBody("messages", msgValue(`"messages":[{"id":"m","from":"5","timestamp":"1752000000","type":"button","button":{"payload":"p","text":"t"}}]`)), false},
+	{metaBody("messages", msgValue(`"messages":[{"id":"m","from":"5","timestamp":"1752000000","type":"interactive","interactive":{"list_reply":{"id":"l"}}}]`)), false},
+	{metaBody("messages", msgValue(`"messages":[{"id":"m","from":"5","timestamp":"1752000000","type":"unsupported","errors":[{"code":131051}]}]`)), false},
+	{metaBody("messages", msgValue(`"messages":[{"id":"m","from":"","timestamp":"1752000000"}]`)), false},
+	{metaBody("messages", msgValue(`"messages":[{"id":"m","from":"5","timestamp":"1752000000","referral":[]}]`)), false},
+	// shapes the fast path leaves to the general one
+	{metaBody("messages", msgValue(`"statuses":[{"id":"a","status":"sent","timestamp":"1752000000"}],"messages":[{"id":"m","from":"5","timestamp":"1752000000"}]`)), false},
+	{metaBody("messages", msgValue(`"contacts":[{"wa_id":"5"}]`)), false},
+	{metaBody("messages", msgValue(`"errors":[{"code":131000}]`)), false},
+	{metaBody("messages", msgValue(`"statuses":[{"id":"a","status":"bogus","timestamp":"1752000000"}]`)), false},
+	{metaBody("messages", msgValue(`"statuses":[{"id":"a","status":"sent","timestamp":"0"}]`)), false},
+	{metaBody("messages", msgValue(`"statuses":[{"id":"a","status":"sent"}]`)), false},
+	{metaBody("messages", msgValue(`"statuses":[{"gs_id":"g","status":"sent","timestamp":"1752000000"}]`)), false},
+	{metaBody("messages", msgValue(`"statuses":{}`)), false},
+	{metaBody("messages", msgValue(`"statuses":[]`)), false},
+	{metaBody("user_preferences", msgValue(`"user_preferences":[{"wa_id":"5","value":"stop","category":"marketing_messages","timestamp":1752000000}]`)), false},
+	{metaBody("account_update", `{"event":"VERIFIED_ACCOUNT"}`), false},
+	{`{"object":"page","entry":[]}`, false},
+	{`{"gs_app_id":"g","object":"whatsapp_business_account","entry":[{"changes":[{"value":{"statuses":[{"gs_id":"g","status":"sent","timestamp":"1752000000"}]},"field":"messages"}]}]}`, false},
+	{`{"id":"1","changes":[{"value":{"statuses":[{"id":"a","status":"sent","timestamp":"1752000000"}]},"field":"messages"}]}`, false},
+	{`{"object":"whatsapp_business_account","entry":[{"id":"1","time":1752000000,"changes":[{"value":{"statuses":[{"id":"a","status":"sent","timestamp":"1752000000"}]},"field":"messages"}]}]}`, true},
+	{`{"object":"whatsapp_business_account","entry":[{"id":1,"changes":[{"value":{"statuses":[{"id":"a","status":"sent","timestamp":"1752000000"}]},"field":"messages"}]}]}`, false},
+	{`{"object":"whatsapp_business_account","entry":[{"id":"","changes":[{"value":{"statuses":[{"id":"a","status":"sent","timestamp":"1752000000"}]},"field":"messages"}]}]}`, true},
+	// syntax at and beyond fastjson's edges
+	{`{"object":"whatsapp_business_account","entry":[],"n":NaN}`, false},
+	{`{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"value":{"statuses":[{"id":"a","status":"sent","timestamp":"1752000000","n":-inf}]},"field":"messages"}]}]}`, false},
+	{`{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"value":{"statuses":[{"id":"a","status":"sent","timestamp":"1752000000","n":1-2}]},"field":"messages"}]}]}`, true},
+	{`{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"value":{"statuses":[{"id":"a","status":"sent","timestamp":"1752000000"}]},"field":"messages"}]}]} x`, false},
+	{`{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"value":{"statuses":[{"id":"a","status":"sent","timestamp":"1752000000",}]},"field":"messages"}]}]}`, false},
+	{`{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"value":{"statuses":[{"id":"a","status":"sent","timestamp":"1752000000"},]},"field":"messages"}]}]}`, false},
+	{`{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"value":{"statuses":[{"id":"a","status":"sent","timestamp":"1752000000"}]},"field":"messages"}]}`, false},
+	{`{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"value":{"statuses":[{"id":"a","status":"sent","timestamp":"1752000000","p":"\"}]},"field":"messages"}]}]}`, false},
+	{`{"object":"whatsapp_business_account","x":` + strings.Repeat("[", 100) + strings.Repeat("]", 100) + `,"entry":[{"id":"1","changes":[{"value":{"statuses":[{"id":"a","status":"sent","timestamp":"1752000000"}]},"field":"messages"}]}]}`, false},
+	{`{"object":"whatsapp_business_account","x":` + strings.Repeat("[", 400) + strings.Repeat("]", 400) + `,"entry":[]}`, false},
+	{`{"object":"whatsapp_business_account","x":tru,"entry":[]}`, false},
+	{`{"object":"whatsapp_business_account","x":` + "\x01" + `,"entry":[]}`, false},
+}
+
+// sameResult decodes line with the fast path on and off and fails on any difference in
+// events, error or change fields. It reports whether the fast path took the line.
+func sameResult(t *testing.T, fast, slow *Decoder, line []byte) bool {
+	t.Helper()
+	evs, perr := fast.Decode(line, 1752000000)
+	got := append([]Event(nil), evs...)
+	gotFields := append([]string(nil), fast.ChangeFields()...)
+	want, wantErr := slow.Decode(line, 1752000000)
+	if !reflect.DeepEqual(got, append([]Event(nil), want...)) || perr != wantErr ||
+		!reflect.DeepEqual(gotFields, append([]string(nil), slow.ChangeFields()...)) {
+		t.Fatalf("fast and general paths differ on %.300q:\nfast    %v %v %v\ngeneral %v %v %v",
+			line, toEvs(got), perr, gotFields, toEvs(want), wantErr, slow.ChangeFields())
+	}
+	tl := trimSpace(line)
+	if len(tl) == 0 || tl[0] != '{' {
+		return false
+	}
+	took := fast.fastMeta(tl)
+	fast.events, fast.changes = fast.events[:0], fast.changes[:0]
+	return took
+}
+
+func diffDecoders(opts Options) (fast, slow *Decoder) {
+	fast, slow = NewDecoder(opts), NewDecoder(opts)
+	slow.noFast = true
+	return fast, slow
+}
+
+var diffOptions = []Options{{}, {Format: FormatMeta}, {Business: "770000000000099"}}
+
+func TestFastMetaMatchesGeneral(t *testing.T) {
+	for _, opts := range diffOptions {
+		fast, slow := diffDecoders(opts)
+		for i, c := range fastCorpus {
+			if took := sameResult(t, fast, slow, []byte(c.body)); took != c.fast {
+				t.Errorf("opts %+v, body %d: fast path taken = %v, want %v", opts, i, took, c.fast)
+			}
+		}
+		for _, s := range allSeeds() {
+			sameResult(t, fast, slow, []byte(s))
+		}
+	}
+	// Other formats and envelopes never take the fast path.
+	for _, opts := range []Options{{Format: FormatGupshup}, {Format: FormatOnPrem}, {Envelope: Envelope{BodyPath: "body"}}} {
+		d := NewDecoder(opts)
+		d.line = nil
+		d.Decode(statusLine, 0)
+		if d.line != nil {
+			t.Errorf("opts %+v: fast path tried", opts)
+		}
+	}
+}
+
+// diffLines compares both paths (default options) on every line of r and returns the
+// line count and the number of lines the fast path took.
+func diffLines(t *testing.T, r *bufio.Scanner) (n, took int) {
+	t.Helper()
+	fast, slow := diffDecoders(Options{})
+	for r.Scan() {
+		n++
+		if sameResult(t, fast, slow, r.Bytes()) {
+			took++
+		}
+	}
+	if err := r.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return n, took
+}
+
+func TestFastMetaMatchesGeneralSimulator(t *testing.T) {
+	var buf bytes.Buffer
+	if err := sim.New(sim.Options{Seed: 1}).WriteN(&buf, 20000); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(&buf)
+	sc.Buffer(make([]byte, 1<<20), 8<<20)
+	n, took := diffLines(t, sc)
+	t.Logf("simulator: %d lines, %d on the fast path", n, took)
+	if n != 20000 || took < n*8/10 {
+		t.Fatalf("simulator: %d lines, only %d on the fast path", n, took)
+	}
+}
+
+func TestFastMetaMatchesGeneralGenerator(t *testing.T) {
+	if _, err := os.Stat(genScript); err != nil {
+		t.Skip("GENERATOR DIFFERENTIAL NOT RUN: " + genScript + " (../shared/tools from the repository root) is absent")
+	}
+	out := filepath.Join(t.TempDir(), "gen.jsonl")
+	cmd := exec.Command("python3", genScript, "--lines", "20000", "--pricing", "mixed", "--out", out)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("gen_webhooks.py: %v\n%s", err, b)
+	}
+	f, err := os.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 8<<20)
+	n, took := diffLines(t, sc)
+	t.Logf("generator: %d lines, %d on the fast path", n, took)
+	if n != 20000 || took < n*8/10 {
+		t.Fatalf("generator: %d lines, only %d on the fast path", n, took)
+	}
+}
+
+// FuzzFastMeta: for any line, the fast path and the general path agree.
+func FuzzFastMeta(f *testing.F) {
+	for _, c := range fastCorpus {
+		f.Add([]byte(c.body))
+	}
+	for _, s := range seedMeta {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, line []byte) {
+		fast, slow := diffDecoders(Options{})
+		sameResult(t, fast, slow, line)
+	})
+}
