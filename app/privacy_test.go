@@ -344,9 +344,7 @@ func TestLogPrivacy(t *testing.T) {
 	}
 
 	// Every reason was counted for the bad file (the lines were really rejected).
-	// (line_too_long is not among them: Run does not yet add the tailers' LinesTooLong to
-	// the pipeline's counts as Replay does; reported.)
-	for _, reason := range []string{"invalid_json", "unknown_format", "unexpected_object", "bad_timestamp", "missing_field", "unknown_status"} {
+	for _, reason := range []string{"invalid_json", "unknown_format", "unexpected_object", "bad_timestamp", "missing_field", "unknown_status", "line_too_long"} {
 		re := regexp.MustCompile(`waba_exporter_parse_errors_total\{logfile="` + regexp.QuoteMeta(badFile) + `",reason="` + reason + `"\} ([1-9][0-9]*)`)
 		if !re.MatchString(runMetrics) {
 			t.Errorf("no parse error counted for reason %s", reason)

@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -66,59 +65,31 @@ func Run(ctx context.Context, o RunOptions) error {
 		o.Now = time.Now
 	}
 	cfg := o.Config
-	inputs := append([]config.Input(nil), cfg.Inputs...)
-	for _, p := range o.LogPaths {
-		in := config.Input{Path: p, Format: config.FormatAuto, Start: config.Start(o.LogStart), MaxLineBytes: config.DefaultMaxLineBytes}
-		if in.Start == "" {
-			in.Start = config.StartBeginning
-		}
-		inputs = append(inputs, in)
-	}
+	inputs := inputsOf(cfg, o.LogPaths, o.LogStart)
 	if len(inputs) == 0 {
 		return ConfigError{errors.New("no inputs: give --log.path or inputs: in the config file")}
 	}
 
 	m, saved, restored := restoreState(o.Serve.CheckpointPath, WindowConfig(cfg), log)
-	decs := map[string]webhook.Options{}
-	for _, in := range inputs {
-		decs[in.Path] = DecoderOptions(in)
-	}
-	p := pipeline.New(m, webhook.Options{}, decs, log)
+	p := pipeline.New(m, webhook.Options{}, nil, log)
 	p.RestoreCounts(saved.Sources)
-	for _, in := range inputs {
-		p.AddSource(in.Path)
-	}
 
-	var tailers []*tail.Tailer
-	for _, in := range inputs {
-		start := tail.StartBeginning
-		if in.Start == config.StartEnd {
-			start = tail.StartEnd
-		}
-		var positions []tail.Position
-		for _, pos := range saved.Positions {
-			if pos.Source == in.Path {
-				positions = append(positions, pos)
-			}
-		}
-		if restored && len(positions) == 0 {
-			start = tail.StartBeginning // new since the checkpoint: nothing of it is counted
-		}
-		t, err := tail.New(tail.Options{
-			Sources: []string{in.Path}, Start: start, Follow: true, Positions: positions,
-			PollInterval: o.PollInterval, MaxLineBytes: in.MaxLineBytes, Logger: log,
-		})
-		if err != nil {
-			return ConfigError{fmt.Errorf("inputs: %s: %w", in.Path, err)}
-		}
-		tailers = append(tailers, t)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	errc := make(chan error, 64)
+	batches := make(chan *tail.Batch, queueBatches)
+	ins := &inputSet{ctx: ctx, out: batches, p: p, log: log, poll: o.PollInterval, saved: saved.Positions,
+		restored: restored, errc: errc, running: map[string]*runningInput{}}
+	if err := ins.set(inputs); err != nil {
+		return ConfigError{err}
 	}
 
 	health := &exporter.Health{}
 	collector := &exporter.Collector{
 		P: p, Health: health, Now: o.Now,
-		Sources:           func() []exporter.SourceStats { return sourceStats(tailers) },
-		FsnotifyOverflows: func() uint64 { return fsnotifyOverflows(tailers) },
+		Sources:           func() []exporter.SourceStats { return sourceStats(ins.tailers()) },
+		FsnotifyOverflows: func() uint64 { return fsnotifyOverflows(ins.tailers()) },
 	}
 	regs := exporter.NewRegistries(collector, o.Serve.ExporterMetrics)
 	pusher, err := push.New(push.Options{
@@ -128,11 +99,6 @@ func Run(ctx context.Context, o RunOptions) error {
 	if err != nil {
 		return ConfigError{err}
 	}
-
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var wg sync.WaitGroup
-	errc := make(chan error, 5+len(tailers))
 
 	var reloader *config.Reloader
 	if o.Serve.ConfigPath != "" {
@@ -151,7 +117,11 @@ func Run(ctx context.Context, o RunOptions) error {
 		r.OnChange(func(_, n *config.Config) {
 			wc := WindowConfig(n)
 			p.Update(func(v pipeline.View) { v.Machine.Reconfigure(wc) })
-			log.Info("configuration applied", "quotas", len(n.Quotas), "portfolios", len(n.Portfolios))
+			// Inputs change live: new ones start, removed ones stop, state is kept.
+			if err := ins.set(inputsOf(n, o.LogPaths, o.LogStart)); err != nil {
+				log.Error("inputs not all started", "err", err)
+			}
+			log.Info("configuration applied", "inputs", len(n.Inputs)+len(o.LogPaths), "quotas", len(n.Quotas), "portfolios", len(n.Portfolios))
 		})
 		reloader = r
 		wg.Add(1)
@@ -190,16 +160,6 @@ func Run(ctx context.Context, o RunOptions) error {
 		errc <- exporter.Serve(ctx, o.Serve.ListenAddresses, o.Serve.WebConfigFile, handler, log)
 	}()
 
-	batches := make(chan *tail.Batch, queueBatches)
-	for _, t := range tailers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := t.Run(ctx, batches); err != nil && !errors.Is(err, context.Canceled) {
-				errc <- err
-			}
-		}()
-	}
 	// Ready once every source has been read to its end for the first time (the windows
 	// are rebuilt from what the files hold).
 	wg.Add(1)
@@ -208,7 +168,8 @@ func Run(ctx context.Context, o RunOptions) error {
 		tick := time.NewTicker(100 * time.Millisecond)
 		defer tick.Stop()
 		for {
-			if caughtUp(tailers) && len(batches) == 0 {
+			if caughtUp(ins.tailers()) && len(batches) == 0 {
+				ins.countTooLong()
 				markReady()
 				log.Info("state ready", "sources", len(inputs))
 				return
@@ -221,7 +182,7 @@ func Run(ctx context.Context, o RunOptions) error {
 		}
 	}()
 
-	prog := tail.NewProgress(tailers...) // seeded with restored positions: quiet files keep theirs
+	prog := tail.NewProgress(ins.tailers()...) // seeded with restored positions: quiet files keep theirs
 	var cp *checkpointer
 	if o.Serve.CheckpointPath != "" {
 		cp = &checkpointer{path: o.Serve.CheckpointPath, key: saved.HashKey, p: p, prog: prog, health: health, log: log, now: o.Now}
@@ -229,9 +190,11 @@ func Run(ctx context.Context, o RunOptions) error {
 			o.Serve.CheckpointInterval = 10 * time.Second
 		}
 	}
-	consume(ctx, p, batches, o.Now, func() bool { return caughtUp(tailers) }, prog, cp, o.Serve.CheckpointInterval)
+	consume(ctx, p, batches, o.Now, func() bool { ins.countTooLong(); return caughtUp(ins.tailers()) }, prog, cp, o.Serve.CheckpointInterval)
 	cancel()
 	wg.Wait()
+	ins.wait()
+	ins.countTooLong()
 	if cp != nil {
 		// Every line handed to the pipeline has been applied: the final checkpoint holds
 		// them all, and the next start resumes after them.
@@ -246,6 +209,19 @@ func Run(ctx context.Context, o RunOptions) error {
 		}
 	}
 	return nil
+}
+
+// inputsOf returns the config's inputs plus the --log.path ones (with --log.start).
+func inputsOf(cfg *config.Config, logPaths []string, logStart string) []config.Input {
+	inputs := append([]config.Input(nil), cfg.Inputs...)
+	for _, p := range logPaths {
+		in := config.Input{Path: p, Format: config.FormatAuto, Start: config.Start(logStart), MaxLineBytes: config.DefaultMaxLineBytes}
+		if in.Start == "" {
+			in.Start = config.StartBeginning
+		}
+		inputs = append(inputs, in)
+	}
+	return inputs
 }
 
 // consume applies batches until ctx is done, recording each applied line in prog under

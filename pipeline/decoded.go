@@ -40,6 +40,7 @@ func (d *Decoded) Bytes() int64 {
 // Decoder decodes lines for one goroutine, with the pipeline's per-source options.
 type Decoder struct {
 	p        *Pipeline
+	opts     *map[string]webhook.Options // the options the cached decoders were made with
 	decs     map[string]*webhook.Decoder
 	lastName string
 	lastDec  *webhook.Decoder
@@ -51,12 +52,16 @@ func (p *Pipeline) NewDecoder() *Decoder {
 }
 
 func (d *Decoder) decoder(source string) *webhook.Decoder {
+	if cur := d.p.decOpts.Load(); cur != d.opts {
+		// Options changed (a reload): decoders are rebuilt as lines come.
+		d.opts, d.decs, d.lastDec = cur, map[string]*webhook.Decoder{}, nil
+	}
 	if d.lastDec != nil && source == d.lastName {
 		return d.lastDec
 	}
 	dec, ok := d.decs[source]
 	if !ok {
-		opts, ok := d.p.decOpts[source]
+		opts, ok := (*d.opts)[source]
 		if !ok {
 			opts = d.p.defOpts
 		}

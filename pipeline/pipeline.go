@@ -18,6 +18,7 @@ package pipeline
 import (
 	"log/slog"
 	"sync"
+	"sync/atomic"
 
 	"github.com/waba-exporter/waba_exporter/webhook"
 	"github.com/waba-exporter/waba_exporter/window"
@@ -38,10 +39,11 @@ type Pipeline struct {
 	order   []string
 	log     *slog.Logger
 
-	decOpts map[string]webhook.Options // read-only after New
+	decOpts atomic.Pointer[map[string]webhook.Options] // copy on write (SetDecoderOptions)
 	defOpts webhook.Options
 
-	dec     *Decoder // ApplyLines' own decoder and batch (one calling goroutine)
+	optsMu  sync.Mutex // serialises SetDecoderOptions
+	dec     *Decoder   // ApplyLines' own decoder and batch (one calling goroutine)
 	scratch Decoded
 
 	// The last source applied and its counters: lines come in runs of one file.
@@ -55,13 +57,32 @@ func New(m *window.Machine, def webhook.Options, decoders map[string]webhook.Opt
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Pipeline{
+	opts := make(map[string]webhook.Options, len(decoders))
+	for k, v := range decoders {
+		opts[k] = v
+	}
+	p := &Pipeline{
 		m:       m,
 		sources: map[string]*SourceCounts{},
 		log:     log,
-		decOpts: decoders,
 		defOpts: def,
 	}
+	p.decOpts.Store(&opts)
+	return p
+}
+
+// SetDecoderOptions sets the decoder options of a logfile (an input added or changed by a
+// reload). Decoders pick the change up at their next line of that logfile.
+func (p *Pipeline) SetDecoderOptions(source string, opts webhook.Options) {
+	p.optsMu.Lock()
+	defer p.optsMu.Unlock()
+	old := p.decOpts.Load()
+	next := make(map[string]webhook.Options, len(*old)+1)
+	for k, v := range *old {
+		next[k] = v
+	}
+	next[source] = opts
+	p.decOpts.Store(&next)
 }
 
 // AddSource makes a logfile known before any line of it is read, so its series exist.
