@@ -24,6 +24,8 @@ log() { printf 'install-test-deps: %s\n' "$*" >&2; }
 need_apt=()
 command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1 || need_apt+=(prometheus)
 command -v prometheus-alertmanager >/dev/null 2>&1 && command -v amtool >/dev/null 2>&1 || need_apt+=(prometheus-alertmanager)
+command -v yamllint >/dev/null 2>&1 || need_apt+=(yamllint)               # deploy/ manifests
+command -v systemd-analyze >/dev/null 2>&1 || need_apt+=(systemd)         # deploy/ unit verify
 
 if ((${#need_apt[@]})); then
 	if [[ $(id -u) -ne 0 ]]; then
@@ -75,3 +77,18 @@ if [[ "$(installed_version typescript)" != "$TYPESCRIPT_VERSION" ||
 		"typescript@$TYPESCRIPT_VERSION" "@grafana/schema@$GRAFANA_SCHEMA_VERSION" >&2
 fi
 log "tsc: $("$NPM_DIR/node_modules/.bin/tsc" --version), @grafana/schema $(installed_version @grafana/schema)"
+
+# A real VictoriaMetrics single-node server for the push test (push/), built from the Go
+# module proxy into .cache/bin (about a minute, once). `go install pkg@version` is refused
+# here (the proxy does not list the module's versions), so it builds from a scratch module.
+VM_VERSION="v1.129.1"
+VM_BIN="$REPO/.cache/bin/victoria-metrics"
+if ! command -v victoria-metrics >/dev/null 2>&1 && [[ ! -x "$VM_BIN" ]]; then
+	log "building victoria-metrics $VM_VERSION into $VM_BIN"
+	tmp=$(mktemp -d)
+	printf 'module vmbuild\ngo 1.26\nrequire github.com/VictoriaMetrics/VictoriaMetrics %s\n' "$VM_VERSION" >"$tmp/go.mod"
+	mkdir -p "$(dirname "$VM_BIN")"
+	(cd "$tmp" && GOFLAGS=-mod=mod go build -o "$VM_BIN" github.com/VictoriaMetrics/VictoriaMetrics/app/victoria-metrics) >&2
+	rm -rf "$tmp"
+fi
+log "victoria-metrics: $( (command -v victoria-metrics || echo "$VM_BIN") | head -n1)"
