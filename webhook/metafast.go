@@ -1,6 +1,10 @@
 package webhook
 
-import "bytes"
+import (
+	"bytes"
+	"encoding/binary"
+	"math/bits"
+)
 
 // The fast path: a single pass over the raw bytes of a Cloud API `messages` webhook
 // (statuses or inbound messages), without building fastjson's tree.
@@ -31,7 +35,7 @@ type fscan struct {
 const fastMaxDepth = 64
 
 func (s *fscan) ws() {
-	for s.i < len(s.b) {
+	for s.i < len(s.b) && s.b[s.i] <= ' ' {
 		switch s.b[s.i] {
 		case ' ', '\t', '\n', '\r':
 			s.i++
@@ -60,18 +64,44 @@ func (s *fscan) expect(c byte) {
 }
 
 // rawString reads a string at s.i (which holds '"'); esc reports a backslash inside.
-// A quote ends the string unless a backslash escapes it, as in fastjson.
+// A quote ends the string unless a backslash escapes it, as in fastjson. The search for
+// the first quote or backslash reads eight bytes at a time.
 func (s *fscan) rawString() (str []byte, esc bool) {
+	b := s.b
 	start := s.i + 1
-	j := bytes.IndexByte(s.b[start:], '"')
-	if j < 0 {
-		s.bad = true
-		return nil, false
+	k := start
+	for ; k+8 <= len(b); k += 8 {
+		x := binary.LittleEndian.Uint64(b[k:])
+		if m := hasByte(x, '"') | hasByte(x, '\\'); m != 0 {
+			k += bits.TrailingZeros64(m) >> 3
+			goto found
+		}
 	}
-	if bytes.IndexByte(s.b[start:start+j], '\\') < 0 {
-		s.i = start + j + 1
-		return s.b[start : start+j : start+j], false
+	for ; k < len(b); k++ {
+		if c := b[k]; c == '"' || c == '\\' {
+			goto found
+		}
 	}
+	s.bad = true
+	return nil, false
+found:
+	if b[k] == '\\' {
+		return s.escString(start)
+	}
+	s.i = k + 1
+	return b[start:k:k], false
+}
+
+// hasByte has the high bit set in the lowest byte of x that equals c (higher bytes may be
+// false positives, which TrailingZeros never reaches).
+func hasByte(x uint64, c byte) uint64 {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	y := x ^ (lo * uint64(c))
+	return (y - lo) &^ y & hi
+}
+
+// escString reads a string holding a backslash, from its first byte at start.
+func (s *fscan) escString(start int) ([]byte, bool) {
 	for k := start; k < len(s.b); k++ {
 		switch s.b[k] {
 		case '\\':
@@ -85,7 +115,7 @@ func (s *fscan) rawString() (str []byte, esc bool) {
 	return nil, true
 }
 
-// key reads an object key and its colon. An escaped key marks the scan bad.
+// key reads an object key and its colon (not the white space after it). An escaped key marks the scan bad.
 func (s *fscan) key() []byte {
 	if s.peek() != '"' {
 		s.bad = true
@@ -95,8 +125,11 @@ func (s *fscan) key() []byte {
 	if esc {
 		s.bad = true
 	}
-	s.expect(':')
-	s.ws()
+	if s.i < len(s.b) && s.b[s.i] == ':' {
+		s.i++
+	} else {
+		s.expect(':')
+	}
 	return k
 }
 
@@ -489,6 +522,7 @@ func (s *fscan) fastErrorCode() int64 {
 				continue
 			}
 			s.once(&es, 1)
+			s.ws()
 			j, neg := s.i, false
 			if j < len(s.b) && s.b[j] == '-' {
 				neg = true
