@@ -99,6 +99,7 @@ type Decoder struct {
 	// line is the fast path's own copy of the line (see metafast.go); noFast turns the
 	// fast path off (differential tests).
 	line   []byte
+	pStr   fastjson.Parser // unescapes a string the fast path keeps
 	noFast bool
 	p2     fastjson.Parser // parses a body held as a string inside an envelope
 	events []Event

@@ -21,7 +21,7 @@ import (
 //     last, its Get the first);
 //   - every value it reads has the type the common shape has, and the line decodes with no
 //     error into at least one event; anything else (another field, gs_app_id, a number where
-//     a string is usual, button or interactive replies, message errors, ...) falls back.
+//     a string is usual, message or value errors, ...) falls back.
 // Events point into d.line, the decoder's own copy of the line, as the general path's point
 // into the parser's copy.
 
@@ -557,8 +557,11 @@ func (s *fscan) fastErrorCode() int64 {
 func (d *Decoder) fastMessage(s *fscan) {
 	ev := d.add(&Event{Provider: ProviderMeta, Field: FieldMessages, Kind: KindInbound})
 	var seen uint32
-	var typ, body []byte
+	var typ, body, bodyQuoted, payload, btnText []byte
 	bodyEsc := false
+	// replyFound[i]: interactive.<interactiveReplies[i]> is an object; replyID[i] its id.
+	var replyFound [len(interactiveReplies)]bool
+	var replyID [len(interactiveReplies)][]byte
 	for more := s.open('{'); more; more = s.next('}') {
 		switch string(s.key()) {
 		case "id":
@@ -605,13 +608,55 @@ func (d *Decoder) fastMessage(s *fscan) {
 						s.bad = true
 						return
 					}
-					// An escaped body is only a problem if it is read (type text).
+					// An escaped body is unescaped below, and only if it is read.
+					q := s.i
 					body, bodyEsc = s.rawString()
+					bodyQuoted = s.b[q:s.i]
 				} else {
 					s.skip(9)
 				}
 			}
-		case "button", "interactive", "errors":
+		case "button":
+			s.once(&seen, 128)
+			var bs uint32
+			for more := s.open('{'); more; more = s.next('}') {
+				switch string(s.key()) {
+				case "payload":
+					s.once(&bs, 1)
+					payload = s.str()
+				case "text":
+					s.once(&bs, 2)
+					btnText = s.str()
+				default:
+					s.skip(9)
+				}
+			}
+		case "interactive":
+			s.once(&seen, 256)
+			var is uint32
+			for more := s.open('{'); more; more = s.next('}') {
+				k := s.key()
+				r := 0
+				for r < len(interactiveReplies) && string(k) != interactiveReplies[r] {
+					r++
+				}
+				if r == len(interactiveReplies) {
+					s.skip(9)
+					continue
+				}
+				s.once(&is, 1<<r)
+				replyFound[r] = true
+				var rs uint32
+				for more := s.open('{'); more; more = s.next('}') {
+					if string(s.key()) == "id" {
+						s.once(&rs, 1)
+						replyID[r] = s.str()
+					} else {
+						s.skip(10)
+					}
+				}
+			}
+		case "errors":
 			s.bad = true
 		default:
 			s.skip(8)
@@ -629,10 +674,41 @@ func (d *Decoder) fastMessage(s *fscan) {
 	} else {
 		ev.MessageType = ParseMessageType(typ)
 	}
-	if ev.MessageType == MessageTypeText {
+	switch ev.MessageType {
+	case MessageTypeText:
 		if bodyEsc {
-			s.bad = true
+			body = d.unescape(s, bodyQuoted)
 		}
 		ev.Text = body
+	case MessageTypeButton:
+		ev.Payload = payload
+		if payload == nil {
+			ev.Payload = btnText
+		}
+	case MessageTypeInteractive:
+		for r, found := range replyFound {
+			if found {
+				ev.Payload = replyID[r]
+				break
+			}
+		}
 	}
+}
+
+// unescape returns the value of a quoted JSON string holding escapes, decoded by fastjson
+// itself (so exactly as the general path decodes it) and copied into d.scratch.
+func (d *Decoder) unescape(s *fscan, quoted []byte) []byte {
+	v, err := d.pStr.ParseBytes(quoted)
+	if err != nil {
+		s.bad = true
+		return nil
+	}
+	b, err := v.StringBytes()
+	if err != nil {
+		s.bad = true
+		return nil
+	}
+	n := len(d.scratch)
+	d.scratch = append(d.scratch, b...)
+	return d.scratch[n:len(d.scratch):len(d.scratch)]
 }
