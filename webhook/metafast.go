@@ -27,9 +27,10 @@ import (
 
 // fscan reads JSON from b at i. bad is sticky: once set, the scan is abandoned.
 type fscan struct {
-	b   []byte
-	i   int
-	bad bool
+	b     []byte
+	i     int
+	bad   bool
+	noEsc bool // b holds no backslash at all
 }
 
 const fastMaxDepth = 64
@@ -65,16 +66,35 @@ func (s *fscan) expect(c byte) {
 
 // rawString reads a string at s.i (which holds '"'); esc reports a backslash inside.
 // A quote ends the string unless a backslash escapes it, as in fastjson. The search for
-// the first quote or backslash reads eight bytes at a time.
+// the first quote or backslash reads eight bytes at a time; in a line without backslashes,
+// a string longer than 16 bytes is finished with IndexByte.
 func (s *fscan) rawString() (str []byte, esc bool) {
 	b := s.b
 	start := s.i + 1
 	k := start
-	for ; k+8 <= len(b); k += 8 {
-		x := binary.LittleEndian.Uint64(b[k:])
-		if m := hasByte(x, '"') | hasByte(x, '\\'); m != 0 {
-			k += bits.TrailingZeros64(m) >> 3
-			goto found
+	if s.noEsc {
+		for lim := start + 16; k+8 <= len(b); k += 8 {
+			if k >= lim {
+				j := bytes.IndexByte(b[k:], '"')
+				if j < 0 {
+					s.bad = true
+					return nil, false
+				}
+				k += j
+				goto found
+			}
+			if m := hasByte(binary.LittleEndian.Uint64(b[k:]), '"'); m != 0 {
+				k += bits.TrailingZeros64(m) >> 3
+				goto found
+			}
+		}
+	} else {
+		for ; k+8 <= len(b); k += 8 {
+			x := binary.LittleEndian.Uint64(b[k:])
+			if m := hasByte(x, '"') | hasByte(x, '\\'); m != 0 {
+				k += bits.TrailingZeros64(m) >> 3
+				goto found
+			}
 		}
 	}
 	for ; k < len(b); k++ {
@@ -245,7 +265,7 @@ func (s *fscan) once(seen *uint32, k uint32) {
 // fastMeta tries the fast path on a trimmed line that starts with '{'.
 func (d *Decoder) fastMeta(line []byte) bool {
 	d.line = append(d.line[:0], line...)
-	s := fscan{b: d.line}
+	s := fscan{b: d.line, noEsc: bytes.IndexByte(d.line, '\\') < 0}
 	ok := d.fastTop(&s)
 	if ok && !s.bad && len(d.events) > 0 {
 		s.ws()
