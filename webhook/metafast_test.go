@@ -164,6 +164,25 @@ func TestFastMetaMatchesGeneral(t *testing.T) {
 	}
 }
 
+// The fast path keeps the zero-allocation contract, also when it unescapes a text body.
+func TestFastMetaZeroAllocs(t *testing.T) {
+	for i, body := range []string{
+		metaBody("messages", msgValue(`"contacts":[{"profile":{"name":"Jos\u00e9"},"wa_id":"5"}],"messages":[{"id":"m","from":"5","timestamp":"1752000000","type":"text","text":{"body":"\u00bfque? \ud83d\ude00"}}]`)),
+		metaBody("messages", msgValue(`"messages":[{"id":"m","from":"5","timestamp":"1752000000","type":"interactive","interactive":{"list_reply":{"id":"l"}}}]`)),
+	} {
+		line := []byte(body)
+		d := NewDecoder(Options{})
+		for j := 0; j < 3; j++ {
+			if evs, err := d.Decode(line, 0); err != nil || len(evs) != 1 || !d.fastMeta(line) {
+				t.Fatalf("body %d: %d events, %v, or not on the fast path", i, len(evs), err)
+			}
+		}
+		if a := testing.AllocsPerRun(100, func() { d.Decode(line, 0) }); a != 0 {
+			t.Errorf("body %d: %.1f allocations per Decode after warm-up", i, a)
+		}
+	}
+}
+
 // diffLines compares both paths (default options) on every line of r and returns the
 // line count and the number of lines the fast path took.
 func diffLines(t *testing.T, r *bufio.Scanner) (n, took int) {
