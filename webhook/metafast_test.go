@@ -48,6 +48,13 @@ var fastCorpus = []struct {
 	{metaBody("messages", msgValue(`"statuses":[{"id":"a","status":"delivered","timestamp":"1752000000","conversation":{"id":"c","expiration_timestamp":"soon","origin":{"type":"utility"}}}]`)), true},
 	{metaBody("messages", msgValue(`"statuses":[{"id":"a","status":"delivered","timestamp":"1752000000","conversation":{"id":"c","expiration_timestamp":1752086400}}]`)), false},
 	{metaBody("messages", msgValue(`"statuses":[{"id":"a","status":"delivered","timestamp":"1752000000","pricing":{"billable":null}}]`)), false},
+	// timestamps of ten characters that are not ten digits, and out-of-range ones
+	{metaBody("messages", msgValue(`"statuses":[{"id":"a","status":"sent","timestamp":"1752000000","conversation":{"id":"c","expiration_timestamp":"17520000.0"}}]`)), true},
+	{metaBody("messages", msgValue(`"statuses":[{"id":"a","status":"sent","timestamp":"1752000000","conversation":{"id":"c","expiration_timestamp":"0001752000"}}]`)), true},
+	{metaBody("messages", msgValue(`"statuses":[{"id":"a","status":"sent","timestamp":"1752000000","conversation":{"id":"c","expiration_timestamp":"1752086400000"}}]`)), true},
+	{metaBody("messages", msgValue(`"statuses":[{"id":"a","status":"sent","timestamp":"175200000x"}]`)), false},
+	{metaBody("messages", msgValue(`"statuses":[{"id":"a","status":"sent","timestamp":"9999999999"}]`)), false},
+	{metaBody("messages", msgValue(`"statuses":[{"id":"a","status":"sent","timestamp":"1752000000123"}]`)), true},
 	{metaBody("messages", msgValue(`"statuses":[{"id":"a","status":"delivered","timestamp":"1752000000","conversation":"c"}]`)), false},
 	// duplicated keys: fastjson's Visit takes the last, its Get the first
 	{metaBody("messages", msgValue(`"statuses":[{"id":"a","status":"sent","status":"read","timestamp":"1752000000"}]`)), false},
