@@ -107,6 +107,29 @@ func DefaultConfig() Config {
 	}
 }
 
+// fill gives every unset (zero or negative) size, duration and cap of c the value it
+// has in d.
+func (c *Config) fill(d Config) {
+	for _, f := range []struct{ v, d *int }{
+		{&c.MaxMessages, &d.MaxMessages}, {&c.MaxCustomers, &d.MaxCustomers}, {&c.MaxConversations, &d.MaxConversations},
+		{&c.MaxBuffered, &d.MaxBuffered}, {&c.ErrorCodeCap, &d.ErrorCodeCap}, {&c.CountryCap, &d.CountryCap},
+		{&c.MaxBusinesses, &d.MaxBusinesses},
+	} {
+		if *f.v <= 0 {
+			*f.v = *f.d
+		}
+	}
+	for _, f := range []struct{ v, d *int64 }{
+		{&c.MessageTTL, &d.MessageTTL}, {&c.CustomerTTL, &d.CustomerTTL}, {&c.ReplyWindow, &d.ReplyWindow},
+		{&c.PricingSwitchAt, &d.PricingSwitchAt},
+	} {
+		if *f.v <= 0 {
+			*f.v = *f.d
+		}
+	}
+	c.AllowedLateness = max(c.AllowedLateness, 0)
+}
+
 // periodBounds returns the quota period [start, end) containing t.
 func (q *Quota) periodBounds(t int64) (int64, int64) {
 	loc := q.Location

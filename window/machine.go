@@ -229,45 +229,9 @@ const (
 	ReasonCapacity = 1
 )
 
-// New returns an empty Machine.
+// New returns an empty Machine. Zero (or negative) sizes and durations take the defaults.
 func New(cfg Config) *Machine {
-	d := DefaultConfig()
-	if cfg.MaxMessages <= 0 {
-		cfg.MaxMessages = d.MaxMessages
-	}
-	if cfg.MaxCustomers <= 0 {
-		cfg.MaxCustomers = d.MaxCustomers
-	}
-	if cfg.MaxConversations <= 0 {
-		cfg.MaxConversations = d.MaxConversations
-	}
-	if cfg.MaxBuffered <= 0 {
-		cfg.MaxBuffered = d.MaxBuffered
-	}
-	if cfg.MessageTTL <= 0 {
-		cfg.MessageTTL = d.MessageTTL
-	}
-	if cfg.CustomerTTL <= 0 {
-		cfg.CustomerTTL = d.CustomerTTL
-	}
-	if cfg.AllowedLateness < 0 {
-		cfg.AllowedLateness = 0
-	}
-	if cfg.ReplyWindow <= 0 {
-		cfg.ReplyWindow = d.ReplyWindow
-	}
-	if cfg.ErrorCodeCap <= 0 {
-		cfg.ErrorCodeCap = d.ErrorCodeCap
-	}
-	if cfg.CountryCap <= 0 {
-		cfg.CountryCap = d.CountryCap
-	}
-	if cfg.MaxBusinesses <= 0 {
-		cfg.MaxBusinesses = d.MaxBusinesses
-	}
-	if cfg.PricingSwitchAt == 0 {
-		cfg.PricingSwitchAt = d.PricingSwitchAt
-	}
+	cfg.fill(DefaultConfig())
 	m := &Machine{
 		cfg:       cfg,
 		bizIndex:  map[string]uint16{},

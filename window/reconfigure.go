@@ -10,24 +10,7 @@ func (m *Machine) Reconfigure(cfg Config) {
 	cfg.HashKey = old.HashKey
 	cfg.MessageTTL, cfg.CustomerTTL = old.MessageTTL, old.CustomerTTL
 	cfg.MaxMessages, cfg.MaxCustomers, cfg.MaxConversations = old.MaxMessages, old.MaxCustomers, old.MaxConversations
-	if cfg.ReplyWindow <= 0 {
-		cfg.ReplyWindow = old.ReplyWindow
-	}
-	if cfg.AllowedLateness < 0 {
-		cfg.AllowedLateness = 0
-	}
-	if cfg.ErrorCodeCap <= 0 {
-		cfg.ErrorCodeCap = old.ErrorCodeCap
-	}
-	if cfg.CountryCap <= 0 {
-		cfg.CountryCap = old.CountryCap
-	}
-	if cfg.MaxBusinesses <= 0 {
-		cfg.MaxBusinesses = old.MaxBusinesses
-	}
-	if cfg.PricingSwitchAt == 0 {
-		cfg.PricingSwitchAt = old.PricingSwitchAt
-	}
+	cfg.fill(old)
 	m.cfg = cfg
 	m.setKeywords()
 	m.errCodes.limit = min(cfg.ErrorCodeCap, 250)
