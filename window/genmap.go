@@ -35,6 +35,12 @@ type gen[V any] struct {
 
 func newGen[V any]() *gen[V] { return &gen[V]{idx: map[uint64]uint32{}} }
 
+// nextGen returns an empty generation sized like the one it follows, so that filling it
+// does not rehash the index again and again.
+func nextGen[V any](prev *gen[V]) *gen[V] {
+	return &gen[V]{idx: make(map[uint64]uint32, len(prev.idx))}
+}
+
 func (g *gen[V]) at(i uint32) *V { return &g.chunks[i>>chunkBits][i&(chunkLen-1)] }
 
 func (g *gen[V]) add(k uint64) *V {
@@ -67,7 +73,7 @@ func (g *genMap[V]) rotate(now int64, ev *[2]uint64) {
 		return
 	}
 	ev[ReasonTTL] += uint64(len(g.old.idx))
-	g.old, g.cur = g.cur, newGen[V]()
+	g.old, g.cur = g.cur, nextGen(g.cur)
 	g.start = now
 }
 
@@ -108,7 +114,7 @@ func (g *genMap[V]) getOrCreate(k uint64, now int64, ev *[2]uint64) (*V, bool) {
 	}
 	if len(g.cur.idx) >= g.limit/2 {
 		ev[ReasonCapacity] += uint64(len(g.old.idx))
-		g.old, g.cur = g.cur, newGen[V]()
+		g.old, g.cur = g.cur, nextGen(g.cur)
 	}
 	return g.cur.add(k), true
 }

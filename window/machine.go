@@ -185,6 +185,9 @@ type Machine struct {
 
 	kwOut, kwIn, kwOutPayload [][]byte // the configured keywords, as bytes
 
+	lastBiz    *Business // the business of the previous event (a one-entry cache)
+	lastBizIdx uint16
+
 	Self SelfStats
 }
 
@@ -310,7 +313,11 @@ func bizSalt(biz uint16) uint64 {
 // business returns the index of a business id, creating it (with its label grid at 0);
 // ok is false when the id is outside the allowlist or over the cap.
 func (m *Machine) business(id []byte) (uint16, bool) {
+	if m.lastBiz != nil && string(id) == m.lastBiz.ID {
+		return m.lastBizIdx, true // events come in runs of one number
+	}
 	if i, ok := m.bizIndex[string(id)]; ok {
+		m.lastBiz, m.lastBizIdx = m.biz[i], i
 		return i, true
 	}
 	if m.allow != nil && !m.allow[string(id)] {

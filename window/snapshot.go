@@ -130,7 +130,7 @@ func Restore(cfg Config, data []byte) (m *Machine, err error) {
 	m = New(cfg)
 	m.watermark = d.i64()
 	m.frontier = d.i64()
-	m.biz, m.bizIndex = nil, map[string]uint16{}
+	m.biz, m.bizIndex, m.lastBiz = nil, map[string]uint16{}, nil
 	for i, n := 0, int(d.u32()); i < n; i++ {
 		b := decBusiness(d)
 		m.bizIndex[b.ID] = uint16(len(m.biz))
