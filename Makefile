@@ -27,12 +27,21 @@ vet:
 unit:
 	$(GO) test -race -count=1 -timeout 15m $(PKGS)
 
-# Every fuzz target runs briefly, so they cannot rot.
+# Every fuzz target runs briefly, so they cannot rot. A failing input found by the fuzzer
+# is written under testdata/fuzz and fails the build; a run that fails without leaving
+# one (a worker lost under load) is shown and tried once more.
 fuzz:
 	@set -e; for pkg in $$($(GO) list $(PKGS)); do \
+	  dir=$$($(GO) list -f '{{.Dir}}' $$pkg); \
 	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
 	    echo "fuzz $$pkg $$f ($(FUZZTIME))"; \
-	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg >/dev/null || { $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; exit 1; }; \
+	    before=$$(ls $$dir/testdata/fuzz/$$f 2>/dev/null | wc -l); \
+	    if ! out=$$($(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg 2>&1); then \
+	      echo "$$out"; \
+	      if [ "$$(ls $$dir/testdata/fuzz/$$f 2>/dev/null | wc -l)" != "$$before" ]; then echo "fuzz: $$f found a failing input (see testdata/fuzz/$$f)"; exit 1; fi; \
+	      echo "fuzz: $$f failed without a failing input; trying once more"; \
+	      $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+	    fi; \
 	  done; \
 	done
 
