@@ -134,11 +134,6 @@ func Run(ctx context.Context, o RunOptions) error {
 		go func() { defer wg.Done(); errc <- pusher.Run(ctx) }()
 	}
 
-	ready := make(chan struct{})
-	var readyOnce sync.Once
-	markReady := func() {
-		readyOnce.Do(func() { health.StateReady.Store(true); close(ready) })
-	}
 	handler, err := exporter.NewHandler(regs, exporter.HandlerOptions{
 		TelemetryPath: o.Serve.TelemetryPath, Version: o.Serve.Version, Logger: log,
 		Ready:  health.StateReady.Load,
@@ -170,7 +165,7 @@ func Run(ctx context.Context, o RunOptions) error {
 		for {
 			if caughtUp(ins.tailers()) && len(batches) == 0 {
 				ins.countTooLong()
-				markReady()
+				health.StateReady.Store(true)
 				log.Info("state ready", "sources", len(inputs))
 				return
 			}

@@ -72,7 +72,7 @@ func (s Status) String() string {
 // ParseStatus maps a Meta/On-Prem status string (any case) to a Status.
 func ParseStatus(b []byte) Status {
 	var buf [32]byte
-	switch string(lowerASCII(&buf, b)) {
+	switch string(Lower(&buf, b)) {
 	case "sent":
 		return StatusSent
 	case "delivered":
@@ -126,7 +126,7 @@ func ParseCategory(b []byte) Category {
 		return CategoryNone
 	}
 	var buf [32]byte
-	switch string(lowerASCII(&buf, b)) {
+	switch string(Lower(&buf, b)) {
 	case "marketing":
 		return CategoryMarketing
 	case "utility":
@@ -170,7 +170,7 @@ func (m PricingModel) String() string {
 // ParsePricingModel maps "CBP"/"PMP" (any case) to a PricingModel.
 func ParsePricingModel(b []byte) PricingModel {
 	var buf [32]byte
-	switch string(lowerASCII(&buf, b)) {
+	switch string(Lower(&buf, b)) {
 	case "cbp":
 		return PricingModelCBP
 	case "pmp":
@@ -202,7 +202,7 @@ func (t PricingType) String() string {
 // ParsePricingType maps a pricing.type value to a PricingType.
 func ParsePricingType(b []byte) PricingType {
 	var buf [32]byte
-	switch string(lowerASCII(&buf, b)) {
+	switch string(Lower(&buf, b)) {
 	case "regular":
 		return PricingTypeRegular
 	case "free_customer_service", "free-customer-service":
@@ -248,7 +248,7 @@ func (t MessageType) String() string {
 // ParseMessageType maps a message type string (any case) to a MessageType.
 func ParseMessageType(b []byte) MessageType {
 	var buf [32]byte
-	switch string(lowerASCII(&buf, b)) {
+	switch string(Lower(&buf, b)) {
 	case "text":
 		return MessageTypeText
 	case "image":
@@ -314,7 +314,7 @@ func (r Rating) String() string {
 // ParseRating maps GREEN/YELLOW/RED/NA (also HIGH/MEDIUM/LOW) to a Rating.
 func ParseRating(b []byte) Rating {
 	var buf [32]byte
-	switch string(lowerASCII(&buf, b)) {
+	switch string(Lower(&buf, b)) {
 	case "":
 		return RatingNone
 	case "green", "high":
@@ -411,12 +411,15 @@ type Event struct {
 // Reset clears e for reuse without freeing anything.
 func (e *Event) Reset() { *e = Event{} }
 
-// lowerASCII lower-cases b into buf and returns the filled part, or a value matching
-// nothing when b does not fit. Used as switch string(lowerASCII(&buf, b)), which the
-// compiler compiles without allocating.
-func lowerASCII(buf *[32]byte, b []byte) []byte {
+// noMatch is what Lower returns for values too long to be any keyword.
+var noMatch = []byte{0}
+
+// Lower lower-cases ASCII b into buf and returns the filled part, or a value matching no
+// keyword when b does not fit. Used as switch string(Lower(&buf, b)), which the compiler
+// compiles without allocating.
+func Lower(buf *[32]byte, b []byte) []byte {
 	if len(b) > len(buf) {
-		return []byte{0}
+		return noMatch
 	}
 	for i, c := range b {
 		if 'A' <= c && c <= 'Z' {

@@ -275,36 +275,33 @@ func (d *Decoder) metaChange(c *fastjson.Value, entry *Event, entryTime int64) {
 	}
 }
 
+// array returns the elements of v, an array; nil for an absent v, and a counted error
+// (no elements) for a value of another type.
+func (d *Decoder) array(v *fastjson.Value) []*fastjson.Value {
+	if v == nil {
+		return nil
+	}
+	arr, err := v.Array()
+	if err != nil {
+		d.fail(errArrayType)
+	}
+	return arr
+}
+
 // messagesValue decodes the value of a `messages` change, or an On-Premises body.
 func (d *Decoder) messagesValue(x *value, b *Event, fallbackTime int64) {
-	if x.statuses != nil {
-		arr, err := x.statuses.Array()
-		if err != nil {
-			d.fail(errArrayType)
-		}
-		for _, st := range arr {
-			if e := d.metaStatus(st, b); e != nil {
-				d.fail(e)
-			}
+	for _, st := range d.array(x.statuses) {
+		if e := d.metaStatus(st, b); e != nil {
+			d.fail(e)
 		}
 	}
-	if x.messages != nil {
-		arr, err := x.messages.Array()
-		if err != nil {
-			d.fail(errArrayType)
-		}
-		for _, msg := range arr {
-			if e := d.metaMessage(msg, b); e != nil {
-				d.fail(e)
-			}
+	for _, msg := range d.array(x.messages) {
+		if e := d.metaMessage(msg, b); e != nil {
+			d.fail(e)
 		}
 	}
 	if x.errors != nil {
-		arr, err := x.errors.Array()
-		if err != nil {
-			d.fail(errArrayType)
-		}
-		for _, e := range arr {
+		for _, e := range d.array(x.errors) {
 			if e.Type() != fastjson.TypeObject {
 				d.fail(errArrayType)
 				continue

@@ -1,6 +1,10 @@
 package webhook
 
-import "github.com/valyala/fastjson"
+import (
+	"github.com/valyala/fastjson"
+
+	"github.com/waba-exporter/waba_exporter/model"
+)
 
 // Plausible event times, in unix seconds. Anything outside is ReasonBadTimestamp: the
 // WhatsApp Business API did not exist before 2009, and a time after 2100 is a unit or
@@ -218,21 +222,5 @@ func daysFromCivil(y, m, d int64) int64 {
 	return era*146097 + doe - 719468
 }
 
-// noMatch is what lower returns for values too long to be any keyword.
-var noMatch = []byte{0}
-
-// lower lower-cases ASCII b into buf and returns the filled part; a value longer than buf
-// yields a string that matches no switch case. Used as switch string(lower(&buf, b)),
-// which compiles without allocating.
-func lower(buf *[32]byte, b []byte) []byte {
-	if len(b) > len(buf) {
-		return noMatch
-	}
-	for i, c := range b {
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		buf[i] = c
-	}
-	return buf[:len(b)]
-}
+// lower is model.Lower (ASCII lower-casing into a stack buffer, for switches).
+func lower(buf *[32]byte, b []byte) []byte { return model.Lower(buf, b) }

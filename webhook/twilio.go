@@ -203,23 +203,18 @@ func (d *Decoder) decodeTwilio(body []byte, recvTime int64) {
 	ev.PricingInferred = true
 }
 
-// twilioStatus maps Twilio's message statuses onto ours.
+// twilioStatus maps Twilio's message statuses onto ours: its own words, then the
+// shared vocabulary (sent, delivered, read, failed, queued, accepted).
 func twilioStatus(s []byte) Status {
 	var buf [32]byte
 	switch string(lower(&buf, s)) {
-	case "sent":
-		return StatusSent
-	case "delivered":
-		return StatusDelivered
-	case "read":
-		return StatusRead
-	case "failed", "undelivered":
+	case "undelivered":
 		return StatusFailed
-	case "queued", "accepted", "scheduled", "sending", "canceled":
+	case "scheduled", "sending", "canceled":
 		// Before Meta has the message (canceled: it never will): seen, counted as nothing.
 		return StatusAccepted
 	}
-	return StatusNone
+	return ParseStatus(s)
 }
 
 // twilioMessageType uses Twilio's MessageType when sent, else infers the type from the

@@ -493,9 +493,6 @@ func (m *Machine) countryIndex(customer []byte) uint8 {
 	return m.countries.index(c)
 }
 
-// Country returns the country label of an index kept in state.
-func (m *Machine) countryName(i uint8) string { return m.countries.name(i) }
-
 func (m *Machine) customer(bi uint16, customer []byte, t int64) (uint64, *custState) {
 	k := m.custKey(bi, customer)
 	c, fresh := m.custs.getOrCreate(k, t, &m.Self.Evictions[EvictCustomer])
@@ -730,7 +727,7 @@ func (m *Machine) countPriced(ms *msgState, b *Business, cat model.Category, pt 
 	if pt == model.PricingTypeRegular {
 		m.consume(UnitBillableMessages, b.ID, cat, int64(ms.delivT))
 		if rc := m.cfg.RateCard; rc != nil {
-			price, ok := rc.Countries[m.countryName(country)][cat]
+			price, ok := rc.Countries[m.CountryName(country)][cat]
 			if !ok {
 				price, ok = rc.Default[cat]
 			}
