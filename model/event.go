@@ -364,8 +364,18 @@ type Event struct {
 	DisplayNumber []byte
 	// Account is the WhatsApp Business Account id (entry.id) when known.
 	Account []byte
-	// Customer is the customer's wa_id / recipient id; empty when the payload has none.
+	// Customer is the customer's wa_id / recipient id; empty when the payload has none
+	// (Meta withholds it for users with usernames: then CustomerUserID is set).
 	Customer []byte
+	// CustomerUserID is the customer's business-scoped user id (BSUID: from_user_id,
+	// recipient_user_id, contacts[].user_id, user_preferences user_id); an opaque string,
+	// empty when absent. An event with both Customer and CustomerUserID links the two
+	// identities (SPEC 4.9).
+	CustomerUserID []byte
+	// CustomerCountry is the ISO 3166-1 alpha-2 code from contacts[].profile.country_code
+	// for this customer, as given (the consumer lower-cases and validates); empty when
+	// absent. Used only when Customer is not a phone number.
+	CustomerCountry []byte
 	// MessageID is the message id (wamid or provider id).
 	MessageID []byte
 	// Time is the event time in unix seconds; 0 when the payload has none.
@@ -404,8 +414,33 @@ type Event struct {
 
 	// QualityUpdate / TemplateStatus / AccountUpdate fields.
 	EventName []byte // raw event enum, e.g. FLAGGED, UPGRADE, APPROVED (consumer lower-cases)
-	Limit     []byte // current_limit / max_daily_conversation_per_phone, e.g. TIER_1K
+	Limit     []byte // current_limit of phone_number_quality_update, e.g. TIER_1K
 	Rating    Rating
+	// LimitRecipients is a business_capability_update's portfolio messaging limit
+	// (max_daily_conversations_per_business, v24+; max_daily_conversation_per_phone, v23
+	// and earlier): the number of unique customers per 24 h; -1 unlimited; 0 absent.
+	LimitRecipients int64
+
+	// AccountUpdate details (Kind == KindAccountUpdate; EventName holds the event enum).
+	// AccountState is the raw state the event reports, as given: ban_info.waba_ban_state
+	// (SCHEDULE_FOR_DISABLE, DISABLE, REINSTATE) for DISABLED_UPDATE; empty otherwise.
+	AccountState []byte
+	// RestrictionUntil is the latest restriction_info[].expiration of an
+	// ACCOUNT_RESTRICTION (unix seconds); 0 when absent.
+	RestrictionUntil int64
+	// Volume pricing tier of a VOLUME_BASED_PRICING_TIER_UPDATE (volume_tier_info):
+	// TierCategory its pricing_category, Tier the tier as given (e.g. "25000:50000"),
+	// TierUpdateTime its tier_update_time (unix seconds; of duplicates the smaller wins),
+	// TierMonth its effective_month as given.
+	TierCategory   Category
+	Tier           []byte
+	TierUpdateTime int64
+	TierMonth      []byte
+
+	// Billing fields: a Gupshup billing-event is a pricing report (Status StatusNone,
+	// Kind KindStatus with Billing set) for MessageID, carrying Category, PricingModel,
+	// PricingType, Billable and the conversation fields as the provider reports them.
+	Billing bool
 }
 
 // Reset clears e for reuse without freeing anything.
