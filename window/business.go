@@ -64,6 +64,11 @@ type PricedKey struct {
 // are read by the exporter under the caller's read lock; only the Machine writes them.
 type Business struct {
 	ID string
+	// WabaID is the WhatsApp Business Account the number belongs to (entry.id), "" until
+	// a webhook names it; Display its display phone number, "" until known.
+	WabaID  string
+	Display string
+	port    int // 1 + index in Machine.ports; 0 until resolved
 
 	Inbound         [model.NumMessageType]uint64
 	Outbound        [model.NumCategory]uint64
@@ -73,7 +78,8 @@ type Business struct {
 	Failed          map[FailKey]uint64
 	WebhookErrors   map[string]uint64 // by error_code label
 
-	ConversationsOpened            [model.NumCategory]uint64
+	ConversationsOpened            [model.NumCategory]uint64 // CBP conversations only (SPEC 4.3)
+	FEPWindowsOpened               uint64                    // free entry point windows, both eras
 	ServiceWindowsOpened           uint64
 	ServiceWindowsClosed           uint64
 	ServiceWindowsClosedUnanswered uint64
@@ -83,8 +89,9 @@ type Business struct {
 	ReplyEligible [model.NumCategory]uint64
 	Replies       [model.NumCategory][NumAttribution]uint64
 
-	OptOuts [NumSource]uint64
-	OptIns  [NumSource]uint64
+	OptOuts           [NumSource]uint64
+	OptIns            [NumSource]uint64
+	OptedOutCustomers uint64 // moves from not opted out to opted out (SPEC 4.7)
 
 	Priced     map[PricedKey]uint64
 	Cost       [model.NumCategory]float64

@@ -65,20 +65,29 @@ type Quota struct {
 type QuotaUnit uint8
 
 const (
+	// UnitConversations counts CBP conversations only (SPEC 4.3): nothing after the
+	// switch to per-message pricing.
 	UnitConversations QuotaUnit = iota
+	// UnitBillableMessages counts delivered PMP `regular` messages.
 	UnitBillableMessages
 	UnitDeliveredMessages
+	// UnitBillable counts what Meta charges in each era: a billable CBP conversation, a
+	// delivered PMP `regular` message (one quota across the 2025-07-01 switch).
+	UnitBillable
 )
 
-// Portfolio is a group of business numbers sharing one messaging limit.
+// Portfolio is a group of business numbers sharing one messaging limit (SPEC 4.8):
+// the numbers listed, and every number of the WABAs listed.
 type Portfolio struct {
 	Name       string
 	Businesses []string
-	Limit      float64 // 0 = unknown
+	Wabas      []string
+	Limit      float64 // from the config; 0 = unknown
 }
 
-// RateCard prices regular (billable) messages: Countries[country][category] falls back
-// to Default[category].
+// RateCard prices what Meta charges: a PMP `regular` message per message, a billable
+// CBP conversation per conversation (by the conversation's category).
+// Countries[country][category] falls back to Default[category].
 type RateCard struct {
 	Currency  string
 	Default   map[model.Category]float64

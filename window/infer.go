@@ -17,6 +17,7 @@ type item struct {
 	seq      uint64
 	cust     uint64
 	msg      uint64 // message key (send, delivery) or replied-to message key (inbound)
+	aux      uint32 // delivery: the `read` time when `read` came first (latencies wait for it)
 	cls      uint8
 	referral bool
 	hasCtx   bool
@@ -155,7 +156,7 @@ func (m *Machine) enqueue(it item) {
 	}
 }
 
-func (m *Machine) enqueueStatus(ms *msgState, mk uint64, sb uint8, t int64) {
+func (m *Machine) enqueueStatus(ms *msgState, mk uint64, sb uint8, t int64, tt uint32) {
 	if ms.cust == 0 {
 		return
 	}
@@ -172,7 +173,7 @@ func (m *Machine) enqueueStatus(ms *msgState, mk uint64, sb uint8, t int64) {
 		}
 		if ms.flags&mfDelivQueued == 0 && sb != sbPlayed {
 			ms.flags |= mfDelivQueued
-			m.enqueue(item{t: t, cls: clsDelivery, cust: ms.cust, msg: mk})
+			m.enqueue(item{t: t, cls: clsDelivery, cust: ms.cust, msg: mk, aux: tt})
 		}
 	}
 }
@@ -294,10 +295,6 @@ func (m *Machine) processSend(ms *msgState, c *custState, t int64) {
 		b.FirstResponse.Observe(float64(tt - c.firstRespFrom))
 		c.firstRespFrom = 0
 	}
-	if isTemplate(ms.cat) && int64(c.cswUntil) <= t {
-		c.lastBI = tt
-		m.portfolioSend(c, ms.cust, tt)
-	}
 	m.compare(ms, b)
 }
 
@@ -305,10 +302,21 @@ func (m *Machine) processDelivery(ms *msgState, c *custState, it item) {
 	ms.flags |= mfDelivProc
 	b := m.biz[c.biz]
 	d := it.t
+	if ms.flags&mfLatPending != 0 {
+		// `read` came first; the delivery time is now final (the `read` time, or that of a
+		// `delivered` that came within the reorder window).
+		ms.flags &^= mfLatPending
+		if ms.sentT != 0 {
+			m.observeLatency(&b.SentToDelivered[ms.cat], int64(ms.delivT)-int64(ms.sentT))
+		}
+		m.observeLatency(&b.DeliveredToRead[ms.cat], int64(it.aux)-int64(ms.delivT))
+	}
 	if ms.flags&mfClassified == 0 {
 		m.classify(ms, c, d)
 		m.compare(ms, b)
 	}
+	// What the message opens is counted from the inference only when no report says it
+	// (the reported conversation is the truth, SPEC 4.3).
 	countConv := ms.flags&(mfReportedConv|mfReportedPricing) == 0 && ms.seen&sbSent != 0
 	switch {
 	case ms.flags&mfOpensFEP != 0:
@@ -323,8 +331,10 @@ func (m *Machine) processDelivery(ms *msgState, c *custState, it item) {
 		}
 		c.referralUntil = 0
 		if countConv {
-			b.ConversationsOpened[model.CategoryReferralConversion]++
-			m.consume(UnitConversations, b.ID, model.CategoryReferralConversion, d)
+			b.FEPWindowsOpened++
+			if m.msgEra(ms) == model.PricingModelCBP {
+				m.conversationOpened(b, c, model.CategoryReferralConversion, false, d)
+			}
 		}
 	case ms.flags&mfOpensConv != 0:
 		i := convIndex(ms.infConv())
@@ -332,8 +342,7 @@ func (m *Machine) processDelivery(ms *msgState, c *custState, it item) {
 			c.conv[i] = until
 		}
 		if countConv {
-			b.ConversationsOpened[ms.infConv()]++
-			m.consume(UnitConversations, b.ID, ms.infConv(), d)
+			m.conversationOpened(b, c, ms.infConv(), isTemplate(ms.infConv()), d)
 		}
 	}
 	switch {
@@ -347,6 +356,9 @@ func (m *Machine) processDelivery(ms *msgState, c *custState, it item) {
 	default:
 		m.countPriced(ms, b, ms.cat, ms.infType())
 	}
+	if ms.flags&mfBI != 0 {
+		m.businessInitiatedDelivery(c, ms.cust, uint32(d))
+	}
 	if isTemplate(ms.cat) {
 		b.ReplyEligible[ms.cat]++
 		c.tmplDeliv = uint32(d)
@@ -356,12 +368,56 @@ func (m *Machine) processDelivery(ms *msgState, c *custState, it item) {
 	}
 }
 
+// conversationOpened counts a CBP conversation of category cat opened at t (reported or
+// inferred): the counter, the conversations quota, and, when it is billable, the
+// billable quota and its cost by the customer's country (SPEC 4.3: CBP is charged per
+// conversation, not per message). c may be nil (customer forgotten).
+func (m *Machine) conversationOpened(b *Business, c *custState, cat model.Category, billable bool, t int64) {
+	b.ConversationsOpened[cat]++
+	m.consume(UnitConversations, b.ID, cat, t)
+	if !billable {
+		return
+	}
+	m.consume(UnitBillable, b.ID, cat, t)
+	country := m.countries.index("unknown")
+	if c != nil {
+		country = c.country
+	}
+	m.addCost(b, country, cat)
+}
+
+// addCost adds the rate card's price of category cat in a country to the cost.
+func (m *Machine) addCost(b *Business, country uint8, cat model.Category) {
+	rc := m.cfg.RateCard
+	if rc == nil {
+		return
+	}
+	price, ok := rc.Countries[m.CountryName(country)][cat]
+	if !ok {
+		price, ok = rc.Default[cat]
+	}
+	if ok {
+		b.Cost[cat] += price
+	}
+}
+
+// businessInitiated reports whether a message counts against the messaging limit when
+// sent outside a CSW: a template, or a category outside the known set that its report
+// prices `regular` (SPEC 4.4).
+func businessInitiated(ms *msgState) bool {
+	return isTemplate(ms.cat) || ms.cat == model.CategoryOther && ms.flags&mfReportedPricing != 0 && ms.repType() == model.PricingTypeRegular
+}
+
 // classify decides, at the message's send time t, its pricing class and the conversation
 // it opens or joins (SPEC 4.2-4.4), against what is open at t.
 func (m *Machine) classify(ms *msgState, c *custState, t int64) {
 	ms.flags |= mfClassified
 	if ms.cat == model.CategoryUnknown && ms.flags&mfReportedPricing == 0 {
 		ms.flags |= mfBlind
+	}
+	ms.flags &^= mfBI
+	if businessInitiated(ms) && int64(c.cswUntil) <= t {
+		ms.flags |= mfBI
 	}
 	era := ms.pmodel()
 	if era == model.PricingModelNone {
@@ -431,6 +487,9 @@ func openAt(until uint32, dur, t int64) bool {
 func (m *Machine) compare(ms *msgState, b *Business) {
 	if ms.flags&(mfClassified|mfReportedPricing|mfCompared|mfBlind) != mfClassified|mfReportedPricing {
 		return // not both known yet, done, or an inference made without the category
+	}
+	if ms.cat == model.CategoryOther {
+		return // a category outside the known set: its report is the only truth (SPEC 4.4)
 	}
 	ms.flags |= mfCompared
 	if ms.repType() != ms.infType() {

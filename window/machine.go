@@ -48,6 +48,8 @@ const (
 	mfOpensFEP     // inferred: opens a free entry point window at delivery
 	mfBlind        // classified before its category was known (no report yet)
 	mfPricePending // delivered and classified, but neither `sent` nor pricing seen yet
+	mfBI           // classified business-initiated: a template sent outside a CSW (SPEC 4.8)
+	mfLatPending   // `read` came first: latencies wait for the delivery item (a `delivered` may still come)
 )
 
 // status bits in msgState.seen
@@ -117,6 +119,7 @@ type custState struct {
 	tmplCat         model.Category
 	country         uint8
 	replied         bool
+	optedOut        bool // opted out of marketing (SPEC 4.7): moves are counted once
 }
 
 // CBP conversation categories tracked per customer.
@@ -169,7 +172,11 @@ type Machine struct {
 	msgs  genMap[msgState]
 	custs genMap[custState]
 	convs genMap[convState]
-	port  []genMap[uint32] // per portfolio: person hash -> last business-initiated send
+	links genMap[uint64] // BSUID hash -> phone number hash (SPEC 4.9)
+
+	ports     []*portfolio   // configured portfolios (same index as cfg.Portfolios), then one per WABA
+	accounts  []*Account     // WABAs by first sight (account health, SPEC 4.8)
+	accountIx map[string]int // WABA id -> index in accounts
 
 	buf       reorder
 	expiry    expiryHeap
@@ -211,7 +218,6 @@ type SelfStats struct {
 	DroppedBusinesses uint64 // events of businesses over the cap or outside the allowlist
 	TemplateEvents    map[string]uint64
 	UnknownCustomer   uint64 // statuses without recipient (On-Prem minimal)
-	AccountEvents     map[string]uint64
 }
 
 // Eviction kinds and reasons.
@@ -220,11 +226,12 @@ const (
 	EvictCustomer
 	EvictConversation
 	EvictRecipient
+	EvictIdentity // links of a business-scoped user id to a phone number
 	numEvictKind
 )
 
 // EvictKindNames are the `kind` label values of evictions and state entries.
-var EvictKindNames = [numEvictKind]string{"message", "customer", "conversation", "recipient"}
+var EvictKindNames = [numEvictKind]string{"message", "customer", "conversation", "recipient", "identity"}
 
 // Eviction reasons.
 const (
@@ -243,6 +250,8 @@ func New(cfg Config) *Machine {
 		msgs:      newGenMap[msgState](cfg.MessageTTL, cfg.MaxMessages),
 		custs:     newGenMap[custState](cfg.CustomerTTL, cfg.MaxCustomers),
 		convs:     newGenMap[convState](cfg.MessageTTL, cfg.MaxConversations),
+		links:     newGenMap[uint64](cfg.CustomerTTL, cfg.MaxCustomers),
+		accountIx: map[string]int{},
 		errCodes:  newCapSet(cfg.ErrorCodeCap),
 		countries: newCapSet(cfg.CountryCap),
 		frontier:  math.MinInt64,
@@ -250,7 +259,6 @@ func New(cfg Config) *Machine {
 			Events:         map[string]uint64{},
 			LabelOverflow:  map[string]uint64{},
 			TemplateEvents: map[string]uint64{},
-			AccountEvents:  map[string]uint64{},
 		},
 	}
 	if len(cfg.AllowBusinesses) > 0 {
@@ -260,8 +268,8 @@ func New(cfg Config) *Machine {
 		}
 	}
 	m.setKeywords()
-	for range cfg.Portfolios {
-		m.port = append(m.port, newGenMap[uint32](day, cfg.MaxCustomers))
+	for i, p := range cfg.Portfolios {
+		m.ports = append(m.ports, newPortfolio(p.Name, i, cfg.MaxCustomers))
 	}
 	for i := range cfg.Quotas {
 		m.quotas = append(m.quotas, quotaState{q: &m.cfg.Quotas[i]})
@@ -296,11 +304,36 @@ func (m *Machine) hash1(p []byte) uint64 {
 	return m.h.Sum64()
 }
 
-// custKey keys a (business, customer) pair: the customer's keyed hash xor a salt of the
-// business, so that the person (the same customer of several numbers of a portfolio) is
-// recovered as key ^ bizSalt(biz).
-func (m *Machine) custKey(biz uint16, customer []byte) uint64 {
-	return m.hash1(customer) ^ bizSalt(biz)
+// custKey keys a (business, customer) pair from the customer's identity hash (see
+// identity): the identity xor a salt of the business, so that the person (the same
+// customer of several numbers of a portfolio) is recovered as key ^ bizSalt(biz).
+func custKey(biz uint16, id uint64) uint64 { return id ^ bizSalt(biz) }
+
+// identity returns the keyed hash that stands for the customer of ev (SPEC 4.9): its
+// phone number's when the event has one, linking the event's business-scoped user id
+// (BSUID) to it when it shows both; else the phone number linked to its BSUID; else the
+// BSUID's own. 0 when the event names no customer. A customer first seen by BSUID alone
+// and only later with its phone number keeps the history of the BSUID apart (the link
+// applies from then on); Meta moves customers the other way (phone, then BSUID only).
+func (m *Machine) identity(ev *model.Event, t int64) uint64 {
+	if len(ev.Customer) > 0 {
+		h := m.hash1(ev.Customer)
+		if len(ev.CustomerUserID) > 0 {
+			u := m.hash1(ev.CustomerUserID)
+			if l, _ := m.links.getOrCreate(u, t, &m.Self.Evictions[EvictIdentity]); *l != h {
+				*l = h
+			}
+		}
+		return h
+	}
+	if len(ev.CustomerUserID) > 0 {
+		u := m.hash1(ev.CustomerUserID)
+		if l := m.links.get(u); l != nil {
+			return *l
+		}
+		return u
+	}
+	return 0
 }
 
 func bizSalt(biz uint16) uint64 {
@@ -346,8 +379,9 @@ func (m *Machine) advance(t int64) {
 		m.msgs.rotate(t, &m.Self.Evictions[EvictMessage])
 		m.custs.rotate(t, &m.Self.Evictions[EvictCustomer])
 		m.convs.rotate(t, &m.Self.Evictions[EvictConversation])
-		for i := range m.port {
-			m.port[i].rotate(t, &m.Self.Evictions[EvictRecipient])
+		m.links.rotate(t, &m.Self.Evictions[EvictIdentity])
+		for _, p := range m.ports {
+			p.recips.rotate(t, &m.Self.Evictions[EvictRecipient])
 		}
 	}
 }
@@ -373,7 +407,7 @@ func (m *Machine) Apply(ev *model.Event) {
 		m.Self.TemplateEvents[templateEventName(ev.EventName)]++
 		return
 	case model.KindAccountUpdate:
-		m.Self.AccountEvents[lowerBounded(ev.EventName, accountEvents)]++
+		m.applyAccount(ev)
 		return
 	case model.KindQualityUpdate:
 		m.applyQuality(ev)
@@ -388,9 +422,15 @@ func (m *Machine) Apply(ev *model.Event) {
 		m.Self.DroppedBusinesses++
 		return
 	}
+	if len(ev.Account) > 0 && string(ev.Account) != m.biz[bi].WabaID {
+		m.setWABA(bi, ev.Account)
+	}
 	if len(ev.DisplayNumber) > 0 {
 		if _, known := m.displayTo[string(ev.DisplayNumber)]; !known && len(m.displayTo) < m.cfg.MaxBusinesses*4 {
 			m.displayTo[string(ev.DisplayNumber)] = bi
+			if m.biz[bi].Display == "" {
+				m.biz[bi].Display = string(ev.DisplayNumber)
+			}
 			if p := m.pending[string(ev.DisplayNumber)]; p != nil {
 				m.biz[bi].mergeQuality(p)
 				delete(m.pending, string(ev.DisplayNumber))
@@ -404,22 +444,51 @@ func (m *Machine) Apply(ev *model.Event) {
 	}
 	switch ev.Kind {
 	case model.KindStatus:
-		m.applyStatus(bi, ev)
+		if ev.Billing {
+			m.applyBilling(bi, ev)
+		} else {
+			m.applyStatus(bi, ev)
+		}
 	case model.KindInbound:
 		m.applyInbound(bi, ev)
 	case model.KindUserPreference:
 		b := m.biz[bi]
+		var c *custState
+		if id := m.identity(ev, ev.Time); id != 0 && ev.Time > 0 {
+			_, c = m.customer(bi, id, ev, ev.Time)
+		}
 		switch ev.Preference {
 		case model.PreferenceStop:
-			b.OptOuts[SourceUserPreferences]++
+			m.optOut(b, SourceUserPreferences, c)
 		case model.PreferenceResume:
-			b.OptIns[SourceUserPreferences]++
+			m.optIn(b, SourceUserPreferences, c)
 		}
 	case model.KindWebhookError:
 		b := m.biz[bi]
 		b.WebhookErrors[m.errorLabel(ev)]++
 	}
 	m.release(m.watermark - m.cfg.AllowedLateness)
+}
+
+// optOut counts an opt-out signal by source and, when it moves the customer from not
+// opted out to opted out, the customer (SPEC 4.7; a signal without a customer counts as
+// a move). Moves are decided in arrival order.
+func (m *Machine) optOut(b *Business, src int, c *custState) {
+	b.OptOuts[src]++
+	if c == nil || !c.optedOut {
+		b.OptedOutCustomers++
+	}
+	if c != nil {
+		c.optedOut = true
+	}
+}
+
+// optIn counts a resume signal; the customer can opt out again.
+func (m *Machine) optIn(b *Business, src int, c *custState) {
+	b.OptIns[src]++
+	if c != nil {
+		c.optedOut = false
+	}
 }
 
 // repeated reports whether an event without a message id (preference, quality,
@@ -439,7 +508,12 @@ func (m *Machine) repeated(ev *model.Event) bool {
 	for i := 0; i < 8; i++ {
 		code[i] = byte(ev.ErrorCode >> (8 * i))
 	}
-	k := m.hash(tb[:], ev.Business, ev.DisplayNumber, ev.Customer, ev.EventName, ev.Limit, []byte{byte(ev.Preference), byte(ev.Rating)}, code[:], ev.MessageID)
+	var lim [8]byte
+	for i := 0; i < 8; i++ {
+		lim[i] = byte((ev.LimitRecipients ^ ev.RestrictionUntil<<1) >> (8 * i))
+	}
+	k := m.hash(tb[:], ev.Business, ev.DisplayNumber, ev.Customer, ev.CustomerUserID, ev.Account, ev.EventName, ev.Limit, ev.AccountState, ev.Tier,
+		[]byte{byte(ev.Preference), byte(ev.Rating), byte(ev.TierCategory)}, code[:], lim[:], ev.MessageID)
 	ms, fresh := m.msgs.getOrCreate(k, ev.Time, &m.Self.Evictions[EvictMessage])
 	if !fresh {
 		m.Self.DuplicateMessage++
@@ -480,11 +554,27 @@ func (m *Machine) errorLabel(ev *model.Event) string {
 	return l
 }
 
-func (m *Machine) countryIndex(customer []byte) uint8 {
-	c := "unknown"
-	if m.cfg.CountryOf != nil && len(customer) > 0 {
-		c = m.cfg.CountryOf(customer)
+// countryName is the country of the customer of ev: from its phone number's calling code,
+// else from the contacts' profile country_code (SPEC 4.9); "unknown" when neither says,
+// or when countries are off (CountryOf nil).
+func (m *Machine) countryName(ev *model.Event) string {
+	if m.cfg.CountryOf == nil {
+		return "unknown"
 	}
+	if len(ev.Customer) > 0 {
+		if c := m.cfg.CountryOf(ev.Customer); c != "unknown" {
+			return c
+		}
+	}
+	if cc := ev.CustomerCountry; len(cc) == 2 && isLetter(cc[0]) && isLetter(cc[1]) {
+		return strings.ToLower(string(cc))
+	}
+	return "unknown"
+}
+
+func isLetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
+
+func (m *Machine) countryIndex(c string) uint8 {
 	_, over := m.countries.add(c)
 	if over {
 		m.Self.LabelOverflow["country"]++
@@ -493,12 +583,16 @@ func (m *Machine) countryIndex(customer []byte) uint8 {
 	return m.countries.index(c)
 }
 
-func (m *Machine) customer(bi uint16, customer []byte, t int64) (uint64, *custState) {
-	k := m.custKey(bi, customer)
+// customer returns the state of the customer with identity id (see identity) of business
+// bi, creating it; a customer whose country is unknown learns it from a later event.
+func (m *Machine) customer(bi uint16, id uint64, ev *model.Event, t int64) (uint64, *custState) {
+	k := custKey(bi, id)
 	c, fresh := m.custs.getOrCreate(k, t, &m.Self.Evictions[EvictCustomer])
 	if fresh {
 		c.biz = bi
-		c.country = m.countryIndex(customer)
+		c.country = m.countryIndex(m.countryName(ev))
+	} else if c.country == 0 && (len(ev.CustomerCountry) > 0 || len(ev.Customer) > 0) {
+		c.country = m.countryIndex(m.countryName(ev))
 	}
 	return k, c
 }
@@ -528,23 +622,25 @@ func (m *Machine) applyStatus(bi uint16, ev *model.Event) {
 	}
 	t := ev.Time
 	mk := m.hash1(ev.MessageID)
-	ms, fresh := m.msgs.getOrCreate(mk, t, &m.Self.Evictions[EvictMessage])
-	if fresh {
-		ms.biz = bi
-		ms.cat = model.CategoryUnknown
-		if len(ev.Customer) > 0 {
-			ms.cust, _ = m.customer(bi, ev.Customer, t)
-		} else {
-			m.Self.UnknownCustomer++
-		}
-	} else if ms.flags&mfInbound != 0 {
+	ms, fresh := m.message(bi, mk, ev)
+	if ms == nil {
 		return // an id reused across directions: ignore
 	}
+	_ = fresh
 	if ms.seen&sb != 0 || (sb == sbDelivered && ms.seen&sbImpliedDelivered != 0) {
 		if ms.seen&sb != 0 {
 			m.Self.DuplicateStatus++
 		} else {
 			m.Self.OutOfOrderStatus++ // delivered after read (already implied)
+			if ms.flags&mfLatPending != 0 && uint32(t) < ms.delivT {
+				// The real delivery, within the reorder window: it sets the delivery
+				// time (latencies and what the delivery opens are taken from it).
+				readT := ms.delivT
+				ms.delivT = uint32(t)
+				if ms.cust != 0 && ms.flags&mfDelivProc == 0 {
+					m.enqueue(item{t: t, cls: clsDelivery, cust: ms.cust, msg: mk, aux: readT})
+				}
+			}
 		}
 		m.learnPricing(ms, ev)
 		if len(ev.ConversationID) > 0 && !ev.PricingInferred && (sb == sbDelivered || sb == sbRead) && ms.flags&mfReportedConv == 0 {
@@ -574,7 +670,7 @@ func (m *Machine) applyStatus(bi uint16, ev *model.Event) {
 	case sbSent:
 		ms.sentT = tt
 		b.Status[ci][FunnelSent]++
-		if ms.delivT != 0 {
+		if ms.delivT != 0 && ms.flags&mfLatPending == 0 {
 			m.observeLatency(&b.SentToDelivered[ci], int64(ms.delivT)-t)
 		}
 	case sbDelivered:
@@ -587,15 +683,22 @@ func (m *Machine) applyStatus(bi uint16, ev *model.Event) {
 	case sbRead:
 		b.Status[ci][FunnelRead]++
 		if ms.seen&sbDelivered == 0 {
-			// Meta sends only `read` when both happen together.
+			// Meta sends only `read` when both happen together; a `delivered` may still
+			// come within the reorder window and then sets the delivery time, so the
+			// latencies wait for the delivery item (observeHeld). Without a customer
+			// there is no item: they are observed now.
 			ms.seen |= sbImpliedDelivered
 			ms.delivT = tt
 			b.Status[ci][FunnelDelivered]++
 			m.onDelivered(b, ms)
-			if ms.sentT != 0 {
-				m.observeLatency(&b.SentToDelivered[ci], t-int64(ms.sentT))
+			if ms.cust != 0 && ms.flags&mfDelivQueued == 0 {
+				ms.flags |= mfLatPending
+			} else {
+				if ms.sentT != 0 {
+					m.observeLatency(&b.SentToDelivered[ci], t-int64(ms.sentT))
+				}
+				b.DeliveredToRead[ci].Observe(0)
 			}
-			b.DeliveredToRead[ci].Observe(0)
 		} else {
 			m.observeLatency(&b.DeliveredToRead[ci], t-int64(ms.delivT))
 		}
@@ -604,9 +707,14 @@ func (m *Machine) applyStatus(bi uint16, ev *model.Event) {
 	case sbFailed:
 		code := m.errorLabel(ev)
 		b.Failed[FailKey{Category: ci, Code: code}]++
-		// 131050: the user stopped marketing messages; Gupshup reports its own 1012.
+		// 131050: the user stopped marketing messages; Gupshup reports its own 1012. A
+		// customer already opted out is not opted out again (a re-sent template).
 		if ev.ErrorCode == 131050 || (ev.Provider == model.ProviderGupshup && ev.ErrorCode == 1012) {
-			b.OptOuts[SourceDeliveryError]++
+			var c *custState
+			if ms.cust != 0 {
+				c = m.custs.get(ms.cust)
+			}
+			m.optOut(b, SourceDeliveryError, c)
 		}
 	}
 	m.learnPricing(ms, ev)
@@ -616,10 +724,63 @@ func (m *Machine) applyStatus(bi uint16, ev *model.Event) {
 		m.reportedConversation(b, bi, ms, ev)
 	}
 	if sb == sbSent || sb == sbDelivered || sb == sbRead || sb == sbPlayed {
-		m.enqueueStatus(ms, mk, sb, t)
+		m.enqueueStatus(ms, mk, sb, t, tt)
 	}
 	m.maybeCountPriced(ms, b)
 	if sb == sbSent && ms.flags&mfClassified != 0 {
+		m.lateSent(ms, b)
+	}
+	m.compare(ms, b)
+}
+
+// message returns the state of outbound message mk of business bi, creating it for the
+// customer of ev; nil when the id belongs to an inbound message.
+func (m *Machine) message(bi uint16, mk uint64, ev *model.Event) (*msgState, bool) {
+	ms, fresh := m.msgs.getOrCreate(mk, ev.Time, &m.Self.Evictions[EvictMessage])
+	if fresh {
+		ms.biz = bi
+		ms.cat = model.CategoryUnknown
+		if id := m.identity(ev, ev.Time); id != 0 {
+			ms.cust, _ = m.customer(bi, id, ev, ev.Time)
+		} else {
+			m.Self.UnknownCustomer++
+		}
+	} else if ms.flags&mfInbound != 0 {
+		return nil, false
+	} else if ms.cust == 0 {
+		// First seen in a report without a customer (a billing report).
+		if id := m.identity(ev, ev.Time); id != 0 {
+			ms.cust, _ = m.customer(bi, id, ev, ev.Time)
+		}
+	}
+	return ms, fresh
+}
+
+// applyBilling applies a BSP's billing report (Gupshup billing-event) as the pricing
+// report of its message: it counts no status, and prices the message once it is
+// delivered, like pricing on a status. A billing report means the message was charged,
+// so a conversation it names is taken as reported (under CBP) even before its delivery
+// status arrives.
+func (m *Machine) applyBilling(bi uint16, ev *model.Event) {
+	if len(ev.MessageID) == 0 || ev.PricingInferred {
+		return
+	}
+	b := m.biz[bi]
+	ms, _ := m.message(bi, m.hash1(ev.MessageID), ev)
+	if ms == nil {
+		return
+	}
+	if ms.cat == model.CategoryUnknown || ms.cat == model.CategoryNone {
+		if c := statusCategory(ev); c != model.CategoryNone {
+			ms.cat = c
+		}
+	}
+	m.learnPricing(ms, ev)
+	if len(ev.ConversationID) > 0 && ms.flags&mfReportedConv == 0 {
+		m.reportedConversation(b, bi, ms, ev)
+	}
+	m.maybeCountPriced(ms, b)
+	if ms.flags&mfClassified != 0 {
 		m.lateSent(ms, b)
 	}
 	m.compare(ms, b)
@@ -637,6 +798,9 @@ func (m *Machine) lateSent(ms *msgState, b *Business) {
 	if ms.flags&mfBlind != 0 && ms.cat != model.CategoryUnknown {
 		ms.flags &^= mfBlind | mfOpensConv | mfOpensFEP
 		m.classify(ms, c, int64(ms.sentT))
+		if ms.flags&(mfBI|mfDelivProc) == mfBI|mfDelivProc {
+			m.businessInitiatedDelivery(c, ms.cust, ms.delivT)
+		}
 	}
 	if ms.flags&mfPricePending != 0 && ms.flags&mfPriced == 0 {
 		ms.flags &^= mfPricePending
@@ -683,9 +847,39 @@ func (m *Machine) learnPricing(ms *msgState, ev *model.Event) {
 			ms.cat = ev.Category
 		}
 	}
-	if ev.ConversationOrigin != model.CategoryNone && ms.repConv() == model.CategoryNone {
+	// A conversation origin on a PMP-priced status is no conversation (API v23 sends one
+	// per message); only a free entry point window's is compared.
+	if ev.ConversationOrigin != model.CategoryNone && ms.repConv() == model.CategoryNone &&
+		(ev.ConversationOrigin == model.CategoryReferralConversion || m.statusEra(ms, ev) == model.PricingModelCBP) {
 		ms.setRepConv(ev.ConversationOrigin)
 	}
+}
+
+// msgEra is the pricing era of a message (SPEC 4.3): the model its webhooks report, else
+// CBP when it was sent (else first delivered) before the switch, else PMP.
+func (m *Machine) msgEra(ms *msgState) model.PricingModel {
+	if p := ms.pmodel(); p != model.PricingModelNone {
+		return p
+	}
+	t := ms.sentT
+	if t == 0 {
+		t = ms.delivT
+	}
+	if t != 0 && int64(t) < m.cfg.PricingSwitchAt {
+		return model.PricingModelCBP
+	}
+	return model.PricingModelPMP
+}
+
+// statusEra is the pricing era a status reports, else its message's.
+func (m *Machine) statusEra(ms *msgState, ev *model.Event) model.PricingModel {
+	if ev.PricingModel != model.PricingModelNone {
+		return ev.PricingModel
+	}
+	if ms.pmodel() == model.PricingModelNone && ms.sentT == 0 && ms.delivT == 0 && ev.Time < m.cfg.PricingSwitchAt {
+		return model.PricingModelCBP
+	}
+	return m.msgEra(ms)
 }
 
 // cbpPricingType maps a CBP report to the pricing classes of SPEC 4.4.
@@ -712,8 +906,14 @@ func (m *Machine) maybeCountPriced(ms *msgState, b *Business) {
 	m.countPriced(ms, b, ms.cat, ms.repType())
 }
 
+// countPriced counts a delivered message of the per-message era by pricing class, once;
+// a regular one is charged (billable quotas, cost at the rate card's per-message price).
+// A CBP-era message is charged through its conversation and is not counted here.
 func (m *Machine) countPriced(ms *msgState, b *Business, cat model.Category, pt model.PricingType) {
 	ms.flags |= mfPriced
+	if m.msgEra(ms) == model.PricingModelCBP {
+		return
+	}
 	if pt == model.PricingTypeNone {
 		pt = model.PricingTypeRegular
 	}
@@ -726,26 +926,29 @@ func (m *Machine) countPriced(ms *msgState, b *Business, cat model.Category, pt 
 	b.Priced[PricedKey{Category: cat, PricingType: pt, Country: country}]++
 	if pt == model.PricingTypeRegular {
 		m.consume(UnitBillableMessages, b.ID, cat, int64(ms.delivT))
-		if rc := m.cfg.RateCard; rc != nil {
-			price, ok := rc.Countries[m.CountryName(country)][cat]
-			if !ok {
-				price, ok = rc.Default[cat]
-			}
-			if ok {
-				b.Cost[cat] += price
-			}
-		}
+		m.consume(UnitBillable, b.ID, cat, int64(ms.delivT))
+		m.addCost(b, country, cat)
 	}
 }
 
+// reportedConversation records the conversation a delivered (or read, or billed) status
+// reports, on the first sight of its id (SPEC 4.3). Under CBP it is a conversation (and a
+// free entry point window when its origin is referral_conversion); on a PMP-priced
+// status only a free entry point window's id is one (v24 sends a conversation object only
+// there; v23 sends one with a fresh id for every message, which is no conversation and is
+// not remembered).
 func (m *Machine) reportedConversation(b *Business, bi uint16, ms *msgState, ev *model.Event) {
-	ms.flags |= mfReportedConv
-	ck := m.hash1(ev.ConversationID)
-	cs, fresh := m.convs.getOrCreate(ck, ev.Time, &m.Self.Evictions[EvictConversation])
 	origin := ev.ConversationOrigin
 	if origin == model.CategoryNone {
 		origin = ms.cat
 	}
+	cbp := m.statusEra(ms, ev) == model.PricingModelCBP
+	if !cbp && origin != model.CategoryReferralConversion {
+		return
+	}
+	ms.flags |= mfReportedConv
+	ck := m.hash1(ev.ConversationID)
+	cs, fresh := m.convs.getOrCreate(ck, ev.Time, &m.Self.Evictions[EvictConversation])
 	if ev.ConversationExpiry > 0 {
 		cs.expiry = uint32(ev.ConversationExpiry)
 	} else if cs.expiry == 0 {
@@ -759,10 +962,22 @@ func (m *Machine) reportedConversation(b *Business, bi uint16, ms *msgState, ev 
 		return
 	}
 	cs.cat = origin
-	b.ConversationsOpened[origin]++
-	m.consume(UnitConversations, b.ID, origin, ev.Time)
+	c := m.custs.get(ms.cust)
+	if origin == model.CategoryReferralConversion {
+		b.FEPWindowsOpened++
+	}
+	if cbp {
+		billable := isTemplate(origin)
+		if ev.Billable != 0 {
+			billable = ev.Billable > 0
+		}
+		if origin == model.CategoryReferralConversion {
+			billable = false
+		}
+		m.conversationOpened(b, c, origin, billable, ev.Time)
+	}
 	// The reported conversation is the truth for what is open.
-	if c := m.custs.get(ms.cust); c != nil {
+	if c != nil {
 		i := convIndex(origin)
 		if cs.expiry > c.conv[i] {
 			c.conv[i] = cs.expiry
@@ -788,21 +1003,24 @@ func (m *Machine) applyInbound(bi uint16, ev *model.Event) {
 		mt = model.MessageTypeOther
 	}
 	b.Inbound[mt]++
-	// Opt-outs and opt-ins by keyword or button payload (whole message, any case).
+	var ck uint64
+	var c *custState
+	if id := m.identity(ev, t); id != 0 && t > 0 {
+		ck, c = m.customer(bi, id, ev, t)
+	}
+	// Opt-outs and opt-ins by keyword or button payload (whole message, any case). A
+	// button payload that matches an opt-in keyword is the keyword source.
 	switch {
 	case len(ev.Payload) > 0 && matchKeyword(ev.Payload, m.kwOutPayload):
-		b.OptOuts[SourceButton]++
+		m.optOut(b, SourceButton, c)
 	case len(ev.Text) > 0 && matchKeyword(ev.Text, m.kwOut):
-		b.OptOuts[SourceKeyword]++
-	case len(ev.Text) > 0 && matchKeyword(ev.Text, m.kwIn):
-		b.OptIns[SourceKeyword]++
-	case len(ev.Payload) > 0 && matchKeyword(ev.Payload, m.kwIn):
-		b.OptIns[SourceButton]++
+		m.optOut(b, SourceKeyword, c)
+	case len(ev.Text) > 0 && matchKeyword(ev.Text, m.kwIn), len(ev.Payload) > 0 && matchKeyword(ev.Payload, m.kwIn):
+		m.optIn(b, SourceKeyword, c)
 	}
-	if len(ev.Customer) == 0 || t <= 0 {
+	if c == nil {
 		return
 	}
-	ck, _ := m.customer(bi, ev.Customer, t)
 	it := item{t: t, cls: clsInbound, cust: ck, referral: ev.Referral}
 	if len(ev.ContextID) > 0 {
 		it.msg = m.hash1(ev.ContextID)
@@ -836,6 +1054,13 @@ func byteStrings(ss []string) [][]byte {
 }
 
 func (m *Machine) applyQuality(ev *model.Event) {
+	if ev.LimitRecipients != 0 {
+		// business_capability_update: the portfolio's limit (SPEC 4.8).
+		m.applyCapability(ev)
+		if len(ev.Business) == 0 && len(ev.DisplayNumber) == 0 {
+			return
+		}
+	}
 	var bi uint16
 	var ok bool
 	switch {
@@ -894,7 +1119,7 @@ func (m *Machine) applyQualityTo(b *Business, ev *model.Event) {
 
 var qualityEvents = []string{"flagged", "unflagged", "upgrade", "downgrade", "onboarding", "throughput_upgrade", "throughput_downgrade"}
 var templateEvents = []string{"approved", "rejected", "pending", "paused", "disabled", "flagged", "reinstated", "pending_deletion", "in_appeal", "limit_exceeded", "archived", "deleted"}
-var accountEvents = []string{"verified_account", "disabled_update", "account_violation", "account_restriction", "account_update", "partner_added", "partner_removed", "ad_account_linked", "phone_number_added", "phone_number_removed", "business_primary_location_country_update"}
+var accountEvents = []string{"verified_account", "disabled_update", "account_violation", "account_restriction", "volume_based_pricing_tier_update", "account_update", "partner_added", "partner_removed", "ad_account_linked", "phone_number_added", "phone_number_removed", "business_primary_location_country_update"}
 
 func templateEventName(b []byte) string { return lowerBounded(b, templateEvents) }
 

@@ -42,16 +42,38 @@ func (m *Machine) Reconfigure(cfg Config) {
 		}
 		m.quotas = append(m.quotas, qs)
 	}
-	oldP := map[string]genMap[uint32]{}
-	for i, p := range old.Portfolios {
-		oldP[p.Name] = m.port[i]
-	}
-	m.port = nil
-	for _, p := range cfg.Portfolios {
-		g, ok := oldP[p.Name]
-		if !ok {
-			g = newGenMap[uint32](day, cfg.MaxCustomers)
+	// Portfolios: configured ones keep, by name, their recipients and learned limit; a
+	// WABA's own portfolio stays unless the WABA is now in a configured one (which then
+	// takes its learned limit when it has none).
+	oldP := m.ports
+	byName := map[string]*portfolio{}
+	for _, p := range oldP {
+		if p.cfg >= 0 {
+			byName[p.name] = p
 		}
-		m.port = append(m.port, g)
+	}
+	m.ports = nil
+	for i, p := range cfg.Portfolios {
+		np, ok := byName[p.Name]
+		if !ok {
+			np = newPortfolio(p.Name, i, cfg.MaxCustomers)
+		}
+		np.cfg = i
+		m.ports = append(m.ports, np)
+	}
+	for _, b := range m.biz {
+		b.port = 0
+	}
+	for _, p := range oldP {
+		if p.cfg >= 0 {
+			continue
+		}
+		if ci := m.configuredPortfolioOfWABA(p.name); ci >= 0 {
+			if cp := m.ports[ci]; !cp.hookKnown && p.hookKnown {
+				cp.hookLimit, cp.hookAt, cp.hookKnown = p.hookLimit, p.hookAt, true
+			}
+			continue
+		}
+		m.ports = append(m.ports, p)
 	}
 }

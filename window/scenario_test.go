@@ -26,6 +26,9 @@ type scenario struct {
 		Quotas          []scQuota  `yaml:"quotas"`
 		Portfolios      []scPortfo `yaml:"portfolios"`
 		MaxMessages     int        `yaml:"max_messages"`
+		OptInKeywords   []string   `yaml:"opt_in_keywords"`
+		// RateCard: price by category (any country), currency "EUR".
+		RateCard map[string]float64 `yaml:"rate_card"`
 	} `yaml:"config"`
 	Events []scEvent `yaml:"events"`
 	// Flush releases the reorder buffer before checking (as replay does). Default true.
@@ -45,6 +48,8 @@ type scQuota struct {
 type scPortfo struct {
 	Name       string   `yaml:"name"`
 	Businesses []string `yaml:"businesses"`
+	Wabas      []string `yaml:"wabas"`
+	Limit      float64  `yaml:"limit"`
 }
 
 type scEvent struct {
@@ -70,17 +75,33 @@ type scEvent struct {
 	Value    string `yaml:"value"` // pref: stop/resume
 	Limit    string `yaml:"limit"`
 	Event    string `yaml:"event"`
-	Repeat   int    `yaml:"repeat"` // apply this event again n more times (duplicates)
+	Repeat   int    `yaml:"repeat"`  // apply this event again n more times (duplicates)
+	UserID   string `yaml:"user_id"` // business-scoped user id (BSUID)
+	Country  string `yaml:"country"` // contacts[].profile.country_code
+	Account  string `yaml:"account"` // WABA id (entry.id)
+	Billing  bool   `yaml:"billing"` // status kind: a BSP billing report, not a status
+	// capability: business_capability_update limit (-1 unlimited).
+	LimitRecipients int64 `yaml:"limit_recipients"`
+	// account: account_update details.
+	State      string `yaml:"state"`
+	Until      int64  `yaml:"until"` // restriction expiration, seconds after base
+	TierCat    string `yaml:"tier_category"`
+	Tier       string `yaml:"tier"`
+	TierUpdate int64  `yaml:"tier_update"` // seconds after base
+	TierMonth  string `yaml:"tier_month"`
 }
 
 func (e scEvent) toModel(base int64) model.Event {
 	ev := model.Event{
-		Business:      []byte(e.Biz),
-		DisplayNumber: []byte(e.Display),
-		Customer:      []byte(e.Customer),
-		MessageID:     []byte(e.ID),
-		Time:          base + e.T,
-		Field:         "messages",
+		Business:        []byte(e.Biz),
+		DisplayNumber:   []byte(e.Display),
+		Customer:        []byte(e.Customer),
+		MessageID:       []byte(e.ID),
+		Time:            base + e.T,
+		Field:           "messages",
+		CustomerUserID:  []byte(e.UserID),
+		CustomerCountry: []byte(e.Country),
+		Account:         []byte(e.Account),
 	}
 	switch e.Kind {
 	case "status":
@@ -98,6 +119,10 @@ func (e scEvent) toModel(base int64) model.Event {
 		// A category without a pricing model or type stands for what a BSP decoder
 		// infers (not a report): only the state machine's own inference prices it.
 		ev.PricingInferred = e.Model == "" && e.Type == "" && e.Conv == ""
+		if e.Billing {
+			ev.Billing = true
+			ev.Status = model.StatusNone
+		}
 	case "inbound":
 		ev.Kind = model.KindInbound
 		ev.MessageType = model.ParseMessageType([]byte(e.MsgType))
@@ -124,6 +149,24 @@ func (e scEvent) toModel(base int64) model.Event {
 	case "error":
 		ev.Kind = model.KindWebhookError
 		ev.ErrorCode = e.Error
+	case "capability":
+		ev.Kind = model.KindQualityUpdate
+		ev.Field = "business_capability_update"
+		ev.LimitRecipients = e.LimitRecipients
+	case "account":
+		ev.Kind = model.KindAccountUpdate
+		ev.Field = "account_update"
+		ev.EventName = []byte(e.Event)
+		ev.AccountState = []byte(e.State)
+		if e.Until != 0 {
+			ev.RestrictionUntil = base + e.Until
+		}
+		ev.TierCategory = model.ParseCategory([]byte(e.TierCat))
+		ev.Tier = []byte(e.Tier)
+		if e.TierUpdate != 0 {
+			ev.TierUpdateTime = base + e.TierUpdate
+		}
+		ev.TierMonth = []byte(e.TierMonth)
 	}
 	return ev
 }
@@ -181,6 +224,15 @@ func scenarioMachine(t *testing.T, sc scenario) (*Machine, int64) {
 	if sc.Config.MaxMessages > 0 {
 		cfg.MaxMessages = sc.Config.MaxMessages
 	}
+	if sc.Config.OptInKeywords != nil {
+		cfg.OptInKeywords = sc.Config.OptInKeywords
+	}
+	if sc.Config.RateCard != nil {
+		cfg.RateCard = &RateCard{Currency: "EUR", Default: map[model.Category]float64{}}
+		for c, p := range sc.Config.RateCard {
+			cfg.RateCard.Default[model.ParseCategory([]byte(c))] = p
+		}
+	}
 	for _, q := range sc.Config.Quotas {
 		loc := time.UTC
 		if q.Timezone != "" {
@@ -196,11 +248,13 @@ func scenarioMachine(t *testing.T, sc scenario) (*Machine, int64) {
 			wq.Unit = UnitBillableMessages
 		case "delivered_messages":
 			wq.Unit = UnitDeliveredMessages
+		case "billable":
+			wq.Unit = UnitBillable
 		}
 		cfg.Quotas = append(cfg.Quotas, wq)
 	}
 	for _, p := range sc.Config.Portfolios {
-		cfg.Portfolios = append(cfg.Portfolios, Portfolio{Name: p.Name, Businesses: p.Businesses})
+		cfg.Portfolios = append(cfg.Portfolios, Portfolio{Name: p.Name, Businesses: p.Businesses, Wabas: p.Wabas, Limit: p.Limit})
 	}
 	return New(cfg), base
 }
@@ -276,6 +330,8 @@ func flatten(m *Machine, now, base int64) map[string]float64 {
 			add(float64(b.OptOuts[s]), "opt_outs", SourceNames[s])
 			add(float64(b.OptIns[s]), "opt_ins", SourceNames[s])
 		}
+		add(float64(b.FEPWindowsOpened), "fep_windows_opened")
+		add(float64(b.OptedOutCustomers), "opted_out_customers")
 		add(float64(b.ServiceWindowsOpened), "service_windows_opened")
 		add(float64(b.ServiceWindowsClosed), "service_windows_closed")
 		add(float64(b.ServiceWindowsClosedUnanswered), "service_windows_closed_unanswered")
@@ -303,6 +359,21 @@ func flatten(m *Machine, now, base int64) map[string]float64 {
 	}
 	for _, p := range view.Portfolios {
 		add(float64(p.UniqueRecipients24h), "portfolio_recipients_24h", p.Name)
+		if p.LimitSource != "" {
+			add(p.Limit, "portfolio_limit", p.Name, p.LimitSource)
+		}
+	}
+	for _, a := range m.Accounts() {
+		for ev, n := range a.Events {
+			add(float64(n), "account_events", a.ID, ev)
+		}
+		add(1, "account_status", a.ID, a.Status(now))
+		for c, t := range a.Tiers {
+			add(t.Value, "volume_tier", a.ID, c.String())
+		}
+	}
+	for k := range EvictKindNames {
+		add(float64(view.Entries[k]), "entries", EvictKindNames[k])
 	}
 	for _, q := range view.Quotas {
 		add(q.Used, "quota_used", q.Name)
@@ -406,7 +477,7 @@ func orderFree(m map[string]float64) map[string]float64 {
 	for k, v := range m {
 		switch {
 		case strings.HasPrefix(k, "duplicates"), strings.HasPrefix(k, "out_of_order"),
-			strings.Contains(k, "_to_"), strings.HasPrefix(k, "evictions"):
+			strings.Contains(k, "_to_"), strings.HasPrefix(k, "evictions"), strings.HasPrefix(k, "entries"):
 		case strings.HasPrefix(k, "status."):
 			parts := strings.Split(k, ".")
 			out["status_total."+parts[len(parts)-1]] += v

@@ -9,8 +9,13 @@ import (
 	"github.com/waba-exporter/waba_exporter/model"
 )
 
-// snapshotVersion is bumped whenever the encoding below changes; Restore rejects others.
-const snapshotVersion = 4
+// snapshotVersion is bumped whenever the encoding below changes. Restore reads this
+// version and version 4 (before business-scoped user ids, portfolios per WABA, account
+// health and opt-outs by customer: those start empty); it rejects others.
+const snapshotVersion = 5
+
+// minSnapshotVersion is the oldest version Restore reads.
+const minSnapshotVersion = 4
 
 // Snapshot encodes the whole state (counters, histograms, windows, conversations, message
 // and customer maps, the reorder buffer, quota usage) so that Restore rebuilds a Machine
@@ -57,16 +62,35 @@ func (m *Machine) Snapshot() []byte {
 			e.u32(x)
 		}
 		e.u16(v.biz)
-		e.b = append(e.b, byte(v.tmplCat), v.country, b2b(v.replied))
+		e.b = append(e.b, byte(v.tmplCat), v.country, b2b(v.replied), b2b(v.optedOut))
 	})
 	encGenMap(e, &m.convs, func(e *enc, v *convState) {
 		e.u32(v.expiry)
 		e.b = append(e.b, byte(v.cat))
 	})
-	e.u32(uint32(len(m.port)))
-	for i := range m.port {
-		e.str(m.cfg.Portfolios[i].Name)
-		encGenMap(e, &m.port[i], func(e *enc, v *uint32) { e.u32(*v) })
+	encGenMap(e, &m.links, func(e *enc, v *uint64) { e.u64(*v) })
+	e.u32(uint32(len(m.ports)))
+	for _, p := range m.ports {
+		e.str(p.name)
+		e.b = append(e.b, b2b(p.cfg >= 0), b2b(p.hookKnown))
+		e.f64(p.hookLimit)
+		e.i64(p.hookAt)
+		encGenMap(e, &p.recips, func(e *enc, v *uint32) { e.u32(*v) })
+	}
+	e.u32(uint32(len(m.accounts)))
+	for _, a := range m.accounts {
+		e.str(a.ID)
+		e.strMap(a.Events)
+		e.b = append(e.b, b2b(a.disabled))
+		e.i64(a.restrictedUntil)
+		e.i64(a.statusAt)
+		e.u32(uint32(len(a.Tiers)))
+		for c, t := range a.Tiers {
+			e.b = append(e.b, byte(c))
+			e.f64(t.Value)
+			e.str(t.Month)
+			e.i64(t.UpdateTime)
+		}
 	}
 	// Reorder buffer and expiry heap.
 	e.u64(m.buf.seq)
@@ -76,6 +100,7 @@ func (m *Machine) Snapshot() []byte {
 		e.u64(it.seq)
 		e.u64(it.cust)
 		e.u64(it.msg)
+		e.u32(it.aux)
 		e.b = append(e.b, it.cls, b2b(it.referral), b2b(it.hasCtx))
 	}
 	e.u32(uint32(len(m.expiry)))
@@ -104,7 +129,6 @@ func (m *Machine) Snapshot() []byte {
 	}
 	e.strMap(s.LabelOverflow)
 	e.strMap(s.TemplateEvents)
-	e.strMap(s.AccountEvents)
 	return e.b
 }
 
@@ -117,8 +141,10 @@ func Restore(cfg Config, data []byte) (m *Machine, err error) {
 		}
 	}()
 	d := &dec{b: data}
-	if v := d.u32(); v != snapshotVersion {
-		return nil, fmt.Errorf("window: snapshot version %d, want %d", v, snapshotVersion)
+	if v := d.u32(); v < minSnapshotVersion || v > snapshotVersion {
+		return nil, fmt.Errorf("window: snapshot version %d, want %d to %d", v, minSnapshotVersion, snapshotVersion)
+	} else {
+		d.v = v
 	}
 	key := d.u64()
 	if cfg.HashKey == 0 {
@@ -166,19 +192,48 @@ func Restore(cfg Config, data []byte) (m *Machine, err error) {
 		v.biz = d.u16()
 		b := d.n(3)
 		v.tmplCat, v.country, v.replied = model.Category(b[0]), b[1], b[2] != 0
+		if d.v >= 5 {
+			v.optedOut = d.n(1)[0] != 0
+		}
 	})
 	decGenMap(d, &m.convs, func(d *dec, v *convState) {
 		v.expiry = d.u32()
 		v.cat = model.Category(d.n(1)[0])
 	})
+	if d.v >= 5 {
+		decGenMap(d, &m.links, func(d *dec, v *uint64) { *v = d.u64() })
+	}
 	for i, n := 0, int(d.u32()); i < n; i++ {
-		name := d.str()
-		g := newGenMap[uint32](day, cfg.MaxCustomers)
-		decGenMap(d, &g, func(d *dec, v *uint32) { *v = d.u32() })
-		for pi, p := range m.cfg.Portfolios {
-			if p.Name == name {
-				m.port[pi] = g
+		p := newPortfolio(d.str(), -1, m.cfg.MaxCustomers)
+		configured := true
+		if d.v >= 5 {
+			f := d.n(2)
+			configured, p.hookKnown = f[0] != 0, f[1] != 0
+			p.hookLimit, p.hookAt = d.f64(), d.i64()
+		}
+		decGenMap(d, &p.recips, func(d *dec, v *uint32) { *v = d.u32() })
+		if !configured {
+			m.ports = append(m.ports, p) // a WABA's own portfolio
+			continue
+		}
+		for pi, cp := range m.cfg.Portfolios {
+			if cp.Name == p.name {
+				p.cfg = pi
+				m.ports[pi] = p
 			}
+		}
+	}
+	if d.v >= 5 {
+		for i, n := 0, int(d.u32()); i < n; i++ {
+			a := &Account{ID: d.str(), Events: d.strMap(), Tiers: map[model.Category]Tier{}}
+			a.disabled = d.n(1)[0] != 0
+			a.restrictedUntil, a.statusAt = d.i64(), d.i64()
+			for j, k := 0, int(d.u32()); j < k; j++ {
+				c := model.Category(d.n(1)[0])
+				a.Tiers[c] = Tier{Value: d.f64(), Month: d.str(), UpdateTime: d.i64()}
+			}
+			m.accountIx[a.ID] = len(m.accounts)
+			m.accounts = append(m.accounts, a)
 		}
 	}
 	m.buf.seq = d.u64()
@@ -186,6 +241,9 @@ func Restore(cfg Config, data []byte) (m *Machine, err error) {
 	for i := range m.buf.items {
 		it := &m.buf.items[i]
 		it.t, it.seq, it.cust, it.msg = d.i64(), d.u64(), d.u64(), d.u64()
+		if d.v >= 5 {
+			it.aux = d.u32()
+		}
 		b := d.n(3)
 		it.cls, it.referral, it.hasCtx = b[0], b[1] != 0, b[2] != 0
 	}
@@ -213,7 +271,9 @@ func Restore(cfg Config, data []byte) (m *Machine, err error) {
 	}
 	s.LabelOverflow = d.strMap()
 	s.TemplateEvents = d.strMap()
-	s.AccountEvents = d.strMap()
+	if d.v < 5 {
+		d.strMap() // account events by name only: never exported, not kept
+	}
 	if len(d.b) != 0 {
 		return nil, fmt.Errorf("window: %d trailing bytes in snapshot", len(d.b))
 	}
@@ -239,6 +299,10 @@ func encBusiness(e *enc, b *Business) {
 	}
 	e.strMap(b.WebhookErrors)
 	e.u64s(b.ConversationsOpened[:])
+	e.u64(b.FEPWindowsOpened)
+	e.u64(b.OptedOutCustomers)
+	e.str(b.WabaID)
+	e.str(b.Display)
 	e.u64(b.ServiceWindowsOpened)
 	e.u64(b.ServiceWindowsClosed)
 	e.u64(b.ServiceWindowsClosedUnanswered)
@@ -284,6 +348,12 @@ func decBusiness(d *dec) *Business {
 	}
 	b.WebhookErrors = d.strMap()
 	d.u64s(b.ConversationsOpened[:])
+	if d.v >= 5 {
+		b.FEPWindowsOpened = d.u64()
+		b.OptedOutCustomers = d.u64()
+		b.WabaID = d.str()
+		b.Display = d.str()
+	}
 	b.ServiceWindowsOpened = d.u64()
 	b.ServiceWindowsClosed = d.u64()
 	b.ServiceWindowsClosedUnanswered = d.u64()
@@ -391,7 +461,10 @@ func (e *enc) hist(h *Histogram) {
 	e.u64s(h.Counts)
 }
 
-type dec struct{ b []byte }
+type dec struct {
+	b []byte
+	v uint32 // snapshot version being read
+}
 
 func (d *dec) n(k int) []byte {
 	if len(d.b) < k {

@@ -1,10 +1,6 @@
 package window
 
-import (
-	"slices"
-
-	"github.com/waba-exporter/waba_exporter/model"
-)
+import "github.com/waba-exporter/waba_exporter/model"
 
 // Active-customer windows of waba_active_customers.
 var ActiveWindows = [3]struct {
@@ -22,11 +18,12 @@ type BusinessView struct {
 	ConversationsOpen   [model.NumCategory]uint64
 }
 
-// PortfolioView is a configured portfolio at a scrape.
+// PortfolioView is a portfolio at a scrape: configured ones first, then one per WABA.
 type PortfolioView struct {
 	Name                string
 	UniqueRecipients24h uint64
 	Limit               float64
+	LimitSource         string // LimitSource*; "" when the limit is unknown
 }
 
 // View is everything a scrape derives from state at "now" (event time).
@@ -73,39 +70,25 @@ func (m *Machine) View(now int64) View {
 			}
 		}
 	})
-	for pi, p := range m.cfg.Portfolios {
-		pv := PortfolioView{Name: p.Name, Limit: p.Limit}
-		m.port[pi].each(func(last *uint32) {
+	for pi, p := range m.ports {
+		pv := PortfolioView{Name: p.name}
+		p.recips.each(func(last *uint32) {
 			if int64(*last) > now-day {
 				pv.UniqueRecipients24h++
 			}
 		})
+		if lim, src, ok := m.portfolioLimit(pi); ok {
+			pv.Limit, pv.LimitSource = lim, src
+		}
 		v.Portfolios = append(v.Portfolios, pv)
 	}
 	v.Quotas = m.quotaViews(now)
 	v.Entries[EvictMessage] = m.msgs.Len()
 	v.Entries[EvictCustomer] = m.custs.Len()
 	v.Entries[EvictConversation] = m.convs.Len()
-	for i := range m.port {
-		v.Entries[EvictRecipient] += m.port[i].Len()
+	v.Entries[EvictIdentity] = m.links.Len()
+	for _, p := range m.ports {
+		v.Entries[EvictRecipient] += p.recips.Len()
 	}
 	return v
-}
-
-// portfolioSend records a business-initiated send for every portfolio of the business.
-func (m *Machine) portfolioSend(c *custState, custKey uint64, t uint32) {
-	if len(m.port) == 0 {
-		return
-	}
-	id := m.biz[c.biz].ID
-	person := custKey ^ bizSalt(c.biz)
-	for pi, p := range m.cfg.Portfolios {
-		if !slices.Contains(p.Businesses, id) {
-			continue
-		}
-		last, _ := m.port[pi].getOrCreate(person, int64(t), &m.Self.Evictions[EvictRecipient])
-		if t > *last {
-			*last = t
-		}
-	}
 }
