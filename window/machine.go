@@ -367,6 +367,7 @@ func (m *Machine) business(id []byte) (uint16, bool) {
 	}
 	m.biz = append(m.biz, b)
 	m.bizIndex[s] = i
+	m.portfolioOf(i)
 	return i, true
 }
 

@@ -60,6 +60,15 @@ func (m *Machine) portfolioOf(bi uint16) *portfolio {
 	return m.ports[i]
 }
 
+// resolvePorts resolves the portfolio of every business (after a restore or a
+// reconfiguration), so that scrapes, which must not modify the Machine, read it.
+func (m *Machine) resolvePorts() {
+	for i, b := range m.biz {
+		b.port = 0
+		m.portfolioOf(uint16(i))
+	}
+}
+
 // wabaPortfolio returns the index of the portfolio of a WABA (creating its own under
 // the cap), or -1.
 func (m *Machine) wabaPortfolio(waba string) int {

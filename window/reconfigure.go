@@ -61,9 +61,6 @@ func (m *Machine) Reconfigure(cfg Config) {
 		np.cfg = i
 		m.ports = append(m.ports, np)
 	}
-	for _, b := range m.biz {
-		b.port = 0
-	}
 	for _, p := range oldP {
 		if p.cfg >= 0 {
 			continue
@@ -76,4 +73,5 @@ func (m *Machine) Reconfigure(cfg Config) {
 		}
 		m.ports = append(m.ports, p)
 	}
+	m.resolvePorts()
 }

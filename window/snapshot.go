@@ -277,6 +277,7 @@ func Restore(cfg Config, data []byte) (m *Machine, err error) {
 	if len(d.b) != 0 {
 		return nil, fmt.Errorf("window: %d trailing bytes in snapshot", len(d.b))
 	}
+	m.resolvePorts()
 	return m, nil
 }
 
