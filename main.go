@@ -119,9 +119,13 @@ func run(cmd string, c *cli, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, ver)
 		return 0
 	case "check-config <file>":
-		if _, err := config.Load(c.CheckConfig.File); err != nil {
+		cfg, err := config.Load(c.CheckConfig.File)
+		if err != nil {
 			fmt.Fprintln(stderr, err)
 			return exitConfig
+		}
+		for _, w := range config.Warnings(cfg, time.Now()) {
+			fmt.Fprintf(stdout, "%s: warning: %s\n", c.CheckConfig.File, w)
 		}
 		fmt.Fprintf(stdout, "%s: OK\n", c.CheckConfig.File)
 		return 0

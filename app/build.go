@@ -48,6 +48,8 @@ func WindowConfig(cfg *config.Config) window.Config {
 	for _, q := range cfg.Quotas {
 		wq := window.Quota{Name: q.Name, Limit: q.Limit, Businesses: q.Filter.PhoneNumberIDs, Location: q.Period.Location()}
 		switch q.Unit {
+		case config.UnitBillable:
+			wq.Unit = window.UnitBillable
 		case config.UnitBillableMessages:
 			wq.Unit = window.UnitBillableMessages
 		case config.UnitDeliveredMessages:
@@ -64,7 +66,7 @@ func WindowConfig(cfg *config.Config) window.Config {
 		w.Quotas = append(w.Quotas, wq)
 	}
 	for _, p := range cfg.Portfolios {
-		wp := window.Portfolio{Name: p.Name, Businesses: p.PhoneNumberIDs}
+		wp := window.Portfolio{Name: p.Name, Businesses: p.PhoneNumberIDs, Wabas: p.WabaIDs}
 		if p.MessagingLimit != nil {
 			wp.Limit = float64(*p.MessagingLimit)
 		}

@@ -24,8 +24,8 @@ type Config struct {
 	Labels          Labels           `yaml:"labels" doc:"Cardinality caps and allowlists for metric labels."`
 	OptOut          OptOut           `yaml:"opt_out" doc:"Opt-out and opt-in detection from inbound messages."`
 	Reply           Reply            `yaml:"reply" doc:"Attribution of customer replies to business messages."`
-	Quotas          []Quota          `yaml:"quotas" doc:"Named usage quotas (e.g. a contract of 5,870,000 conversations per month)."`
-	Portfolios      []Portfolio      `yaml:"portfolios" doc:"Groups of business numbers that share one messaging limit."`
+	Quotas          []Quota          `yaml:"quotas" doc:"Named usage quotas (e.g. a contract of 5,870,000 billable units per month)."`
+	Portfolios      []Portfolio      `yaml:"portfolios" doc:"Groups of business numbers or WABAs that share one messaging limit (business portfolios). Numbers of other WABAs form one portfolio per WABA, named by its id."`
 	MessagingLimits map[string]Limit `yaml:"messaging_limits" doc:"Messaging limit per phone_number_id (TIER_250, TIER_1K, TIER_10K, TIER_100K, TIER_UNLIMITED or a number); overrides what webhooks report."`
 	RateCard        *RateCard        `yaml:"rate_card" doc:"Optional prices per category (and per customer country) used for waba_estimated_cost_total. Absent: no cost metric."`
 	State           State            `yaml:"state" doc:"Bounds of the in-memory state machine."`
@@ -74,7 +74,7 @@ type Reply struct {
 type Quota struct {
 	Name   string      `yaml:"name" required:"true" doc:"Unique name, the quota label value."`
 	Limit  float64     `yaml:"limit" required:"true" doc:"Units allowed per period; > 0."`
-	Unit   QuotaUnit   `yaml:"unit" required:"true" doc:"What is counted against the limit."`
+	Unit   QuotaUnit   `yaml:"unit" required:"true" doc:"What is counted against the limit: billable (what Meta charges in each era: billable CBP conversations before 2025-07-01, PMP regular messages after), conversations (CBP conversations only: nothing after 2025-07-01), billable_messages (PMP regular messages) or delivered_messages."`
 	Filter QuotaFilter `yaml:"filter" doc:"Which messages count. Empty lists match everything."`
 	Period Period      `yaml:"period" doc:"When the used units reset."`
 }
@@ -94,17 +94,19 @@ type Period struct {
 	loc *time.Location // resolved Timezone, set by Parse and Default
 }
 
-// Portfolio is a group of business numbers sharing one messaging limit.
+// Portfolio is a group of business numbers sharing one messaging limit (SPEC 4.8): the
+// numbers listed and every number of the WABAs listed.
 type Portfolio struct {
 	Name           string   `yaml:"name" required:"true" doc:"Unique name, the portfolio label value."`
-	PhoneNumberIDs []string `yaml:"phone_number_ids" doc:"Business phone_number_ids in the portfolio (a number belongs to at most one portfolio)." required:"true"`
-	MessagingLimit *Limit   `yaml:"messaging_limit" doc:"Messaging limit of the portfolio (TIER_... or a number). Absent: unknown."`
+	PhoneNumberIDs []string `yaml:"phone_number_ids" doc:"Business phone_number_ids in the portfolio (a number belongs to at most one portfolio). At least one of phone_number_ids and waba_ids."`
+	WabaIDs        []string `yaml:"waba_ids" doc:"WhatsApp Business Account ids (webhook entry.id) whose numbers are all in the portfolio (a WABA belongs to at most one portfolio)."`
+	MessagingLimit *Limit   `yaml:"messaging_limit" doc:"Messaging limit of the portfolio (TIER_... or a number), used until a business_capability_update or phone_number_quality_update webhook reports one. Absent: unknown."`
 }
 
 // RateCard prices billable messages for waba_estimated_cost_total.
 type RateCard struct {
 	Currency  string                          `yaml:"currency" required:"true" doc:"ISO 4217 currency code, e.g. USD."`
-	Default   map[Category]float64            `yaml:"default" doc:"Price per message by category, for countries not listed."`
+	Default   map[Category]float64            `yaml:"default" doc:"Price by category, for countries not listed: per regular message under per-message pricing, per billable conversation (by its category) under conversation-based pricing."`
 	Countries map[string]map[Category]float64 `yaml:"countries" doc:"Prices by ISO 3166-1 alpha-2 country code (lower case), then by category; a category missing here falls back to default."`
 }
 

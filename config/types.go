@@ -79,13 +79,19 @@ type QuotaUnit string
 
 // Quota units.
 const (
+	// UnitBillable counts what Meta charges in each era: a billable CBP conversation
+	// before 2025-07-01, a delivered PMP regular message after (one quota across the
+	// switch).
+	UnitBillable QuotaUnit = "billable"
+	// UnitConversations counts CBP conversations only: it does not move after the
+	// switch to per-message pricing.
 	UnitConversations     QuotaUnit = "conversations"
 	UnitBillableMessages  QuotaUnit = "billable_messages"
 	UnitDeliveredMessages QuotaUnit = "delivered_messages"
 )
 
 func (QuotaUnit) Values() []string {
-	return []string{"conversations", "billable_messages", "delivered_messages"}
+	return []string{"billable", "conversations", "billable_messages", "delivered_messages"}
 }
 func (QuotaUnit) what() string { return "unit" }
 

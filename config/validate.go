@@ -229,6 +229,7 @@ func (d *decoder) validate(c *Config) {
 	// portfolios
 	pnames := map[string]int{}
 	owner := map[string]string{}
+	wabaOwner := map[string]string{}
 	for i := range c.Portfolios {
 		pf := &c.Portfolios[i]
 		p := fmt.Sprintf("portfolios[%d]", i)
@@ -239,10 +240,23 @@ func (d *decoder) validate(c *Config) {
 		} else {
 			pnames[pf.Name] = i
 		}
-		if len(pf.PhoneNumberIDs) == 0 {
-			d.errorf(p+".phone_number_ids", "required (at least one phone number id)")
+		if len(pf.PhoneNumberIDs) == 0 && len(pf.WabaIDs) == 0 {
+			d.errorf(p+".phone_number_ids", "required (at least one phone number id, or waba_ids)")
 		}
 		d.checkIDs(p+".phone_number_ids", pf.PhoneNumberIDs, allow)
+		for j, id := range pf.WabaIDs {
+			wp := fmt.Sprintf("%s.waba_ids[%d]", p, j)
+			switch {
+			case strings.TrimSpace(id) == "":
+				d.errorf(wp, "empty WABA id")
+			case wabaOwner[id] != "" && wabaOwner[id] != pf.Name:
+				d.errorf(wp, "WABA id %q is already in portfolio %q (a WABA belongs to one portfolio)", id, wabaOwner[id])
+			case wabaOwner[id] == pf.Name:
+				d.errorf(wp, "duplicate WABA id %q", id)
+			default:
+				wabaOwner[id] = pf.Name
+			}
+		}
 		for j, id := range pf.PhoneNumberIDs {
 			if id == "" {
 				continue

@@ -87,7 +87,7 @@ func TestParseErrors(t *testing.T) {
 		{"quota limit required", "quotas:\n  - {name: q, unit: conversations}\n", `waba.yml:2: quotas[0].limit: required (units allowed per period, > 0)`},
 		{"quota limit negative", "quotas:\n  - {name: q, limit: -5, unit: conversations}\n", `waba.yml:2: quotas[0].limit: must be a finite number > 0, got -5`},
 		{"quota limit infinite", "quotas:\n  - {name: q, limit: .inf, unit: conversations}\n", `waba.yml:2: quotas[0].limit: must be a finite number > 0, got +Inf`},
-		{"quota unit required", "quotas:\n  - {name: q, limit: 1}\n", `waba.yml:2: quotas[0].unit: required (one of conversations, billable_messages, delivered_messages)`},
+		{"quota unit required", "quotas:\n  - {name: q, limit: 1}\n", `waba.yml:2: quotas[0].unit: required (one of billable, conversations, billable_messages, delivered_messages)`},
 		{"quota unit typo", "quotas:\n  - {name: q, limit: 1, unit: conversation}\n", `waba.yml:2: quotas[0].unit: unknown unit "conversation" (did you mean "conversations"?)`},
 		{"quota filter id not allowed", "labels: {phone_number_ids: [\"1\"]}\nquotas:\n  - name: q\n    limit: 1\n    unit: conversations\n    filter: {phone_number_ids: [\"2\"]}\n", `waba.yml:6: quotas[0].filter.phone_number_ids[0]: phone number id "2" is not in labels.phone_number_ids, so it is never exported`},
 		{"quota filter id duplicate", "quotas:\n  - name: q\n    limit: 1\n    unit: conversations\n    filter: {phone_number_ids: [\"2\", \"2\"]}\n", `waba.yml:5: quotas[0].filter.phone_number_ids[1]: duplicate phone number id "2" (also quotas[0].filter.phone_number_ids[0])`},
@@ -103,8 +103,10 @@ func TestParseErrors(t *testing.T) {
 		// --- portfolios ---
 		{"portfolio name required", "portfolios:\n  - phone_number_ids: [\"1\"]\n", `waba.yml:2: portfolios[0].name: required (the portfolio label value)`},
 		{"portfolio name duplicate", "portfolios:\n  - {name: p, phone_number_ids: [\"1\"]}\n  - {name: p, phone_number_ids: [\"2\"]}\n", `waba.yml:3: portfolios[1].name: duplicate portfolio name "p" (also portfolios[0])`},
-		{"portfolio ids required", "portfolios:\n  - name: p\n", `waba.yml:2: portfolios[0].phone_number_ids: required (at least one phone number id)`},
+		{"portfolio ids required", "portfolios:\n  - name: p\n", `waba.yml:2: portfolios[0].phone_number_ids: required (at least one phone number id, or waba_ids)`},
 		{"portfolio id taken", "portfolios:\n  - {name: p, phone_number_ids: [\"1\"]}\n  - {name: r, phone_number_ids: [\"2\", \"1\"]}\n", `waba.yml:3: portfolios[1].phone_number_ids[1]: phone number id "1" is already in portfolio "p" (a number belongs to one portfolio)`},
+		{"portfolio waba taken", "portfolios:\n  - {name: p, waba_ids: [\"7\"]}\n  - {name: r, waba_ids: [\"7\"]}\n", `waba.yml:3: portfolios[1].waba_ids[0]: WABA id "7" is already in portfolio "p" (a WABA belongs to one portfolio)`},
+		{"portfolio waba empty", "portfolios:\n  - {name: p, waba_ids: [\"\"]}\n", `waba.yml:2: portfolios[0].waba_ids[0]: empty WABA id`},
 		{"portfolio id not allowed", "labels: {phone_number_ids: [\"1\"]}\nportfolios:\n  - {name: p, phone_number_ids: [\"9\"]}\n", `waba.yml:3: portfolios[0].phone_number_ids[0]: phone number id "9" is not in labels.phone_number_ids, so it is never exported`},
 
 		// --- messaging_limits ---

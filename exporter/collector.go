@@ -163,8 +163,13 @@ var convOpenCats = []model.Category{model.CategoryMarketing, model.CategoryUtili
 
 var ratings = []model.Rating{model.RatingGreen, model.RatingYellow, model.RatingRed, model.RatingUnknown}
 
+// accountEventGrid are the account_update events exported at 0 from the first sight of
+// a WABA, so that alerts on their increase see the series.
+var accountEventGrid = []string{"account_violation", "account_restriction", "disabled_update", "volume_based_pricing_tier_update"}
+
 func (c *Collector) collectDomain(ch chan<- prometheus.Metric, m *window.Machine, view *window.View) {
 	currency := m.Currency()
+	optInKeywords := len(m.Config().OptInKeywords) > 0
 	for i, b := range m.Businesses() {
 		id := b.ID
 		bv := &view.Businesses[i]
@@ -208,8 +213,14 @@ func (c *Collector) collectDomain(ch chan<- prometheus.Metric, m *window.Machine
 		}
 		for s := 0; s < window.NumSource; s++ {
 			counter(ch, dOptOuts, float64(b.OptOuts[s]), id, window.SourceNames[s])
-			counter(ch, dOptIns, float64(b.OptIns[s]), id, window.SourceNames[s])
 		}
+		// Only the sources that can resume (METRICS.md 6): keyword with a START keyword.
+		counter(ch, dOptIns, float64(b.OptIns[window.SourceUserPreferences]), id, window.SourceNames[window.SourceUserPreferences])
+		if optInKeywords {
+			counter(ch, dOptIns, float64(b.OptIns[window.SourceKeyword]), id, window.SourceNames[window.SourceKeyword])
+		}
+		counter(ch, dOptedOutCustoms, float64(b.OptedOutCustomers), id)
+		counter(ch, dFEPOpened, float64(b.FEPWindowsOpened), id)
 		for _, cat := range convOpenCats {
 			gauge(ch, dConvOpen, float64(bv.ConversationsOpen[cat]), id, cat.String())
 		}
@@ -223,6 +234,9 @@ func (c *Collector) collectDomain(ch chan<- prometheus.Metric, m *window.Machine
 		gauge(ch, dUniqueRecipients, float64(bv.UniqueRecipients24h), id)
 		if b.LimitKnown {
 			gauge(ch, dMessagingLimit, b.Limit, id)
+		}
+		if b.Display != "" || b.WabaID != "" {
+			gauge(ch, dPhoneInfo, 1, id, b.Display, b.WabaID)
 		}
 		for _, r := range ratings {
 			gauge(ch, dQualityRating, b2f(b.Rating == r), id, r.String())
@@ -239,6 +253,26 @@ func (c *Collector) collectDomain(ch chan<- prometheus.Metric, m *window.Machine
 	}
 	for _, p := range view.Portfolios {
 		gauge(ch, dPortfolioRecipients, float64(p.UniqueRecipients24h), p.Name)
+		if p.LimitSource != "" {
+			gauge(ch, dPortfolioLimit, p.Limit, p.Name, p.LimitSource)
+		}
+	}
+	for _, a := range m.Accounts() {
+		for _, ev := range accountEventGrid {
+			if _, ok := a.Events[ev]; !ok {
+				counter(ch, dAccountEvents, 0, a.ID, ev)
+			}
+		}
+		for ev, n := range a.Events {
+			counter(ch, dAccountEvents, float64(n), a.ID, ev)
+		}
+		st := a.Status(view.Now)
+		for _, s := range window.AccountStatuses {
+			gauge(ch, dAccountStatus, b2f(s == st), a.ID, s)
+		}
+		for cat, t := range a.Tiers {
+			gauge(ch, dVolumeTier, t.Value, a.ID, cat.String())
+		}
 	}
 	for _, q := range view.Quotas {
 		gauge(ch, dQuotaLimit, q.Limit, q.Name)
@@ -283,7 +317,7 @@ func (c *Collector) collectSelf(ch chan<- prometheus.Metric, v pipeline.View, vi
 		counter(ch, dStateEvictions, float64(m.Self.Evictions[k][window.ReasonTTL]), window.EvictKindNames[k], "ttl")
 		counter(ch, dStateEvictions, float64(m.Self.Evictions[k][window.ReasonCapacity]), window.EvictKindNames[k], "capacity")
 	}
-	for _, l := range []string{"error_code", "country"} {
+	for _, l := range []string{"error_code", "country", "waba_id", "portfolio"} {
 		counter(ch, dLabelOverflow, float64(m.Self.LabelOverflow[l]), l)
 	}
 }

@@ -25,7 +25,7 @@ const (
 	lFile  = "logfile"
 )
 
-// Domain metrics (METRICS.md sections 1-9, 12).
+// Domain metrics (METRICS.md sections 1-9, 12, 13).
 var (
 	dInbound        = desc("waba_inbound_messages_total", "Customer-to-business messages received, deduplicated by message id.", lPhone, "message_type")
 	dOutbound       = desc("waba_outbound_messages_total", "Distinct business-to-customer messages first seen in any status webhook.", lPhone, lCat)
@@ -43,11 +43,13 @@ var (
 	dReplyEligible = desc("waba_reply_eligible_messages_total", "Business-initiated (template) messages delivered; each opens a reply-attribution window.", lPhone, lCat)
 	dReplies       = desc("waba_customer_replies_total", "First inbound message of a customer inside an attribution window, by the category it answers.", lPhone, lCat, "attribution")
 
-	dOptOuts = desc("waba_opt_outs_total", "Opt-out events by source.", lPhone, "source")
-	dOptIns  = desc("waba_opt_ins_total", "Opt-in (resume) events by source.", lPhone, "source")
+	dOptOuts         = desc("waba_opt_outs_total", "Opt-out events by source.", lPhone, "source")
+	dOptIns          = desc("waba_opt_ins_total", "Opt-in (resume) events by source; only sources that can resume.", lPhone, "source")
+	dOptedOutCustoms = desc("waba_opted_out_customers_total", "Customers moving from not opted out to opted out; re-sends failing with 131050 do not count again.", lPhone)
 
-	dConvOpened     = desc("waba_conversations_opened_total", "24h conversations opened: reported where the webhook carries one, else inferred.", lPhone, lCat)
-	dConvOpen       = desc("waba_conversations_open", "Conversations open now.", lPhone, lCat)
+	dConvOpened     = desc("waba_conversations_opened_total", "Conversation-based pricing (CBP) conversations opened: reported on a CBP-priced delivered or read status, else inferred; never a conversation object on a PMP-priced status.", lPhone, lCat)
+	dFEPOpened      = desc("waba_free_entry_point_windows_opened_total", "Free entry point windows opened, in both pricing eras.", lPhone)
+	dConvOpen       = desc("waba_conversations_open", "CBP conversations open now, and open free entry point windows as referral_conversion in both eras.", lPhone, lCat)
 	dCSWOpened      = desc("waba_service_windows_opened_total", "Customer service windows opened.", lPhone)
 	dActive         = desc("waba_active_customers", "Distinct customers with an inbound message in the trailing window of event time.", lPhone, "window")
 	dCSWOpen        = desc("waba_service_windows_open", "Customers with an open 24h service window now.", lPhone)
@@ -60,16 +62,22 @@ var (
 	dQuotaStart    = desc("waba_quota_period_start_timestamp_seconds", "Start of the current quota period.", "quota")
 	dQuotaEnd      = desc("waba_quota_period_end_timestamp_seconds", "End of the current quota period.", "quota")
 
-	dUniqueRecipients     = desc("waba_business_initiated_unique_recipients_24h", "Distinct recipients of business-initiated messages in the trailing 24h of event time.", lPhone)
-	dPortfolioRecipients  = desc("waba_portfolio_business_initiated_unique_recipients_24h", "Distinct recipients of business-initiated messages across a portfolio in the trailing 24h.", "portfolio")
+	dUniqueRecipients     = desc("waba_business_initiated_unique_recipients_24h", "Distinct customers delivered a business-initiated message (a template sent outside a service window) in the trailing 24h of event time.", lPhone)
+	dPortfolioRecipients  = desc("waba_portfolio_business_initiated_unique_recipients_24h", "Distinct customers delivered a business-initiated message in the trailing 24h, across the numbers of a portfolio (configured, else one per WABA).", "portfolio")
+	dPortfolioLimit       = desc("waba_portfolio_messaging_limit_recipients", "A portfolio's messaging limit (unique customers per 24h): from business_capability_update (webhook), else phone_number_quality_update, else the config.", "portfolio", "source")
 	dMessagingLimit       = desc("waba_messaging_limit_recipients", "Current messaging limit (unique recipients per 24h).", lPhone)
+	dPhoneInfo            = desc("waba_phone_number_info", "Always 1: the business's own phone numbers, with their display number and WABA.", lPhone, "display_phone_number", "waba_id")
 	dQualityRating        = desc("waba_phone_number_quality_rating", "Phone number quality rating as a state set.", lPhone, "rating")
 	dQualityEvents        = desc("waba_phone_number_quality_events_total", "phone_number_quality_update events received.", lPhone, "event")
 	dTemplateStatusEvents = desc("waba_template_status_events_total", "message_template_status_update events received.", "event")
 
-	dPriced     = desc("waba_outbound_messages_priced_total", "Delivered outbound messages by pricing class, once per message.", lPhone, lCat, "pricing_type", "country")
-	dCost       = desc("waba_estimated_cost_total", "Regular messages priced with the configured rate card.", lPhone, lCat, "currency")
+	dPriced     = desc("waba_outbound_messages_priced_total", "Delivered outbound messages priced per message (PMP era only), by pricing class, once per message.", lPhone, lCat, "pricing_type", "country")
+	dCost       = desc("waba_estimated_cost_total", "Estimated charges at the configured rate card: PMP regular messages per message, CBP billable conversations per conversation.", lPhone, lCat, "currency")
 	dMismatches = desc("waba_pricing_mismatches_total", "Reported conversation or pricing disagreeing with the state machine's inference.", lPhone, "field")
+
+	dAccountEvents = desc("waba_account_events_total", "account_update events by event, once per update.", "waba_id", "event")
+	dAccountStatus = desc("waba_account_status", "Account status as a state set: ok, restricted, disabled.", "waba_id", "status")
+	dVolumeTier    = desc("waba_pricing_volume_tier", "Volume pricing tier (its lower bound, in messages) from VOLUME_BASED_PRICING_TIER_UPDATE.", "waba_id", lCat)
 )
 
 // Self-metrics (METRICS.md section 10).
@@ -106,10 +114,10 @@ var (
 var allDescs = []*prometheus.Desc{
 	dInbound, dOutbound, dOutboundStatus, dSentToDeliv, dDelivToRead, dFailed, dWebhookErrors,
 	dFirstResponse, dResponse, dUnanswered, dOldestUnanswered, dReplyEligible, dReplies,
-	dOptOuts, dOptIns, dConvOpened, dConvOpen, dCSWOpened, dActive, dCSWOpen, dCSWClosed, dCSWClosedUnans,
+	dOptOuts, dOptIns, dOptedOutCustoms, dConvOpened, dFEPOpened, dConvOpen, dCSWOpened, dActive, dCSWOpen, dCSWClosed, dCSWClosedUnans,
 	dQuotaLimit, dQuotaUsed, dQuotaConsumed, dQuotaStart, dQuotaEnd,
-	dUniqueRecipients, dPortfolioRecipients, dMessagingLimit, dQualityRating, dQualityEvents, dTemplateStatusEvents,
-	dPriced, dCost, dMismatches,
+	dUniqueRecipients, dPortfolioRecipients, dPortfolioLimit, dMessagingLimit, dPhoneInfo, dQualityRating, dQualityEvents, dTemplateStatusEvents,
+	dPriced, dCost, dMismatches, dAccountEvents, dAccountStatus, dVolumeTier,
 	dLinesRead, dBytesRead, dEvents, dParseErrors, dDuplicates, dOutOfOrder, dTailLag, dLastRead, dLastEvent,
 	dRotations, dTruncations, dReadErrors, dSourceUp, dFilesWatched, dFsnotifyOverfl, dStateEntries, dStateEvictions,
 	dLabelOverflow, dStateReady, dCheckpointOK, dCollectDuration, dReloadOK, dReloadTime, dPushFailures, dPushSuccess,

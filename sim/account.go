@@ -141,7 +141,18 @@ func (s *Sim) templateStatus(t float64, p int) {
 
 func (s *Sim) accountUpdate(t float64, p int) {
 	b := appendAccountStart(nil, phones[p].waba, int64(t))
-	switch s.r.intn(3) {
+	switch s.r.intn(4) {
+	case 3:
+		// Volume pricing tier of one category for the month (Meta: volume_tier_info).
+		b = append(b, `"event":"VOLUME_BASED_PRICING_TIER_UPDATE","volume_tier_info":{"tier_update_time":`...)
+		b = strconv.AppendInt(b, int64(t), 10)
+		b = append(b, ',')
+		b = appendKV(b, "pricing_category", [...]string{"UTILITY", "AUTHENTICATION"}[s.r.intn(2)])
+		b = append(b, ',')
+		b = appendKV(b, "tier", [...]string{"0:25000", "25001:50000", "50001:100000"}[s.r.intn(3)])
+		b = append(b, ',')
+		b = appendKV(b, "effective_month", unixTime(t).Format("2006-01"))
+		b = append(b, '}')
 	case 0:
 		b = append(b, `"event":"ACCOUNT_VIOLATION","violation_info":{`...)
 		b = appendKV(b, "violation_type", [...]string{"SCAM", "SPAM", "ADULT", "PROHIBITED_CONTENT"}[s.r.intn(4)])

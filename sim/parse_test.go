@@ -59,6 +59,12 @@ type value struct {
 		State string `json:"waba_ban_state"`
 		Date  string `json:"waba_ban_date"`
 	} `json:"ban_info"`
+	VolumeTierInfo *struct {
+		TierUpdateTime  int64  `json:"tier_update_time"`
+		PricingCategory string `json:"pricing_category"`
+		Tier            string `json:"tier"`
+		EffectiveMonth  string `json:"effective_month"`
+	} `json:"volume_tier_info"`
 }
 
 type metadata struct {
