@@ -173,9 +173,13 @@ func fieldOf(f []byte) string {
 
 // value holds the members of a change value that the decoders read.
 type value struct {
-	metadata, statuses, messages, errors, prefs *fastjson.Value
-	display, event                              []byte
-	limit, rating                               *fastjson.Value
+	metadata, statuses, messages, errors, prefs, contacts *fastjson.Value
+	display, event                                        []byte
+	// limit is current_limit (a TIER_ name); perBusiness and perPhone the portfolio
+	// limits max_daily_conversations_per_business and max_daily_conversation_per_phone.
+	limit, perBusiness, perPhone, rating *fastjson.Value
+	// account_update details.
+	banInfo, restrictions, volumeTier *fastjson.Value
 }
 
 func scanValue(o *fastjson.Object) (x value) {
@@ -191,16 +195,26 @@ func scanValue(o *fastjson.Object) (x value) {
 			x.errors = v
 		case "user_preferences":
 			x.prefs = v
+		case "contacts":
+			x.contacts = v
 		case "display_phone_number":
 			x.display = v.GetStringBytes()
 		case "event":
 			x.event = v.GetStringBytes()
-		case "current_limit", "max_daily_conversation_per_phone", "max_daily_conversations_per_business":
-			if x.limit == nil || string(k) == "current_limit" {
-				x.limit = v
-			}
+		case "current_limit":
+			x.limit = v
+		case "max_daily_conversations_per_business":
+			x.perBusiness = v
+		case "max_daily_conversation_per_phone":
+			x.perPhone = v
 		case "quality_rating", "current_quality_rating":
 			x.rating = v
+		case "ban_info":
+			x.banInfo = v
+		case "restriction_info":
+			x.restrictions = v
+		case "volume_tier_info":
+			x.volumeTier = v
 		}
 	})
 	return x
@@ -239,8 +253,12 @@ func (d *Decoder) metaChange(c *fastjson.Value, entry *Event, entryTime int64) {
 	switch b.Field {
 	case FieldMessages:
 		d.messagesValue(&x, &b, entryTime)
+		d.scanContacts(x.contacts)
+		applyContacts(d.events[before:], d.contacts)
 	case FieldUserPreferences:
 		d.userPreferences(x.prefs, &b)
+		d.scanContacts(x.contacts)
+		applyContacts(d.events[before:], d.contacts)
 	case FieldPhoneNumberQualityUpdate, FieldBusinessCapabilityUpdate:
 		ev := d.add(&b)
 		ev.Kind = KindQualityUpdate
@@ -249,7 +267,7 @@ func (d *Decoder) metaChange(c *fastjson.Value, entry *Event, entryTime int64) {
 			ev.DisplayNumber = x.display
 		}
 		ev.EventName = x.event
-		ev.Limit = scalarBytes(d, x.limit)
+		d.limits(ev, &x)
 		if x.rating != nil {
 			ev.Rating = ParseRating(x.rating.GetStringBytes())
 		}
@@ -265,6 +283,9 @@ func (d *Decoder) metaChange(c *fastjson.Value, entry *Event, entryTime int64) {
 		}
 		ev.Time = entryTime
 		ev.EventName = x.event
+		if b.Field == FieldAccountUpdate {
+			accountDetails(ev, &x)
+		}
 	}
 	if len(d.events) == before && d.nerr == errBefore {
 		// A change we recognise but do not model (or one carrying nothing we model):
@@ -324,7 +345,7 @@ func (d *Decoder) metaStatus(s *fastjson.Value, b *Event) *ParseError {
 	if err != nil {
 		return errArrayType
 	}
-	var id, gsID, stb, recipient []byte
+	var id, gsID, stb, recipient, recipientUID []byte
 	var ts, conv, pr, errs *fastjson.Value
 	so.Visit(func(k []byte, v *fastjson.Value) {
 		switch string(k) {
@@ -338,6 +359,8 @@ func (d *Decoder) metaStatus(s *fastjson.Value, b *Event) *ParseError {
 			ts = v
 		case "recipient_id":
 			recipient = v.GetStringBytes()
+		case "recipient_user_id":
+			recipientUID = v.GetStringBytes()
 		case "conversation":
 			conv = v
 		case "pricing":
@@ -372,6 +395,7 @@ func (d *Decoder) metaStatus(s *fastjson.Value, b *Event) *ParseError {
 	ev.Status = st
 	ev.Time = t
 	ev.Customer = recipient
+	ev.CustomerUserID = recipientUID
 	if conv != nil && conv.Type() == fastjson.TypeObject {
 		co, _ := conv.Object()
 		co.Visit(func(k []byte, v *fastjson.Value) {
@@ -419,7 +443,7 @@ func (d *Decoder) metaMessage(m *fastjson.Value, b *Event) *ParseError {
 	if err != nil {
 		return errArrayType
 	}
-	var id, from, typ []byte
+	var id, from, fromUID, typ []byte
 	var ts, referral, ctx, text, button, interactive, errs *fastjson.Value
 	mo.Visit(func(k []byte, v *fastjson.Value) {
 		switch string(k) {
@@ -427,6 +451,8 @@ func (d *Decoder) metaMessage(m *fastjson.Value, b *Event) *ParseError {
 			id = v.GetStringBytes()
 		case "from":
 			from = v.GetStringBytes()
+		case "from_user_id":
+			fromUID = v.GetStringBytes()
 		case "type":
 			typ = v.GetStringBytes()
 		case "timestamp":
@@ -448,8 +474,8 @@ func (d *Decoder) metaMessage(m *fastjson.Value, b *Event) *ParseError {
 	if len(id) == 0 {
 		return errMsgID
 	}
-	if len(from) == 0 {
-		return errMsgFrom
+	if len(from) == 0 && len(fromUID) == 0 {
+		return errMsgFrom // neither a phone number nor a BSUID
 	}
 	t, r := unixTime(ts)
 	switch r {
@@ -462,6 +488,7 @@ func (d *Decoder) metaMessage(m *fastjson.Value, b *Event) *ParseError {
 	ev.Kind = KindInbound
 	ev.MessageID = id
 	ev.Customer = from
+	ev.CustomerUserID = fromUID
 	ev.Time = t
 	if typ == nil {
 		ev.MessageType = MessageTypeOther
@@ -524,8 +551,8 @@ func (d *Decoder) userPreferences(ups *fastjson.Value, b *Event) {
 			d.fail(errArrayType)
 			continue
 		}
-		wa := u.GetStringBytes("wa_id")
-		if len(wa) == 0 {
+		wa, uid := u.GetStringBytes("wa_id"), u.GetStringBytes("user_id")
+		if len(wa) == 0 && len(uid) == 0 {
 			d.fail(errPrefWaID)
 			continue
 		}
@@ -534,7 +561,7 @@ func (d *Decoder) userPreferences(ups *fastjson.Value, b *Event) {
 			// A preference about something we do not model: counted, not interpreted.
 			ev := d.add(b)
 			ev.Kind = KindOther
-			ev.Customer = wa
+			ev.Customer, ev.CustomerUserID = wa, uid
 			ev.Time = optUnix(u.Get("timestamp"))
 			continue
 		}
@@ -556,7 +583,7 @@ func (d *Decoder) userPreferences(ups *fastjson.Value, b *Event) {
 		}
 		ev := d.add(b)
 		ev.Kind = KindUserPreference
-		ev.Customer = wa
+		ev.Customer, ev.CustomerUserID = wa, uid
 		ev.Preference = pref
 		ev.Time = t
 	}
@@ -573,6 +600,8 @@ func (d *Decoder) tryOnPrem(tk *top, recvTime int64) bool {
 	start, errBefore := len(d.events), d.nerr
 	b := Event{Provider: ProviderOnPrem, Field: FieldMessages}
 	d.messagesValue(&value{statuses: tk.statuses, messages: tk.messages, errors: tk.errors}, &b, recvTime)
+	d.scanContacts(tk.contacts)
+	applyContacts(d.events[start:], d.contacts)
 	if len(d.events) == start && d.nerr == errBefore {
 		// contacts only: a known shape with nothing we model.
 		ev := d.add(&b)
