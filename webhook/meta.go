@@ -80,8 +80,14 @@ func scanTop(v *fastjson.Value) (t top) {
 
 // tryMeta decodes the Cloud API shape: {object, entry[]}, or a bare entry {id, changes[]}.
 // It returns false when the top-level keys say the body is not of that shape.
+//
+// Recognised by (SPEC 3.3): a top-level `object` (any value: another Graph API object is
+// a known shape that is not ours), or, without one, an `entry` array holding an object
+// with `changes`, or a top-level `changes` array (a bare entry). Other bodies with those
+// keys are another provider's: unknown_format, never missing_field.
 func (d *Decoder) tryMeta(v *fastjson.Value, tk *top, recvTime int64) bool {
-	if tk.object == nil && tk.entry == nil && tk.changes == nil {
+	if tk.object == nil && !anyItemHas(tk.entry, "changes", "") &&
+		(tk.changes == nil || tk.changes.Type() != fastjson.TypeArray) {
 		return false
 	}
 	start := len(d.events)
@@ -593,8 +599,15 @@ var marketingMessages = []byte("marketing_messages")
 
 // tryOnPrem decodes the legacy On-Premises body: top-level statuses / messages / contacts
 // (and value-level errors), with no metadata, so Business is Options.Business.
+//
+// Recognised by: a `statuses` array holding an object with `id` or `recipient_id`, a
+// `messages` array holding one with `id` or `from`, or a `contacts` array holding one with
+// `wa_id`. Other providers use these names too (Sinch's WhatsApp and SMS callbacks have
+// top-level `statuses` of message_id/recipient items): without the markers a body is
+// unknown_format, not an On-Premises body missing its fields.
 func (d *Decoder) tryOnPrem(tk *top, recvTime int64) bool {
-	if tk.statuses == nil && tk.messages == nil && tk.contacts == nil {
+	if !anyItemHas(tk.statuses, "id", "recipient_id") && !anyItemHas(tk.messages, "id", "from") &&
+		!anyItemHas(tk.contacts, "wa_id", "") {
 		return false
 	}
 	start, errBefore := len(d.events), d.nerr
@@ -654,4 +667,23 @@ func scalarBytes(d *Decoder, v *fastjson.Value) []byte {
 		return d.scratch[n:len(d.scratch):len(d.scratch)]
 	}
 	return nil
+}
+
+// anyItemHas reports whether v is an array holding an object with member k1 or k2 (an
+// empty k2 is no key). It is how detection recognises a provider by its item shape.
+func anyItemHas(v *fastjson.Value, k1, k2 string) bool {
+	if v == nil || v.Type() != fastjson.TypeArray {
+		return false
+	}
+	arr, _ := v.Array()
+	for _, it := range arr {
+		o, err := it.Object()
+		if err != nil {
+			continue
+		}
+		if o.Get(k1) != nil || (k2 != "" && o.Get(k2) != nil) {
+			return true
+		}
+	}
+	return false
 }
