@@ -10,7 +10,8 @@ import (
 // business_capability_update and account_update changes.
 
 // limits fills the messaging limit of a quality or capability update:
-//   - Limit: current_limit as given (a tier name such as TIER_2K; phone_number_quality_update);
+//   - Limit (phone_number_quality_update only): current_limit as given, a tier name such
+//     as TIER_2K;
 //   - LimitRecipients: the portfolio limit in unique customers per 24 h, -1 unlimited, from
 //     max_daily_conversations_per_business (v24+, and phone_number_quality_update since
 //     October 2025), else max_daily_conversation_per_phone (v23 and earlier). Meta sends a
@@ -18,7 +19,9 @@ import (
 //     max_daily_conversations_per_business goes to Limit when current_limit is absent
 //     (Meta drops current_limit in 2026). Anything else leaves the fields zero.
 func (d *Decoder) limits(ev *Event, x *value) {
-	ev.Limit = scalarBytes(d, x.limit)
+	if ev.Field != FieldBusinessCapabilityUpdate {
+		ev.Limit = scalarBytes(d, x.limit)
+	}
 	caps := [...]*fastjson.Value{x.perBusiness, x.perPhone}
 	for _, v := range caps {
 		if v == nil {
@@ -29,8 +32,8 @@ func (d *Decoder) limits(ev *Event, x *value) {
 			break
 		}
 	}
-	if len(ev.Limit) > 0 {
-		return
+	if len(ev.Limit) > 0 || ev.Field == FieldBusinessCapabilityUpdate {
+		return // Limit is a quality update's tier name only
 	}
 	for _, v := range caps {
 		if s := v.GetStringBytes(); hasPrefixFold(s, tierPrefix) {

@@ -149,6 +149,11 @@ func TestDecodeLimitsAndAccountDetails(t *testing.T) {
 			want: []ev{capUpd(250)},
 		},
 		{
+			name: "capability update: a tier name is not its Limit",
+			line: entry("business_capability_update", `{"current_limit":"TIER_1K","max_daily_conversations_per_business":"TIER_2K"}`),
+			want: []ev{capUpd(0)},
+		},
+		{
 			name: "capability update without a usable limit: an event with none",
 			line: entry("business_capability_update", `{"max_daily_conversations_per_business":2.5,"max_daily_conversation_per_phone":-7,"max_phone_numbers_per_waba":2}`),
 			want: []ev{capUpd(0)},
