@@ -205,3 +205,31 @@ func TestDecodeLimitsAndAccountDetails(t *testing.T) {
 	}
 	runDecodeCases(t, cases)
 }
+
+// The general path keeps the zero-allocation contract on lines with BSUIDs and contacts
+// (the fast path's is TestFastMetaZeroAllocs), and so does detection of foreign bodies.
+func TestIdentityGeneralPathZeroAllocs(t *testing.T) {
+	for i, body := range []string{
+		metaBody("messages", msgValue(`"contacts":[{"profile":{"name":"A","username":"@a","country_code":"MX"},"wa_id":"","user_id":"`+tUID1+`"},{"wa_id":"5","user_id":"`+tUID2+`"}],"statuses":[{"id":"a","status":"delivered","timestamp":"1752000000","recipient_id":"","recipient_user_id":"`+tUID1+`"},{"id":"b","status":"read","timestamp":"1752000000","recipient_id":"5"}]`)),
+		metaBody("messages", msgValue(`"contacts":[{"profile":{"country_code":"BR"},"wa_id":"","user_id":"`+tUID1+`"}],"messages":[{"from":"","from_user_id":"`+tUID1+`","id":"m","timestamp":"1752000000","type":"text","text":{"body":"oi"}}]`)),
+		`{"entry":[{"id":"W","time":1752200000,"changes":[{"value":{"max_daily_conversations_per_business":-1},"field":"business_capability_update"}]}],"object":"whatsapp_business_account"}`,
+		`{"object":"whatsapp_business_account","entry":[{"id":"W","time":1752200000,"changes":[{"value":{"event":"ACCOUNT_RESTRICTION","restriction_info":[{"restriction_type":"R","expiration":1752900000}]},"field":"account_update"}]}]}`,
+		foreignBodies[3].body,
+	} {
+		line := []byte(body)
+		d := NewDecoder(Options{})
+		d.noFast = true
+		want, _ := d.Decode(line, 0)
+		n := len(want)
+		for j := 0; j < 3; j++ {
+			d.Decode(line, 0)
+		}
+		if a := testing.AllocsPerRun(100, func() {
+			if evs, _ := d.Decode(line, 0); len(evs) != n {
+				panic("decode changed its result")
+			}
+		}); a != 0 {
+			t.Errorf("body %d: %.1f allocations per Decode on the general path after warm-up", i, a)
+		}
+	}
+}
