@@ -414,11 +414,16 @@ type Event struct {
 
 	// QualityUpdate / TemplateStatus / AccountUpdate fields.
 	EventName []byte // raw event enum, e.g. FLAGGED, UPGRADE, APPROVED (consumer lower-cases)
-	Limit     []byte // current_limit of phone_number_quality_update, e.g. TIER_1K
-	Rating    Rating
+	// Limit is the tier name of a phone_number_quality_update as given, e.g. TIER_1K:
+	// current_limit, else a tier name in max_daily_conversations_per_business. Never set
+	// for business_capability_update (its number is LimitRecipients).
+	Limit  []byte
+	Rating Rating
 	// LimitRecipients is a business_capability_update's portfolio messaging limit
 	// (max_daily_conversations_per_business, v24+; max_daily_conversation_per_phone, v23
-	// and earlier): the number of unique customers per 24 h; -1 unlimited; 0 absent.
+	// and earlier): the number of unique customers per 24 h; -1 unlimited; 0 absent. A
+	// phone_number_quality_update carries it too when it has a numeric
+	// max_daily_conversations_per_business (Meta adds that field from October 2025).
 	LimitRecipients int64
 
 	// AccountUpdate details (Kind == KindAccountUpdate; EventName holds the event enum).

@@ -81,12 +81,25 @@ var nameRules = []nameRule{
 		eq(t, "event", e.EventName, enumName(m[1]))
 	}),
 	rule(`-value-errors-`, KindWebhookError, func(t *testing.T, _ []string, e ev) {}),
-	// A billing report is not a status: until the model has a kind for it, it is an
-	// "other" event of the messages field that carries the reported pricing.
-	rule(`-billing-event-`, KindOther, func(t *testing.T, _ []string, e ev) {
+	// A billing report is a status-kind event without a status: the pricing Gupshup
+	// reports for the message it names.
+	rule(`-billing-event-`, KindStatus, func(t *testing.T, _ []string, e ev) {
 		eq(t, "field", e.Field, FieldMessages)
-		if e.ID == "" || e.Customer == "" {
-			t.Fatal("billing event without message id or customer")
+		eq(t, "billing", e.Billing, true)
+		eq(t, "status", e.Status, StatusNone)
+		if e.ID == "" || e.Customer == "" || e.Model == PricingModelNone || e.Billable == 0 {
+			t.Fatal("billing event without message id, customer, pricing model or billable")
+		}
+	}),
+	// account_update details
+	rule(`-account-update-account-restriction`, KindNone, func(t *testing.T, _ []string, e ev) {
+		if e.RestrUntil == 0 {
+			t.Fatal("restriction without its expiration")
+		}
+	}),
+	rule(`-account-update-disabled-update`, KindNone, func(t *testing.T, _ []string, e ev) {
+		if e.AcctState == "" {
+			t.Fatal("disabled update without its ban state")
 		}
 	}),
 

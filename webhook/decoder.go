@@ -110,6 +110,8 @@ type Decoder struct {
 	scratch []byte
 	// changes holds the Field of every change decoded from the current line.
 	changes []string
+	// contacts holds the contacts[] of the change value being decoded (identity.go).
+	contacts []contact
 	// err is the first error met in the current line (a static value); nerr counts them.
 	err  *ParseError
 	nerr int
@@ -117,7 +119,8 @@ type Decoder struct {
 
 // NewDecoder returns a Decoder for opts.
 func NewDecoder(opts Options) *Decoder {
-	d := &Decoder{opts: opts, events: make([]Event, 0, 16), scratch: make([]byte, 0, 1024)}
+	d := &Decoder{opts: opts, events: make([]Event, 0, 16), scratch: make([]byte, 0, 1024),
+		contacts: make([]contact, 0, 8)}
 	if opts.Envelope.BodyPath != "" {
 		d.bodyPath = strings.Split(opts.Envelope.BodyPath, ".")
 	}

@@ -30,16 +30,24 @@
 // is unwrapped first; its body may be an object, a JSON string or a form string.
 //
 //	format    recognised by                                      times
-//	meta      object=whatsapp_business_account + entry[], or a   unix s (string or number;
-//	          bare entry {id, changes[]}; 360dialog passes it     > 1e12 read as ms)
-//	          through; Gupshup v3 adds gs_app_id and gs_id
-//	onprem    top-level statuses[] / messages[] / contacts[]     unix s
+//	meta      a top-level object (whatsapp_business_account,     unix s (string or number;
+//	          else unknown_format), or entry[] holding an         > 1e12 read as ms)
+//	          object with changes, or a bare entry {changes[]};
+//	          360dialog passes it through; Gupshup v3 adds
+//	          gs_app_id and gs_id
+//	onprem    top-level statuses[] holding an item with id or    unix s
+//	          recipient_id, messages[] with id or from, or
+//	          contacts[] with wa_id
 //	twilio    form body with MessageSid/SmsSid/MessageStatus/    none: receive time
 //	          SmsStatus
 //	gupshup   v2 {app, type, payload}: message-event, message,   ms envelope, s payload.ts
 //	          billing-event, user-event
-//	infobip   {results[]} (status.groupName, seenAt, deletedAt,  ISO-8601 with offset
-//	          receivedAt/message) or {messageTemplateId, change}
+//	infobip   {results[]} empty or with messageId or             ISO-8601 with offset
+//	          status.groupName, or {messageTemplateId, change}
+//
+// Detection goes by these markers, not by key names alone: other providers' bodies that
+// share a name (Sinch's top-level statuses[] of message_id/recipient items, a results[]
+// of another shape) are ReasonUnknownFormat, never ReasonMissingField.
 //
 // # The Meta fast path
 //
@@ -58,7 +66,8 @@
 // the phone_number_id label use. Each provider names it differently:
 //
 //	provider          Event.Business                                 Event.Customer
-//	Meta, 360dialog   value.metadata.phone_number_id                 recipient_id / from / wa_id
+//	Meta, 360dialog   value.metadata.phone_number_id                 recipient_id / from / wa_id;
+//	                                                                 BSUID in CustomerUserID
 //	Gupshup v3        value.metadata.phone_number_id (Meta shape)    recipient_id / from
 //	On-Premises       Options.Business (the body names none)         recipient_id / from
 //	Twilio            the business whatsapp: number, without         the other whatsapp: number
@@ -69,6 +78,10 @@
 //	                  inbound messages and seen reports; delivery    `from` of inbound and seen
 //	                  reports and template events name none, so
 //	                  Options.Business
+//
+// A Meta customer is a phone number (Customer) and/or a business-scoped user id
+// (CustomerUserID: from_user_id, recipient_user_id, user_id), completed from the change
+// value's contacts[], which also give CustomerCountry (identity.go, SPEC 4.9).
 //
 // Account-level Meta changes (phone_number_quality_update, message_template_status_update,
 // account_update, business_capability_update) carry no phone_number_id: Business is

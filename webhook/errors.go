@@ -71,10 +71,10 @@ var (
 	errStatusTimeMiss = &ParseError{Reason: ReasonMissingField, Detail: "statuses[].timestamp"}
 	errStatusTimeBad  = &ParseError{Reason: ReasonBadTimestamp, Detail: "statuses[].timestamp"}
 	errMsgID          = &ParseError{Reason: ReasonMissingField, Detail: "messages[].id"}
-	errMsgFrom        = &ParseError{Reason: ReasonMissingField, Detail: "messages[].from"}
+	errMsgFrom        = &ParseError{Reason: ReasonMissingField, Detail: "messages[].from and from_user_id"}
 	errMsgTimeMiss    = &ParseError{Reason: ReasonMissingField, Detail: "messages[].timestamp"}
 	errMsgTimeBad     = &ParseError{Reason: ReasonBadTimestamp, Detail: "messages[].timestamp"}
-	errPrefWaID       = &ParseError{Reason: ReasonMissingField, Detail: "user_preferences[].wa_id"}
+	errPrefWaID       = &ParseError{Reason: ReasonMissingField, Detail: "user_preferences[].wa_id and user_id"}
 	errPrefValue      = &ParseError{Reason: ReasonUnknownStatus, Detail: "user_preferences[].value"}
 	errPrefTimeBad    = &ParseError{Reason: ReasonBadTimestamp, Detail: "user_preferences[].timestamp"}
 	errEventMissing   = &ParseError{Reason: ReasonMissingField, Detail: "value.event"}

@@ -17,6 +17,11 @@ var (
 		`{"object":"whatsapp_business_account","entry":[{"id":"W","time":1752200000,"changes":[{"field":"phone_number_quality_update","value":{"display_phone_number":"1","event":"FLAGGED","current_limit":"TIER_250"}}]}]}`,
 		`{"id":"W","changes":[{"field":"message_template_status_update","value":{"event":"APPROVED"}}]}`,
 		`{"entry":[{"changes":[{"field":"messages","value":{"statuses":[{"gs_id":"g","status":"enqueued","timestamp":1752300001999}]}}]}],"gs_app_id":"a","object":"whatsapp_business_account"}`,
+		metaBody("messages", msgValue(`"contacts":[{"profile":{"name":"A","username":"@a","country_code":"MX"},"wa_id":"","user_id":"user.ab12"}],"statuses":[{"id":"s","status":"sent","timestamp":"1752300000","recipient_id":"","recipient_user_id":"user.ab12","conversation":{"id":"c","expiration_timestamp":"1752300000","origin":{"type":"marketing"}},"pricing":{"billable":true,"pricing_model":"PMP","type":"regular","category":"marketing"}}]`)),
+		metaBody("messages", msgValue(`"contacts":[{"profile":{"country_code":"IN"},"wa_id":"9","user_id":"user.cd"}],"messages":[{"from":"","from_user_id":"user.cd","id":"m","timestamp":"1752300000","type":"text","text":{"body":"STOP"}}]`)),
+		`{"entry":[{"id":"W","time":1752200000,"changes":[{"value":{"max_daily_conversation_per_phone":2000},"field":"business_capability_update"}]}],"object":"whatsapp_business_account"}`,
+		`{"object":"whatsapp_business_account","entry":[{"id":"W","time":1752200000,"changes":[{"value":{"volume_tier_info":{"tier_update_time":1752200000,"pricing_category":"UTILITY","tier":"1:2","effective_month":"2025-07"},"event":"VOLUME_BASED_PRICING_TIER_UPDATE"},"field":"account_update"}]}]}`,
+		`{"object":"whatsapp_business_account","entry":[{"id":"W","time":1752200000,"changes":[{"value":{"event":"ACCOUNT_RESTRICTION","restriction_info":[{"restriction_type":"R","expiration":1752900000}]},"field":"account_update"}]}]}`,
 	}
 	seedOnPrem = []string{
 		`{"statuses":[{"id":"gBE1","status":"deleted","timestamp":"1752300002","recipient_id":"6"},{"id":"gBE2","status":"warning","timestamp":"1752300003"}]}`,
@@ -33,6 +38,7 @@ var (
 		`{"app":"a","timestamp":1752500000999,"version":2,"type":"message-event","payload":{"id":"g","gsId":"h","type":"failed","destination":"6","payload":{"code":470,"reason":"r"}}}`,
 		`{"app":"a","timestamp":1752500010000,"version":2,"type":"message","payload":{"id":"i","source":"6","type":"list_reply","payload":{"id":"r","postbackText":"p"},"context":{"id":"c"}}}`,
 		`{"app":"a","timestamp":1752500020000,"version":2,"type":"billing-event","payload":{"deductions":{"type":"marketing_lite","model":"CBP","billable":true},"references":{"gsId":"g","destination":"6"}}}`,
+		`{"app":"a","timestamp":1752500020000,"version":2,"type":"billing-event","payload":{"deductions":{"type":"regular","model":"PMP","billable":"true","category":"marketing"},"references":{"id":"i","gsId":"g","destination":"6"}}}`,
 	}
 	seedInfobip = []string{
 		`{"results":[{"messageId":"i","to":"1","status":{"groupName":"UNDELIVERABLE","name":"X"},"error":{"id":7003},"doneAt":"2025-07-15T10:00:00.1+02:00"}]}`,
@@ -45,7 +51,8 @@ var (
 		`{"received_at":"2025-07-15T17:21:40Z","request":{"body":` + quote(string(inboundLine)) + `}}`,
 		`{"received_at":1752600100500,"request":{"body":"MessageStatus=sent&MessageSid=S&To=whatsapp%3A%2B1&From=whatsapp%3A%2B2"}}`,
 	}
-	seedGarbage = []string{"", "\x00\xff", `{"a":`, `[]`, `"x"`, "a=b", "{}", `{"object":"page"}`}
+	seedGarbage = []string{"", "\x00\xff", `{"a":`, `[]`, `"x"`, "a=b", "{}", `{"object":"page"}`,
+		foreignBodies[0].body, foreignBodies[3].body, foreignBodies[6].body, foreignBodies[7].body}
 )
 
 func allSeeds() []string {

@@ -187,33 +187,99 @@ func (d *Decoder) gupshupInbound(pl *fastjson.Value, b *Event, envTime int64) {
 	}
 }
 
-// gupshupBilling decodes a billing-event payload: {deductions{type, model, billable},
-// references{id, gsId, conversationId, destination}}. The state machine has no kind for a
-// billing report yet, so it is a KindOther event of the messages field carrying the
-// reported pricing of the referenced message.
+// gupshupBilling decodes a billing-event payload into a pricing report for the message it
+// bills: Kind KindStatus with Status StatusNone and Billing set, MessageID the billed
+// message's Gupshup id (references.gsId, else references.id: the id its message-events
+// carry), Customer references.destination, Time the envelope's. Gupshup documents
+//
+//	deductions {model, type, category, conversationType, billable, source}
+//	references {id, gsId, conversationId, destination}
+//
+// where, per era:
+//   - CBP (model CBP; NBP before 2022 is no model we know): type is the conversation's
+//     category (marketing, utility, authentication, service, marketing_lite; FEP a free
+//     entry point conversation, i.e. referral_conversion; FTC a free tier conversation of
+//     unknown category). It is Category and, with conversationId, the conversation origin
+//     (conversationType, when given, is the origin instead);
+//   - PMP (model PMP, since 2025-07-01): type is the pricing type (regular,
+//     free_customer_service, free_entry_point), category the message's category, and there
+//     is no conversation.
+//
+// Either way a type that is a pricing type goes to PricingType, and category, when given,
+// is the Category. billable is a boolean (a "true"/"false" string is accepted). A billing
+// event that names no message is missing_field.
 func (d *Decoder) gupshupBilling(pl *fastjson.Value, b *Event, envTime int64) {
+	var id, dest, convID []byte
+	if ref := pl.Get("references"); ref != nil && ref.Type() == fastjson.TypeObject {
+		id = ref.GetStringBytes("gsId")
+		if len(id) == 0 {
+			id = ref.GetStringBytes("id")
+		}
+		dest = scalarBytes(d, ref.Get("destination"))
+		convID = ref.GetStringBytes("conversationId")
+	}
+	if len(id) == 0 {
+		d.fail(errGupshupID)
+		return
+	}
 	ev := d.add(b)
-	ev.Kind = KindOther
+	ev.Kind = KindStatus
+	ev.Status = StatusNone
+	ev.Billing = true
+	ev.MessageID = id
+	ev.Customer = dest
 	ev.Time = envTime
-	if ded := pl.Get("deductions"); ded != nil && ded.Type() == fastjson.TypeObject {
-		ev.Category = ParseCategory(ded.GetStringBytes("type"))
-		ev.PricingModel = ParsePricingModel(ded.GetStringBytes("model"))
-		switch bl := ded.Get("billable"); {
-		case bl == nil:
-		case bl.Type() == fastjson.TypeTrue:
+	ev.ConversationID = convID
+	ded := pl.Get("deductions")
+	if ded == nil || ded.Type() != fastjson.TypeObject {
+		return
+	}
+	ev.PricingModel = ParsePricingModel(ded.GetStringBytes("model"))
+	typ := ded.GetStringBytes("type")
+	var typCat Category
+	if pt := ParsePricingType(typ); pt != PricingTypeNone {
+		ev.PricingType = pt
+	} else {
+		typCat = billingCategory(typ)
+	}
+	ev.Category = typCat
+	if c := ded.GetStringBytes("category"); len(c) > 0 {
+		ev.Category = ParseCategory(c)
+	}
+	if ev.PricingModel != PricingModelPMP {
+		ev.ConversationOrigin = typCat
+	}
+	if ct := ded.GetStringBytes("conversationType"); len(ct) > 0 {
+		ev.ConversationOrigin = billingCategory(ct)
+	}
+	switch bl := ded.Get("billable"); {
+	case bl == nil:
+	case bl.Type() == fastjson.TypeTrue:
+		ev.Billable = 1
+	case bl.Type() == fastjson.TypeFalse:
+		ev.Billable = -1
+	case bl.Type() == fastjson.TypeString:
+		var buf [32]byte
+		switch string(lower(&buf, bl.GetStringBytes())) {
+		case "true":
 			ev.Billable = 1
-		case bl.Type() == fastjson.TypeFalse:
+		case "false":
 			ev.Billable = -1
 		}
 	}
-	if ref := pl.Get("references"); ref != nil && ref.Type() == fastjson.TypeObject {
-		ev.MessageID = ref.GetStringBytes("gsId")
-		if len(ev.MessageID) == 0 {
-			ev.MessageID = ref.GetStringBytes("id")
-		}
-		ev.ConversationID = ref.GetStringBytes("conversationId")
-		ev.Customer = scalarBytes(d, ref.Get("destination"))
+}
+
+// billingCategory maps a CBP conversation type of a Gupshup billing event to a Category:
+// the pricing categories, and Gupshup's FEP (free entry point) and FTC (free tier).
+func billingCategory(b []byte) Category {
+	var buf [32]byte
+	switch string(lower(&buf, b)) {
+	case "fep":
+		return CategoryReferralConversion
+	case "ftc":
+		return CategoryUnknown
 	}
+	return ParseCategory(b)
 }
 
 // gupshupUserEvent decodes a user-event payload {phone, type: opted-in|opted-out|...}:

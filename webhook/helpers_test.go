@@ -39,6 +39,16 @@ type ev struct {
 	EventName    string
 	Limit        string
 	Rating       Rating
+	UserID       string // CustomerUserID
+	Country      string // CustomerCountry
+	LimitRecip   int64  // LimitRecipients
+	AcctState    string // AccountState
+	RestrUntil   int64  // RestrictionUntil
+	TierCat      Category
+	Tier         string
+	TierTime     int64
+	TierMonth    string
+	Billing      bool
 }
 
 func toEv(e Event) ev {
@@ -52,6 +62,9 @@ func toEv(e Event) ev {
 		Inferred: e.PricingInferred, MsgType: e.MessageType, Referral: e.Referral,
 		ContextID: string(e.ContextID), Payload: string(e.Payload), Text: string(e.Text),
 		Preference: e.Preference, EventName: string(e.EventName), Limit: string(e.Limit), Rating: e.Rating,
+		UserID: string(e.CustomerUserID), Country: string(e.CustomerCountry), LimitRecip: e.LimitRecipients,
+		AcctState: string(e.AccountState), RestrUntil: e.RestrictionUntil, TierCat: e.TierCategory,
+		Tier: string(e.Tier), TierTime: e.TierUpdateTime, TierMonth: string(e.TierMonth), Billing: e.Billing,
 	}
 }
 
@@ -143,8 +156,8 @@ func checkInvariants(t testing.TB, evs []Event, perr *ParseError) {
 		}
 		switch e.Kind {
 		case KindStatus:
-			if e.Status == StatusNone || e.Status >= NumStatus {
-				t.Fatalf("status event %d without a status", i)
+			if (e.Status == StatusNone) != e.Billing || e.Status >= NumStatus {
+				t.Fatalf("status event %d: status %v with Billing %v (only a billing report has none)", i, e.Status, e.Billing)
 			}
 			if len(e.MessageID) == 0 {
 				t.Fatalf("status event %d without a message id", i)
@@ -153,11 +166,11 @@ func checkInvariants(t testing.TB, evs []Event, perr *ParseError) {
 				t.Fatalf("status event %d without a time", i)
 			}
 		case KindInbound:
-			if e.MessageType == MessageTypeNone || len(e.MessageID) == 0 || len(e.Customer) == 0 {
+			if e.MessageType == MessageTypeNone || len(e.MessageID) == 0 || (len(e.Customer) == 0 && len(e.CustomerUserID) == 0) {
 				t.Fatalf("inbound event %d incomplete: %+v", i, toEv(e))
 			}
 		case KindUserPreference:
-			if e.Preference == PreferenceNone || len(e.Customer) == 0 {
+			if e.Preference == PreferenceNone || (len(e.Customer) == 0 && len(e.CustomerUserID) == 0) {
 				t.Fatalf("preference event %d incomplete", i)
 			}
 		case KindWebhookError:

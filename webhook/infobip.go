@@ -12,10 +12,14 @@ import (
 // are ISO-8601. Business: the registered business number where the body names it (`to`
 // of inbound and seen reports); delivery reports name only the customer, so Business
 // is Options.Business there.
+//
+// Recognised by: a `results` array that is empty or holds an object with `messageId` or a
+// `status` object with `groupName`, or `messageTemplateId` with `change`. Other `results`
+// bodies are unknown_format.
 func (d *Decoder) tryInfobip(v *fastjson.Value, tk *top, recvTime int64) bool {
 	start := len(d.events)
 	switch {
-	case tk.results != nil:
+	case tk.results != nil && infobipResults(tk.results):
 		arr, err := tk.results.Array()
 		if err != nil {
 			d.fail(errArrayType)
@@ -47,6 +51,29 @@ func (d *Decoder) tryInfobip(v *fastjson.Value, tk *top, recvTime int64) bool {
 	d.noteBody(start)
 	d.fillBusiness(start)
 	return true
+}
+
+// infobipResults reports whether a results value carries Infobip's markers.
+func infobipResults(v *fastjson.Value) bool {
+	if v.Type() != fastjson.TypeArray {
+		return false
+	}
+	arr, _ := v.Array()
+	if len(arr) == 0 {
+		return true // an empty report list: Infobip's, nothing in it
+	}
+	if anyItemHas(v, "messageId", "") {
+		return true
+	}
+	for _, it := range arr {
+		if it.Type() != fastjson.TypeObject {
+			continue
+		}
+		if st := it.Get("status"); st != nil && st.Type() == fastjson.TypeObject && st.Get("groupName") != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // isoTime reads an ISO-8601 string, or a number / digit string of unix s or ms.

@@ -80,8 +80,14 @@ func scanTop(v *fastjson.Value) (t top) {
 
 // tryMeta decodes the Cloud API shape: {object, entry[]}, or a bare entry {id, changes[]}.
 // It returns false when the top-level keys say the body is not of that shape.
+//
+// Recognised by (SPEC 3.3): a top-level `object` (any value: another Graph API object is
+// a known shape that is not ours), or, without one, an `entry` array holding an object
+// with `changes`, or a top-level `changes` array (a bare entry). Other bodies with those
+// keys are another provider's: unknown_format, never missing_field.
 func (d *Decoder) tryMeta(v *fastjson.Value, tk *top, recvTime int64) bool {
-	if tk.object == nil && tk.entry == nil && tk.changes == nil {
+	if tk.object == nil && !anyItemHas(tk.entry, "changes", "") &&
+		(tk.changes == nil || tk.changes.Type() != fastjson.TypeArray) {
 		return false
 	}
 	start := len(d.events)
@@ -173,9 +179,13 @@ func fieldOf(f []byte) string {
 
 // value holds the members of a change value that the decoders read.
 type value struct {
-	metadata, statuses, messages, errors, prefs *fastjson.Value
-	display, event                              []byte
-	limit, rating                               *fastjson.Value
+	metadata, statuses, messages, errors, prefs, contacts *fastjson.Value
+	display, event                                        []byte
+	// limit is current_limit (a TIER_ name); perBusiness and perPhone the portfolio
+	// limits max_daily_conversations_per_business and max_daily_conversation_per_phone.
+	limit, perBusiness, perPhone, rating *fastjson.Value
+	// account_update details.
+	banInfo, restrictions, volumeTier *fastjson.Value
 }
 
 func scanValue(o *fastjson.Object) (x value) {
@@ -191,16 +201,26 @@ func scanValue(o *fastjson.Object) (x value) {
 			x.errors = v
 		case "user_preferences":
 			x.prefs = v
+		case "contacts":
+			x.contacts = v
 		case "display_phone_number":
 			x.display = v.GetStringBytes()
 		case "event":
 			x.event = v.GetStringBytes()
-		case "current_limit", "max_daily_conversation_per_phone", "max_daily_conversations_per_business":
-			if x.limit == nil || string(k) == "current_limit" {
-				x.limit = v
-			}
+		case "current_limit":
+			x.limit = v
+		case "max_daily_conversations_per_business":
+			x.perBusiness = v
+		case "max_daily_conversation_per_phone":
+			x.perPhone = v
 		case "quality_rating", "current_quality_rating":
 			x.rating = v
+		case "ban_info":
+			x.banInfo = v
+		case "restriction_info":
+			x.restrictions = v
+		case "volume_tier_info":
+			x.volumeTier = v
 		}
 	})
 	return x
@@ -239,8 +259,12 @@ func (d *Decoder) metaChange(c *fastjson.Value, entry *Event, entryTime int64) {
 	switch b.Field {
 	case FieldMessages:
 		d.messagesValue(&x, &b, entryTime)
+		d.scanContacts(x.contacts)
+		applyContacts(d.events[before:], d.contacts)
 	case FieldUserPreferences:
 		d.userPreferences(x.prefs, &b)
+		d.scanContacts(x.contacts)
+		applyContacts(d.events[before:], d.contacts)
 	case FieldPhoneNumberQualityUpdate, FieldBusinessCapabilityUpdate:
 		ev := d.add(&b)
 		ev.Kind = KindQualityUpdate
@@ -249,7 +273,7 @@ func (d *Decoder) metaChange(c *fastjson.Value, entry *Event, entryTime int64) {
 			ev.DisplayNumber = x.display
 		}
 		ev.EventName = x.event
-		ev.Limit = scalarBytes(d, x.limit)
+		d.limits(ev, &x)
 		if x.rating != nil {
 			ev.Rating = ParseRating(x.rating.GetStringBytes())
 		}
@@ -265,6 +289,9 @@ func (d *Decoder) metaChange(c *fastjson.Value, entry *Event, entryTime int64) {
 		}
 		ev.Time = entryTime
 		ev.EventName = x.event
+		if b.Field == FieldAccountUpdate {
+			accountDetails(ev, &x)
+		}
 	}
 	if len(d.events) == before && d.nerr == errBefore {
 		// A change we recognise but do not model (or one carrying nothing we model):
@@ -324,7 +351,7 @@ func (d *Decoder) metaStatus(s *fastjson.Value, b *Event) *ParseError {
 	if err != nil {
 		return errArrayType
 	}
-	var id, gsID, stb, recipient []byte
+	var id, gsID, stb, recipient, recipientUID []byte
 	var ts, conv, pr, errs *fastjson.Value
 	so.Visit(func(k []byte, v *fastjson.Value) {
 		switch string(k) {
@@ -338,6 +365,8 @@ func (d *Decoder) metaStatus(s *fastjson.Value, b *Event) *ParseError {
 			ts = v
 		case "recipient_id":
 			recipient = v.GetStringBytes()
+		case "recipient_user_id":
+			recipientUID = v.GetStringBytes()
 		case "conversation":
 			conv = v
 		case "pricing":
@@ -372,6 +401,7 @@ func (d *Decoder) metaStatus(s *fastjson.Value, b *Event) *ParseError {
 	ev.Status = st
 	ev.Time = t
 	ev.Customer = recipient
+	ev.CustomerUserID = recipientUID
 	if conv != nil && conv.Type() == fastjson.TypeObject {
 		co, _ := conv.Object()
 		co.Visit(func(k []byte, v *fastjson.Value) {
@@ -419,7 +449,7 @@ func (d *Decoder) metaMessage(m *fastjson.Value, b *Event) *ParseError {
 	if err != nil {
 		return errArrayType
 	}
-	var id, from, typ []byte
+	var id, from, fromUID, typ []byte
 	var ts, referral, ctx, text, button, interactive, errs *fastjson.Value
 	mo.Visit(func(k []byte, v *fastjson.Value) {
 		switch string(k) {
@@ -427,6 +457,8 @@ func (d *Decoder) metaMessage(m *fastjson.Value, b *Event) *ParseError {
 			id = v.GetStringBytes()
 		case "from":
 			from = v.GetStringBytes()
+		case "from_user_id":
+			fromUID = v.GetStringBytes()
 		case "type":
 			typ = v.GetStringBytes()
 		case "timestamp":
@@ -448,8 +480,8 @@ func (d *Decoder) metaMessage(m *fastjson.Value, b *Event) *ParseError {
 	if len(id) == 0 {
 		return errMsgID
 	}
-	if len(from) == 0 {
-		return errMsgFrom
+	if len(from) == 0 && len(fromUID) == 0 {
+		return errMsgFrom // neither a phone number nor a BSUID
 	}
 	t, r := unixTime(ts)
 	switch r {
@@ -462,6 +494,7 @@ func (d *Decoder) metaMessage(m *fastjson.Value, b *Event) *ParseError {
 	ev.Kind = KindInbound
 	ev.MessageID = id
 	ev.Customer = from
+	ev.CustomerUserID = fromUID
 	ev.Time = t
 	if typ == nil {
 		ev.MessageType = MessageTypeOther
@@ -524,8 +557,8 @@ func (d *Decoder) userPreferences(ups *fastjson.Value, b *Event) {
 			d.fail(errArrayType)
 			continue
 		}
-		wa := u.GetStringBytes("wa_id")
-		if len(wa) == 0 {
+		wa, uid := u.GetStringBytes("wa_id"), u.GetStringBytes("user_id")
+		if len(wa) == 0 && len(uid) == 0 {
 			d.fail(errPrefWaID)
 			continue
 		}
@@ -534,7 +567,7 @@ func (d *Decoder) userPreferences(ups *fastjson.Value, b *Event) {
 			// A preference about something we do not model: counted, not interpreted.
 			ev := d.add(b)
 			ev.Kind = KindOther
-			ev.Customer = wa
+			ev.Customer, ev.CustomerUserID = wa, uid
 			ev.Time = optUnix(u.Get("timestamp"))
 			continue
 		}
@@ -556,7 +589,7 @@ func (d *Decoder) userPreferences(ups *fastjson.Value, b *Event) {
 		}
 		ev := d.add(b)
 		ev.Kind = KindUserPreference
-		ev.Customer = wa
+		ev.Customer, ev.CustomerUserID = wa, uid
 		ev.Preference = pref
 		ev.Time = t
 	}
@@ -566,13 +599,22 @@ var marketingMessages = []byte("marketing_messages")
 
 // tryOnPrem decodes the legacy On-Premises body: top-level statuses / messages / contacts
 // (and value-level errors), with no metadata, so Business is Options.Business.
+//
+// Recognised by: a `statuses` array holding an object with `id` or `recipient_id`, a
+// `messages` array holding one with `id` or `from`, or a `contacts` array holding one with
+// `wa_id`. Other providers use these names too (Sinch's WhatsApp and SMS callbacks have
+// top-level `statuses` of message_id/recipient items): without the markers a body is
+// unknown_format, not an On-Premises body missing its fields.
 func (d *Decoder) tryOnPrem(tk *top, recvTime int64) bool {
-	if tk.statuses == nil && tk.messages == nil && tk.contacts == nil {
+	if !anyItemHas(tk.statuses, "id", "recipient_id") && !anyItemHas(tk.messages, "id", "from") &&
+		!anyItemHas(tk.contacts, "wa_id", "") {
 		return false
 	}
 	start, errBefore := len(d.events), d.nerr
 	b := Event{Provider: ProviderOnPrem, Field: FieldMessages}
 	d.messagesValue(&value{statuses: tk.statuses, messages: tk.messages, errors: tk.errors}, &b, recvTime)
+	d.scanContacts(tk.contacts)
+	applyContacts(d.events[start:], d.contacts)
 	if len(d.events) == start && d.nerr == errBefore {
 		// contacts only: a known shape with nothing we model.
 		ev := d.add(&b)
@@ -625,4 +667,23 @@ func scalarBytes(d *Decoder, v *fastjson.Value) []byte {
 		return d.scratch[n:len(d.scratch):len(d.scratch)]
 	}
 	return nil
+}
+
+// anyItemHas reports whether v is an array holding an object with member k1 or k2 (an
+// empty k2 is no key). It is how detection recognises a provider by its item shape.
+func anyItemHas(v *fastjson.Value, k1, k2 string) bool {
+	if v == nil || v.Type() != fastjson.TypeArray {
+		return false
+	}
+	arr, _ := v.Array()
+	for _, it := range arr {
+		o, err := it.Object()
+		if err != nil {
+			continue
+		}
+		if o.Get(k1) != nil || (k2 != "" && o.Get(k2) != nil) {
+			return true
+		}
+	}
+	return false
 }

@@ -250,13 +250,13 @@ func TestDecodeMetaOtherFields(t *testing.T) {
 			line: metaBody("phone_number_quality_update", `{"display_phone_number":"15550001234","event":"UPGRADE","max_daily_conversation_per_phone":10000}`),
 			recv: 1752200500,
 			want: []ev{acct(KindQualityUpdate, FieldPhoneNumberQualityUpdate, func(e *ev) {
-				e.Display, e.EventName, e.Limit, e.Time = "15550001234", "UPGRADE", "10000", 1752200500
+				e.Display, e.EventName, e.LimitRecip, e.Time = "15550001234", "UPGRADE", 10000, 1752200500
 			})},
 		},
 		{
 			name: "business capability update",
 			line: entryWithTime("business_capability_update", `{"max_daily_conversation_per_phone":250,"max_phone_numbers_per_business":2}`),
-			want: []ev{acct(KindQualityUpdate, FieldBusinessCapabilityUpdate, func(e *ev) { e.Limit, e.Time = "250", 1752200000 })},
+			want: []ev{acct(KindQualityUpdate, FieldBusinessCapabilityUpdate, func(e *ev) { e.LimitRecip, e.Time = 250, 1752200000 })},
 		},
 		{
 			name: "template status update",

@@ -372,10 +372,14 @@ func (d *Decoder) fastChange(s *fscan) {
 	}
 }
 
-// fastValue reads the value of a messages change: metadata, then statuses or messages
-// (not both: the general path emits statuses first whatever their order in the line).
+// fastValue reads the value of a messages change: metadata, contacts, then statuses or
+// messages (not both: the general path emits statuses first whatever their order in the
+// line). The contacts complete the identity of the value's events once it is read, with
+// the general path's applyContacts.
 func (d *Decoder) fastValue(s *fscan) (business, display []byte) {
 	var seen uint32
+	start := len(d.events)
+	d.contacts = d.contacts[:0]
 	for more := s.open('{'); more; more = s.next('}') {
 		switch string(s.key()) {
 		case "metadata":
@@ -403,6 +407,11 @@ func (d *Decoder) fastValue(s *fscan) (business, display []byte) {
 			for more := s.open('['); more; more = s.next(']') {
 				d.fastMessage(s)
 			}
+		case "contacts":
+			s.once(&seen, 8)
+			for more := s.open('['); more; more = s.next(']') {
+				d.fastContact(s)
+			}
 		case "errors":
 			s.bad = true
 		default:
@@ -415,7 +424,50 @@ func (d *Decoder) fastValue(s *fscan) (business, display []byte) {
 	if seen&6 == 6 {
 		s.bad = true
 	}
+	applyContacts(d.events[start:], d.contacts)
 	return business, display
+}
+
+// fastContact reads one contacts[] item as scanContacts does: an object whose wa_id,
+// user_id and profile.country_code, when present, are strings (anything else falls back).
+// Items beyond maxContacts are only validated, as scanContacts ignores them.
+func (d *Decoder) fastContact(s *fscan) {
+	if len(d.contacts) == maxContacts {
+		if s.peek() != '{' {
+			s.bad = true
+		}
+		s.skip(8)
+		return
+	}
+	var c contact
+	var seen uint32
+	for more := s.open('{'); more; more = s.next('}') {
+		switch string(s.key()) {
+		case "wa_id":
+			s.once(&seen, 1)
+			c.waID = s.str()
+		case "user_id":
+			s.once(&seen, 2)
+			c.userID = s.str()
+		case "profile":
+			s.once(&seen, 4)
+			var ps uint32
+			for more := s.open('{'); more; more = s.next('}') {
+				if string(s.key()) == "country_code" {
+					s.once(&ps, 1)
+					c.country = s.str()
+				} else {
+					s.skip(10)
+				}
+			}
+		default:
+			s.skip(9)
+		}
+		if s.bad {
+			return
+		}
+	}
+	d.contacts = append(d.contacts, c)
 }
 
 // fastTime reads a timestamp string as unixTime does; ok false when it is not one. Ten
@@ -469,6 +521,9 @@ func (d *Decoder) fastStatus(s *fscan) {
 		case "recipient_id":
 			s.once(&seen, 8)
 			ev.Customer = s.str()
+		case "recipient_user_id":
+			s.once(&seen, 128)
+			ev.CustomerUserID = s.str()
 		case "conversation":
 			s.once(&seen, 16)
 			var cs uint32
@@ -611,6 +666,9 @@ func (d *Decoder) fastMessage(s *fscan) {
 		case "from":
 			s.once(&seen, 2)
 			ev.Customer = s.str()
+		case "from_user_id":
+			s.once(&seen, 512)
+			ev.CustomerUserID = s.str()
 		case "timestamp":
 			s.once(&seen, 4)
 			t, ok := fastTime(s.str())
@@ -706,7 +764,8 @@ func (d *Decoder) fastMessage(s *fscan) {
 			return
 		}
 	}
-	if seen&7 != 7 || len(ev.MessageID) == 0 || len(ev.Customer) == 0 {
+	// id and timestamp are required, and a phone number or a BSUID.
+	if seen&5 != 5 || len(ev.MessageID) == 0 || (len(ev.Customer) == 0 && len(ev.CustomerUserID) == 0) {
 		s.bad = true
 		return
 	}
