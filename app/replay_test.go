@@ -5,9 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -29,7 +31,22 @@ type groundTruth struct {
 	PMPDelivered       map[string]map[string]float64 `json:"pmp_delivered_by_type_and_category"`
 	DeliveredByModel   map[string]float64            `json:"delivered_by_pricing_model"`
 	OptOuts            map[string]float64            `json:"opt_outs_by_source"`
+	CustomersByPhone   map[string]float64            `json:"unique_inbound_customers_by_phone_number_id"`
+	CustomersByID      map[string]float64            `json:"customers_by_identity"`
+	BIRecipients       struct {
+		ByPhone map[string]float64 `json:"by_phone_number_id"`
+		ByWABA  map[string]float64 `json:"by_waba_id"`
+		End     int64              `json:"window_end_ts"`
+	} `json:"business_initiated_unique_recipients_24h"`
+	CapabilityLimit map[string]float64 `json:"capability_limit_last_by_waba"`
+	AccountUpdates  map[string]float64 `json:"account_updates_by_event"`
 }
+
+// genOptions are the generator's options for 2025-2026 traffic that every replay test
+// runs with: API v23 (a conversation object with a fresh id on every PMP-priced status),
+// 30% of customers with a business-scoped user id (a third of them BSUID-only, a third
+// switching from phone to BSUID mid-log), and portfolio limits and account updates.
+var genOptions = []string{"--api-version", "23", "--bsuid-share", "0.3", "--capability-updates"}
 
 func generate(t *testing.T, pricing string, lines int) (string, groundTruth) {
 	t.Helper()
@@ -39,7 +56,8 @@ func generate(t *testing.T, pricing string, lines int) (string, groundTruth) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "gen.ndjson")
 	stats := filepath.Join(dir, "gen.stats.json")
-	cmd := exec.Command("python3", genTool, "--lines", fmt.Sprint(lines), "--seed", "7", "--pricing", pricing, "--out", out, "--stats", stats)
+	args := append([]string{genTool, "--lines", fmt.Sprint(lines), "--seed", "7", "--pricing", pricing, "--out", out, "--stats", stats}, genOptions...)
+	cmd := exec.Command("python3", args...)
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("gen_webhooks.py: %v\n%s", err, b)
 	}
@@ -91,9 +109,22 @@ func sums(t *testing.T, reg prometheus.Gatherer) func(name string, labels ...str
 	}
 }
 
+// replayConfig has a quota of each unit whose figures the ground truth gives, over the
+// whole log (a period far longer than the month: reset day 1, the log starts later).
+const replayConfig = `
+quotas:
+  - {name: conv, limit: 1000000, unit: conversations}
+  - {name: billable, limit: 1000000, unit: billable}
+  - {name: billable-messages, limit: 1000000, unit: billable_messages}
+`
+
 func replayGenerated(t *testing.T, file string) func(name string, labels ...string) map[string]float64 {
 	t.Helper()
-	p, _, err := ReplayPipeline(context.Background(), config.Default(), []string{file}, nil, nil)
+	cfg, err := config.Parse([]byte(replayConfig), "replay.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _, err := ReplayPipeline(context.Background(), cfg, []string{file}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,33 +223,79 @@ func TestReplayMatchesGeneratorGroundTruth(t *testing.T) {
 			}
 			equalMaps(t, "inbound", get("waba_inbound_messages_total", "message_type"), gt.InboundUnique)
 
-			// Conversations: CBP ones by origin, PMP free entry points as referral_conversion.
-			wantConv := map[string]float64{}
-			for k, v := range gt.ConversationsByCat {
-				wantConv[k] = v
-			}
-			wantConv["referral_conversion"] += gt.PMPFEPWindows
-			equalMaps(t, "conversations", get("waba_conversations_opened_total", "category"), wantConv)
+			// Conversations: CBP ones only, by origin (a v23 conversation object on a
+			// PMP-priced status is none); free entry point windows in both eras.
+			equalMaps(t, "conversations", get("waba_conversations_opened_total", "category"), gt.ConversationsByCat)
+			wantFEP := map[string]float64{"": gt.ConversationsByCat["referral_conversion"] + gt.PMPFEPWindows}
+			equalMaps(t, "free entry point windows", get("waba_free_entry_point_windows_opened_total"), wantFEP)
 
-			// Priced messages by type and category: PMP as reported; CBP by category, with
-			// service free and referral conversions free entry points.
+			// Priced messages by type and category: PMP-era messages only, as reported
+			// (CBP-era ones are charged through their conversation).
 			wantPriced := map[string]float64{}
+			var regular float64
 			for typ, cats := range gt.PMPDelivered {
 				for cat, n := range cats {
 					wantPriced[typ+"/"+cat] += n
+					if typ == "regular" {
+						regular += n
+					}
 				}
-			}
-			for cat, n := range gt.CBPDeliveredByCat {
-				typ := "regular"
-				switch cat {
-				case "service":
-					typ = "free_customer_service"
-				case "referral_conversion":
-					typ = "free_entry_point"
-				}
-				wantPriced[typ+"/"+cat] += n
 			}
 			equalMaps(t, "priced", get("waba_outbound_messages_priced_total", "pricing_type", "category"), wantPriced)
+
+			// Quotas: conversations counts CBP conversations; billable counts billable CBP
+			// conversations (all but service and referral_conversion) and PMP regular
+			// messages; billable_messages PMP regular messages.
+			var conv, billableConv float64
+			for cat, n := range gt.ConversationsByCat {
+				conv += n
+				if cat != "service" && cat != "referral_conversion" {
+					billableConv += n
+				}
+			}
+			equalMaps(t, "quota consumed", get("waba_quota_consumed_total", "quota"),
+				map[string]float64{"conv": conv, "billable": billableConv + regular, "billable-messages": regular})
+			if pricing == "pmp" {
+				// A v23 PMP month: a conversations quota does not move after 2025-07-01.
+				if used := get("waba_quota_used", "quota")["conv"]; used != 0 {
+					t.Errorf("conversations quota used %v in a PMP month, want 0", used)
+				}
+			}
+
+			// Customers (SPEC 4.9): one customer whatever identifiers it showed. The log
+			// spans less than 30 days, so the 30d active customers are every customer
+			// with an inbound message.
+			if gt.CustomersByID["bsuid_only"] == 0 || gt.CustomersByID["switched"] == 0 {
+				t.Fatalf("the generator made no BSUID-only or switching customers: %v", gt.CustomersByID)
+			}
+			active := get("waba_active_customers", "phone_number_id", "window")
+			gotActive := map[string]float64{}
+			for k, v := range active {
+				if phone, ok := strings.CutSuffix(k, "/30d"); ok {
+					gotActive[phone] = v
+				}
+			}
+			equalMaps(t, "customers (30d active)", gotActive, gt.CustomersByPhone)
+
+			// Messaging limit: unique customers delivered a business-initiated message in
+			// the trailing 24h, per number and per portfolio (one per WABA here).
+			equalMaps(t, "business-initiated recipients by number", get("waba_business_initiated_unique_recipients_24h", "phone_number_id"), gt.BIRecipients.ByPhone)
+			equalMaps(t, "business-initiated recipients by portfolio", get("waba_portfolio_business_initiated_unique_recipients_24h", "portfolio"), gt.BIRecipients.ByWABA)
+			wantLimit := map[string]float64{}
+			for waba, l := range gt.CapabilityLimit {
+				if l < 0 {
+					l = math.Inf(1)
+				}
+				wantLimit[waba+"/webhook"] = l
+			}
+			equalMaps(t, "portfolio limits", get("waba_portfolio_messaging_limit_recipients", "portfolio", "source"), wantLimit)
+
+			// Account health: events once per update (Meta's duplicate tier update too).
+			wantAccount := map[string]float64{}
+			for ev, n := range gt.AccountUpdates {
+				wantAccount[strings.ToLower(ev)] += n
+			}
+			equalMaps(t, "account events", get("waba_account_events_total", "event"), wantAccount)
 
 			var priced, mismatches float64
 			for _, n := range wantPriced {
