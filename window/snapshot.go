@@ -266,6 +266,9 @@ func Restore(cfg Config, data []byte) (m *Machine, err error) {
 		*p = d.u64()
 	}
 	for k := range s.Evictions {
+		if k == EvictIdentity && d.v < 5 {
+			continue // a kind added in version 5
+		}
 		s.Evictions[k][0] = d.u64()
 		s.Evictions[k][1] = d.u64()
 	}
