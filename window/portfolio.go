@@ -33,6 +33,7 @@ func (m *Machine) setWABA(bi uint16, waba []byte) {
 	b.WabaID = string(waba)
 	b.port = 0
 	m.portfolioOf(bi)
+	m.account(waba) // its status is exported (ok) before any account_update
 }
 
 // portfolioOf returns the portfolio of business bi: the configured one that lists the
