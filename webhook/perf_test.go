@@ -147,3 +147,9 @@ func BenchmarkDecodeVsParse(b *testing.B) {
 	b.ReportMetric(float64(tParse.Nanoseconds())/n, "parse-ns/line")
 	b.ReportMetric(float64(tDec)/float64(tParse), "decode/parse")
 }
+
+// bsuidStatusLine is a status webhook of a BSUID-only customer with its contact, as Meta
+// sends it since 2026 (and the generator with --bsuid-share).
+var bsuidStatusLine = []byte(metaBody("messages", msgValue(`"contacts":[{"profile":{"name":"Test Person","username":"@testperson","country_code":"MX"},"wa_id":"","user_id":"user.5d2f2902f19f0cd474b58007444ff039e98530cec27cd78ee955edba8d4591e2"}],"statuses":[{"id":"wamid.HBgNNTIxODE1NzQxNDMxNxUCABEYEkIyRkFFRjI3OTI0OEZCMEY0QwA=","status":"delivered","timestamp":"1750036671","recipient_id":"","recipient_user_id":"user.5d2f2902f19f0cd474b58007444ff039e98530cec27cd78ee955edba8d4591e2","conversation":{"id":"958bb2317eaace531b3d7488eadfb766","expiration_timestamp":"1750123071","origin":{"type":"utility"}},"pricing":{"billable":true,"pricing_model":"CBP","category":"utility"}}]`)))
+
+func BenchmarkDecodeBSUIDStatus(b *testing.B) { benchDecode(b, bsuidStatusLine, 1) }
