@@ -15,7 +15,14 @@
 //   - Every map is bounded by a TTL (generational: entries not touched for a TTL are
 //     dropped) and a size cap (the oldest generation is dropped early); evictions are
 //     counted by kind and reason.
-//   - Customer, message and conversation ids are kept only as keyed 64-bit hashes.
+//   - Customer, message and conversation ids are kept only as keyed 64-bit hashes. A
+//     customer is its phone number, else its business-scoped user id (BSUID), linked to
+//     the phone number by any event that shows both (SPEC 4.9; see identity).
+//   - Conversations exist under conversation-based pricing (CBP) only: a conversation
+//     object on a PMP-priced status is never one (SPEC 4.3). Free entry point windows
+//     are counted in both eras.
+//   - A business belongs to one portfolio (configured, else its WABA's own), resolved
+//     when it, its WABA or the configuration changes, never at a scrape.
 //   - A Machine is not safe for concurrent use; callers serialise Apply with a mutex and
 //     take a read lock around the read-only accessors.
 package window
@@ -592,7 +599,7 @@ func (m *Machine) customer(bi uint16, id uint64, ev *model.Event, t int64) (uint
 	if fresh {
 		c.biz = bi
 		c.country = m.countryIndex(m.countryName(ev))
-	} else if c.country == 0 && (len(ev.CustomerCountry) > 0 || len(ev.Customer) > 0) {
+	} else if c.country == 0 && m.cfg.CountryOf != nil && (len(ev.CustomerCountry) > 0 || len(ev.Customer) > 0) {
 		c.country = m.countryIndex(m.countryName(ev))
 	}
 	return k, c
@@ -623,11 +630,10 @@ func (m *Machine) applyStatus(bi uint16, ev *model.Event) {
 	}
 	t := ev.Time
 	mk := m.hash1(ev.MessageID)
-	ms, fresh := m.message(bi, mk, ev)
+	ms, _ := m.message(bi, mk, ev)
 	if ms == nil {
 		return // an id reused across directions: ignore
 	}
-	_ = fresh
 	if ms.seen&sb != 0 || (sb == sbDelivered && ms.seen&sbImpliedDelivered != 0) {
 		if ms.seen&sb != 0 {
 			m.Self.DuplicateStatus++
