@@ -276,6 +276,13 @@ func TestReplayMatchesGeneratorGroundTruth(t *testing.T) {
 				}
 			}
 			equalMaps(t, "customers (30d active)", gotActive, gt.CustomersByPhone)
+			// Every customer of the log, whatever identifiers it showed, is one state
+			// entry (the generator's customers each write to one number of a month).
+			var customers float64
+			for _, n := range gt.CustomersByID {
+				customers += n
+			}
+			equalMaps(t, "customer state entries", map[string]float64{"": get("waba_exporter_state_entries", "kind")["customer"]}, map[string]float64{"": customers})
 
 			// Messaging limit: unique customers delivered a business-initiated message in
 			// the trailing 24h, per number and per portfolio (one per WABA here).
