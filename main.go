@@ -66,10 +66,12 @@ type demoCmd struct {
 }
 
 type replayCmd struct {
-	OpenMetrics string   `name:"openmetrics" required:"" help:"Write the final exposition as OpenMetrics text to this file ('-' = stdout)."`
-	Config      string   `help:"YAML configuration file." type:"path"`
-	Timestamps  bool     `help:"Stamp every sample with the last event time (for promtool tsdb create-blocks-from openmetrics)."`
-	Files       []string `arg:"" name:"file" help:"Log files to replay, in order." type:"path"`
+	OpenMetrics string        `name:"openmetrics" required:"" help:"Write the final exposition as OpenMetrics text to this file ('-' = stdout)."`
+	Config      string        `help:"YAML configuration file." type:"path"`
+	Timestamps  bool          `help:"Stamp every sample with the last event time (for promtool tsdb create-blocks-from openmetrics)."`
+	Step        time.Duration `help:"Write the exposition at every step of event time (e.g. 5m), each sample stamped with its step: history for promtool tsdb create-blocks-from openmetrics (see README, Backfill)."`
+	ExtraLabel  []string      `name:"extra-label" sep:"none" help:"Label name=value added to every series of a --step replay, e.g. job=waba_exporter (repeatable)."`
+	Files       []string      `arg:"" name:"file" help:"Log files to replay, in order." type:"path"`
 }
 
 type checkConfigCmd struct {
@@ -131,7 +133,8 @@ func run(cmd string, c *cli, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, err)
 			return exitConfig
 		}
-		err = app.Replay(ctx, app.ReplayOptions{Config: cfg, Files: c.Replay.Files, Out: c.Replay.OpenMetrics, Timestamps: c.Replay.Timestamps, Stdout: stdout, Progress: stderr, Logger: log})
+		err = app.Replay(ctx, app.ReplayOptions{Config: cfg, Files: c.Replay.Files, Out: c.Replay.OpenMetrics, Timestamps: c.Replay.Timestamps, Stdout: stdout, Progress: stderr, Logger: log,
+			Step: c.Replay.Step, ExtraLabels: c.Replay.ExtraLabel})
 		return exitStatus(stderr, err)
 	case "demo":
 		cfg, err := loadConfig(c.Demo.Config)
