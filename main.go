@@ -54,13 +54,13 @@ type runCmd struct {
 }
 
 type demoCmd struct {
-	Config     string        `help:"YAML configuration file (quotas, portfolios, rate card...)." type:"path"`
+	Config     string        `help:"YAML configuration file (default: a built-in one with a monthly quota, a portfolio and a rate card)." type:"path"`
 	Web        webFlags      `embed:"" prefix:"web."`
 	Push       pushFlags     `embed:"" prefix:"push."`
 	Rate       float64       `name:"demo.rate" default:"20" help:"Lines per second once the history is written."`
 	Fast       bool          `name:"demo.fast" help:"Compress time (one simulated hour per second) for tests."`
 	History    time.Duration `name:"demo.history" default:"720h" help:"How much history to write at full speed before going live."`
-	File       string        `name:"demo.file" help:"Log file the simulator appends to (default: a new temp file)." type:"path"`
+	File       string        `name:"demo.file" help:"Log file the simulator appends to, kept on exit (default: a file in a new temp directory, removed on exit)." type:"path"`
 	Seed       int64         `name:"demo.seed" default:"1" help:"Simulator seed."`
 	WriteLines int           `name:"demo.write-lines" help:"Write this many lines to --demo.file and exit (for benchmarks)."`
 }
@@ -137,7 +137,7 @@ func run(cmd string, c *cli, stdout, stderr io.Writer) int {
 			Step: c.Replay.Step, ExtraLabels: c.Replay.ExtraLabel})
 		return exitStatus(stderr, err)
 	case "demo":
-		cfg, err := loadConfig(c.Demo.Config)
+		cfg, err := app.LoadDemoConfig(c.Demo.Config)
 		if err != nil {
 			fmt.Fprintln(stderr, err)
 			return exitConfig
