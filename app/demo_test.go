@@ -44,7 +44,7 @@ var pushOnly = map[string]bool{
 	"waba_exporter_last_push_success_timestamp_seconds": true,
 }
 
-// mustBeNonZero are the metric families of METRICS.md sections 1, 2, 3 and 7 that the
+// mustBeNonZero are the metric families of docs/metrics.md sections 1, 2, 3 and 7 that the
 // demo must drive above zero (issue 2, "done when").
 var mustBeNonZero = []string{
 	"waba_inbound_messages_total", "waba_outbound_messages_total", "waba_outbound_message_status_total",

@@ -7,8 +7,7 @@ import (
 	"time"
 )
 
-// An independent checker of SPEC 4.3/4.4 (the rules written out in
-// ../shared/tools/gen_webhooks.py's docstring): it rebuilds every pair's windows from the
+// An independent checker of docs/spec.md sections 4.3 and 4.4: it rebuilds every pair's windows from the
 // log alone (inbound timestamps, sent/delivered/read timestamps, the ids the log
 // reports), classifies each message at its send second, and compares with the pricing
 // and conversation objects the simulator wrote. The only fact it takes from the
