@@ -32,7 +32,7 @@ type ReplayOptions struct {
 	// job and instance labels that the dashboards select on.
 	ExtraLabels []string
 	// SpillBudget bounds the bytes of one family sorted in memory by a stepped replay
-	// (0: 64 MiB); larger families are sorted on disk, beside the output file.
+	// (0: 32 MiB); larger families are sorted on disk, beside the output file.
 	SpillBudget int64
 	Stdout      io.Writer
 	Progress    io.Writer // progress lines for big inputs; nil = none

@@ -18,7 +18,7 @@ import (
 // defaultSpillBudget is how many bytes of one family's samples are sorted in memory at
 // the end of a stepped replay; a larger family is sorted in runs of that size on disk
 // and merged.
-const defaultSpillBudget = 64 << 20
+const defaultSpillBudget = 32 << 20
 
 // stepWriter collects the exposition at each step of a stepped replay and writes it as
 // one OpenMetrics document in the order the format requires: each metric family once
@@ -162,6 +162,9 @@ type spillRecord struct{ key, data []byte }
 // readRecords parses records from r until EOF or until about budget bytes were read
 // (into buf, reused), returning them and whether r is exhausted.
 func readRecords(r *bufio.Reader, buf []byte, budget int64) ([]spillRecord, []byte, bool, error) {
+	if want := int(budget) + 64<<10; cap(buf) < want {
+		buf = make([]byte, 0, want) // once, not by doubling: the budget is the memory bound
+	}
 	buf = buf[:0]
 	var spans []recordSpan
 	for int64(len(buf)) < budget {
@@ -309,7 +312,7 @@ func (s *stepWriter) writeFamily(w *bufio.Writer, fs *famSpill, buf []byte) ([]b
 }
 
 func sortRecords(recs []spillRecord) {
-	sort.SliceStable(recs, func(i, j int) bool { return bytes.Compare(recs[i].key, recs[j].key) < 0 })
+	slices.SortStableFunc(recs, func(a, b spillRecord) int { return bytes.Compare(a.key, b.key) })
 }
 
 // runCursor reads one sorted run.
