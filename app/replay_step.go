@@ -80,6 +80,11 @@ func replayStepped(ctx context.Context, o ReplayOptions) error {
 		if err := st.snapshot(st.next); err != nil {
 			return err
 		}
+	} else if o.Logger != nil {
+		o.Logger.Warn("replay --step: no message-level event time in the input, nothing to write")
+	}
+	if o.Progress != nil && sw.size() > 64<<20 {
+		fmt.Fprintf(o.Progress, "replay: %d steps read; writing %d MB of samples grouped by series\n", st.n, sw.size()>>20)
 	}
 	var w io.Writer = o.Stdout
 	if o.Out != "-" {

@@ -59,6 +59,15 @@ func newStepWriter(dir string, budget int64, extra []*dto.LabelPair) (*stepWrite
 	return &stepWriter{dir: d, budget: budget, extra: extra, fams: map[string]*famSpill{}}, nil
 }
 
+// size is the number of bytes spilled so far.
+func (s *stepWriter) size() int64 {
+	var n int64
+	for _, fs := range s.fams {
+		n += fs.size
+	}
+	return n
+}
+
 // close removes the spill files.
 func (s *stepWriter) close() error {
 	for _, fs := range s.fams {
