@@ -98,19 +98,25 @@ func TestReplayStepBackfillEndToEnd(t *testing.T) {
 	waitReady(t, api+"/-/ready")
 
 	sel := fmt.Sprintf(`waba_outbound_message_status_total{job=%q,instance=%q,status="sent"}`, job, instance)
+	// Prometheus 3 ranges are left-open: the sample at T1-1d falls out, increase()
+	// extrapolates from the next one, and may differ by up to one step's share.
+	var tolerance float64
+	if out, _ := exec.Command(prometheus, "--version").CombinedOutput(); !regexp.MustCompile(`version [0-2]\.`).Match(out) {
+		tolerance = (want1 - want0) * float64(step) / float64(24*time.Hour) * 1.5
+	}
 	for _, c := range []struct {
-		name string
-		expr string
-		at   int64
-		want float64
+		name      string
+		expr      string
+		at        int64
+		want, tol float64
 	}{
-		{"counter at the start of the day", "sum(" + sel + ")", t0, want0},
-		{"counter at the end of the day", "sum(" + sel + ")", t1, want1},
-		{"increase over the day", "sum(increase(" + sel + "[1d]))", t1, want1 - want0},
-		{"difference with the day before", "sum(" + sel + ") - sum(" + sel + " offset 1d)", t1, want1 - want0},
+		{"counter at the start of the day", "sum(" + sel + ")", t0, want0, 0},
+		{"counter at the end of the day", "sum(" + sel + ")", t1, want1, 0},
+		{"increase over the day", "sum(increase(" + sel + "[1d]))", t1, want1 - want0, tolerance},
+		{"difference with the day before", "sum(" + sel + ") - sum(" + sel + " offset 1d)", t1, want1 - want0, 0},
 	} {
 		got, ok := instant(t, api, c.expr, c.at)
-		if !ok || got != c.want {
+		if !ok || math.Abs(got-c.want) > c.tol {
 			t.Errorf("%s: %s at %s = %v (found %v), want %v", c.name, c.expr, time.Unix(c.at, 0).UTC().Format(time.RFC3339), got, ok, c.want)
 		}
 	}
