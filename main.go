@@ -54,22 +54,24 @@ type runCmd struct {
 }
 
 type demoCmd struct {
-	Config     string        `help:"YAML configuration file (quotas, portfolios, rate card...)." type:"path"`
+	Config     string        `help:"YAML configuration file (default: a built-in one with a monthly quota, a portfolio and a rate card)." type:"path"`
 	Web        webFlags      `embed:"" prefix:"web."`
 	Push       pushFlags     `embed:"" prefix:"push."`
 	Rate       float64       `name:"demo.rate" default:"20" help:"Lines per second once the history is written."`
 	Fast       bool          `name:"demo.fast" help:"Compress time (one simulated hour per second) for tests."`
 	History    time.Duration `name:"demo.history" default:"720h" help:"How much history to write at full speed before going live."`
-	File       string        `name:"demo.file" help:"Log file the simulator appends to (default: a new temp file)." type:"path"`
+	File       string        `name:"demo.file" help:"Log file the simulator appends to, kept on exit (default: a file in a new temp directory, removed on exit)." type:"path"`
 	Seed       int64         `name:"demo.seed" default:"1" help:"Simulator seed."`
 	WriteLines int           `name:"demo.write-lines" help:"Write this many lines to --demo.file and exit (for benchmarks)."`
 }
 
 type replayCmd struct {
-	OpenMetrics string   `name:"openmetrics" required:"" help:"Write the final exposition as OpenMetrics text to this file ('-' = stdout)."`
-	Config      string   `help:"YAML configuration file." type:"path"`
-	Timestamps  bool     `help:"Stamp every sample with the last event time (for promtool tsdb create-blocks-from openmetrics)."`
-	Files       []string `arg:"" name:"file" help:"Log files to replay, in order." type:"path"`
+	OpenMetrics string        `name:"openmetrics" required:"" help:"Write the final exposition as OpenMetrics text to this file ('-' = stdout)."`
+	Config      string        `help:"YAML configuration file." type:"path"`
+	Timestamps  bool          `help:"Stamp every sample with the last event time (for promtool tsdb create-blocks-from openmetrics)."`
+	Step        time.Duration `help:"Write the exposition at every step of event time (e.g. 5m), each sample stamped with its step: history for promtool tsdb create-blocks-from openmetrics (see README, Backfill)."`
+	ExtraLabel  []string      `name:"extra-label" sep:"none" help:"Label name=value added to every series of a --step replay, e.g. job=waba_exporter (repeatable)."`
+	Files       []string      `arg:"" name:"file" help:"Log files to replay, in order." type:"path"`
 }
 
 type checkConfigCmd struct {
@@ -135,10 +137,11 @@ func run(cmd string, c *cli, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, err)
 			return exitConfig
 		}
-		err = app.Replay(ctx, app.ReplayOptions{Config: cfg, Files: c.Replay.Files, Out: c.Replay.OpenMetrics, Timestamps: c.Replay.Timestamps, Stdout: stdout, Progress: stderr, Logger: log})
+		err = app.Replay(ctx, app.ReplayOptions{Config: cfg, Files: c.Replay.Files, Out: c.Replay.OpenMetrics, Timestamps: c.Replay.Timestamps, Stdout: stdout, Progress: stderr, Logger: log,
+			Step: c.Replay.Step, ExtraLabels: c.Replay.ExtraLabel})
 		return exitStatus(stderr, err)
 	case "demo":
-		cfg, err := loadConfig(c.Demo.Config)
+		cfg, err := app.LoadDemoConfig(c.Demo.Config)
 		if err != nil {
 			fmt.Fprintln(stderr, err)
 			return exitConfig

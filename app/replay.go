@@ -25,9 +25,18 @@ type ReplayOptions struct {
 	Files      []string
 	Out        string // "-" = Stdout
 	Timestamps bool   // stamp samples with the watermark (backfill)
-	Stdout     io.Writer
-	Progress   io.Writer // progress lines for big inputs; nil = none
-	Logger     *slog.Logger
+	// Step > 0 writes the exposition at every step of event time instead of once at the
+	// end (history for promtool tsdb create-blocks-from openmetrics): see replayStepped.
+	Step time.Duration
+	// ExtraLabels (name=value) are added to every series of a stepped replay, e.g. the
+	// job and instance labels that the dashboards select on.
+	ExtraLabels []string
+	// SpillBudget bounds the bytes of one family sorted in memory by a stepped replay
+	// (0: 32 MiB); larger families are sorted on disk, beside the output file.
+	SpillBudget int64
+	Stdout      io.Writer
+	Progress    io.Writer // progress lines for big inputs; nil = none
+	Logger      *slog.Logger
 }
 
 // Replay reads the files to their end in event-time mode (the scrape-time "now" is the
@@ -36,6 +45,9 @@ type ReplayOptions struct {
 func Replay(ctx context.Context, o ReplayOptions) error {
 	if len(o.Files) == 0 {
 		return ConfigError{errors.New("replay: no files given")}
+	}
+	if o.Step != 0 || len(o.ExtraLabels) > 0 {
+		return replayStepped(ctx, o)
 	}
 	p, _, err := ReplayPipeline(ctx, o.Config, o.Files, o.Progress, o.Logger)
 	if err != nil {
@@ -68,6 +80,15 @@ func Replay(ctx context.Context, o ReplayOptions) error {
 // ReplayPipeline applies the files to a fresh pipeline, in order, and flushes it. Lines
 // too long for the tailer are counted with the parse errors of their file.
 func ReplayPipeline(ctx context.Context, cfg *config.Config, files []string, progress io.Writer, log *slog.Logger) (*pipeline.Pipeline, *window.Machine, error) {
+	return replayPipeline(ctx, cfg, files, progress, log, nil)
+}
+
+// beforeLine, when given to replayPipeline, makes it decode line by line and is called
+// with each decoded line before the line is applied (on the applying goroutine, outside
+// the pipeline's lock: it may read the pipeline). An error stops the replay.
+type beforeLine func(p *pipeline.Pipeline, d *pipeline.Decoded) error
+
+func replayPipeline(ctx context.Context, cfg *config.Config, files []string, progress io.Writer, log *slog.Logger, before beforeLine) (*pipeline.Pipeline, *window.Machine, error) {
 	if cfg == nil {
 		cfg = config.Default()
 	}
@@ -106,51 +127,85 @@ func ReplayPipeline(ctx context.Context, cfg *config.Config, files []string, pro
 		}()
 	}
 	defer close(stopProgress)
+	pool := 4
+	if before != nil {
+		pool = 256 // one line per batch
+	}
 	for _, f := range files {
-		t, err := tail.New(tail.Options{Sources: []string{f}, Start: tail.StartBeginning, Follow: false, Logger: log})
-		if err != nil {
+		if err := replayFile(ctx, p, f, log, pool, before, &done); err != nil {
 			return nil, nil, err
-		}
-		batches := make(chan *tail.Batch, queueBatches)
-		errc := make(chan error, 1)
-		go func() { errc <- t.Run(ctx, batches); close(batches) }()
-		// Decode on one goroutine, apply in order on this one: on two cores the decoder
-		// (about half the work) runs beside the state machine. Decoded batches circulate
-		// through a small pool, so memory stays bounded.
-		free := make(chan *pipeline.Decoded, 4)
-		for range cap(free) {
-			free <- &pipeline.Decoded{}
-		}
-		decoded := make(chan *pipeline.Decoded, cap(free))
-		go func() {
-			defer close(decoded)
-			dec := p.NewDecoder()
-			var lines []pipeline.Line
-			for b := range batches {
-				lines = lines[:0]
-				for _, l := range b.Lines {
-					lines = append(lines, pipeline.Line{Source: f, Data: l.Data, Offset: l.Offset})
-				}
-				d := <-free
-				dec.Decode(d, lines, 0)
-				b.Release()
-				decoded <- d
-			}
-		}()
-		for d := range decoded {
-			p.Apply(d, nil)
-			done.Add(d.Bytes())
-			free <- d
-		}
-		if err := <-errc; err != nil {
-			return nil, nil, fmt.Errorf("replay %s: %w", filepath.Base(f), err)
-		}
-		for _, s := range t.Stats() {
-			if s.LinesTooLong > 0 {
-				p.CountTooLong(f, s.LinesTooLong)
-			}
 		}
 	}
 	p.Flush()
 	return p, m, nil
+}
+
+// replayFile applies one file to p (see replayPipeline).
+func replayFile(ctx context.Context, p *pipeline.Pipeline, f string, log *slog.Logger, pool int, before beforeLine, done *atomic.Int64) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	t, err := tail.New(tail.Options{Sources: []string{f}, Start: tail.StartBeginning, Follow: false, Logger: log})
+	if err != nil {
+		return err
+	}
+	batches := make(chan *tail.Batch, queueBatches)
+	errc := make(chan error, 1)
+	go func() { errc <- t.Run(ctx, batches); close(batches) }()
+	// Decode on one goroutine, apply in order on this one: on two cores the decoder
+	// (about half the work) runs beside the state machine. Decoded batches circulate
+	// through a small pool, so memory stays bounded.
+	free := make(chan *pipeline.Decoded, pool)
+	for range cap(free) {
+		free <- &pipeline.Decoded{}
+	}
+	decoded := make(chan *pipeline.Decoded, cap(free))
+	go func() {
+		defer close(decoded)
+		dec := p.NewDecoder()
+		var lines []pipeline.Line
+		for b := range batches {
+			lines = lines[:0]
+			for _, l := range b.Lines {
+				lines = append(lines, pipeline.Line{Source: f, Data: l.Data, Offset: l.Offset})
+			}
+			if before != nil {
+				for i := range lines {
+					d := <-free
+					dec.Decode(d, lines[i:i+1], 0)
+					decoded <- d
+				}
+				b.Release()
+				continue
+			}
+			d := <-free
+			dec.Decode(d, lines, 0)
+			b.Release()
+			decoded <- d
+		}
+	}()
+	var herr error
+	for d := range decoded {
+		if herr == nil && before != nil {
+			if herr = before(p, d); herr != nil {
+				cancel() // stop the tailer; drain what was decoded
+			}
+		}
+		if herr == nil {
+			p.Apply(d, nil)
+			done.Add(d.Bytes())
+		}
+		free <- d
+	}
+	if err := <-errc; herr == nil && err != nil {
+		return fmt.Errorf("replay %s: %w", filepath.Base(f), err)
+	}
+	if herr != nil {
+		return herr
+	}
+	for _, s := range t.Stats() {
+		if s.LinesTooLong > 0 {
+			p.CountTooLong(f, s.LinesTooLong)
+		}
+	}
+	return nil
 }

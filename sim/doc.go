@@ -20,7 +20,7 @@
 //   - the receiver's view: statuses of one number batched several per webhook, arrival
 //     jitter (most within 2 s, some minutes late) and ~0.6% byte-identical retries.
 //
-// Pricing invariant: every `pricing` and `conversation` object follows SPEC section 4 as
+// Pricing invariant: every `pricing` and `conversation` object follows docs/spec.md section 4 as
 // evaluated on the integer-second timestamps the log itself shows. A message is
 // classified at its send second against the windows open then (customer service window
 // from inbound messages; referral pending; free entry point and CBP conversations opened

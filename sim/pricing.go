@@ -5,7 +5,7 @@ import (
 	"strconv"
 )
 
-// Pricing model (SPEC section 4), evaluated per (business number, customer) pair on the
+// Pricing model (docs/spec.md section 4), evaluated per (business number, customer) pair on the
 // integer-second timestamps the log shows:
 //   - customer service window (CSW): open at s iff some inbound i <= s < i+24h;
 //     a referral is pending likewise for inbound messages that carry `referral`;
