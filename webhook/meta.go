@@ -17,12 +17,16 @@ const (
 	FieldAccountUpdate               = "account_update"
 	FieldBusinessCapabilityUpdate    = "business_capability_update"
 	FieldOther                       = "other"
+	// FieldConversion is the field of a conversion line ({"waba_conversion": ...}), which
+	// is no webhook change but is counted like one.
+	FieldConversion = "waba_conversion"
 )
 
 // Fields returns every value Event.Field can take, for pre-initialising label grids.
 func Fields() []string {
 	return []string{FieldMessages, FieldUserPreferences, FieldPhoneNumberQualityUpdate,
-		FieldMessageTemplateStatusUpdate, FieldAccountUpdate, FieldBusinessCapabilityUpdate, FieldOther}
+		FieldMessageTemplateStatusUpdate, FieldAccountUpdate, FieldBusinessCapabilityUpdate, FieldConversion,
+		FieldOther}
 }
 
 var wabaObject = []byte("whatsapp_business_account")
@@ -34,6 +38,7 @@ type top struct {
 	statuses, messages, contacts, errors *fastjson.Value // On-Premises
 	results, templateID, change          *fastjson.Value // Infobip
 	app, typ, payload, timestamp         *fastjson.Value // Gupshup v2, Infobip
+	conversion                           *fastjson.Value // our own conversion line
 }
 
 func scanTop(v *fastjson.Value) (t top) {
@@ -73,6 +78,8 @@ func scanTop(v *fastjson.Value) (t top) {
 			t.payload = v
 		case "timestamp":
 			t.timestamp = v
+		case "waba_conversion":
+			t.conversion = v
 		}
 	})
 	return t
@@ -351,12 +358,15 @@ func (d *Decoder) metaStatus(s *fastjson.Value, b *Event) *ParseError {
 	if err != nil {
 		return errArrayType
 	}
-	var id, gsID, stb, recipient, recipientUID []byte
+	var id, gsID, stb, recipient, recipientUID, tag []byte
 	var ts, conv, pr, errs *fastjson.Value
 	so.Visit(func(k []byte, v *fastjson.Value) {
 		switch string(k) {
 		case "id":
 			id = v.GetStringBytes()
+		case "biz_opaque_callback_data":
+			tag = v.GetStringBytes() // nil unless a string
+
 		case "gs_id":
 			gsID = v.GetStringBytes()
 		case "status":
@@ -402,6 +412,13 @@ func (d *Decoder) metaStatus(s *fastjson.Value, b *Event) *ParseError {
 	ev.Time = t
 	ev.Customer = recipient
 	ev.CustomerUserID = recipientUID
+	switch {
+	case len(tag) > MaxCampaignTagBytes:
+		// Refused as a tag; the status itself is good.
+		d.fail(errTagTooLong)
+	case len(tag) > 0:
+		ev.CampaignTag = tag
+	}
 	if conv != nil && conv.Type() == fastjson.TypeObject {
 		co, _ := conv.Object()
 		co.Visit(func(k []byte, v *fastjson.Value) {
