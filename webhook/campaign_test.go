@@ -102,7 +102,9 @@ func TestDecodeConversion(t *testing.T) {
 			want: []ev{with(base, func(e *ev) { e.Customer = "447440640449" })}},
 		{name: "country-prefixed BSUID, numeric phone_number_id, ms and ISO time",
 			line: `{"waba_conversion":{"phone_number_id":106540352242922,"customer":"US.13491208655302741918","name":"signup","value":0,"currency":"BRL","timestamp":"2025-06-05T02:29:30Z"}}`,
-			want: []ev{with(base, func(e *ev) { e.UserID, e.ConvName, e.ConvValue, e.ConvCurrency = "US.13491208655302741918", "signup", 0, "BRL" })}},
+			want: []ev{with(base, func(e *ev) {
+				e.UserID, e.ConvName, e.ConvValue, e.ConvCurrency = "US.13491208655302741918", "signup", 0, "BRL"
+			})}},
 		{name: "no name, no value, no currency",
 			line: conv(convP + `,"customer":"447440640449","timestamp":1749090570000`),
 			want: []ev{with(base, func(e *ev) { e.Customer, e.ConvName, e.ConvValue, e.ConvCurrency = "447440640449", "conversion", 0, "" })}},
