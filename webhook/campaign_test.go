@@ -202,3 +202,45 @@ func FuzzConversion(f *testing.F) {
 		}
 	})
 }
+
+// Infobip echoes the send's callbackData in delivery and seen reports: the same tag.
+func TestDecodeInfobipCallbackData(t *testing.T) {
+	long := strings.Repeat("x", 513)
+	dr := func(cb string) string {
+		return `{"results":[{"bulkId":"b","status":{"groupId":3,"groupName":"DELIVERED","id":5,"name":"DELIVERED_TO_HANDSET"},"callbackData":"` + cb +
+			`","messageId":"ib-1","doneAt":"2025-07-15T10:00:05.123+02:00","to":"48600000011"}]}`
+	}
+	want := ev{Kind: KindStatus, Provider: ProviderInfobip, Field: FieldMessages, Business: "biz",
+		Customer: "48600000011", ID: "ib-1", Time: 1752566405, Status: StatusDelivered, Inferred: true}
+	opts := Options{Business: "biz"}
+	runDecodeCases(t, []decodeCase{
+		{name: "delivery report", opts: opts, line: dr("campaign=spring;variant=A"), want: []ev{with(want, func(e *ev) { e.Tag = "campaign=spring;variant=A" })}},
+		{name: "over-long", opts: opts, line: dr(long), want: []ev{want}, reason: ReasonTagTooLong},
+		{name: "seen report",
+			line: `{"results":[{"messageId":"ib-2","from":"48600000011","to":"48220000001","seenAt":"2025-07-15T08:01:00Z","callbackData":"campaign=s"}]}`,
+			want: []ev{{Kind: KindStatus, Provider: ProviderInfobip, Field: FieldMessages, Business: "48220000001", Customer: "48600000011", ID: "ib-2", Time: 1752566460, Status: StatusRead, Inferred: true, Tag: "campaign=s"}}},
+	})
+}
+
+// The general path reads tags without allocating too (Gupshup v3, 360dialog bare
+// entries, over-long tags and the fallbacks of the fast path take it).
+func TestCampaignTagGeneralPathZeroAllocs(t *testing.T) {
+	for i, body := range []string{
+		tagStatus(`"campaign=spring_sale;variant=B"`),
+		tagStatus(`"{\"campaign\":\"spring\",\"variant\":\"A\"}"`),
+		tagStatus(`"` + strings.Repeat("x", 600) + `"`),
+		conv(convP + `,"customer":"user.ab","name":"purchase","value":49.9,"currency":"EUR","timestamp":1749090570`),
+	} {
+		d := NewDecoder(Options{})
+		d.noFast = true
+		line := []byte(body)
+		for j := 0; j < 3; j++ {
+			if evs, _ := d.Decode(line, 0); len(evs) != 1 {
+				t.Fatalf("body %d: %d events", i, len(evs))
+			}
+		}
+		if a := testing.AllocsPerRun(100, func() { d.Decode(line, 0) }); a != 0 {
+			t.Errorf("body %d: %.1f allocations per Decode", i, a)
+		}
+	}
+}

@@ -309,6 +309,18 @@ func (d *Decoder) metaChange(c *fastjson.Value, entry *Event, entryTime int64) {
 	}
 }
 
+// setTag gives a status its campaign tag (biz_opaque_callback_data, Infobip's
+// callbackData): none when empty; a value over MaxCampaignTagBytes is refused as a tag
+// with errTagTooLong (the status itself is good and kept, untagged).
+func (d *Decoder) setTag(ev *Event, tag []byte) {
+	switch {
+	case len(tag) > MaxCampaignTagBytes:
+		d.fail(errTagTooLong)
+	case len(tag) > 0:
+		ev.CampaignTag = tag
+	}
+}
+
 // array returns the elements of v, an array; nil for an absent v, and a counted error
 // (no elements) for a value of another type.
 func (d *Decoder) array(v *fastjson.Value) []*fastjson.Value {
@@ -412,13 +424,7 @@ func (d *Decoder) metaStatus(s *fastjson.Value, b *Event) *ParseError {
 	ev.Time = t
 	ev.Customer = recipient
 	ev.CustomerUserID = recipientUID
-	switch {
-	case len(tag) > MaxCampaignTagBytes:
-		// Refused as a tag; the status itself is good.
-		d.fail(errTagTooLong)
-	case len(tag) > 0:
-		ev.CampaignTag = tag
-	}
+	d.setTag(ev, tag)
 	if conv != nil && conv.Type() == fastjson.TypeObject {
 		co, _ := conv.Object()
 		co.Visit(func(k []byte, v *fastjson.Value) {
