@@ -474,6 +474,20 @@ type Event struct {
 // biz_opaque_callback_data; a longer value (in bytes, after unescaping) is not a tag.
 const MaxCampaignTagBytes = 512
 
+// NumByteFields is the number of []byte fields of Event.
+const NumByteFields = 20
+
+// ByteFields returns a pointer to every []byte field of e (the ones aliasing decoder
+// memory), for a consumer that copies them before the decoder's next call (the
+// pipeline's arena). TestByteFieldsComplete keeps the list complete: a new []byte field
+// that is not listed fails it.
+func (e *Event) ByteFields() [NumByteFields]*[]byte {
+	return [...]*[]byte{&e.Business, &e.DisplayNumber, &e.Account, &e.Customer, &e.CustomerUserID,
+		&e.CustomerCountry, &e.MessageID, &e.ConversationID, &e.ErrorCodeRaw, &e.ContextID, &e.Payload, &e.Text,
+		&e.EventName, &e.Limit, &e.AccountState, &e.Tier, &e.TierMonth, &e.CampaignTag, &e.ConversionName,
+		&e.ConversionCurrency}
+}
+
 // Reset clears e for reuse without freeing anything.
 func (e *Event) Reset() { *e = Event{} }
 
