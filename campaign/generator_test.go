@@ -4,11 +4,13 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/waba-exporter/waba_exporter/model"
@@ -22,6 +24,7 @@ type genTruth struct {
 	Campaigns struct {
 		Funnel          map[string]map[string]map[string]int     `json:"funnel"`
 		ButtonClicks    map[string]map[string]int                `json:"button_clicks"`
+		OptOuts         map[string]map[string]int                `json:"opt_outs"`
 		Conversions     map[string]map[string]map[string]int     `json:"conversions"`
 		ConversionValue map[string]map[string]map[string]float64 `json:"conversion_value"`
 		Diagnostics     struct {
@@ -90,6 +93,12 @@ func checkGenerated(t *testing.T, path string, truth *genTruth) {
 		value                    float64
 	}
 	var convs []conv
+	type signal struct {
+		customer string
+		t        int64
+	}
+	var signals []signal // opt-out signals, first write of each line
+	seenLine := map[uint64]bool{}
 	// per customer: bounded and unbounded touch lists, fed in log order
 	bounded, unbounded := map[string][]Touch{}, map[string][]Touch{}
 	keys := map[string]uint64{}
@@ -111,6 +120,10 @@ func checkGenerated(t *testing.T, path string, truth *genTruth) {
 	sc.Buffer(make([]byte, 1<<20), 8<<20)
 	taggedLater := 0
 	for sc.Scan() {
+		h := fnv.New64a()
+		h.Write(sc.Bytes())
+		retry := seenLine[h.Sum64()]
+		seenLine[h.Sum64()] = true
 		evs, perr := dec.Decode(sc.Bytes(), 0)
 		if perr != nil && perr.Reason != webhook.ReasonUnknownFormat {
 			// value-level errors and other fields decode; no line of the generator is bad
@@ -149,6 +162,9 @@ func checkGenerated(t *testing.T, path string, truth *genTruth) {
 					deliveries = append(deliveries, delivery{id, m.customer, ev.Time})
 				case model.StatusFailed:
 					m.steps[3] = true
+					if ev.ErrorCode == 131050 && !retry {
+						signals = append(signals, signal{m.customer, ev.Time})
+					}
 				}
 			case model.KindInbound:
 				id := string(ev.MessageID)
@@ -156,8 +172,16 @@ func checkGenerated(t *testing.T, path string, truth *genTruth) {
 					continue
 				}
 				seenInbound[id] = true
+				if kw := strings.ToUpper(strings.TrimSpace(string(ev.Payload) + string(ev.Text))); (kw == "STOP" || kw == "UNSUBSCRIBE") &&
+					(ev.MessageType == model.MessageTypeText || ev.MessageType == model.MessageTypeButton) {
+					signals = append(signals, signal{string(ev.Business) + "/" + string(ev.Customer), ev.Time})
+				}
 				if ev.MessageType == model.MessageTypeButton || ev.MessageType == model.MessageTypeInteractive {
 					clicks = append(clicks, click{string(ev.ContextID)})
+				}
+			case model.KindUserPreference:
+				if ev.Preference == model.PreferenceStop && !retry {
+					signals = append(signals, signal{string(ev.Business) + "/" + string(ev.Customer), ev.Time})
 				}
 			case model.KindConversion:
 				convs = append(convs, conv{string(ev.Business) + "/" + string(ev.Customer), string(ev.ConversionName),
@@ -228,6 +252,23 @@ func checkGenerated(t *testing.T, path string, truth *genTruth) {
 	if !reflect.DeepEqual(gotClicks, truth.Campaigns.ButtonClicks) {
 		t.Errorf("button clicks\n got %v\nwant %v", gotClicks, truth.Campaigns.ButtonClicks)
 	}
+	// opt-outs: each signal credited to the latest tagged delivery within the window
+	gotOpts := map[string]map[string]int{}
+	for c, vs := range truth.Campaigns.OptOuts {
+		gotOpts[c] = map[string]int{}
+		for v := range vs {
+			gotOpts[c][v] = 0
+		}
+	}
+	for _, sg := range signals {
+		if tc, ok := Attribute(unbounded[sg.customer], sg.t, week, LastTouch); ok {
+			c, v := cv(tc.Ref)
+			gotOpts[c][v]++
+		}
+	}
+	if !reflect.DeepEqual(gotOpts, truth.Campaigns.OptOuts) {
+		t.Errorf("opt-outs\n got %v\nwant %v", gotOpts, truth.Campaigns.OptOuts)
+	}
 	// conversions: counts by name exactly, values to the cent
 	gotN := map[string]map[string]map[string]int{}
 	gotV := map[string]map[string]map[string]float64{}
@@ -281,9 +322,15 @@ func checkGenerated(t *testing.T, path string, truth *genTruth) {
 		n += len(vs)
 	}
 	st := tbl.Stats()
-	t.Log(fmt.Sprintf("%d messages, %d campaign/variant pairs, %d clicks read, %d conversions; tag values: %d tagged, %d no tag",
-		len(msgs), n, len(clicks), len(convs), st.Tagged, st.NoTag))
-	if n < 4 || len(convs) < 20 || st.NoTag == 0 {
+	nOpts := 0
+	for _, vs := range truth.Campaigns.OptOuts {
+		for _, k := range vs {
+			nOpts += k
+		}
+	}
+	t.Log(fmt.Sprintf("%d messages, %d campaign/variant pairs, %d clicks read, %d conversions, %d opt-out signals (%d attributed); tag values: %d tagged, %d no tag",
+		len(msgs), n, len(clicks), len(convs), len(signals), nOpts, st.Tagged, st.NoTag))
+	if n < 4 || len(convs) < 20 || st.NoTag == 0 || nOpts == 0 {
 		t.Fatalf("too little campaign traffic to check: %d pairs, %d conversions", n, len(convs))
 	}
 }
