@@ -41,8 +41,9 @@ type msgInfo struct {
 
 // TestGeneratorCampaignGroundTruth decodes generated months with --campaigns in the three
 // pricing eras and rebuilds, from the decoded events and this package alone (no state
-// machine), the funnel per campaign and variant, the button clicks, and the conversions
-// with their last-touch attribution (7 days, Record/Attribute over per-customer lists),
+// machine), the funnel per campaign and variant, the button clicks, the opt-outs
+// (user_preferences stop, 131050 failures, STOP/UNSUBSCRIBE text or button; first write
+// of each line) and the conversions with their last-touch attribution (7 days, Record/Attribute over per-customer lists),
 // which must equal the generator's ground truth exactly. The attribution is computed
 // once the whole log is read, as the ground truth is; the bounded list (MaxTouches 4)
 // must give the same result as an unbounded one.
