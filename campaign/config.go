@@ -44,6 +44,8 @@ type Config struct {
 	MaxTouches int
 	// ControlVariant is the variant the z-score rules compare against (default `A`).
 	ControlVariant string
+	// MaxConversionNames bounds the `name` label of conversions (default 20; Names).
+	MaxConversionNames int
 }
 
 // Defaults of Config.
@@ -89,6 +91,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.MaxTouches == 0 {
 		c.MaxTouches = DefaultMaxTouches
+	}
+	if c.MaxConversionNames == 0 {
+		c.MaxConversionNames = DefaultMaxConversionNames
 	}
 	return c
 }
@@ -179,6 +184,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxTouches < 1 || c.MaxTouches > 64 {
 		return bad("max_touches", "must be 1 to 64, not %d", c.MaxTouches)
+	}
+	if c.MaxConversionNames < 1 || c.MaxConversionNames > 1000 {
+		return bad("max_conversion_names", "must be 1 to 1000, not %d", c.MaxConversionNames)
 	}
 	if clean([]byte(c.ControlVariant)) != okValue {
 		return bad("control_variant", "%q is not a valid variant label", c.ControlVariant)

@@ -18,6 +18,7 @@
 //     an event for ExpireAfter (last + expire_after <= now) and frees their slots; a Ref
 //     carries its slot's generation, so a Ref of an expired campaign stops resolving even
 //     when the slot is reused. Tag/Touch/Resolve of an interned tag allocate nothing.
+//   - Names: bounds the conversion `name` label (first MaxConversionNames, else `other`).
 //   - Record / Attribute / Prune: a customer's bounded list of recent tagged deliveries and
 //     last- or first-touch attribution within a window (d <= t < d + window).
 //
@@ -53,8 +54,8 @@
 //     customer is unattributed); t, ok := campaign.Attribute(h, ev.Time, window, mode);
 //     resolve t.Ref; when !ok or the Ref no longer resolves: campaign and variant `none`.
 //     waba_campaign_conversions_total{name} += 1, conversion_value_total{currency} +=
-//     ev.ConversionValue (skip the value when ConversionCurrency is empty). The name is a
-//     label: bound it like the others (sanitize, first N names, else `other`).
+//     ev.ConversionValue (skip the value when ConversionCurrency is empty). The name label
+//     is names.Label(ev.ConversionName) (a Names of Config.MaxConversionNames).
 //     Conversions have no message id and are never retried: do not deduplicate them by
 //     (kind, time, customer) as repeated() does for other id-less events, or two
 //     purchases in one second count once.

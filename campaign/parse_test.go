@@ -98,6 +98,7 @@ func TestConfigValidate(t *testing.T) {
 		{Config{Attribution: "linear"}, "campaigns.attribution"},
 		{Config{MaxTouches: 100}, "campaigns.max_touches"},
 		{Config{ControlVariant: "\t"}, "campaigns.control_variant"},
+		{Config{MaxConversionNames: -3}, "campaigns.max_conversion_names"},
 	}
 	for i, tc := range cases {
 		err := tc.cfg.WithDefaults().Validate()

@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 const day = 86400
@@ -179,5 +180,34 @@ func BenchmarkTagInterned(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		tb.Tag(raws[i%len(raws)], int64(i))
+	}
+}
+
+func TestNames(t *testing.T) {
+	n := NewNames(2)
+	var got []string
+	for _, s := range []string{"purchase", " purchase ", "signup", "refund", "bad\x00", "other", "signup"} {
+		got = append(got, n.Label([]byte(s)))
+	}
+	if want := []string{"purchase", "purchase", "signup", "other", "other", "other", "signup"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	if n.Overflow != 2 || n.Refused != 1 || !reflect.DeepEqual(n.Kept(), []string{"purchase", "signup"}) {
+		t.Fatalf("overflow %d refused %d kept %v", n.Overflow, n.Refused, n.Kept())
+	}
+	b := []byte("purchase")
+	if a := testing.AllocsPerRun(100, func() { n.Label(b) }); a != 0 {
+		t.Fatalf("%.1f allocations", a)
+	}
+}
+
+// The state a message and a customer pay for a tag (issue 16: at most 8 bytes per
+// in-flight message).
+func TestSizes(t *testing.T) {
+	if s := unsafe.Sizeof(Ref(0)); s != 8 {
+		t.Fatalf("Ref is %d bytes", s)
+	}
+	if s := unsafe.Sizeof(Touch{}); s != 24 {
+		t.Fatalf("Touch is %d bytes", s)
 	}
 }
