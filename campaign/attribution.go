@@ -77,22 +77,26 @@ func Record(h []Touch, tc Touch, max int) []Touch {
 // (FirstTouch); of several in one second the latest learned wins under LastTouch, the
 // first learned under FirstTouch. ok is false when there is none (credit campaign "none").
 // A conversion exactly at d + window is outside; one at d is inside.
+//
+// Touches with a zero Ref (deliveries whose tag is not known yet, kept for their position)
+// are skipped, as untagged messages are no touch.
 func Attribute(h []Touch, t, window int64, mode Mode) (Touch, bool) {
 	if mode == FirstTouch {
 		for _, tc := range h {
-			if tc.Time <= t && t < tc.Time+window {
+			if tc.Ref != 0 && tc.Time <= t && t < tc.Time+window {
 				return tc, true
 			}
 		}
 		return Touch{}, false
 	}
 	for i := len(h) - 1; i >= 0; i-- {
-		if h[i].Time <= t {
-			if t < h[i].Time+window {
-				return h[i], true
-			}
-			break // older ones are older still
+		if h[i].Ref == 0 || h[i].Time > t {
+			continue
 		}
+		if t < h[i].Time+window {
+			return h[i], true
+		}
+		break // older ones are older still
 	}
 	return Touch{}, false
 }

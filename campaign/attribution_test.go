@@ -34,6 +34,16 @@ func TestAttributeEdges(t *testing.T) {
 			t.Errorf("%s: got %v %v, want %v", c.name, got, ok, c.want)
 		}
 	}
+	// an untagged delivery (zero Ref) kept for its position is no touch
+	h2 := Record(append([]Touch(nil), h...), Touch{Time: 6000, Key: 3}, 4)
+	for _, m := range []Mode{LastTouch, FirstTouch} {
+		if got, ok := Attribute(h2, 6000, week, m); !ok || got.Ref == 0 {
+			t.Errorf("mode %d: an untagged delivery was credited (%v %v)", m, got, ok)
+		}
+	}
+	if got, _ := Attribute(h2, 6000, week, LastTouch); got.Ref != B {
+		t.Errorf("last touch behind an untagged delivery: %v", got)
+	}
 	if _, ok := Attribute(nil, 10, week, LastTouch); ok {
 		t.Error("attributed with no delivery")
 	}

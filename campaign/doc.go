@@ -42,7 +42,10 @@
 //     message: waba_campaign_messages_total{status} once per message and step; tbl.Touch
 //     (ref, ev.Time). On the first delivered or read (and whenever a smaller delivery time
 //     appears), h = campaign.Record(h, Touch{Time: d, Key: msgKey, Ref: ref}, max) on the
-//     customer. delivered -> read latency of a tagged message: the histogram by variant.
+//     customer; for a message whose tag arrives after its delivery, Record it when the tag
+//     arrives (with its stored d). Recording only tagged messages this way attributes as
+//     the generator's ground truth does (TestGeneratorCampaignGroundTruth, "recorded as
+//     lines come"); a Touch with a zero Ref is allowed and skipped by Attribute. delivered -> read latency of a tagged message: the histogram by variant.
 //   - Inbound: a reply (SPEC 4.6, the machine's existing attribution) to a message with a
 //     Ref: waba_campaign_replies_total. Of type button or interactive with a context.id
 //     naming a message with a Ref: waba_campaign_button_clicks_total (whether or not it is
