@@ -30,9 +30,14 @@ const (
 	KindWebhookError
 	// KindOther is a recognised change whose field carries nothing we model.
 	KindOther
+	// KindConversion is a conversion line of our own ({"waba_conversion": {...}},
+	// docs/conversions.md): Business, Customer or CustomerUserID, Time and the
+	// Conversion* fields are set.
+	KindConversion
+	NumKind
 )
 
-var kindNames = [...]string{"none", "status", "inbound", "user_preference", "quality_update", "template_status", "account_update", "webhook_error", "other"}
+var kindNames = [...]string{"none", "status", "inbound", "user_preference", "quality_update", "template_status", "account_update", "webhook_error", "other", "conversion"}
 
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {
@@ -337,9 +342,11 @@ const (
 	ProviderTwilio
 	ProviderGupshup
 	ProviderInfobip
+	// ProviderBusiness marks a line the business writes itself (a conversion line).
+	ProviderBusiness
 )
 
-var providerNames = [...]string{"none", "meta", "onprem", "twilio", "gupshup", "infobip"}
+var providerNames = [...]string{"none", "meta", "onprem", "twilio", "gupshup", "infobip", "business"}
 
 func (p Provider) String() string {
 	if int(p) < len(providerNames) {
@@ -442,10 +449,43 @@ type Event struct {
 	TierUpdateTime int64
 	TierMonth      []byte
 
+	// CampaignTag is a status's biz_opaque_callback_data (SPEC 3.4) as given (unescaped),
+	// nil when absent or empty. Never longer than MaxCampaignTagBytes: a longer value is
+	// refused by the decoder (the status is still decoded, without a tag, and the line
+	// reports a tag_too_long parse error). The consumer reads campaign and variant out of
+	// it with package campaign; it is opaque here and never logged.
+	CampaignTag []byte
+
+	// Conversion fields (Kind == KindConversion). ConversionName is the conversion's name
+	// as given (e.g. purchase; bounded and sanitized by the consumer), ConversionValue a
+	// finite number >= 0 (0 when absent), ConversionCurrency three upper-case ISO 4217
+	// letters (empty only when the line gives no currency and a value of 0).
+	ConversionName     []byte
+	ConversionValue    float64
+	ConversionCurrency []byte
+
 	// Billing fields: a Gupshup billing-event is a pricing report (Status StatusNone,
 	// Kind KindStatus with Billing set) for MessageID, carrying Category, PricingModel,
 	// PricingType, Billable and the conversation fields as the provider reports them.
 	Billing bool
+}
+
+// MaxCampaignTagBytes bounds Event.CampaignTag: Meta accepts up to 512 characters of
+// biz_opaque_callback_data; a longer value (in bytes, after unescaping) is not a tag.
+const MaxCampaignTagBytes = 512
+
+// NumByteFields is the number of []byte fields of Event.
+const NumByteFields = 20
+
+// ByteFields returns a pointer to every []byte field of e (the ones aliasing decoder
+// memory), for a consumer that copies them before the decoder's next call (the
+// pipeline's arena). TestByteFieldsComplete keeps the list complete: a new []byte field
+// that is not listed fails it.
+func (e *Event) ByteFields() [NumByteFields]*[]byte {
+	return [...]*[]byte{&e.Business, &e.DisplayNumber, &e.Account, &e.Customer, &e.CustomerUserID,
+		&e.CustomerCountry, &e.MessageID, &e.ConversationID, &e.ErrorCodeRaw, &e.ContextID, &e.Payload, &e.Text,
+		&e.EventName, &e.Limit, &e.AccountState, &e.Tier, &e.TierMonth, &e.CampaignTag, &e.ConversionName,
+		&e.ConversionCurrency}
 }
 
 // Reset clears e for reuse without freeing anything.

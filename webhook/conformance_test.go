@@ -51,6 +51,9 @@ var nameRules = []nameRule{
 	rule(`^twilio-`, KindNone, func(t *testing.T, _ []string, e ev) { eq(t, "provider", e.Provider, ProviderTwilio) }),
 	rule(`^infobip-`, KindNone, func(t *testing.T, _ []string, e ev) { eq(t, "provider", e.Provider, ProviderInfobip) }),
 
+	// campaign tags: set exactly on the file named for it (its value is "some data")
+	rule(`-biz-opaque-callback-data$`, KindNone, func(t *testing.T, _ []string, e ev) { eq(t, "campaign tag", e.Tag, "some data") }),
+
 	// kinds
 	rule(`-(?:status|message-event|delivery-report)-(sent|delivered|read|failed|deleted|enqueued)(?:-|$)`, KindStatus,
 		func(t *testing.T, m []string, e ev) { eq(t, "status", e.Status, statusWords[m[1]]) }),
@@ -212,6 +215,9 @@ func checkByName(t *testing.T, stem string, body []byte) {
 			t.Fatalf("want exactly one event, got %d: %v", len(evs), toEvs(evs))
 		}
 		e := toEv(evs[0])
+		if e.Tag != "" && !strings.HasSuffix(stem, "-biz-opaque-callback-data") {
+			t.Fatalf("campaign tag %q on a payload not named for it", e.Tag)
+		}
 		kinds := 0
 		for _, r := range nameRules {
 			m := r.re.FindStringSubmatch(stem)

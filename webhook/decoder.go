@@ -263,6 +263,11 @@ func (d *Decoder) decodeNonJSON(b []byte, recvTime int64, p *fastjson.Parser) {
 // over the top-level keys (scanTop) serves detection and every decoder.
 func (d *Decoder) decodeBody(v *fastjson.Value, recvTime int64) {
 	tk := scanTop(v)
+	if tk.conversion != nil {
+		// A conversion line may be appended to a log of any format (docs/conversions.md).
+		d.decodeConversion(tk.conversion)
+		return
+	}
 	var ok bool
 	switch d.opts.Format {
 	case FormatMeta:

@@ -89,6 +89,14 @@
 // display number in DisplayNumber for the consumer to map. Numbers are E.164 digits
 // without "+", as Meta's wa_id.
 //
+// # Campaign tags and conversions
+//
+// A status's biz_opaque_callback_data (Meta, 360dialog, Gupshup v3; Infobip's callbackData)
+// is Event.CampaignTag, raw and bounded (model.MaxCampaignTagBytes; longer: the status is
+// kept untagged and the line reports ReasonTagTooLong). Package campaign interprets it. A
+// line {"waba_conversion": {...}} of any log is a KindConversion event (conversion.go,
+// docs/conversions.md); a malformed one is ReasonBadConversion.
+//
 // Provider statuses and error codes are mapped onto ours and the original code is kept
 // (ErrorCode when numeric, else ErrorCodeRaw). What a provider does not report and a
 // decoder fills in is marked PricingInferred. PROVIDERS.md has the full table.

@@ -13,10 +13,19 @@ const (
 	ReasonMissingField
 	ReasonBadTimestamp
 	ReasonUnknownStatus
+	// ReasonTagTooLong: a status's biz_opaque_callback_data is longer than
+	// model.MaxCampaignTagBytes. The status is decoded without its tag (counted untagged);
+	// the line reports this reason once.
+	ReasonTagTooLong
+	// ReasonBadConversion: a conversion line ({"waba_conversion": ...}) that is not one
+	// (docs/conversions.md): no phone_number_id or customer, a value that is not a finite
+	// number >= 0, a currency that is not an ISO 4217 code, a missing or absurd timestamp.
+	// The line yields no event.
+	ReasonBadConversion
 	NumReason
 )
 
-var reasonNames = [...]string{"none", "invalid_json", "unknown_format", "line_too_long", "unexpected_object", "missing_field", "bad_timestamp", "unknown_status"}
+var reasonNames = [...]string{"none", "invalid_json", "unknown_format", "line_too_long", "unexpected_object", "missing_field", "bad_timestamp", "unknown_status", "tag_too_long", "bad_conversion"}
 
 func (r Reason) String() string {
 	if int(r) < len(reasonNames) {
@@ -79,6 +88,16 @@ var (
 	errPrefTimeBad    = &ParseError{Reason: ReasonBadTimestamp, Detail: "user_preferences[].timestamp"}
 	errEventMissing   = &ParseError{Reason: ReasonMissingField, Detail: "value.event"}
 	errValueErrorCode = &ParseError{Reason: ReasonMissingField, Detail: "errors[].code"}
+	errTagTooLong     = &ParseError{Reason: ReasonTagTooLong, Detail: "statuses[].biz_opaque_callback_data longer than 512 bytes"}
+
+	errConvObject   = &ParseError{Reason: ReasonBadConversion, Detail: "waba_conversion is not an object"}
+	errConvBusiness = &ParseError{Reason: ReasonBadConversion, Detail: "waba_conversion.phone_number_id missing or empty"}
+	errConvCustomer = &ParseError{Reason: ReasonBadConversion, Detail: "waba_conversion.customer missing or empty"}
+	errConvName     = &ParseError{Reason: ReasonBadConversion, Detail: "waba_conversion.name is not a string"}
+	errConvValue    = &ParseError{Reason: ReasonBadConversion, Detail: "waba_conversion.value is not a finite number >= 0"}
+	errConvCurrency = &ParseError{Reason: ReasonBadConversion, Detail: "waba_conversion.currency is not an ISO 4217 code"}
+	errConvTimeMiss = &ParseError{Reason: ReasonBadConversion, Detail: "waba_conversion.timestamp missing"}
+	errConvTimeBad  = &ParseError{Reason: ReasonBadConversion, Detail: "waba_conversion.timestamp absurd or unreadable"}
 
 	errTwilioSid       = &ParseError{Reason: ReasonMissingField, Detail: "twilio MessageSid"}
 	errTwilioStatus    = &ParseError{Reason: ReasonMissingField, Detail: "twilio MessageStatus"}

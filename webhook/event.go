@@ -31,6 +31,8 @@ const (
 	KindAccountUpdate                   = model.KindAccountUpdate
 	KindWebhookError                    = model.KindWebhookError
 	KindOther                           = model.KindOther
+	KindConversion                      = model.KindConversion
+	NumKind                             = model.NumKind
 	StatusNone                          = model.StatusNone
 	StatusSent                          = model.StatusSent
 	StatusDelivered                     = model.StatusDelivered
@@ -92,7 +94,11 @@ const (
 	ProviderTwilio                      = model.ProviderTwilio
 	ProviderGupshup                     = model.ProviderGupshup
 	ProviderInfobip                     = model.ProviderInfobip
+	ProviderBusiness                    = model.ProviderBusiness
 )
+
+// MaxCampaignTagBytes is model.MaxCampaignTagBytes.
+const MaxCampaignTagBytes = model.MaxCampaignTagBytes
 
 // ParseStatus is model.ParseStatus.
 func ParseStatus(b []byte) Status { return model.ParseStatus(b) }

@@ -12,6 +12,9 @@ var (
 	seedMeta = []string{
 		string(statusLine),
 		string(inboundLine),
+		tagStatus(`"campaign=spring_sale;variant=B"`),
+		tagStatus(`"{\"campaign\":\"s\"}"`),
+		`{"waba_conversion":{"phone_number_id":"1","customer":"447440640449","name":"purchase","value":49.9,"currency":"EUR","timestamp":1749090570}}`,
 		metaBody("messages", msgValue(`"errors":[{"code":130429,"title":"Rate limit hit"}]`)),
 		metaBody("user_preferences", msgValue(`"user_preferences":[{"wa_id":"1","category":"marketing_messages","value":"stop","timestamp":1752200001}]`)),
 		`{"object":"whatsapp_business_account","entry":[{"id":"W","time":1752200000,"changes":[{"field":"phone_number_quality_update","value":{"display_phone_number":"1","event":"FLAGGED","current_limit":"TIER_250"}}]}]}`,

@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"fmt"
+	"math"
 	"reflect"
 	"strings"
 	"testing"
@@ -49,6 +50,10 @@ type ev struct {
 	TierTime     int64
 	TierMonth    string
 	Billing      bool
+	Tag          string  // CampaignTag
+	ConvName     string  // ConversionName
+	ConvValue    float64 // ConversionValue
+	ConvCurrency string  // ConversionCurrency
 }
 
 func toEv(e Event) ev {
@@ -65,6 +70,8 @@ func toEv(e Event) ev {
 		UserID: string(e.CustomerUserID), Country: string(e.CustomerCountry), LimitRecip: e.LimitRecipients,
 		AcctState: string(e.AccountState), RestrUntil: e.RestrictionUntil, TierCat: e.TierCategory,
 		Tier: string(e.Tier), TierTime: e.TierUpdateTime, TierMonth: string(e.TierMonth), Billing: e.Billing,
+		Tag: string(e.CampaignTag), ConvName: string(e.ConversionName), ConvValue: e.ConversionValue,
+		ConvCurrency: string(e.ConversionCurrency),
 	}
 }
 
@@ -142,7 +149,7 @@ func checkInvariants(t testing.TB, evs []Event, perr *ParseError) {
 		fields[f] = true
 	}
 	for i, e := range evs {
-		if e.Kind == KindNone || e.Kind > KindOther {
+		if e.Kind == KindNone || e.Kind >= NumKind {
 			t.Fatalf("event %d: kind %d", i, e.Kind)
 		}
 		if e.Provider == ProviderNone {
@@ -177,6 +184,20 @@ func checkInvariants(t testing.TB, evs []Event, perr *ParseError) {
 			if e.ErrorCode == 0 && len(e.ErrorCodeRaw) == 0 {
 				t.Fatalf("webhook error event %d without a code", i)
 			}
+		case KindConversion:
+			if len(e.Business) == 0 || (len(e.Customer) == 0) == (len(e.CustomerUserID) == 0) || e.Time == 0 ||
+				len(e.ConversionName) == 0 || !(e.ConversionValue >= 0) || e.ConversionValue > math.MaxFloat64 ||
+				(len(e.ConversionCurrency) > 0 && !IsISO4217(e.ConversionCurrency)) ||
+				(len(e.ConversionCurrency) == 0 && e.ConversionValue != 0) {
+				t.Fatalf("conversion event %d malformed: %+v", i, toEv(e))
+			}
+		}
+		if len(e.CampaignTag) > MaxCampaignTagBytes || (e.CampaignTag != nil && len(e.CampaignTag) == 0) ||
+			(len(e.CampaignTag) > 0 && e.Kind != KindStatus) {
+			t.Fatalf("event %d: campaign tag of %d bytes on a %v event", i, len(e.CampaignTag), e.Kind)
+		}
+		if e.Kind != KindConversion && (e.ConversionName != nil || e.ConversionValue != 0 || e.ConversionCurrency != nil) {
+			t.Fatalf("event %d: conversion fields on a %v event", i, e.Kind)
 		}
 	}
 }

@@ -94,12 +94,14 @@ func (d *Decoder) infobipResult(r *fastjson.Value) *ParseError {
 	if err != nil {
 		return errInfobipResult
 	}
-	var id, from, to, sender []byte
+	var id, from, to, sender, tag []byte
 	var status, errObj, price, message, doneAt, sentAt, seenAt, deletedAt, receivedAt *fastjson.Value
 	ro.Visit(func(k []byte, v *fastjson.Value) {
 		switch string(k) {
 		case "messageId":
 			id = v.GetStringBytes()
+		case "callbackData":
+			tag = v.GetStringBytes() // the send's callbackData, echoed like Meta's tag
 		case "from":
 			from = scalarBytes(d, v)
 		case "to":
@@ -153,6 +155,7 @@ func (d *Decoder) infobipResult(r *fastjson.Value) *ParseError {
 		ev.Time = t
 		ev.Customer = to
 		ev.Business = sender
+		d.setTag(ev, tag)
 		if st == StatusFailed {
 			if errObj != nil && errObj.Type() == fastjson.TypeObject {
 				ev.ErrorCode, ev.ErrorCodeRaw = d.errorCode(errObj.Get("id"))
@@ -195,6 +198,7 @@ func (d *Decoder) infobipResult(r *fastjson.Value) *ParseError {
 			ev.Customer = to
 			ev.Business = sender
 		}
+		d.setTag(ev, tag)
 		ev.PricingInferred = true
 	case receivedAt != nil || message != nil:
 		if len(from) == 0 {

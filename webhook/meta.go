@@ -17,12 +17,16 @@ const (
 	FieldAccountUpdate               = "account_update"
 	FieldBusinessCapabilityUpdate    = "business_capability_update"
 	FieldOther                       = "other"
+	// FieldConversion is the field of a conversion line ({"waba_conversion": ...}), which
+	// is no webhook change but is counted like one.
+	FieldConversion = "waba_conversion"
 )
 
 // Fields returns every value Event.Field can take, for pre-initialising label grids.
 func Fields() []string {
 	return []string{FieldMessages, FieldUserPreferences, FieldPhoneNumberQualityUpdate,
-		FieldMessageTemplateStatusUpdate, FieldAccountUpdate, FieldBusinessCapabilityUpdate, FieldOther}
+		FieldMessageTemplateStatusUpdate, FieldAccountUpdate, FieldBusinessCapabilityUpdate, FieldConversion,
+		FieldOther}
 }
 
 var wabaObject = []byte("whatsapp_business_account")
@@ -34,6 +38,7 @@ type top struct {
 	statuses, messages, contacts, errors *fastjson.Value // On-Premises
 	results, templateID, change          *fastjson.Value // Infobip
 	app, typ, payload, timestamp         *fastjson.Value // Gupshup v2, Infobip
+	conversion                           *fastjson.Value // our own conversion line
 }
 
 func scanTop(v *fastjson.Value) (t top) {
@@ -73,6 +78,8 @@ func scanTop(v *fastjson.Value) (t top) {
 			t.payload = v
 		case "timestamp":
 			t.timestamp = v
+		case "waba_conversion":
+			t.conversion = v
 		}
 	})
 	return t
@@ -302,6 +309,18 @@ func (d *Decoder) metaChange(c *fastjson.Value, entry *Event, entryTime int64) {
 	}
 }
 
+// setTag gives a status its campaign tag (biz_opaque_callback_data, Infobip's
+// callbackData): none when empty; a value over MaxCampaignTagBytes is refused as a tag
+// with errTagTooLong (the status itself is good and kept, untagged).
+func (d *Decoder) setTag(ev *Event, tag []byte) {
+	switch {
+	case len(tag) > MaxCampaignTagBytes:
+		d.fail(errTagTooLong)
+	case len(tag) > 0:
+		ev.CampaignTag = tag
+	}
+}
+
 // array returns the elements of v, an array; nil for an absent v, and a counted error
 // (no elements) for a value of another type.
 func (d *Decoder) array(v *fastjson.Value) []*fastjson.Value {
@@ -351,12 +370,15 @@ func (d *Decoder) metaStatus(s *fastjson.Value, b *Event) *ParseError {
 	if err != nil {
 		return errArrayType
 	}
-	var id, gsID, stb, recipient, recipientUID []byte
+	var id, gsID, stb, recipient, recipientUID, tag []byte
 	var ts, conv, pr, errs *fastjson.Value
 	so.Visit(func(k []byte, v *fastjson.Value) {
 		switch string(k) {
 		case "id":
 			id = v.GetStringBytes()
+		case "biz_opaque_callback_data":
+			tag = v.GetStringBytes() // nil unless a string
+
 		case "gs_id":
 			gsID = v.GetStringBytes()
 		case "status":
@@ -402,6 +424,7 @@ func (d *Decoder) metaStatus(s *fastjson.Value, b *Event) *ParseError {
 	ev.Time = t
 	ev.Customer = recipient
 	ev.CustomerUserID = recipientUID
+	d.setTag(ev, tag)
 	if conv != nil && conv.Type() == fastjson.TypeObject {
 		co, _ := conv.Object()
 		co.Visit(func(k []byte, v *fastjson.Value) {

@@ -585,6 +585,26 @@ func (d *Decoder) fastStatus(s *fscan) {
 		case "errors":
 			s.once(&seen, 64)
 			ev.ErrorCode = s.fastErrorCode()
+		case "biz_opaque_callback_data":
+			s.once(&seen, 256)
+			if s.peek() != '"' {
+				s.bad = true // a non-string: the general path ignores it
+				return
+			}
+			q := s.i
+			tag, esc := s.rawString()
+			if esc {
+				// JSON-format tags arrive escaped ({\"campaign\":...}): unescape as the
+				// general path does, into d.scratch (no allocation after warm-up).
+				tag = d.unescape(s, s.b[q:s.i])
+			}
+			if len(tag) > MaxCampaignTagBytes {
+				s.bad = true // refused with an error: the general path reports it
+				return
+			}
+			if len(tag) > 0 {
+				ev.CampaignTag = tag
+			}
 		case "gs_id":
 			s.bad = true
 		default:

@@ -200,6 +200,9 @@ func TestFastMetaZeroAllocs(t *testing.T) {
 		// a BSUID-only status with its contact (country) and a plain status
 		metaBody("messages", msgValue(`"contacts":[{"profile":{"name":"A","username":"@a","country_code":"MX"},"wa_id":"","user_id":"user.ab12"}],"statuses":[{"id":"a","status":"delivered","timestamp":"1752000000","recipient_id":"","recipient_user_id":"user.ab12","pricing":{"billable":true,"pricing_model":"PMP","type":"regular","category":"marketing"}}]`)),
 		string(statusLine),
+		// campaign tags: kv, and a JSON tag that must be unescaped
+		tagStatus(`"campaign=spring_sale;variant=B"`),
+		tagStatus(`"{\"campaign\":\"spring\",\"variant\":\"A\"}"`),
 	} {
 		line := []byte(body)
 		d := NewDecoder(Options{})
@@ -257,6 +260,7 @@ func TestFastMetaMatchesGeneralGenerator(t *testing.T) {
 	for _, args := range [][]string{
 		{"--pricing", "mixed"},
 		{"--pricing", "mixed", "--api-version", "23", "--bsuid-share", "0.3", "--capability-updates", "--seed", "11"},
+		{"--pricing", "pmp", "--campaigns", "--bsuid-share", "0.2", "--seed", "5"},
 	} {
 		out := filepath.Join(t.TempDir(), "gen.jsonl")
 		cmd := exec.Command("python3", append([]string{genScript, "--lines", "20000", "--out", out}, args...)...)
@@ -271,9 +275,17 @@ func TestFastMetaMatchesGeneralGenerator(t *testing.T) {
 		sc.Buffer(make([]byte, 1<<20), 8<<20)
 		fast, slow := diffDecoders(Options{})
 		n, took, bsuid, bsuidFast, capUpd := 0, 0, 0, 0, 0
+		tagged, taggedFast, convs := 0, 0, 0
 		for sc.Scan() {
 			n++
 			line := sc.Bytes()
+			isT := bytes.Contains(line, []byte(`"biz_opaque_callback_data"`))
+			if isT {
+				tagged++
+			}
+			if bytes.HasPrefix(line, []byte(`{"waba_conversion"`)) {
+				convs++
+			}
 			isB := bytes.Contains(line, []byte(`_user_id"`))
 			if isB {
 				bsuid++
@@ -286,6 +298,9 @@ func TestFastMetaMatchesGeneralGenerator(t *testing.T) {
 				if isB {
 					bsuidFast++
 				}
+				if isT {
+					taggedFast++
+				}
 			}
 		}
 		f.Close()
@@ -296,6 +311,14 @@ func TestFastMetaMatchesGeneralGenerator(t *testing.T) {
 			args, n, took, bsuid, bsuidFast, capUpd)
 		if n != 20000 || took < n*8/10 {
 			t.Fatalf("generator %v: %d lines, only %d on the fast path", args, n, took)
+		}
+		if len(args) > 2 && args[2] == "--campaigns" {
+			t.Logf("%d tagged lines, %d of them fast; %d conversion lines", tagged, taggedFast, convs)
+			if tagged < n/20 || taggedFast != tagged || convs == 0 {
+				t.Fatalf("generator %v: %d tagged lines (%d fast), %d conversions: campaigns not exercised",
+					args, tagged, taggedFast, convs)
+			}
+			continue
 		}
 		if len(args) > 2 && (bsuid < n/10 || bsuidFast < bsuid*8/10 || capUpd == 0) {
 			t.Fatalf("generator %v: %d BSUID lines (%d fast), %d capability updates: the 2026 shapes are not exercised",
