@@ -108,9 +108,7 @@ func (d *Decoder) Decode(dst *Decoded, lines []Line, recvTime int64) {
 // own copies every byte field of ev into the arena: the decoder reuses its memory at the
 // next line.
 func (dst *Decoded) own(ev *model.Event) {
-	for _, f := range [...]*[]byte{&ev.Business, &ev.DisplayNumber, &ev.Account, &ev.Customer, &ev.CustomerUserID,
-		&ev.CustomerCountry, &ev.MessageID, &ev.ConversationID, &ev.ErrorCodeRaw, &ev.ContextID, &ev.Payload, &ev.Text,
-		&ev.EventName, &ev.Limit, &ev.AccountState, &ev.Tier, &ev.TierMonth} {
+	for _, f := range ev.ByteFields() {
 		if len(*f) == 0 {
 			*f = nil
 			continue

@@ -407,6 +407,12 @@ func (m *Machine) CountFields(fields []string) {
 
 // Apply applies one event. Events without a usable business are counted and dropped.
 func (m *Machine) Apply(ev *model.Event) {
+	if ev.Kind == model.KindConversion {
+		// Conversion lines are counted by field (events_total) and carry no state of their
+		// own yet: campaign attribution (package campaign) is not wired into the machine.
+		// They must never be deduplicated, nor create business or message state.
+		return
+	}
 	if ev.Kind != model.KindStatus && ev.Kind != model.KindInbound && m.repeated(ev) {
 		return
 	}
