@@ -23,12 +23,14 @@ const SchemaVersion = 39
 
 var ds = &DataSourceRef{Type: "prometheus", UID: "${" + VarDatasource + "}"}
 
-// Selectors used inside braces: sel for per-number metrics, selInst for
-// per-target metrics (quota, exporter health).
-const (
-	selInst = `job=~"$job", instance=~"$instance"`
-	sel     = selInst + `, phone_number_id=~"$phone_number_id"`
-)
+// sels returns the selector bodies used inside braces: sel for per-number
+// metrics, selInst for per-target metrics (quota, exporter health). Both
+// start with the config's selector (the one place it is defined, shared
+// with the rules) and narrow it with the dashboard variables.
+func sels(c alerts.Config) (sel, selInst string) {
+	selInst = c.Sel(`job=~"$job"`, `instance=~"$instance"`)
+	return selInst + `, phone_number_id=~"$phone_number_id"`, selInst
+}
 
 // with returns a selector body with extra matchers appended.
 func with(base string, extra ...string) string {
@@ -42,13 +44,13 @@ func variables(c alerts.Config) []Variable {
 			Current: &VariableOption{Selected: true, Text: []string{"default"}, Value: []string{"default"}}},
 		{Name: VarJob, Label: "Job", Type: "query", Datasource: ds, Refresh: 1, Sort: 1, Current: all,
 			IncludeAll: true, Multi: true,
-			Query: fmt.Sprintf("label_values(up{%s}, job)", c.JobSelector)},
+			Query: fmt.Sprintf("label_values(waba_exporter_build_info{%s}, job)", c.Selector)},
 		{Name: VarInstance, Label: "Instance", Type: "query", Datasource: ds, Refresh: 2, Sort: 1, Current: all,
 			IncludeAll: true, Multi: true,
-			Query: `label_values(up{job=~"$job"}, instance)`},
+			Query: fmt.Sprintf("label_values(waba_exporter_build_info{%s}, instance)", c.Sel(`job=~"$job"`))},
 		{Name: VarPhoneNumberID, Label: "Phone number ID", Type: "query", Datasource: ds, Refresh: 2, Sort: 1, Current: all,
 			IncludeAll: true, Multi: true,
-			Query: `label_values(waba_outbound_message_status_total{job=~"$job", instance=~"$instance"}, phone_number_id)`},
+			Query: fmt.Sprintf("label_values(waba_outbound_message_status_total{%s}, phone_number_id)", c.Sel(`job=~"$job"`, `instance=~"$instance"`))},
 	}
 }
 

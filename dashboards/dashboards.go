@@ -3,6 +3,7 @@ package dashboards
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/waba-exporter/waba_exporter/alerts"
 )
@@ -38,6 +39,13 @@ var ratingMappings = []ValueMapping{{Type: "value", Options: map[string]ValueMap
 	"3": {Text: "red", Color: "red", Index: 3},
 }}}
 
+var accountMappings = []ValueMapping{{Type: "value", Options: map[string]ValueMappingResult{
+	"0": {Text: "unknown", Color: "text", Index: 0},
+	"1": {Text: "ok", Color: "green", Index: 1},
+	"2": {Text: "restricted", Color: "orange", Index: 2},
+	"3": {Text: "disabled", Color: "red", Index: 3},
+}}}
+
 func boolMappings(zero, one string) []ValueMapping {
 	return []ValueMapping{{Type: "value", Options: map[string]ValueMappingResult{
 		"0": {Text: zero, Color: "red", Index: 0},
@@ -52,6 +60,7 @@ func withMappings(p Panel, m []ValueMapping) Panel {
 
 // Overview: the outbound funnel, ratios, failures and inbound volume.
 func Overview(c alerts.Config) Dashboard {
+	sel, _ := sels(c)
 	status := func(s string) string { return with(sel, `status="`+s+`"`) }
 	statusRate := func(s, w string) string {
 		return fmt.Sprintf("rate(waba_outbound_message_status_total{%s}[%s])", status(s), w)
@@ -119,7 +128,8 @@ func Overview(c alerts.Config) Dashboard {
 
 // Responsiveness: how fast the business answers its customers.
 func Responsiveness(c alerts.Config) Dashboard {
-	wait := c.UnansweredMaxWait.Seconds()
+	sel, _ := sels(c)
+	wait := time.Duration(c.UnansweredMaxWait).Seconds()
 	return newDashboard(c, "waba-responsiveness", "Responsiveness",
 		"First response and response times, unanswered customers, service windows that closed unanswered, and the customer reply rate.",
 		[]Panel{
@@ -166,8 +176,8 @@ func Responsiveness(c alerts.Config) Dashboard {
 				q(rule(alerts.RecDeliveredToReadQuantile, sel), "{{phone_number_id}} delivered→read q{{quantile}}")),
 			timeseries("Opt-outs by source", "Opt-out events per hour.", "short", 8,
 				q(fmt.Sprintf("sum by (source) (increase(waba_opt_outs_total{%s}[1h]))", sel), "{{source}}")),
-			timeseries("Opt-out rate (1d)", "Recording rule: opt-outs over delivered messages in the last day.", "percentunit", 8,
-				q(rule(alerts.RecOptOutsPerDelivered, sel), "{{phone_number_id}}")),
+			timeseries("Opt-out rate (1d)", "Recording rule: customers newly opted out over delivered messages in the last day; WabaOptOutRateHigh fires above the threshold.", "percentunit", 8,
+				q(rule(alerts.RecOptedOutPerDelivered, sel), "{{phone_number_id}}")),
 		},
 	)
 }
@@ -175,6 +185,7 @@ func Responsiveness(c alerts.Config) Dashboard {
 // BillingAndLimits: quota burn and projection, billable messages, the
 // messaging limit and the quality rating.
 func BillingAndLimits(c alerts.Config) Dashboard {
+	sel, selInst := sels(c)
 	ruleInst := func(name string) string { return rule(name, selInst) }
 	priced := func(extra ...string) string { return with(sel, extra...) }
 	return newDashboard(c, "waba-billing-and-limits", "Billing and limits",
@@ -228,11 +239,31 @@ func BillingAndLimits(c alerts.Config) Dashboard {
 			timeseries("Pricing mismatches", "Webhook pricing or conversation that disagrees with the state machine, per hour; should stay near 0.", "short", 12,
 				q(fmt.Sprintf("sum by (field) (increase(waba_pricing_mismatches_total{%s}[1h]))", sel), "{{field}}")),
 		},
+		[]Panel{
+			withOverride(timeseries("Portfolio recipients vs learned limit", "Distinct customers delivered a business-initiated message in 24h across the numbers of each portfolio (what Meta's limit counts), against the portfolio's messaging limit as learned from the webhooks (else the config).", "short", 12,
+				q(fmt.Sprintf("waba_portfolio_business_initiated_unique_recipients_24h{%s}", selInst), "{{portfolio}} recipients"),
+				q(fmt.Sprintf("max by (portfolio) (waba_portfolio_messaging_limit_recipients{%s})", selInst), "{{portfolio}} limit")),
+				".* limit$", "color", map[string]any{"mode": "fixed", "fixedColor": "red"}),
+			gauge("Portfolio messaging limit used", "Recording rule: 24h unique recipients of the portfolio over its messaging limit; WabaMessagingLimitNearlyReached fires above the threshold.", "percentunit", 6, 0, 1,
+				steps("green", c.MessagingLimitWarning, "orange", 1.0, "red"),
+				instant(rule(alerts.RecPortfolioLimitUsed, selInst), "{{portfolio}}")),
+			tablePanel("Volume pricing tier", "Volume-based pricing tier per WhatsApp Business Account and category (VOLUME_BASED_PRICING_TIER_UPDATE).", "none", 6,
+				table(fmt.Sprintf("max by (waba_id, category) (waba_pricing_volume_tier{%s})", selInst))),
+		},
+		[]Panel{
+			stateTimeline("Account status", "Status of each WhatsApp Business Account from account_update webhooks; WabaAccountRestricted and WabaAccountDisabled page on restricted and disabled.", 24, accountMappings,
+				q(fmt.Sprintf(`max by (waba_id) (
+  waba_account_status{%s} * 1
+  or waba_account_status{%s} * 2
+  or waba_account_status{%s} * 3
+)`, with(selInst, `status="ok"`), with(selInst, `status="restricted"`), with(selInst, `status="disabled"`)), "{{waba_id}}")),
+		},
 	)
 }
 
 // ExporterHealth: the exporter's own state (tailing, parsing, state size).
 func ExporterHealth(c alerts.Config) Dashboard {
+	_, selInst := sels(c)
 	m := func(expr string) string { return fmt.Sprintf(expr, selInst) }
 	return newDashboard(c, "waba-exporter-health", "Exporter health",
 		"Scrape status, readiness, tail lag, parse errors by reason, rotations, state size and checkpoint age of waba_exporter.",

@@ -17,6 +17,9 @@ import (
 // @grafana/schema: $WABA_NPM_DIR, else <repo>/.cache/npm.
 func npmDir(t *testing.T) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: skipping the TypeScript check (needs node, tsc and @grafana/schema)")
+	}
 	dir := os.Getenv("WABA_NPM_DIR")
 	if dir == "" {
 		dir = filepath.Join("..", ".cache", "npm")
