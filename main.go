@@ -109,8 +109,9 @@ type generateCmd struct {
 }
 
 type cli struct {
-	LogLevel  string `name:"log.level" default:"info" enum:"debug,info,warn,error" help:"Log level: debug, info, warn, error."`
-	LogFormat string `name:"log.format" default:"logfmt" enum:"logfmt,json" help:"Log format: logfmt or json."`
+	ShowVersion kong.VersionFlag `name:"version" env:"-" help:"Print the version and exit."`
+	LogLevel    string           `name:"log.level" default:"info" enum:"debug,info,warn,error" help:"Log level: debug, info, warn, error."`
+	LogFormat   string           `name:"log.format" default:"logfmt" enum:"logfmt,json" help:"Log format: logfmt or json."`
 
 	Run         runCmd         `cmd:"" default:"withargs" help:"Tail webhook logs and serve metrics (the default command)."`
 	Demo        demoCmd        `cmd:"" help:"Run the exporter on built-in simulated traffic and serve metrics."`
@@ -128,6 +129,9 @@ func main() {
 		kong.DefaultEnvars("WABA_EXPORTER"),
 		kong.UsageOnError(),
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
+		// The version variables are set by `make build` and the Dockerfile
+		// through -ldflags -X github.com/prometheus/common/version.Version=...
+		kong.Vars{"version": version.Print("waba_exporter")},
 	)
 	os.Exit(run(kctx.Command(), &c, os.Stdout, os.Stderr))
 }
