@@ -14,6 +14,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/waba-exporter/waba_exporter/alerts"
+	"github.com/waba-exporter/waba_exporter/config"
 	"github.com/waba-exporter/waba_exporter/dashboards"
 )
 
@@ -184,5 +185,37 @@ func TestDeprecatedInputFlags(t *testing.T) {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("output does not say %q:\n%s", want, out)
 		}
+	}
+}
+
+// TestShippedConfigsExportEveryNumber checks that neither the image's default
+// configuration nor the documented example restricts the exported numbers (an allowlist
+// of sample ids would keep every business counter at 0 on real logs), and that the
+// image's default is the minimum: inputs on the mounted log directory, nothing else.
+func TestShippedConfigsExportEveryNumber(t *testing.T) {
+	for _, f := range []string{"docker/waba_exporter.yml", "../examples/waba_exporter.yml"} {
+		data := []byte(readFile(t, f))
+		cfg, err := config.Parse(data, f)
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		if len(cfg.Labels.PhoneNumberIDs) > 0 {
+			t.Errorf("%s has a phone_number_ids allowlist %v", f, cfg.Labels.PhoneNumberIDs)
+		}
+		checkConfig(t, f, string(data))
+	}
+	cfg, err := config.Parse([]byte(readFile(t, "docker/waba_exporter.yml")), "docker/waba_exporter.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Inputs) != 1 || !strings.HasPrefix(cfg.Inputs[0].Path, "/var/log/whatsapp/") {
+		t.Errorf("image config inputs %+v, want one under /var/log/whatsapp/", cfg.Inputs)
+	}
+	if len(cfg.Quotas) > 0 || len(cfg.Portfolios) > 0 || cfg.RateCard != nil || len(cfg.MessagingLimits) > 0 {
+		t.Error("the image's default config is not the minimum: quotas, portfolios, messaging limits or a rate card")
+	}
+	var doc map[string]any
+	if err := yaml.Unmarshal([]byte(readFile(t, "docker/waba_exporter.yml")), &doc); err != nil || len(doc) != 1 {
+		t.Errorf("the image's default config sets %d top-level keys (%v), want only inputs", len(doc), err)
 	}
 }
