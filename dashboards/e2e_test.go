@@ -401,7 +401,7 @@ func TestEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	setups := []*e2eSetup{{name: "kubernetes job", job: "waba-exporter", selector: alerts.DefaultSelector, rules: defRules, dash: All(def)}}
+	setups := []*e2eSetup{{name: "kubernetes job", job: "waba-exporter", selector: alerts.DefaultSelector, rules: defRules, dash: decodeAll(t, def)}}
 	if m := regexp.MustCompile(`job="([^"]+)"`).FindStringSubmatch(alerts.DefaultSelector); m == nil || m[1] != setups[0].job {
 		t.Fatalf("default selector %s does not select job %q", alerts.DefaultSelector, setups[0].job)
 	}
@@ -462,9 +462,12 @@ scrape_configs:
 `, amAddr, exporterAddr, exporterAddr)))
 	amCfg := write("alertmanager.yml", alertmanagerConfig(t, hook.URL))
 
+	// Pushes go to a port nobody listens on: the push panel has data and
+	// WabaExporterPushFailing must fire.
+	deadPush := "http://" + freePort(t) + "/api/v1/import/prometheus"
 	exp := start(t, tmp, "waba_exporter", exporterBin, "demo",
 		"--web.listen-address="+exporterAddr, "--demo.fast", "--config="+exporterCfg,
-		"--demo.file="+filepath.Join(tmp, "demo.ndjson"))
+		"--demo.file="+filepath.Join(tmp, "demo.ndjson"), "--push.url="+deadPush, "--push.interval=1s")
 	am := start(t, tmp, "alertmanager", amBin, "--config.file="+amCfg,
 		"--storage.path="+filepath.Join(tmp, "am"), "--web.listen-address="+amAddr,
 		"--cluster.listen-address=")
@@ -663,6 +666,31 @@ scrape_configs:
 				return nil
 			}); err != nil {
 				t.Errorf("%s: %v not delivered to the billing receiver; received:\n%s", su.name, burn, rec.summary())
+			}
+		}
+	})
+
+	t.Run("push failing fires", func(t *testing.T) {
+		for _, su := range setups {
+			err := poll(60*time.Second, time.Second, func() error {
+				var res struct {
+					Alerts []struct {
+						Labels map[string]string `json:"labels"`
+						State  string            `json:"state"`
+					} `json:"alerts"`
+				}
+				if err := promAPI(promURL, "/api/v1/alerts", nil, &res); err != nil {
+					return err
+				}
+				for _, a := range res.Alerts {
+					if a.Labels["alertname"] == alerts.AlertExporterPushFailing && a.Labels["job"] == su.job && a.Labels["url"] == deadPush && a.State == "firing" {
+						return nil
+					}
+				}
+				return fmt.Errorf("not firing")
+			})
+			if err != nil {
+				t.Errorf("%s: %s for %s did not fire within 60s: %v", su.name, alerts.AlertExporterPushFailing, deadPush, err)
 			}
 		}
 	})

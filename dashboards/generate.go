@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
+
 	"github.com/waba-exporter/waba_exporter/alerts"
 )
 
@@ -14,7 +16,7 @@ import (
 
 // JSON renders a dashboard in the committed format: two-space indented,
 // HTML characters unescaped (PromQL uses < and >), trailing newline.
-func JSON(d Dashboard) ([]byte, error) {
+func JSON(d dashboard.Dashboard) ([]byte, error) {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
