@@ -5,7 +5,23 @@ FUZZTIME  ?= 5s
 CACHE     := $(CURDIR)/.cache
 export PATH := $(CACHE)/npm/node_modules/.bin:$(PATH)
 
-.PHONY: check test deps fmt-check vet unit fuzz promtool-metrics bench-smoke bench build clean
+# Release version (the VERSION file), shown by --version, `version`, the landing page and
+# waba_exporter_build_info: prometheus/common's version variables, set through -ldflags.
+VERSION    ?= $(shell cat $(CURDIR)/VERSION)
+REVISION   ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+BRANCH     ?= $(shell git rev-parse --abbrev-ref HEAD 2>/dev/null || echo unknown)
+BUILD_USER ?= $(shell id -un 2>/dev/null)@$(shell hostname 2>/dev/null)
+BUILD_DATE ?= $(shell date -u +%Y%m%d-%H:%M:%S)
+VERSION_PKG := github.com/prometheus/common/version
+LDFLAGS    := -X $(VERSION_PKG).Version=$(VERSION) -X $(VERSION_PKG).Revision=$(REVISION) \
+              -X $(VERSION_PKG).Branch=$(BRANCH) -X $(VERSION_PKG).BuildUser=$(BUILD_USER) \
+              -X $(VERSION_PKG).BuildDate=$(BUILD_DATE)
+BIN        ?= waba_exporter
+# The image `make image` builds; deploy/kubernetes names the same tag (a test checks it).
+IMAGE      ?= ghcr.io/waba-exporter/waba_exporter
+IMAGE_TAG  := $(IMAGE):$(VERSION)
+
+.PHONY: check test deps fmt-check vet unit fuzz promtool-metrics bench-smoke bench build image clean
 
 test: deps fmt-check vet unit fuzz promtool-metrics bench-smoke
 	@echo "make test: all checks passed"
@@ -18,7 +34,12 @@ check:
 	$(GO) test -short -count=1 $(PKGS)
 
 build:
-	$(GO) build -o waba_exporter .
+	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) .
+
+# The release image, tagged with the version (deploy/Dockerfile; needs a Docker engine).
+image:
+	docker build -f deploy/Dockerfile --build-arg VERSION=$(VERSION) --build-arg REVISION=$(REVISION) \
+	  --build-arg BRANCH=$(BRANCH) -t $(IMAGE_TAG) .
 
 # Debian's prometheus (promtool), prometheus-alertmanager, and the npm type checker.
 deps:

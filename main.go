@@ -9,16 +9,20 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
 	"github.com/alecthomas/kong"
 	"github.com/prometheus/common/version"
 
+	"github.com/waba-exporter/waba_exporter/alerts"
 	"github.com/waba-exporter/waba_exporter/app"
 	"github.com/waba-exporter/waba_exporter/config"
+	"github.com/waba-exporter/waba_exporter/dashboards"
 	"github.com/waba-exporter/waba_exporter/internal/logging"
 )
 
@@ -45,12 +49,16 @@ type pushFlags struct {
 }
 
 type runCmd struct {
-	Config     string          `help:"YAML configuration file." type:"path"`
-	LogPath    []string        `name:"log.path" help:"Log file or glob of webhook bodies to tail (repeatable); '-' reads standard input. Added to the config's inputs." type:"path"`
-	LogStart   string          `name:"log.start" enum:"beginning,end" default:"beginning" help:"Where to start reading a file seen for the first time: beginning (rebuild the windows from what the file holds) or end."`
-	Web        webFlags        `embed:"" prefix:"web."`
-	Checkpoint checkpointFlags `embed:"" prefix:"checkpoint."`
-	Push       pushFlags       `embed:"" prefix:"push."`
+	Config     string   `help:"YAML configuration file; needed for reloads (SIGHUP, POST /-/reload, file changes)." type:"path"`
+	InputPath  []string `name:"input.path" help:"Log file or glob of webhook bodies to tail (repeatable); '-' reads standard input. Added to the config's inputs." type:"path"`
+	InputStart string   `name:"input.start" enum:"beginning,end" default:"beginning" help:"Where to start reading a file seen for the first time: beginning (rebuild the windows from what the file holds) or end."`
+	// Deprecated names of --input.path and --input.start (before 0.1.0):
+	// still accepted, hidden from the help, and warned about.
+	OldLogPath  []string        `name:"log.path" hidden:"" type:"path"`
+	OldLogStart string          `name:"log.start" hidden:""`
+	Web         webFlags        `embed:"" prefix:"web."`
+	Checkpoint  checkpointFlags `embed:"" prefix:"checkpoint."`
+	Push        pushFlags       `embed:"" prefix:"push."`
 }
 
 type demoCmd struct {
@@ -80,14 +88,38 @@ type checkConfigCmd struct {
 
 type versionCmd struct{}
 
+// generateFlags are shared by the generate subcommands.
+type generateFlags struct {
+	Selector string `help:"Label matchers selecting the exporter's series in every rule and query, without braces (default job=\"waba-exporter\"). Overrides the config file's selector." env:"WABA_EXPORTER_GENERATE_SELECTOR"`
+	Config   string `help:"YAML file of alerts.Config keys (selector, thresholds, for durations; see alerts/README.md); missing keys keep their defaults." type:"existingfile" env:"WABA_EXPORTER_GENERATE_CONFIG"`
+	Out      string `required:"" help:"Directory to write to (created if missing)." type:"path" env:"WABA_EXPORTER_GENERATE_OUT"`
+}
+
+type generateRulesCmd struct {
+	generateFlags
+	Format string `enum:"prometheus,kubernetes" default:"prometheus" help:"prometheus: waba_exporter.rules.yml for rule_files; kubernetes: prometheusrule.yaml, a PrometheusRule for the Prometheus Operator." env:"WABA_EXPORTER_GENERATE_FORMAT"`
+}
+
+type generateDashboardsCmd struct {
+	generateFlags
+	Format string `enum:"grafana,kubernetes" default:"grafana" help:"grafana: one JSON file per dashboard; kubernetes: grafana-dashboards.yaml, ConfigMaps labelled grafana_dashboard=\"1\" for the Grafana sidecar." env:"WABA_EXPORTER_GENERATE_FORMAT"`
+}
+
+type generateCmd struct {
+	Rules      generateRulesCmd      `cmd:"" help:"Write the Prometheus recording and alerting rules."`
+	Dashboards generateDashboardsCmd `cmd:"" help:"Write the Grafana dashboards."`
+}
+
 type cli struct {
-	LogLevel  string `name:"log.level" default:"info" enum:"debug,info,warn,error" help:"Log level: debug, info, warn, error."`
-	LogFormat string `name:"log.format" default:"logfmt" enum:"logfmt,json" help:"Log format: logfmt or json."`
+	ShowVersion kong.VersionFlag `name:"version" env:"-" help:"Print the version and exit."`
+	LogLevel    string           `name:"log.level" default:"info" enum:"debug,info,warn,error" help:"Log level: debug, info, warn, error."`
+	LogFormat   string           `name:"log.format" default:"logfmt" enum:"logfmt,json" help:"Log format: logfmt or json."`
 
 	Run         runCmd         `cmd:"" default:"withargs" help:"Tail webhook logs and serve metrics (the default command)."`
 	Demo        demoCmd        `cmd:"" help:"Run the exporter on built-in simulated traffic and serve metrics."`
 	Replay      replayCmd      `cmd:"" help:"Read log files to the end in event-time mode and write the final exposition."`
 	CheckConfig checkConfigCmd `cmd:"" name:"check-config" help:"Validate a configuration file; exit 0 when valid, 2 when not."`
+	Generate    generateCmd    `cmd:"" help:"Write the rules or dashboards for another selector or other thresholds."`
 	Version     versionCmd     `cmd:"" help:"Print the version."`
 }
 
@@ -99,6 +131,9 @@ func main() {
 		kong.DefaultEnvars("WABA_EXPORTER"),
 		kong.UsageOnError(),
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
+		// The version variables are set by `make build` and the Dockerfile
+		// through -ldflags -X github.com/prometheus/common/version.Version=...
+		kong.Vars{"version": version.Print("waba_exporter")},
 	)
 	os.Exit(run(kctx.Command(), &c, os.Stdout, os.Stderr))
 }
@@ -120,6 +155,8 @@ func run(cmd string, c *cli, stdout, stderr io.Writer) int {
 	case "version":
 		fmt.Fprintln(stdout, ver)
 		return 0
+	case "generate rules", "generate dashboards":
+		return generate(cmd, c, stdout, stderr)
 	case "check-config <file>":
 		cfg, err := config.Load(c.CheckConfig.File)
 		if err != nil {
@@ -160,9 +197,75 @@ func run(cmd string, c *cli, stdout, stderr io.Writer) int {
 		}
 		so := serveOptions(c.Run.Web, c.Run.Push, c.Run.Config, ver)
 		so.CheckpointPath, so.CheckpointInterval = c.Run.Checkpoint.Path, c.Run.Checkpoint.Interval
-		err = app.Run(ctx, app.RunOptions{Serve: so, Config: cfg, LogPaths: c.Run.LogPath, LogStart: c.Run.LogStart, Logger: log})
+		paths, start, err := inputFlags(&c.Run, log)
+		if err != nil {
+			fmt.Fprintln(stderr, "waba_exporter:", err)
+			return exitConfig
+		}
+		err = app.Run(ctx, app.RunOptions{Serve: so, Config: cfg, LogPaths: paths, LogStart: start, Logger: log})
 		return exitStatus(stderr, err)
 	}
+}
+
+// inputFlags merges the deprecated --log.path/--log.start into
+// --input.path/--input.start, warning once for each old name used; a given
+// --log.start replaces --input.start.
+func inputFlags(r *runCmd, log *slog.Logger) (paths []string, start string, err error) {
+	paths = append(append(paths, r.InputPath...), r.OldLogPath...)
+	if len(r.OldLogPath) > 0 {
+		log.Warn("--log.path (WABA_EXPORTER_LOG_PATH) is deprecated: use --input.path (WABA_EXPORTER_INPUT_PATH)")
+	}
+	start = r.InputStart
+	if r.OldLogStart != "" {
+		log.Warn("--log.start (WABA_EXPORTER_LOG_START) is deprecated: use --input.start (WABA_EXPORTER_INPUT_START)")
+		if r.OldLogStart != "beginning" && r.OldLogStart != "end" {
+			return nil, "", fmt.Errorf("--log.start: %q: want beginning or end", r.OldLogStart)
+		}
+		start = r.OldLogStart
+	}
+	return paths, start, nil
+}
+
+// generate writes rules or dashboards for the configured selector and
+// thresholds. A bad config file or selector is a configuration error (2).
+func generate(cmd string, c *cli, stdout, stderr io.Writer) int {
+	f, format := c.Generate.Rules.generateFlags, c.Generate.Rules.Format
+	if cmd == "generate dashboards" {
+		f, format = c.Generate.Dashboards.generateFlags, c.Generate.Dashboards.Format
+	}
+	ac := alerts.Default()
+	if f.Config != "" {
+		var err error
+		if ac, err = alerts.LoadConfig(f.Config); err != nil {
+			fmt.Fprintln(stderr, "waba_exporter:", err)
+			return exitConfig
+		}
+	}
+	if f.Selector != "" {
+		ac.Selector = f.Selector
+	}
+	if err := alerts.ValidateSelector(ac.Selector); err != nil {
+		fmt.Fprintln(stderr, "waba_exporter:", err)
+		return exitConfig
+	}
+	var files []alerts.File
+	var err error
+	if cmd == "generate rules" {
+		files, err = alerts.GenerateRules(ac, format)
+	} else {
+		files, err = dashboards.Generate(ac, format)
+	}
+	if err == nil {
+		err = alerts.WriteFiles(f.Out, files)
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "waba_exporter:", err)
+		return 1
+	}
+	for _, file := range files {
+		fmt.Fprintln(stdout, filepath.Join(f.Out, file.Name))
+	}
+	return 0
 }
 
 func serveOptions(w webFlags, p pushFlags, configPath, ver string) app.ServeOptions {

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"strings"
-
-	"gopkg.in/yaml.v3"
 )
 
 // Names of the recording rules (METRICS.md section 11, level:metric:operations).
@@ -15,13 +13,14 @@ const (
 	RecReadPerDelivered        = "phone_number_id:waba_outbound_read_per_delivered:ratio_rate1d"
 	RecFailedPerOutbound       = "phone_number_id_category:waba_outbound_messages_failed_per_outbound_messages:ratio_rate1h"
 	RecRepliesPerEligible      = "phone_number_id_category:waba_customer_replies_per_reply_eligible_messages:ratio_rate1d"
-	RecOptOutsPerDelivered     = "phone_number_id:waba_opt_outs_per_outbound_delivered:ratio_rate1d"
+	RecOptedOutPerDelivered    = "phone_number_id:waba_opted_out_customers_per_outbound_delivered:ratio_rate1d"
 	RecQuotaUsedPerLimit       = "quota:waba_quota_used_per_limit:ratio"
 	RecQuotaPeriodElapsed      = "quota:waba_quota_period_elapsed:ratio"
 	RecQuotaBurn               = "quota:waba_quota_burn:ratio"
 	RecQuotaProjectedUsed      = "quota:waba_quota_used:projected_period_end"
 	RecQuotaProjectedPerLimit  = "quota:waba_quota_projected_used_per_limit:ratio"
 	RecMessagingLimitUsed      = "phone_number_id:waba_business_initiated_unique_recipients_24h_per_messaging_limit:ratio"
+	RecPortfolioLimitUsed      = "portfolio:waba_portfolio_business_initiated_unique_recipients_24h_per_messaging_limit:ratio"
 	RecSentToDeliveredQuantile = "phone_number_id_quantile:waba_outbound_sent_to_delivered_seconds:histogram_quantile"
 	RecDeliveredToReadQuantile = "phone_number_id_quantile:waba_outbound_delivered_to_read_seconds:histogram_quantile"
 	RecFirstResponseQuantile   = "phone_number_id_quantile:waba_first_response_duration_seconds:histogram_quantile"
@@ -29,20 +28,31 @@ const (
 	RecParseErrorsPerLine      = "logfile:waba_exporter_parse_errors_per_lines_read:ratio_rate5m"
 )
 
-// Alert names (METRICS.md section 11 and SPEC 7). Each has a RUNBOOK.md section.
+// Alert names. Each has a RUNBOOK.md section. Names starting with
+// WabaExporter are about the exporter itself and are not gated on
+// waba_exporter_state_ready; every other alert is.
 const (
-	AlertExporterDown             = "WabaExporterDown"
-	AlertExporterStateNotReady    = "WabaExporterStateNotReady"
-	AlertExporterTailStalled      = "WabaExporterTailStalled"
-	AlertExporterParseErrorsHigh  = "WabaExporterParseErrorsHigh"
-	AlertDeliveryRatioLow         = "WabaDeliveryRatioLow"
-	AlertMessageFailuresHigh      = "WabaMessageFailuresHigh"
-	AlertUnansweredCustomers      = "WabaUnansweredCustomersWaiting"
-	AlertOptOutRateHigh           = "WabaOptOutRateHigh"
-	AlertQuotaBurnTooFast         = "WabaQuotaBurnTooFast"
-	AlertQuotaNearlyUsed          = "WabaQuotaNearlyUsed"
-	AlertMessagingLimitNearlyUsed = "WabaMessagingLimitNearlyReached"
-	AlertQualityRatingLow         = "WabaQualityRatingLow"
+	AlertExporterDown               = "WabaExporterDown"
+	AlertExporterStateNotReady      = "WabaExporterStateNotReady"
+	AlertExporterTailStalled        = "WabaExporterTailStalled"
+	AlertExporterParseErrorsHigh    = "WabaExporterParseErrorsHigh"
+	AlertExporterSourceDown         = "WabaExporterSourceDown"
+	AlertExporterConfigReloadFailed = "WabaExporterConfigReloadFailed"
+	AlertExporterCheckpointStale    = "WabaExporterCheckpointStale"
+	AlertExporterPushFailing        = "WabaExporterPushFailing"
+	AlertExporterLabelOverflow      = "WabaExporterLabelOverflow"
+	AlertExporterStateEvictions     = "WabaExporterStateEvictions"
+	AlertWebhooksStopped            = "WabaWebhooksStopped"
+	AlertAccountRestricted          = "WabaAccountRestricted"
+	AlertAccountDisabled            = "WabaAccountDisabled"
+	AlertDeliveryRatioLow           = "WabaDeliveryRatioLow"
+	AlertMessageFailuresHigh        = "WabaMessageFailuresHigh"
+	AlertUnansweredCustomers        = "WabaUnansweredCustomersWaiting"
+	AlertOptOutRateHigh             = "WabaOptOutRateHigh"
+	AlertQuotaBurnTooFast           = "WabaQuotaBurnTooFast"
+	AlertQuotaNearlyUsed            = "WabaQuotaNearlyUsed"
+	AlertMessagingLimitNearlyUsed   = "WabaMessagingLimitNearlyReached"
+	AlertQualityRatingLow           = "WabaQualityRatingLow"
 )
 
 // Group names in rules.yml.
@@ -84,7 +94,7 @@ func Rules(c Config) RuleFile {
 // while the exporter restores its checkpoint or replays, its gauges are
 // incomplete and must not page anyone.
 func (c Config) ready() string {
-	return fmt.Sprintf("and on(job, instance) waba_exporter_state_ready{%s} == 1", c.JobSelector)
+	return fmt.Sprintf("and on(job, instance) waba_exporter_state_ready{%s} == 1", c.Selector)
 }
 
 func recordingRules(c Config) []Rule {
@@ -111,8 +121,10 @@ func recordingRules(c Config) []Rule {
 			fmt.Sprintf("sum without(attribution) (rate(waba_customer_replies_total{%s}[1d]))", s),
 			"/",
 			fmt.Sprintf("sum without() (rate(waba_reply_eligible_messages_total{%s}[1d]))", s))},
-		{Record: RecOptOutsPerDelivered, Expr: lines(
-			fmt.Sprintf("sum without(source) (rate(waba_opt_outs_total{%s}[1d]))", s),
+		// Opt-out rate: customers newly opted out (not opt-out events, which
+		// repeat) per delivered message.
+		{Record: RecOptedOutPerDelivered, Expr: lines(
+			fmt.Sprintf("sum without() (rate(waba_opted_out_customers_total{%s}[1d]))", s),
 			"/",
 			fmt.Sprintf("sum without(category, status) (rate(waba_outbound_message_status_total{%s}[1d]))", status("delivered")))},
 		{Record: RecParseErrorsPerLine, Expr: lines(
@@ -131,13 +143,21 @@ func recordingRules(c Config) []Rule {
 		// time left in the period.
 		{Record: RecQuotaProjectedUsed, Expr: lines(
 			fmt.Sprintf("waba_quota_used{%s}", s),
-			fmt.Sprintf("+ rate(waba_quota_consumed_total{%s}[%s])", s, promDuration(c.QuotaProjectionWindow)),
+			fmt.Sprintf("+ rate(waba_quota_consumed_total{%s}[%s])", s, pd(c.QuotaProjectionWindow)),
 			fmt.Sprintf("  * clamp_min(waba_quota_period_end_timestamp_seconds{%s} - time(), 0)", s))},
 		{Record: RecQuotaProjectedPerLimit, Expr: fmt.Sprintf("%s{%s} / waba_quota_limit{%s}", RecQuotaProjectedUsed, s, s)},
 		{Record: RecMessagingLimitUsed, Expr: lines(
 			fmt.Sprintf("waba_business_initiated_unique_recipients_24h{%s}", s),
 			"/",
 			fmt.Sprintf("waba_messaging_limit_recipients{%s}", s))},
+		// Meta's limit is per portfolio: delivered business-initiated unique
+		// recipients over the learned (or configured) limit; an unlimited
+		// portfolio (+Inf) records 0. The limit carries a source label, one
+		// series at a time; max without(source) keeps the match one-to-one.
+		{Record: RecPortfolioLimitUsed, Expr: lines(
+			fmt.Sprintf("waba_portfolio_business_initiated_unique_recipients_24h{%s}", s),
+			"/",
+			fmt.Sprintf("max without(source) (waba_portfolio_messaging_limit_recipients{%s})", s))},
 	}
 	for _, h := range []struct{ record, metric, without string }{
 		{RecSentToDeliveredQuantile, "waba_outbound_sent_to_delivered_seconds", "category"},
@@ -149,7 +169,7 @@ func recordingRules(c Config) []Rule {
 			rs = append(rs, Rule{
 				Record: h.record,
 				Expr: fmt.Sprintf("histogram_quantile(%s, sum without(%s) (rate(%s_bucket{%s}[%s])))",
-					num(q), h.without, h.metric, s, promDuration(c.QuantileRateWindow)),
+					num(q), h.without, h.metric, s, pd(c.QuantileRateWindow)),
 				Labels: map[string]string{"quantile": num(q)},
 			})
 		}
@@ -174,7 +194,7 @@ func (c Config) alert(name, severity string, forDur string, expr, summary, descr
 func alertingRules(c Config) []Rule {
 	s := c.Sel()
 	pct := func(f float64) string { return fmt.Sprintf("%g%%", f*100) }
-	d := promDuration
+	d := pd
 	return []Rule{
 		c.alert(AlertExporterDown, "critical", d(c.ExporterDownFor),
 			fmt.Sprintf("up{%s} == 0 or absent(up{%s})", s, s),
@@ -186,13 +206,50 @@ func alertingRules(c Config) []Rule {
 			"waba_exporter_state_ready has been 0 for "+d(c.StateNotReadyFor)+": the checkpoint restore or the log replay has not completed, so windows, quota and unanswered-customer gauges are incomplete and their alerts are held back."),
 		c.alert(AlertExporterTailStalled, "warning", d(c.TailStalledFor),
 			lines(fmt.Sprintf("waba_exporter_tail_lag_bytes{%s} > 0", s),
-				fmt.Sprintf("and on(job, instance, logfile) (time() - waba_exporter_last_read_timestamp_seconds{%s}) > %d", s, int(c.TailStalledAfter.Seconds()))),
+				fmt.Sprintf("and on(job, instance, logfile) (time() - waba_exporter_last_read_timestamp_seconds{%s}) > %s", s, secs(c.TailStalledAfter))),
 			"waba_exporter {{ $labels.instance }} stopped reading {{ $labels.logfile }}.",
 			"{{ $value | humanize1024 }}B are waiting in {{ $labels.logfile }} but nothing has been read for more than "+d(c.TailStalledAfter)+"."),
 		c.alert(AlertExporterParseErrorsHigh, "warning", d(c.ParseErrorsFor),
 			fmt.Sprintf("%s{%s} > %s", RecParseErrorsPerLine, s, num(c.ParseErrorRatioMax)),
 			"waba_exporter {{ $labels.instance }} cannot parse many lines of {{ $labels.logfile }}.",
 			"{{ $value | humanizePercentage }} of the lines read from {{ $labels.logfile }} fail to parse (threshold "+pct(c.ParseErrorRatioMax)+"); see waba_exporter_parse_errors_total by reason."),
+		c.alert(AlertExporterSourceDown, "warning", d(c.SourceDownFor),
+			fmt.Sprintf("waba_exporter_source_up{%s} == 0", s),
+			"waba_exporter {{ $labels.instance }} cannot read {{ $labels.logfile }}.",
+			"The input {{ $labels.logfile }} is missing or unreadable (waba_exporter_source_up == 0) for "+d(c.SourceDownFor)+": webhooks written there are not counted until it is back."),
+		c.alert(AlertExporterConfigReloadFailed, "warning", d(c.ConfigReloadFailedFor),
+			fmt.Sprintf("waba_exporter_config_last_reload_successful{%s} == 0", s),
+			"waba_exporter {{ $labels.instance }} rejected its new configuration.",
+			"The last configuration reload failed "+d(c.ConfigReloadFailedFor)+" or more ago; the exporter still runs the previous configuration and a restart would fail the same way."),
+		c.alert(AlertExporterCheckpointStale, "warning", d(c.CheckpointStaleFor),
+			lines(fmt.Sprintf("time() - waba_exporter_checkpoint_last_success_timestamp_seconds{%s} > %s", s, secs(c.CheckpointMaxAge)),
+				fmt.Sprintf("and waba_exporter_checkpoint_last_success_timestamp_seconds{%s} > 0", s)),
+			"waba_exporter {{ $labels.instance }} has not written a checkpoint for {{ $value | humanizeDuration }}.",
+			"The last successful state checkpoint is {{ $value | humanizeDuration }} old (threshold "+d(c.CheckpointMaxAge)+"): a restart now would replay the logs from an old position or lose state the logs no longer hold."),
+		c.alert(AlertExporterPushFailing, "warning", d(c.PushFailingFor),
+			fmt.Sprintf("increase(waba_exporter_push_failures_total{%s}[5m]) > 0", s),
+			"waba_exporter {{ $labels.instance }} fails to push to {{ $labels.url }}.",
+			"Pushes to {{ $labels.url }} have failed in every 5 minutes for "+d(c.PushFailingFor)+" ({{ $value | humanize }} in the last 5m); the remote storage misses these samples."),
+		c.alert(AlertExporterLabelOverflow, "warning", d(c.LabelOverflowFor),
+			fmt.Sprintf("increase(waba_exporter_label_values_overflow_total{%s}[15m]) > 0", s),
+			"waba_exporter {{ $labels.instance }} folds {{ $labels.label }} values into \"other\".",
+			"Values of label {{ $labels.label }} have gone over its cap in every 15 minutes for "+d(c.LabelOverflowFor)+" ({{ $value | humanize }} in the last 15m) and are counted as \"other\"; raise the cap or use an allowlist if they matter."),
+		c.alert(AlertExporterStateEvictions, "warning", d(c.StateEvictionsFor),
+			fmt.Sprintf("sum without(reason) (increase(waba_exporter_state_evictions_total{%s}[15m])) > 0", c.Sel(`reason="capacity"`)),
+			"waba_exporter {{ $labels.instance }} evicts {{ $labels.kind }} state for lack of capacity.",
+			"{{ $labels.kind }} entries have been evicted because the state map is full (not by TTL) in every 15 minutes for "+d(c.StateEvictionsFor)+" ({{ $value | humanize }} in the last 15m): windows, latencies and unique-recipient counts are truncated; raise the state: caps and the memory."),
+		c.alert(AlertWebhooksStopped, "critical", d(c.WebhooksStoppedFor),
+			lines(fmt.Sprintf("time() - waba_exporter_last_event_timestamp_seconds{%s} > %s", s, secs(c.WebhooksStoppedAfter)),
+				fmt.Sprintf("and waba_exporter_last_event_timestamp_seconds{%s} > 0", s),
+				c.ready()),
+			"No WhatsApp webhook reached waba_exporter {{ $labels.instance }} for {{ $value | humanizeDuration }}.",
+			"The newest webhook event seen by {{ $labels.instance }} is {{ $value | humanizeDuration }} old (threshold "+d(c.WebhooksStoppedAfter)+"): Meta stopped sending (expired token, unsubscribed app), the receiver stopped writing, or the exporter reads the wrong files."),
+		c.alert(AlertWebhooksStopped, "warning", d(c.WebhooksStoppedFor),
+			lines(webhookEvents(s, pd(c.PhoneNumberStoppedAfter))+" == 0",
+				"and "+webhookEvents(s, pd(c.PhoneNumberActiveWindow))+" > 0",
+				c.ready()),
+			"No webhook for WhatsApp number {{ $labels.phone_number_id }} for "+d(c.PhoneNumberStoppedAfter)+".",
+			"{{ $labels.phone_number_id }} had messages or statuses in the last "+d(c.PhoneNumberActiveWindow)+" but none in the last "+d(c.PhoneNumberStoppedAfter)+": its webhooks may have stopped (number deregistered, app unsubscribed from this WABA) while other numbers still arrive."),
 		c.alert(AlertDeliveryRatioLow, "warning", d(c.DeliveryFor),
 			lines(fmt.Sprintf("%s{%s} < %s", RecDeliveredPerSent, s, num(c.DeliveryRatioMin)),
 				fmt.Sprintf("and sum without(category, status) (increase(waba_outbound_message_status_total{%s}[1h])) >= %s", c.Sel(`status="sent"`), num(c.DeliveryMinSentPerHour)),
@@ -206,16 +263,16 @@ func alertingRules(c Config) []Rule {
 			"Many {{ $labels.category }} messages fail on WhatsApp number {{ $labels.phone_number_id }}.",
 			"{{ $value | humanizePercentage }} of the {{ $labels.category }} messages of {{ $labels.phone_number_id }} failed in the last hour (threshold "+pct(c.FailureRatioMax)+"); see waba_outbound_messages_failed_total by error_code."),
 		c.alert(AlertUnansweredCustomers, "warning", d(c.UnansweredFor),
-			lines(fmt.Sprintf("time() - waba_oldest_unanswered_message_timestamp_seconds{%s} > %d", s, int(c.UnansweredMaxWait.Seconds())),
+			lines(fmt.Sprintf("time() - waba_oldest_unanswered_message_timestamp_seconds{%s} > %s", s, secs(c.UnansweredMaxWait)),
 				c.ready()),
 			"Customers wait for an answer on WhatsApp number {{ $labels.phone_number_id }}.",
 			"The oldest unanswered customer message to {{ $labels.phone_number_id }} has been waiting {{ $value | humanizeDuration }} (threshold "+d(c.UnansweredMaxWait)+") while its service window is open."),
 		c.alert(AlertOptOutRateHigh, "warning", d(c.OptOutFor),
-			lines(fmt.Sprintf("%s{%s} > %s", RecOptOutsPerDelivered, s, num(c.OptOutRatioMax)),
+			lines(fmt.Sprintf("%s{%s} > %s", RecOptedOutPerDelivered, s, num(c.OptOutRatioMax)),
 				fmt.Sprintf("and sum without(category, status) (increase(waba_outbound_message_status_total{%s}[1d])) >= %s", c.Sel(`status="delivered"`), num(c.OptOutMinDeliveredPerDay)),
 				c.ready()),
 			"High opt-out rate on WhatsApp number {{ $labels.phone_number_id }}.",
-			"Opt-outs reached {{ $value | humanizePercentage }} of the messages delivered by {{ $labels.phone_number_id }} in the last day (threshold "+pct(c.OptOutRatioMax)+")."),
+			"Customers newly opted out reached {{ $value | humanizePercentage }} of the messages delivered by {{ $labels.phone_number_id }} in the last day (threshold "+pct(c.OptOutRatioMax)+")."),
 		c.alert(AlertQuotaBurnTooFast, "warning", d(c.QuotaBurnFor),
 			lines(fmt.Sprintf("%s{%s} > %s", RecQuotaBurn, s, num(c.QuotaBurnMax)),
 				fmt.Sprintf("and %s{%s} > 1", RecQuotaProjectedPerLimit, s),
@@ -230,10 +287,17 @@ func alertingRules(c Config) []Rule {
 			lines(fmt.Sprintf("%s{%s} > %s", RecQuotaUsedPerLimit, s, num(c.QuotaCritical)), c.ready()),
 			"Quota {{ $labels.quota }} is more than "+pct(c.QuotaCritical)+" used.",
 			"{{ $value | humanizePercentage }} of quota {{ $labels.quota }} is used in the current period."),
+		// One rule for both scopes (a number, or a portfolio whose numbers
+		// share Meta's limit): the templates tell them apart by label.
 		c.alert(AlertMessagingLimitNearlyUsed, "warning", d(c.MessagingLimitFor),
-			lines(fmt.Sprintf("%s{%s} > %s", RecMessagingLimitUsed, s, num(c.MessagingLimitWarning)), c.ready()),
-			"WhatsApp number {{ $labels.phone_number_id }} is close to its messaging limit.",
-			"{{ $labels.phone_number_id }} reached {{ $value | humanizePercentage }} of its messaging limit (unique business-initiated recipients in 24h; threshold "+pct(c.MessagingLimitWarning)+")."),
+			lines("(",
+				fmt.Sprintf("  %s{%s} > %s", RecMessagingLimitUsed, s, num(c.MessagingLimitWarning)),
+				"or",
+				fmt.Sprintf("  %s{%s} > %s", RecPortfolioLimitUsed, s, num(c.MessagingLimitWarning)),
+				")",
+				c.ready()),
+			"{{ with $labels.portfolio }}Portfolio {{ . }}{{ else }}WhatsApp number {{ $labels.phone_number_id }}{{ end }} is close to its messaging limit.",
+			"{{ with $labels.portfolio }}Portfolio {{ . }} delivered business-initiated messages to {{ $value | humanizePercentage }} of its messaging limit in 24h (unique recipients across its numbers; threshold "+pct(c.MessagingLimitWarning)+"); new conversations fail once it is reached.{{ else }}{{ $labels.phone_number_id }} reached {{ $value | humanizePercentage }} of its messaging limit (unique business-initiated recipients in 24h; threshold "+pct(c.MessagingLimitWarning)+").{{ end }}"),
 		c.alert(AlertQualityRatingLow, "warning", d(c.QualityFor),
 			lines(fmt.Sprintf("waba_phone_number_quality_rating{%s} == 1", c.Sel(`rating="yellow"`)), c.ready()),
 			"WhatsApp number {{ $labels.phone_number_id }} has a yellow quality rating.",
@@ -242,27 +306,36 @@ func alertingRules(c Config) []Rule {
 			lines(fmt.Sprintf("waba_phone_number_quality_rating{%s} == 1", c.Sel(`rating="red"`)), c.ready()),
 			"WhatsApp number {{ $labels.phone_number_id }} has a red quality rating.",
 			"Meta rates the quality of {{ $labels.phone_number_id }} red: its messaging limit may be lowered or the number restricted."),
+		c.alert(AlertAccountRestricted, "critical", d(c.AccountStatusFor),
+			lines(fmt.Sprintf("waba_account_status{%s} == 1", c.Sel(`status="restricted"`)), c.ready()),
+			"WhatsApp Business Account {{ $labels.waba_id }} is restricted.",
+			"Meta restricted account {{ $labels.waba_id }} (account_update ACCOUNT_RESTRICTION): business-initiated messages are blocked or limited until the restriction ends or an appeal succeeds."),
+		c.alert(AlertAccountDisabled, "critical", d(c.AccountStatusFor),
+			lines(fmt.Sprintf("waba_account_status{%s} == 1", c.Sel(`status="disabled"`)), c.ready()),
+			"WhatsApp Business Account {{ $labels.waba_id }} is disabled.",
+			"Meta disabled account {{ $labels.waba_id }} (account_update DISABLED_UPDATE): none of its numbers can send messages."),
 	}
 }
 
 func lines(ls ...string) string { return strings.Join(ls, "\n") }
 
+// webhookEvents sums, per business number, the inbound messages and the
+// outbound statuses of the last window. `or` unites the two families (their
+// label sets differ, so nothing is dropped) before the sum: a number with
+// only outbound traffic still counts.
+func webhookEvents(sel, window string) string {
+	return fmt.Sprintf("sum by(job, instance, phone_number_id) (increase(waba_inbound_messages_total{%s}[%s]) or increase(waba_outbound_message_status_total{%s}[%s]))", sel, window, sel, window)
+}
+
 // GeneratedHeader starts every generated rule file.
-const GeneratedHeader = "# Code generated by `go generate ./alerts/` from alerts.Default(); DO NOT EDIT.\n"
+const GeneratedHeader = "# Code generated by `waba_exporter generate rules` (or `go generate ./alerts/`) from alerts.Config; DO NOT EDIT.\n"
 
 // RulesYAML renders a rule file in the committed format.
 func RulesYAML(f RuleFile) ([]byte, error) {
 	var b bytes.Buffer
 	b.WriteString(GeneratedHeader)
-	enc := yaml.NewEncoder(&b)
-	enc.SetIndent(2)
-	if err := enc.Encode(f); err != nil {
-		return nil, err
-	}
-	if err := enc.Close(); err != nil {
-		return nil, err
-	}
-	return b.Bytes(), nil
+	err := EncodeYAML(&b, f)
+	return b.Bytes(), err
 }
 
 // RulesFile is the committed rule file, relative to the alerts directory.

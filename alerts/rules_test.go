@@ -14,10 +14,14 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// requireTool returns the path of an external tool, failing (never
-// skipping) with the command that installs it.
+// requireTool returns the path of an external tool. Under -short the test
+// is skipped (a fresh clone with only Go installed); otherwise a missing
+// tool fails the test with the command that installs it.
 func requireTool(t *testing.T, name string) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skipf("-short: skipping a test that runs %s", name)
+	}
 	p, err := exec.LookPath(name)
 	if err != nil {
 		t.Fatalf("%s not found in PATH: run `bash scripts/install-test-deps.sh` as root from the repository root (installs the Debian packages prometheus and prometheus-alertmanager)", name)
@@ -144,12 +148,15 @@ func TestAlertContract(t *testing.T) {
 		AlertExporterDown, AlertExporterStateNotReady, AlertExporterTailStalled, AlertExporterParseErrorsHigh,
 		AlertDeliveryRatioLow, AlertMessageFailuresHigh, AlertUnansweredCustomers, AlertOptOutRateHigh,
 		AlertQuotaBurnTooFast, AlertQuotaNearlyUsed, AlertMessagingLimitNearlyUsed, AlertQualityRatingLow,
+		AlertExporterSourceDown, AlertExporterConfigReloadFailed, AlertExporterCheckpointStale,
+		AlertExporterPushFailing, AlertExporterLabelOverflow, AlertExporterStateEvictions,
+		AlertWebhooksStopped, AlertAccountRestricted, AlertAccountDisabled,
 	}
 	seen := map[string]bool{}
 	for _, r := range Rules(c).Groups[1].Rules {
 		seen[r.Alert] = true
 		if !slices.Contains(want, r.Alert) {
-			t.Errorf("alert %s is not in the SPEC 7 / METRICS.md list", r.Alert)
+			t.Errorf("alert %s is not in the list of alerts", r.Alert)
 		}
 		if !slices.Contains([]string{"critical", "warning", "info"}, r.Labels["severity"]) {
 			t.Errorf("%s: severity %q", r.Alert, r.Labels["severity"])
@@ -163,10 +170,10 @@ func TestAlertContract(t *testing.T) {
 		if url != c.RunbookURL || !headings[anchor] {
 			t.Errorf("%s: runbook_url %q does not point at a RUNBOOK.md section", r.Alert, r.Annotations["runbook_url"])
 		}
-		if !strings.Contains(r.Expr, c.JobSelector) {
-			t.Errorf("%s: expression does not use the job selector", r.Alert)
+		if !strings.Contains(r.Expr, c.Selector) {
+			t.Errorf("%s: expression does not use the selector", r.Alert)
 		}
-		gated := strings.Contains(r.Expr, "and on(job, instance) waba_exporter_state_ready{"+c.JobSelector+"} == 1")
+		gated := strings.Contains(r.Expr, "and on(job, instance) waba_exporter_state_ready{"+c.Selector+"} == 1")
 		if stateful := !strings.HasPrefix(r.Alert, "WabaExporter"); gated != stateful {
 			t.Errorf("%s: gated on state_ready = %v, want %v", r.Alert, gated, stateful)
 		}
@@ -204,6 +211,13 @@ func TestAlertmanagerRouting(t *testing.T) {
 		{[]string{"alertname=WabaQualityRatingLow", "severity=critical"}, "pager,whatsapp-team"},
 		{[]string{"alertname=WabaExporterDown", "severity=critical"}, "pager"},
 		{[]string{"alertname=WabaExporterTailStalled", "severity=warning"}, "ops"},
+		{[]string{"alertname=WabaMessagingLimitNearlyReached", "severity=warning", "portfolio=main"}, "whatsapp-billing"},
+		{[]string{"alertname=WabaWebhooksStopped", "severity=critical"}, "pager,whatsapp-team"},
+		{[]string{"alertname=WabaWebhooksStopped", "severity=warning", "phone_number_id=1111"}, "whatsapp-team"},
+		{[]string{"alertname=WabaAccountRestricted", "severity=critical", "waba_id=1"}, "pager,whatsapp-team"},
+		{[]string{"alertname=WabaAccountDisabled", "severity=critical", "waba_id=1"}, "pager,whatsapp-team"},
+		{[]string{"alertname=WabaExporterCheckpointStale", "severity=warning"}, "ops"},
+		{[]string{"alertname=WabaExporterStateEvictions", "severity=warning"}, "ops"},
 	} {
 		args := append([]string{"config", "routes", "test", "--config.file=alertmanager.example.yml"}, tc.labels...)
 		cmd := exec.Command(requireTool(t, "amtool"), args...)
@@ -249,5 +263,107 @@ func TestWithFor(t *testing.T) {
 		if r.Expr != d.Expr || d.For == "2s" {
 			t.Errorf("%s: expression changed or default for is already short", r.Alert)
 		}
+	}
+}
+
+// TestSelectorEverywhere builds the rules with a custom selector and checks
+// that every selector in every expression carries it and none the default:
+// the selector comes from one place.
+func TestSelectorEverywhere(t *testing.T) {
+	custom := `job="whatsapp", namespace="prod"`
+	braces := regexp.MustCompile(`\{([^}]*)\}`)
+	for _, g := range Rules(Default().WithSelector(custom)).Groups {
+		for _, r := range g.Rules {
+			ms := braces.FindAllStringSubmatch(r.Expr, -1)
+			if len(ms) == 0 {
+				t.Errorf("%s%s: no selector in %q", r.Record, r.Alert, r.Expr)
+			}
+			for _, m := range ms {
+				if strings.HasPrefix(m[1], "{") || strings.Contains(m[1], "$labels") {
+					continue
+				}
+				if !strings.HasPrefix(m[1], custom) {
+					t.Errorf("%s%s: selector {%s} does not start with the custom one", r.Record, r.Alert, m[1])
+				}
+				if strings.Contains(m[1], DefaultSelector) {
+					t.Errorf("%s%s: selector {%s} still has the default", r.Record, r.Alert, m[1])
+				}
+			}
+		}
+	}
+}
+
+func TestValidateSelector(t *testing.T) {
+	for _, tc := range []struct {
+		sel string
+		ok  bool
+	}{
+		{`job="waba-exporter"`, true},
+		{`job="a", namespace=~"prod|stage"`, true},
+		{`job!="x",instance!~"10\\..*"`, true},
+		{`job="a,b"`, true},
+		{`job="say \"hi\""`, true},
+		{``, false},
+		{`{job="x"}`, false},
+		{`job=x`, false},
+		{`job="x",`, false},
+		{`job='x'`, false},
+		{`1job="x"`, false},
+		{`job=="x"`, false},
+	} {
+		err := ValidateSelector(tc.sel)
+		if (err == nil) != tc.ok {
+			t.Errorf("ValidateSelector(%q) = %v, want ok=%v", tc.sel, err, tc.ok)
+		}
+	}
+}
+
+// TestParseConfig checks the YAML form of Config: keys override the
+// defaults, the rest is kept, Prometheus durations parse, and mistakes are
+// errors naming the key (and the line for unknown keys).
+func TestParseConfig(t *testing.T) {
+	c, err := ParseConfig([]byte("selector: 'job=\"whatsapp\"'\nquota_warning: 0.7\nwebhooks_stopped_after: 2h\nphone_number_active_window: 1d\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := Default()
+	if c.Selector != `job="whatsapp"` || c.QuotaWarning != 0.7 || time.Duration(c.WebhooksStoppedAfter) != 2*time.Hour ||
+		time.Duration(c.PhoneNumberActiveWindow) != 24*time.Hour || c.QuotaCritical != d.QuotaCritical || c.RunbookURL != d.RunbookURL {
+		t.Errorf("parsed %+v", c)
+	}
+	if c, err := ParseConfig(nil); err != nil || c.Selector != DefaultSelector {
+		t.Errorf("empty file: %v, selector %q", err, c.Selector)
+	}
+	for _, tc := range []struct{ in, want string }{
+		{"quota_warning: 0.5\nselectr: 'job=\"x\"'\n", `line 2: unknown key "selectr"`},
+		{"quota_warning: 0.8\nquota_critical: 1.5\n", "quota_critical: 1.5 is not a ratio"},
+		{"selector: 'job=x'\n", "selector:"},
+		{"exporter_down_for: 0s\n", "*_for duration must be positive"},
+		{"quality_for: soon\n", `line 1: quality_for: not a valid duration string: "soon"`},
+		{"quantiles: 0.5\n", "line 1: quantiles:"},
+		{"- a\n", "line 1: want a mapping"},
+	} {
+		if _, err := ParseConfig([]byte(tc.in)); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("ParseConfig(%q) = %v, want an error with %q", tc.in, err, tc.want)
+		}
+	}
+}
+
+// TestConfigRoundTrip checks that a marshalled Config reads back equal (the
+// end-to-end test writes one for `generate --config`).
+func TestConfigRoundTrip(t *testing.T) {
+	in := Default().WithFor(2 * time.Second).WithSelector(`job="x"`)
+	b, err := yaml.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := ParseConfig(b)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, b)
+	}
+	a, _ := RulesYAML(Rules(in))
+	o, _ := RulesYAML(Rules(out))
+	if !bytes.Equal(a, o) {
+		t.Errorf("rules differ after a YAML round trip:\n%s", b)
 	}
 }

@@ -2,6 +2,7 @@ package dashboards
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -49,6 +50,9 @@ func TestCommittedJSONUpToDate(t *testing.T) {
 func declaredMetrics(t *testing.T) map[string]bool {
 	t.Helper()
 	b, err := os.ReadFile(metricsDoc)
+	if err != nil && testing.Short() {
+		t.Skipf("-short and no metric contract at %s: %v", metricsDoc, err)
+	}
 	if err != nil {
 		t.Fatalf("reading the metric contract: %v (the tests expect /work/shared next to the repository, as ../shared from its root)", err)
 	}
@@ -102,7 +106,7 @@ func TestPanels(t *testing.T) {
 	allowed, records := allowedMetrics(t)
 	types := []string{PanelTimeseries, PanelStat, PanelGauge, PanelBarGauge, PanelTable, PanelHeatmap, PanelStateTimeline}
 	usedRecords := map[string]bool{}
-	for file, d := range All(alerts.Default()) {
+	for file, d := range decodeAll(t, alerts.Default()) {
 		ids := map[int]bool{}
 		var rects []GridPos
 		if d.UID == "" || d.Title == "" || len(d.UID) > 40 {
@@ -115,8 +119,17 @@ func TestPanels(t *testing.T) {
 		if !slices.Equal(vars, []string{VarDatasource, VarJob, VarInstance, VarPhoneNumberID}) {
 			t.Errorf("%s: variables %v", file, vars)
 		}
+		rows := 0
 		for _, p := range d.Panels {
 			where := file + ": panel " + p.Title
+			if p.Type == PanelRow {
+				rows++
+				if p.GridPos.W != 24 || p.GridPos.X != 0 || ids[p.ID] {
+					t.Errorf("%s: row gridPos %+v or id %d", where, p.GridPos, p.ID)
+				}
+				ids[p.ID] = true
+				continue
+			}
 			if ids[p.ID] || p.ID <= 0 {
 				t.Errorf("%s: id %d is not unique and positive", where, p.ID)
 			}
@@ -134,6 +147,11 @@ func TestPanels(t *testing.T) {
 				}
 			}
 			rects = append(rects, g)
+			for _, l := range p.Links {
+				if l.URL == "" || l.Type != "link" {
+					t.Errorf("%s: link %+v", where, l)
+				}
+			}
 			if len(p.Targets) == 0 {
 				t.Errorf("%s: no query", where)
 			}
@@ -188,5 +206,70 @@ func TestRulesUseDeclaredMetrics(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestRowsAnnotationsAndRunbooks checks what the dashboards offer beyond
+// panels: every dashboard has rows and the three annotations (quality rating
+// changes, template status events, config reloads); every alert has a panel
+// linking its runbook section; cost is shown in currency units; peak hours
+// are an hour-of-day by weekday heatmap.
+func TestRowsAnnotationsAndRunbooks(t *testing.T) {
+	c := alerts.Default()
+	all := decodeAll(t, c)
+	links := map[string]bool{}
+	var costUnits []string
+	peak := false
+	for file, d := range all {
+		rows := 0
+		for _, p := range d.Panels {
+			if p.Type == PanelRow {
+				rows++
+			}
+			for _, l := range p.Links {
+				links[l.URL] = true
+			}
+			if p.Title == "Estimated cost per day" {
+				for _, o := range p.FieldConfig.Overrides {
+					for _, pr := range o.Properties {
+						if pr.ID == "unit" {
+							costUnits = append(costUnits, fmt.Sprint(pr.Value))
+						}
+					}
+				}
+			}
+			if strings.HasPrefix(p.Title, "Peak hours") {
+				peak = p.Type == PanelHeatmap && len(p.Targets) == 1 &&
+					strings.Contains(p.Targets[0].Expr, `count_values("weekday", day_of_week(`) &&
+					strings.Contains(p.Targets[0].Expr, `count_values("hour", hour(`) &&
+					len(p.Transformations) > 0 && p.Transformations[0].ID == "groupingToMatrix"
+			}
+		}
+		if rows < 2 {
+			t.Errorf("%s: %d rows", file, rows)
+		}
+		var names []string
+		for _, a := range d.Annotations.List {
+			names = append(names, a.Name)
+			if !strings.Contains(a.Expr, c.Selector) || a.TitleFormat == "" {
+				t.Errorf("%s: annotation %q: expr %q title %q", file, a.Name, a.Expr, a.TitleFormat)
+			}
+		}
+		for _, want := range []string{"Quality rating changes", "Template status events", "Config reloads"} {
+			if !slices.Contains(names, want) {
+				t.Errorf("%s: no %q annotation (%v)", file, want, names)
+			}
+		}
+	}
+	for _, r := range alerts.Rules(c).Groups[1].Rules {
+		if !links[c.RunbookURLFor(r.Alert)] {
+			t.Errorf("no panel links the runbook of %s", r.Alert)
+		}
+	}
+	if !slices.Contains(costUnits, "currencyUSD") || !slices.Contains(costUnits, "currencyEUR") {
+		t.Errorf("cost panel units %v, want currency units", costUnits)
+	}
+	if !peak {
+		t.Error("no peak hours heatmap by weekday and hour")
 	}
 }

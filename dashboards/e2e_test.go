@@ -319,6 +319,51 @@ func substitute(expr string, vars map[string][]string) string {
 	return strings.NewReplacer(r...).Replace(expr)
 }
 
+// e2eSetup is one way of selecting the exporter: a Prometheus scrape job of
+// the same exporter, and the rules and dashboards generated for its selector.
+// Both run side by side in one Prometheus, so each proves that its rules and
+// dashboards see its own job and not the other.
+type e2eSetup struct {
+	name, job string
+	selector  string
+	rules     []byte               // the rule file
+	dash      map[string]Dashboard // by file name
+}
+
+// e2eCustomSelector is the custom selector: the job name plus a target label
+// that only its scrape job sets.
+const e2eCustomSelector = `job="whatsapp", team="waba"`
+
+// pendingMetrics are contract metrics (METRICS.md sections 6, 9 and 13, issue
+// 11) that the exporter on main does not produce yet: branch i11-window brings
+// them. Queries that need one (directly or through a recording rule) must
+// evaluate without error but are not required to return data.
+// TODO(lead): remove this list once i11-window is merged.
+var pendingMetrics = map[string]bool{
+	"waba_opted_out_customers_total":            true,
+	"waba_portfolio_messaging_limit_recipients": true,
+	"waba_account_status":                       true,
+	"waba_pricing_volume_tier":                  true,
+}
+
+// pendingQuery reports whether expr needs a pending metric, following the
+// recording rules it uses to their inputs.
+func pendingQuery(t *testing.T, expr string, records map[string]string) bool {
+	names, err := metricNames(expr)
+	if err != nil {
+		t.Fatalf("%q: %v", expr, err)
+	}
+	for _, n := range names {
+		if pendingMetrics[n] {
+			return true
+		}
+		if r, ok := records[n]; ok && pendingQuery(t, r, records) {
+			return true
+		}
+	}
+	return false
+}
+
 func TestEndToEnd(t *testing.T) {
 	promBin, amBin := requireBin(t, "prometheus"), requireBin(t, "prometheus-alertmanager")
 	tmp := t.TempDir()
@@ -349,31 +394,80 @@ func TestEndToEnd(t *testing.T) {
 		return p
 	}
 	exporterCfg := write("waba_exporter.yml", []byte(e2eConfig))
-	var rules []byte
-	rules, err = alerts.RulesYAML(alerts.Rules(alerts.Default().WithFor(e2eFor)))
+
+	// The Kubernetes job name: the committed defaults, rendered in process.
+	def := alerts.Default().WithFor(e2eFor)
+	defRules, err := alerts.RulesYAML(alerts.Rules(def))
 	if err != nil {
 		t.Fatal(err)
 	}
-	write("rules.yml", rules)
+	setups := []*e2eSetup{{name: "kubernetes job", job: "waba-exporter", selector: alerts.DefaultSelector, rules: defRules, dash: decodeAll(t, def)}}
+	if m := regexp.MustCompile(`job="([^"]+)"`).FindStringSubmatch(alerts.DefaultSelector); m == nil || m[1] != setups[0].job {
+		t.Fatalf("default selector %s does not select job %q", alerts.DefaultSelector, setups[0].job)
+	}
+
+	// The custom selector, through the CLI as a user would: `for` durations
+	// from a config file, the selector from the flag (which overrides it).
+	genCfg, err := yaml.Marshal(alerts.Default().WithFor(e2eFor))
+	if err != nil {
+		t.Fatal(err)
+	}
+	write("generate.yml", genCfg)
+	custom := &e2eSetup{name: "custom selector", job: "whatsapp", selector: e2eCustomSelector, dash: map[string]Dashboard{}}
+	for _, what := range []string{"rules", "dashboards"} {
+		cmd := exec.Command(exporterBin, "generate", what, "--config="+filepath.Join(tmp, "generate.yml"),
+			"--selector="+e2eCustomSelector, "--out="+filepath.Join(tmp, "custom"))
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%v: %v\n%s", cmd.Args, err, out)
+		}
+	}
+	if custom.rules, err = os.ReadFile(filepath.Join(tmp, "custom", alerts.GeneratedRulesFile)); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(custom.rules), alerts.DefaultSelector) || !strings.Contains(string(custom.rules), e2eCustomSelector) {
+		t.Fatalf("generated rules do not use the custom selector only")
+	}
+	for name := range All(def) {
+		b, err := os.ReadFile(filepath.Join(tmp, "custom", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var d Dashboard
+		if err := json.Unmarshal(b, &d); err != nil {
+			t.Fatalf("generated %s: %v", name, err)
+		}
+		custom.dash[name] = d
+	}
+	setups = append(setups, custom)
+	write("rules-default.yml", setups[0].rules)
+	write("rules-custom.yml", custom.rules)
+
 	write("prometheus.yml", []byte(fmt.Sprintf(`global:
   scrape_interval: 1s
   scrape_timeout: 1s
   evaluation_interval: 1s
-rule_files: [rules.yml]
+rule_files: [rules-default.yml, rules-custom.yml]
 alerting:
   alertmanagers:
     - static_configs:
         - targets: ["%s"]
 scrape_configs:
-  - job_name: waba_exporter
+  - job_name: waba-exporter
     static_configs:
       - targets: ["%s"]
-`, amAddr, exporterAddr)))
+  - job_name: whatsapp
+    static_configs:
+      - targets: ["%s"]
+        labels: {team: waba}
+`, amAddr, exporterAddr, exporterAddr)))
 	amCfg := write("alertmanager.yml", alertmanagerConfig(t, hook.URL))
 
+	// Pushes go to a port nobody listens on: the push panel has data and
+	// WabaExporterPushFailing must fire.
+	deadPush := "http://" + freePort(t) + "/api/v1/import/prometheus"
 	exp := start(t, tmp, "waba_exporter", exporterBin, "demo",
 		"--web.listen-address="+exporterAddr, "--demo.fast", "--config="+exporterCfg,
-		"--demo.file="+filepath.Join(tmp, "demo.ndjson"))
+		"--demo.file="+filepath.Join(tmp, "demo.ndjson"), "--push.url="+deadPush, "--push.interval=1s")
 	am := start(t, tmp, "alertmanager", amBin, "--config.file="+amCfg,
 		"--storage.path="+filepath.Join(tmp, "am"), "--web.listen-address="+amAddr,
 		"--cluster.listen-address=")
@@ -389,85 +483,116 @@ scrape_configs:
 	// The exporter must become ready (state restored) for the gated alerts.
 	waitHTTP200(t, exp, "http://"+exporterAddr+"/-/ready", 120*time.Second)
 
-	t.Run("dashboard queries return data", func(t *testing.T) {
-		vars := map[string][]string{}
-		// Resolve the template variables with their own queries, in order.
-		for _, v := range variables(alerts.Default()) {
-			if v.Type != "query" {
-				continue
+	records := map[string]string{}
+	for _, r := range alerts.Rules(alerts.Default()).Groups[0].Rules {
+		records[r.Record] = r.Expr
+	}
+
+	for _, su := range setups {
+		t.Run("dashboard queries return data with the "+su.name, func(t *testing.T) {
+			vars := map[string][]string{}
+			// Resolve the template variables with their own queries, in order.
+			var anyDash Dashboard
+			for _, d := range su.dash {
+				anyDash = d
 			}
-			m := labelValuesRE.FindStringSubmatch(v.Query)
-			if m == nil {
-				t.Fatalf("variable %s: query %q is not label_values(selector, label)", v.Name, v.Query)
-			}
-			var values []string
-			err := poll(60*time.Second, time.Second, func() error {
-				values = nil
-				if err := promAPI(promURL, "/api/v1/label/"+m[2]+"/values", url.Values{"match[]": {substitute(m[1], vars)}}, &values); err != nil {
-					return err
+			for _, v := range anyDash.Templating.List {
+				if v.Type != "query" {
+					continue
 				}
-				if len(values) == 0 {
-					return fmt.Errorf("no values")
+				if !strings.Contains(v.Query, su.selector) {
+					t.Errorf("variable %s: query %q does not use the selector %s", v.Name, v.Query, su.selector)
+				}
+				m := labelValuesRE.FindStringSubmatch(v.Query)
+				if m == nil {
+					t.Fatalf("variable %s: query %q is not label_values(selector, label)", v.Name, v.Query)
+				}
+				var values []string
+				err := poll(60*time.Second, time.Second, func() error {
+					values = nil
+					if err := promAPI(promURL, "/api/v1/label/"+m[2]+"/values", url.Values{"match[]": {substitute(m[1], vars)}}, &values); err != nil {
+						return err
+					}
+					if len(values) == 0 {
+						return fmt.Errorf("no values")
+					}
+					return nil
+				})
+				if err != nil {
+					t.Fatalf("variable %s (%s): %v", v.Name, v.Query, err)
+				}
+				vars[v.Name] = values
+			}
+			if got := vars[VarJob]; len(got) != 1 || got[0] != su.job {
+				t.Errorf("job variable = %v, want [%s]", got, su.job)
+			}
+			if got := vars[VarInstance]; len(got) != 1 || got[0] != exporterAddr {
+				t.Errorf("instance variable = %v, want [%s]", got, exporterAddr)
+			}
+			t.Logf("variables: %v", vars)
+
+			type query struct {
+				where, expr string
+				pending     bool
+			}
+			var queries []query
+			files := make([]string, 0, len(su.dash))
+			for f := range su.dash {
+				files = append(files, f)
+			}
+			sort.Strings(files)
+			for _, f := range files {
+				for _, p := range su.dash[f].Panels {
+					for _, tg := range p.Targets {
+						if !strings.Contains(tg.Expr, su.selector) {
+							t.Errorf("%s %q: query %q does not use the selector %s", f, p.Title, tg.Expr, su.selector)
+						}
+						queries = append(queries, query{fmt.Sprintf("%s %q %s", f, p.Title, tg.RefID), substitute(tg.Expr, vars), pendingQuery(t, tg.Expr, records)})
+					}
+				}
+			}
+			var empty, pendingWithData []string
+			err := poll(90*time.Second, 2*time.Second, func() error {
+				empty, pendingWithData = empty[:0], pendingWithData[:0]
+				for _, q := range queries {
+					var res struct {
+						Result []json.RawMessage `json:"result"`
+					}
+					if err := promAPI(promURL, "/api/v1/query", url.Values{"query": {q.expr}}, &res); err != nil {
+						empty = append(empty, fmt.Sprintf("%s: %v", q.where, err))
+					} else if len(res.Result) == 0 && !q.pending {
+						empty = append(empty, fmt.Sprintf("%s: no data: %s", q.where, q.expr))
+					} else if len(res.Result) > 0 && q.pending {
+						pendingWithData = append(pendingWithData, q.where)
+					}
+				}
+				if len(empty) > 0 {
+					return fmt.Errorf("%d of %d queries", len(empty), len(queries))
 				}
 				return nil
 			})
 			if err != nil {
-				t.Fatalf("variable %s (%s): %v", v.Name, v.Query, err)
+				t.Errorf("dashboard queries without data after 90s (%v):\n%s", err, strings.Join(empty, "\n"))
 			}
-			vars[v.Name] = values
-		}
-		if got := vars[VarJob]; len(got) != 1 || got[0] != "waba_exporter" {
-			t.Errorf("job variable = %v", got)
-		}
-		if got := vars[VarInstance]; len(got) != 1 || got[0] != exporterAddr {
-			t.Errorf("instance variable = %v, want [%s]", got, exporterAddr)
-		}
-		t.Logf("variables: %v", vars)
-
-		type query struct{ where, expr string }
-		var queries []query
-		files := make([]string, 0, 4)
-		all := All(alerts.Default())
-		for f := range all {
-			files = append(files, f)
-		}
-		sort.Strings(files)
-		for _, f := range files {
-			for _, p := range all[f].Panels {
-				for _, tg := range p.Targets {
-					queries = append(queries, query{fmt.Sprintf("%s %q %s", f, p.Title, tg.RefID), substitute(tg.Expr, vars)})
-				}
-			}
-		}
-		var empty []string
-		err := poll(90*time.Second, 2*time.Second, func() error {
-			empty = empty[:0]
+			npending := 0
 			for _, q := range queries {
-				var res struct {
-					Result []json.RawMessage `json:"result"`
-				}
-				if err := promAPI(promURL, "/api/v1/query", url.Values{"query": {q.expr}}, &res); err != nil {
-					empty = append(empty, fmt.Sprintf("%s: %v", q.where, err))
-				} else if len(res.Result) == 0 {
-					empty = append(empty, fmt.Sprintf("%s: no data: %s", q.where, q.expr))
+				if q.pending {
+					npending++
 				}
 			}
-			if len(empty) > 0 {
-				return fmt.Errorf("%d of %d queries", len(empty), len(queries))
+			t.Logf("%d dashboard queries checked, %d of them only for errors (pendingMetrics)", len(queries), npending)
+			if len(pendingWithData) > 0 {
+				t.Logf("pending queries that already return data (their metrics may leave pendingMetrics): %v", pendingWithData)
 			}
-			return nil
 		})
-		if err != nil {
-			t.Errorf("dashboard queries without data after 90s (%v):\n%s", err, strings.Join(empty, "\n"))
-		}
-		t.Logf("%d dashboard queries checked", len(queries))
-	})
+	}
 
 	t.Run("every rule evaluates without error", func(t *testing.T) {
 		// Runtime errors (e.g. many-to-many matching) only show on real data.
 		var res struct {
 			Groups []struct {
 				Name  string `json:"name"`
+				File  string `json:"file"`
 				Rules []struct {
 					Name      string            `json:"name"`
 					Health    string            `json:"health"`
@@ -486,10 +611,10 @@ scrape_configs:
 			for _, r := range g.Rules {
 				n++
 				if r.Health != "ok" {
-					t.Errorf("rule %s/%s: health %q: %s", g.Name, r.Name, r.Health, r.LastError)
+					t.Errorf("rule %s %s/%s: health %q: %s", filepath.Base(g.File), g.Name, r.Name, r.Health, r.LastError)
 				}
 				if r.State == "firing" {
-					firing = append(firing, r.Name+"/"+r.Labels["severity"])
+					firing = append(firing, filepath.Base(g.File)+" "+r.Name+"/"+r.Labels["severity"])
 				}
 			}
 		}
@@ -497,83 +622,112 @@ scrape_configs:
 		for _, g := range alerts.Rules(alerts.Default()).Groups {
 			want += len(g.Rules)
 		}
-		if n != want {
-			t.Errorf("Prometheus loaded %d rules, want %d", n, want)
+		if n != want*len(setups) {
+			t.Errorf("Prometheus loaded %d rules, want %d (%d per selector)", n, want*len(setups), want)
 		}
 		t.Logf("alerts firing on the demo: %v", firing)
 	})
 
 	t.Run("quota alert reaches Alertmanager", func(t *testing.T) {
-		want := map[string]string{"alertname": alerts.AlertQuotaNearlyUsed, "quota": e2eQuota, "severity": "critical", "job": "waba_exporter"}
-		var ann map[string]string
-		err := poll(90*time.Second, time.Second, func() error {
-			var ok bool
-			if _, ann, ok = rec.find("/billing", want); !ok {
-				return fmt.Errorf("not delivered")
+		for _, su := range setups {
+			want := map[string]string{"alertname": alerts.AlertQuotaNearlyUsed, "quota": e2eQuota, "severity": "critical", "job": su.job}
+			var ann map[string]string
+			err := poll(90*time.Second, time.Second, func() error {
+				var ok bool
+				if _, ann, ok = rec.find("/billing", want); !ok {
+					return fmt.Errorf("not delivered")
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatalf("%s: %v not delivered to the billing receiver within 90s; received:\n%s", su.name, want, rec.summary())
 			}
-			return nil
-		})
-		if err != nil {
-			t.Fatalf("%v not delivered to the billing receiver within 90s; received:\n%s", want, rec.summary())
-		}
-		if got, want := ann["runbook_url"], alerts.Default().RunbookURLFor(alerts.AlertQuotaNearlyUsed); got != want {
-			t.Errorf("runbook_url = %q, want %q", got, want)
-		}
-		if !strings.Contains(ann["summary"], e2eQuota) {
-			t.Errorf("summary %q does not name the quota", ann["summary"])
-		}
-		// Critical quota alerts also page (the example's nested route with continue).
-		if _, _, ok := rec.find("/pager", want); !ok {
-			t.Errorf("critical quota alert not delivered to the pager receiver; received:\n%s", rec.summary())
-		}
-		// The example's inhibit rule silences the warning of the same quota.
-		warning := map[string]string{"alertname": alerts.AlertQuotaNearlyUsed, "quota": e2eQuota, "severity": "warning"}
-		if _, _, ok := rec.find("/billing", warning); ok {
-			t.Errorf("the warning was delivered although the critical alert inhibits it; received:\n%s", rec.summary())
-		}
-		// A limit of 1 is also used up far faster than the month elapses.
-		burn := map[string]string{"alertname": alerts.AlertQuotaBurnTooFast, "quota": e2eQuota, "severity": "warning"}
-		if err := poll(30*time.Second, time.Second, func() error {
-			if _, _, ok := rec.find("/billing", burn); !ok {
-				return fmt.Errorf("not delivered")
+			if got, want := ann["runbook_url"], alerts.Default().RunbookURLFor(alerts.AlertQuotaNearlyUsed); got != want {
+				t.Errorf("runbook_url = %q, want %q", got, want)
 			}
-			return nil
-		}); err != nil {
-			t.Errorf("%v not delivered to the billing receiver; received:\n%s", burn, rec.summary())
+			if !strings.Contains(ann["summary"], e2eQuota) {
+				t.Errorf("summary %q does not name the quota", ann["summary"])
+			}
+			// Critical quota alerts also page (the example's nested route with continue).
+			if _, _, ok := rec.find("/pager", want); !ok {
+				t.Errorf("%s: critical quota alert not delivered to the pager receiver; received:\n%s", su.name, rec.summary())
+			}
+			// The example's inhibit rule silences the warning of the same quota.
+			warning := map[string]string{"alertname": alerts.AlertQuotaNearlyUsed, "quota": e2eQuota, "severity": "warning", "job": su.job}
+			if _, _, ok := rec.find("/billing", warning); ok {
+				t.Errorf("%s: the warning was delivered although the critical alert inhibits it; received:\n%s", su.name, rec.summary())
+			}
+			// A limit of 1 is also used up far faster than the month elapses.
+			burn := map[string]string{"alertname": alerts.AlertQuotaBurnTooFast, "quota": e2eQuota, "severity": "warning", "job": su.job}
+			if err := poll(30*time.Second, time.Second, func() error {
+				if _, _, ok := rec.find("/billing", burn); !ok {
+					return fmt.Errorf("not delivered")
+				}
+				return nil
+			}); err != nil {
+				t.Errorf("%s: %v not delivered to the billing receiver; received:\n%s", su.name, burn, rec.summary())
+			}
+		}
+	})
+
+	t.Run("push failing fires", func(t *testing.T) {
+		for _, su := range setups {
+			err := poll(60*time.Second, time.Second, func() error {
+				var res struct {
+					Alerts []struct {
+						Labels map[string]string `json:"labels"`
+						State  string            `json:"state"`
+					} `json:"alerts"`
+				}
+				if err := promAPI(promURL, "/api/v1/alerts", nil, &res); err != nil {
+					return err
+				}
+				for _, a := range res.Alerts {
+					if a.Labels["alertname"] == alerts.AlertExporterPushFailing && a.Labels["job"] == su.job && a.Labels["url"] == deadPush && a.State == "firing" {
+						return nil
+					}
+				}
+				return fmt.Errorf("not firing")
+			})
+			if err != nil {
+				t.Errorf("%s: %s for %s did not fire within 60s: %v", su.name, alerts.AlertExporterPushFailing, deadPush, err)
+			}
 		}
 	})
 
 	t.Run("exporter down fires", func(t *testing.T) {
 		exp.stop()
-		want := map[string]string{"alertname": alerts.AlertExporterDown, "instance": exporterAddr, "severity": "critical"}
-		err := poll(60*time.Second, time.Second, func() error {
-			var res struct {
-				Alerts []struct {
-					Labels map[string]string `json:"labels"`
-					State  string            `json:"state"`
-				} `json:"alerts"`
-			}
-			if err := promAPI(promURL, "/api/v1/alerts", nil, &res); err != nil {
-				return err
-			}
-			for _, a := range res.Alerts {
-				if a.Labels["alertname"] == alerts.AlertExporterDown && a.Labels["instance"] == exporterAddr && a.State == "firing" {
-					return nil
+		for _, su := range setups {
+			want := map[string]string{"alertname": alerts.AlertExporterDown, "instance": exporterAddr, "severity": "critical", "job": su.job}
+			err := poll(60*time.Second, time.Second, func() error {
+				var res struct {
+					Alerts []struct {
+						Labels map[string]string `json:"labels"`
+						State  string            `json:"state"`
+					} `json:"alerts"`
 				}
+				if err := promAPI(promURL, "/api/v1/alerts", nil, &res); err != nil {
+					return err
+				}
+				for _, a := range res.Alerts {
+					if a.Labels["alertname"] == alerts.AlertExporterDown && a.Labels["instance"] == exporterAddr && a.Labels["job"] == su.job && a.State == "firing" {
+						return nil
+					}
+				}
+				return fmt.Errorf("not firing: %+v", res.Alerts)
+			})
+			if err != nil {
+				t.Fatalf("%s: %s did not fire in Prometheus within 60s: %v", su.name, alerts.AlertExporterDown, err)
 			}
-			return fmt.Errorf("not firing: %+v", res.Alerts)
-		})
-		if err != nil {
-			t.Fatalf("%s did not fire in Prometheus within 60s: %v", alerts.AlertExporterDown, err)
-		}
-		err = poll(30*time.Second, time.Second, func() error {
-			if _, _, ok := rec.find("/pager", want); !ok {
-				return fmt.Errorf("not delivered")
+			err = poll(30*time.Second, time.Second, func() error {
+				if _, _, ok := rec.find("/pager", want); !ok {
+					return fmt.Errorf("not delivered")
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatalf("%s: %s not delivered to the pager receiver within 30s; received:\n%s", su.name, alerts.AlertExporterDown, rec.summary())
 			}
-			return nil
-		})
-		if err != nil {
-			t.Fatalf("%s not delivered to the pager receiver within 30s; received:\n%s", alerts.AlertExporterDown, rec.summary())
 		}
 	})
 }
@@ -582,6 +736,9 @@ scrape_configs:
 // command that installs it.
 func requireBin(t *testing.T, name string) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skipf("-short: skipping the end-to-end test (needs %s)", name)
+	}
 	p, err := exec.LookPath(name)
 	if err != nil {
 		t.Fatalf("%s not found in PATH: run `bash scripts/install-test-deps.sh` as root from the repository root (Debian packages prometheus and prometheus-alertmanager)", name)

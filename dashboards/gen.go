@@ -1,25 +1,23 @@
 //go:build ignore
 
-// gen writes the dashboards JSON from dashboards.All(alerts.Default()).
+// gen writes the dashboards JSON from alerts.Default(), as
+// `waba_exporter generate dashboards --out dashboards` would.
 // Run with `go generate ./dashboards/`.
 package main
 
 import (
 	"log"
-	"os"
 
 	"github.com/waba-exporter/waba_exporter/alerts"
 	"github.com/waba-exporter/waba_exporter/dashboards"
 )
 
 func main() {
-	for name, d := range dashboards.All(alerts.Default()) {
-		b, err := dashboards.JSON(d)
-		if err != nil {
-			log.Fatal(err)
-		}
-		if err := os.WriteFile(name, b, 0o644); err != nil {
-			log.Fatal(err)
-		}
+	files, err := dashboards.Generate(alerts.Default(), dashboards.FormatGrafana)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := alerts.WriteFiles(".", files); err != nil {
+		log.Fatal(err)
 	}
 }

@@ -60,7 +60,7 @@ var flagRE = regexp.MustCompile(`--([a-z][a-z0-9.-]*)`)
 // variables it names.
 func knownFlags(t *testing.T, cmd string) (flags, envs map[string]bool) {
 	t.Helper()
-	out, err := exec.Command(mustBinary(t), cmd, "--help").CombinedOutput()
+	out, err := exec.Command(mustBinary(t), append(strings.Fields(cmd), "--help")...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("%s --help: %v\n%s", cmd, err, out)
 	}
@@ -172,6 +172,9 @@ func list(t *testing.T, v any, path ...any) []any {
 
 // TestYamllint runs yamllint (Debian package "yamllint") on every YAML file here.
 func TestYamllint(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: skipping yamllint")
+	}
 	if _, err := exec.LookPath("yamllint"); err != nil {
 		t.Fatal("yamllint is not installed (Debian: apt-get install yamllint; it is part of scripts/install-test-deps.sh)")
 	}
@@ -184,7 +187,7 @@ func TestYamllint(t *testing.T) {
 	if err != nil {
 		t.Fatalf("yamllint --list-files: %v\n%s", err, out)
 	}
-	for _, f := range []string{"kubernetes/waba-exporter.yaml", "systemd/web.yml"} {
+	for _, f := range []string{"kubernetes/waba-exporter.yaml", "kubernetes/prometheusrule.yaml", "kubernetes/grafana-dashboards.yaml", "systemd/web.yml"} {
 		if !strings.Contains(string(out), f) {
 			t.Errorf("yamllint did not check %s:\n%s", f, out)
 		}
@@ -465,6 +468,9 @@ func TestSystemdUnit(t *testing.T) {
 	if stateDir := "/var/lib/" + s["StateDirectory"][0] + "/"; !strings.HasPrefix(cp, stateDir) {
 		t.Errorf("--checkpoint.path=%q is not under the StateDirectory %s", cp, stateDir)
 	}
+	if testing.Short() {
+		t.Skip("-short: skipping systemd-analyze")
+	}
 	if _, err := exec.LookPath("systemd-analyze"); err != nil {
 		t.Fatal("systemd-analyze is not installed (Debian: apt-get install systemd)")
 	}
@@ -659,6 +665,9 @@ func TestFlagsExist(t *testing.T) {
 	envs := map[string]bool{}
 	for _, inv := range invs {
 		cmd := inv.args[0]
+		if cmd == "generate" && len(inv.args) > 1 {
+			cmd += " " + inv.args[1] // generate rules|dashboards
+		}
 		if help[cmd] == nil {
 			var e map[string]bool
 			help[cmd], e = knownFlags(t, cmd)
@@ -712,15 +721,15 @@ func TestPushFlagErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{name: "bad label name", args: []string{"run", "--log.path=/dev/null", "--push.url=http://127.0.0.1:9/api/v1/import/prometheus", "--push.extra-label=bad-name=1"},
+		{name: "bad label name", args: []string{"run", "--input.path=/dev/null", "--push.url=http://127.0.0.1:9/api/v1/import/prometheus", "--push.extra-label=bad-name=1"},
 			want: `--push.extra-label[0]: "bad-name"`},
 		{name: "label without value", args: []string{"demo", "--push.url=http://127.0.0.1:9/x", "--push.extra-label=env"},
 			want: `--push.extra-label[0]: "env": want name=value`},
 		{name: "label without url", args: []string{"demo", "--push.extra-label=env=prod"},
 			want: "--push.extra-label needs --push.url"},
-		{name: "bad scheme with a password", args: []string{"run", "--log.path=/dev/null", "--push.url=ftp://user:hunter2secret@vm/x"},
+		{name: "bad scheme with a password", args: []string{"run", "--input.path=/dev/null", "--push.url=ftp://user:hunter2secret@vm/x"},
 			want: "--push.url[0]: scheme must be http or https"},
-		{name: "negative interval", args: []string{"run", "--log.path=/dev/null", "--push.url=http://127.0.0.1:9/x", "--push.interval=-1s"},
+		{name: "negative interval", args: []string{"run", "--input.path=/dev/null", "--push.url=http://127.0.0.1:9/x", "--push.interval=-1s"},
 			want: "--push.interval: must be positive"},
 	}
 	for _, tc := range tests {

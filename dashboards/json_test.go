@@ -1,17 +1,34 @@
-// Package dashboards builds the Grafana dashboards of waba_exporter (SPEC 7):
-// Overview, Responsiveness, Billing and limits, and Exporter health.
-//
-// The dashboards are Go values of the typed structs below, a subset of the
-// Grafana dashboard JSON model (schemaVersion 39) that a test type-checks
-// against the @grafana/schema npm package with tsc. Selectors and thresholds
-// come from alerts.Config, the one place shared with the Prometheus rules.
-// The committed dashboards/*.json are the output of All(alerts.Default());
-// a test fails when they are stale (regenerate with `go generate ./dashboards/`).
-//
-// Every query selects on the template variables $job, $instance and (for
-// per-number metrics) $phone_number_id, and uses only metric names declared
-// in METRICS.md, recording rules of package alerts, or up.
 package dashboards
+
+// The types below read the generated dashboard JSON back for the tests (the
+// builder writes it with the Grafana Foundation SDK): only the fields the
+// tests look at.
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/waba-exporter/waba_exporter/alerts"
+)
+
+// decodeAll renders every dashboard of c to JSON, as committed, and reads it
+// back.
+func decodeAll(t *testing.T, c alerts.Config) map[string]Dashboard {
+	t.Helper()
+	out := map[string]Dashboard{}
+	for name, d := range All(c) {
+		b, err := JSON(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var v Dashboard
+		if err := json.Unmarshal(b, &v); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		out[name] = v
+	}
+	return out
+}
 
 // Dashboard is the top level of a Grafana dashboard JSON model.
 type Dashboard struct {
@@ -28,7 +45,17 @@ type Dashboard struct {
 	Time          TimeRange  `json:"time"`
 	Links         []Link     `json:"links"`
 	Templating    Templating `json:"templating"`
-	Panels        []Panel    `json:"panels"`
+	Annotations   struct {
+		List []Annotation `json:"list"`
+	} `json:"annotations"`
+	Panels []Panel `json:"panels"`
+}
+
+// Annotation is a Prometheus annotation query.
+type Annotation struct {
+	Name        string `json:"name"`
+	Expr        string `json:"expr"`
+	TitleFormat string `json:"titleFormat"`
 }
 
 // TimeRange is the default time range, e.g. now-24h to now.
@@ -39,6 +66,7 @@ type TimeRange struct {
 
 // Link is a dashboard link; ours list the other dashboards by tag.
 type Link struct {
+	URL         string   `json:"url"`
 	AsDropdown  bool     `json:"asDropdown"`
 	Icon        string   `json:"icon"`
 	IncludeVars bool     `json:"includeVars"`
@@ -74,9 +102,9 @@ type Variable struct {
 
 // VariableOption is a selected or offered variable value.
 type VariableOption struct {
-	Selected bool     `json:"selected"`
-	Text     []string `json:"text"`
-	Value    []string `json:"value"`
+	Selected bool `json:"selected"`
+	Text     any  `json:"text"`  // a string or a list of strings
+	Value    any  `json:"value"` // idem
 }
 
 // DataSourceRef points at a data source; ours is always ${datasource}.
@@ -93,7 +121,8 @@ type GridPos struct {
 	Y int `json:"y"`
 }
 
-// Panel is one visualization. Type is one of the Panel* constants.
+// Panel is one visualization or a row (Type PanelRow). Type is one of the
+// Panel* constants.
 type Panel struct {
 	ID              int               `json:"id"`
 	Type            string            `json:"type"`
@@ -106,18 +135,9 @@ type Panel struct {
 	FieldConfig     FieldConfigSource `json:"fieldConfig"`
 	Options         map[string]any    `json:"options"`
 	Transformations []Transformation  `json:"transformations,omitempty"`
+	Links           []Link            `json:"links,omitempty"`
+	TimeFrom        string            `json:"timeFrom,omitempty"`
 }
-
-// Panel types used by the dashboards.
-const (
-	PanelTimeseries    = "timeseries"
-	PanelStat          = "stat"
-	PanelGauge         = "gauge"
-	PanelBarGauge      = "bargauge"
-	PanelTable         = "table"
-	PanelHeatmap       = "heatmap"
-	PanelStateTimeline = "state-timeline"
-)
 
 // Target is a Prometheus query of a panel.
 type Target struct {
