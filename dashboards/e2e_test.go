@@ -334,36 +334,6 @@ type e2eSetup struct {
 // that only its scrape job sets.
 const e2eCustomSelector = `job="whatsapp", team="waba"`
 
-// pendingMetrics are contract metrics (METRICS.md sections 6, 9 and 13, issue
-// 11) that the exporter on main does not produce yet: branch i11-window brings
-// them. Queries that need one (directly or through a recording rule) must
-// evaluate without error but are not required to return data.
-// TODO(lead): remove this list once i11-window is merged.
-var pendingMetrics = map[string]bool{
-	"waba_opted_out_customers_total":            true,
-	"waba_portfolio_messaging_limit_recipients": true,
-	"waba_account_status":                       true,
-	"waba_pricing_volume_tier":                  true,
-}
-
-// pendingQuery reports whether expr needs a pending metric, following the
-// recording rules it uses to their inputs.
-func pendingQuery(t *testing.T, expr string, records map[string]string) bool {
-	names, err := metricNames(expr)
-	if err != nil {
-		t.Fatalf("%q: %v", expr, err)
-	}
-	for _, n := range names {
-		if pendingMetrics[n] {
-			return true
-		}
-		if r, ok := records[n]; ok && pendingQuery(t, r, records) {
-			return true
-		}
-	}
-	return false
-}
-
 func TestEndToEnd(t *testing.T) {
 	promBin, amBin := requireBin(t, "prometheus"), requireBin(t, "prometheus-alertmanager")
 	tmp := t.TempDir()
@@ -483,11 +453,6 @@ scrape_configs:
 	// The exporter must become ready (state restored) for the gated alerts.
 	waitHTTP200(t, exp, "http://"+exporterAddr+"/-/ready", 120*time.Second)
 
-	records := map[string]string{}
-	for _, r := range alerts.Rules(alerts.Default()).Groups[0].Rules {
-		records[r.Record] = r.Expr
-	}
-
 	for _, su := range setups {
 		t.Run("dashboard queries return data with the "+su.name, func(t *testing.T) {
 			vars := map[string][]string{}
@@ -533,7 +498,6 @@ scrape_configs:
 
 			type query struct {
 				where, expr string
-				pending     bool
 			}
 			var queries []query
 			files := make([]string, 0, len(su.dash))
@@ -547,23 +511,21 @@ scrape_configs:
 						if !strings.Contains(tg.Expr, su.selector) {
 							t.Errorf("%s %q: query %q does not use the selector %s", f, p.Title, tg.Expr, su.selector)
 						}
-						queries = append(queries, query{fmt.Sprintf("%s %q %s", f, p.Title, tg.RefID), substitute(tg.Expr, vars), pendingQuery(t, tg.Expr, records)})
+						queries = append(queries, query{fmt.Sprintf("%s %q %s", f, p.Title, tg.RefID), substitute(tg.Expr, vars)})
 					}
 				}
 			}
-			var empty, pendingWithData []string
+			var empty []string
 			err := poll(90*time.Second, 2*time.Second, func() error {
-				empty, pendingWithData = empty[:0], pendingWithData[:0]
+				empty = empty[:0]
 				for _, q := range queries {
 					var res struct {
 						Result []json.RawMessage `json:"result"`
 					}
 					if err := promAPI(promURL, "/api/v1/query", url.Values{"query": {q.expr}}, &res); err != nil {
 						empty = append(empty, fmt.Sprintf("%s: %v", q.where, err))
-					} else if len(res.Result) == 0 && !q.pending {
+					} else if len(res.Result) == 0 {
 						empty = append(empty, fmt.Sprintf("%s: no data: %s", q.where, q.expr))
-					} else if len(res.Result) > 0 && q.pending {
-						pendingWithData = append(pendingWithData, q.where)
 					}
 				}
 				if len(empty) > 0 {
@@ -574,16 +536,7 @@ scrape_configs:
 			if err != nil {
 				t.Errorf("dashboard queries without data after 90s (%v):\n%s", err, strings.Join(empty, "\n"))
 			}
-			npending := 0
-			for _, q := range queries {
-				if q.pending {
-					npending++
-				}
-			}
-			t.Logf("%d dashboard queries checked, %d of them only for errors (pendingMetrics)", len(queries), npending)
-			if len(pendingWithData) > 0 {
-				t.Logf("pending queries that already return data (their metrics may leave pendingMetrics): %v", pendingWithData)
-			}
+			t.Logf("%d dashboard queries checked, every one returned data", len(queries))
 		})
 	}
 
