@@ -211,3 +211,17 @@ func TestSchemaDefaults(t *testing.T) {
 		}
 	}
 }
+
+// TestDurationPatternAgreesWithParse checks the schema's duration pattern against
+// ParseDuration on the spellings the example and the docs use, and on the ones it must
+// refuse. The pattern is looser than Parse only on unit order ("1h7d").
+func TestDurationPatternAgreesWithParse(t *testing.T) {
+	re := regexp.MustCompile(durationPattern)
+	for _, in := range []string{"0", "90s", "36h", "1h30m", "7d", "7d1h", "2w", "1y", "250ms",
+		"1.5h", "250us", "35d", "1s500ms", "1.5d", "7", "d", "7days", "1 day", "-1h", "", "1fortnight"} {
+		_, err := ParseDuration(in)
+		if got, want := re.MatchString(in), err == nil; got != want {
+			t.Errorf("%q: pattern matches = %v, ParseDuration accepts = %v (%v)", in, got, want, err)
+		}
+	}
+}
