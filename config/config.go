@@ -43,10 +43,8 @@ type Input struct {
 
 // Envelope describes how a line wraps the webhook body (SPEC 3.2).
 type Envelope struct {
-	BodyPath          string       `yaml:"body_path" doc:"Dot-separated path of the body inside a JSON envelope, e.g. request.body. Empty: the line is the raw body."`
-	BodyEncoding      BodyEncoding `yaml:"body_encoding" doc:"How the body is stored: object (JSON object), string (JSON-encoded string), form (x-www-form-urlencoded), or auto."`
-	ReceiveTimePath   string       `yaml:"receive_time_path" doc:"Dot-separated path of the receive time inside the envelope; used for bodies without a timestamp (Twilio). Needs body_path."`
-	ReceiveTimeFormat TimeFormat   `yaml:"receive_time_format" doc:"Format of the receive time: unix (seconds), unix_ms, rfc3339, or auto (numbers below 1e11 are seconds, larger ones milliseconds; strings are RFC 3339)."`
+	BodyPath        string `yaml:"body_path" doc:"Dot-separated path of the body inside a JSON envelope, e.g. request.body. The value may be a JSON object, or a string holding a JSON body or a form-encoded body (detected per line). Empty: the line is the raw body."`
+	ReceiveTimePath string `yaml:"receive_time_path" doc:"Dot-separated path of the receive time inside the envelope; used for bodies without a timestamp (Twilio). A number (unix seconds, or milliseconds when above 1e12) or a string (the same digits, or RFC 3339). Needs body_path."`
 }
 
 // Labels bounds metric label values.
@@ -176,16 +174,6 @@ func (in *Input) applyDefaults() {
 	}
 	if in.MaxLineBytes == 0 {
 		in.MaxLineBytes = DefaultMaxLineBytes
-	}
-	in.Envelope.applyDefaults()
-}
-
-func (e *Envelope) applyDefaults() {
-	if e.BodyEncoding == "" {
-		e.BodyEncoding = BodyAuto
-	}
-	if e.ReceiveTimeFormat == "" {
-		e.ReceiveTimeFormat = TimeAuto
 	}
 }
 

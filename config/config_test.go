@@ -45,7 +45,7 @@ inputs:
     format: gupshup
     start: end
     max_line_bytes: 65536
-    envelope: {body_path: request.body, body_encoding: string, receive_time_path: ts, receive_time_format: unix_ms}
+    envelope: {body_path: request.body, receive_time_path: ts}
 labels:
   country_enabled: false
   phone_number_ids: [106540352242922, "2"]
@@ -85,10 +85,9 @@ state: {message_ttl: 3d12h, customer_ttl: 40d, allowed_lateness: 90s}
 		t.Fatal(err)
 	}
 	wantInputs := []Input{
-		{Path: "/var/log/a.ndjson", Format: FormatAuto, Start: StartBeginning, MaxLineBytes: 4 << 20,
-			Envelope: Envelope{BodyEncoding: BodyAuto, ReceiveTimeFormat: TimeAuto}},
+		{Path: "/var/log/a.ndjson", Format: FormatAuto, Start: StartBeginning, MaxLineBytes: 4 << 20},
 		{Path: "-", Format: FormatGupshup, Start: StartEnd, MaxLineBytes: 65536,
-			Envelope: Envelope{BodyPath: "request.body", BodyEncoding: BodyString, ReceiveTimePath: "ts", ReceiveTimeFormat: TimeUnixMs}},
+			Envelope: Envelope{BodyPath: "request.body", ReceiveTimePath: "ts"}},
 	}
 	if !reflect.DeepEqual(cfg.Inputs, wantInputs) {
 		t.Errorf("inputs = %+v\nwant %+v", cfg.Inputs, wantInputs)

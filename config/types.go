@@ -48,34 +48,6 @@ const (
 func (Start) Values() []string { return []string{"beginning", "end"} }
 func (Start) what() string     { return "start position" }
 
-// BodyEncoding is how an envelope stores the webhook body.
-type BodyEncoding string
-
-// Body encodings.
-const (
-	BodyAuto   BodyEncoding = "auto"
-	BodyObject BodyEncoding = "object"
-	BodyString BodyEncoding = "string"
-	BodyForm   BodyEncoding = "form"
-)
-
-func (BodyEncoding) Values() []string { return []string{"auto", "object", "string", "form"} }
-func (BodyEncoding) what() string     { return "body encoding" }
-
-// TimeFormat is the format of an envelope's receive time.
-type TimeFormat string
-
-// Time formats.
-const (
-	TimeAuto    TimeFormat = "auto"
-	TimeUnix    TimeFormat = "unix"
-	TimeUnixMs  TimeFormat = "unix_ms"
-	TimeRFC3339 TimeFormat = "rfc3339"
-)
-
-func (TimeFormat) Values() []string { return []string{"auto", "unix", "unix_ms", "rfc3339"} }
-func (TimeFormat) what() string     { return "time format" }
-
 // QuotaUnit is what a quota counts.
 type QuotaUnit string
 
