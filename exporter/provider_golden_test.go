@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 
 	"github.com/waba-exporter/waba_exporter/pipeline"
 	"github.com/waba-exporter/waba_exporter/webhook"
@@ -159,6 +160,13 @@ func TestProviderGolden(t *testing.T) {
 			}
 			if !bytes.Equal(got, exp) {
 				t.Errorf("exposition differs from %s (run with -update after checking the diff):\n%s", want, lineDiff(string(exp), string(got)))
+			}
+			problems, err := promlint.New(bytes.NewReader(got)).Lint()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range problems {
+				t.Errorf("promlint: %s: %s", p.Metric, p.Text)
 			}
 			vals := seriesValues(t, got)
 			for k, v := range vals {
