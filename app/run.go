@@ -79,8 +79,11 @@ func Run(ctx context.Context, o RunOptions) error {
 	var wg sync.WaitGroup
 	errc := make(chan error, 64)
 	batches := make(chan *tail.Batch, queueBatches)
-	ins := &inputSet{ctx: ctx, out: batches, p: p, log: log, poll: o.PollInterval, saved: saved.Positions,
-		restored: restored, errc: errc, running: map[string]*runningInput{}}
+	// prog covers every tailer, running or stopped by a reload, seeded with the restored
+	// positions: quiet files keep theirs.
+	prog := tail.NewProgress()
+	ins := &inputSet{ctx: ctx, out: batches, p: p, log: log, poll: o.PollInterval, saved: groupPositions(saved.Positions),
+		restored: restored, errc: errc, prog: prog, running: map[string]*runningInput{}}
 	if err := ins.set(inputs); err != nil {
 		return ConfigError{err}
 	}
@@ -177,7 +180,6 @@ func Run(ctx context.Context, o RunOptions) error {
 		}
 	}()
 
-	prog := tail.NewProgress(ins.tailers()...) // seeded with restored positions: quiet files keep theirs
 	var cp *checkpointer
 	if o.Serve.CheckpointPath != "" {
 		cp = &checkpointer{path: o.Serve.CheckpointPath, key: saved.HashKey, p: p, prog: prog, health: health, log: log, now: o.Now}

@@ -261,9 +261,15 @@ type Tailer struct {
 	open      func(path string) (fileHandle, error)
 	onBlock   func() // test hook: called when a send on out is about to block
 
+	maxLine atomic.Int64 // MaxLineBytes, changeable live (SetMaxLineBytes)
+
 	mu    sync.Mutex
 	snap  []snapEntry // open files, for Stats; replaced after every pass
 	waker Waker
+	// kept are the files tracked when Run returned, for Resume and for a Progress that
+	// still covers a stopped tailer (nil while Run runs).
+	kept    []*File
+	stopped bool
 }
 
 type snapEntry struct {
@@ -311,6 +317,7 @@ func New(opts Options) (*Tailer, error) {
 	if t.log == nil {
 		t.log = slog.New(slog.DiscardHandler)
 	}
+	t.maxLine.Store(int64(opts.MaxLineBytes))
 	seen := make(map[string]bool)
 	for _, s := range opts.Sources {
 		if seen[s] {
@@ -514,16 +521,61 @@ func (t *Tailer) Run(ctx context.Context, out chan<- *Batch) error {
 	}
 }
 
-// closeAll releases every open file when Run returns.
+// closeAll releases every open file when Run returns, keeping their identities and
+// offsets for Resume.
 func (t *Tailer) closeAll() {
+	kept := make([]*File, 0, len(t.order))
 	for _, f := range t.order {
 		f.close()
+		if !f.src.stdin && !f.retired.Load() {
+			kept = append(kept, f)
+		}
 	}
 	t.order = nil
 	clear(t.byID)
 	t.mu.Lock()
 	t.snap = nil
+	t.kept = kept
+	t.stopped = true
 	t.mu.Unlock()
+}
+
+// SetMaxLineBytes changes the longest line delivered, live (a reload that changes only an
+// input's options keeps its tailer, offsets and state). n <= 0 means the default. Safe for
+// concurrent use; it applies from the next byte read.
+func (t *Tailer) SetMaxLineBytes(n int) {
+	if n <= 0 {
+		n = DefaultMaxLineBytes
+	}
+	t.maxLine.Store(int64(n))
+}
+
+// Resume returns, once Run has returned, a restore point for every file it was tracking,
+// at the offset just past the last line it handed out (or skipped). A new Tailer of the
+// same sources started with these Positions reads every line exactly once across the two,
+// provided the consumer applies the lines already handed out (they are ahead of the new
+// tailer's in a FIFO channel). Before Run has returned it returns nil, false.
+func (t *Tailer) Resume() ([]Position, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !t.stopped {
+		return nil, false
+	}
+	out := make([]Position, 0, len(t.kept))
+	for _, f := range t.kept {
+		out = append(out, f.Position(f.delivered.Load()))
+	}
+	return out, true
+}
+
+// Retire marks the files of a stopped tailer as superseded (by a new Tailer started from
+// Resume): a Progress then drops each one once its lines are all applied.
+func (t *Tailer) Retire() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, f := range t.kept {
+		f.retired.Store(true)
+	}
 }
 
 // publish refreshes the snapshot Stats reads.
