@@ -453,6 +453,9 @@ func (m *Machine) repeated(ev *model.Event) bool {
 func (m *Machine) Flush() { m.release(math.MaxInt64) }
 
 func (m *Machine) errorLabel(ev *model.Event) string {
+	if !errorCodeSafe(ev) {
+		return "other" // not a known code: never customer data in a label (errorcode.go)
+	}
 	var s string
 	switch {
 	case ev.ErrorCode != 0:
