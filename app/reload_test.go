@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -202,6 +203,15 @@ type liveRun struct {
 
 func startRun(t *testing.T, cfgPath, cpPath string) *liveRun {
 	t.Helper()
+	return startRunLogged(t, cfgPath, cpPath, nil)
+}
+
+func startRunLogged(t *testing.T, cfgPath, cpPath string, logs io.Writer) *liveRun {
+	t.Helper()
+	var log *slog.Logger
+	if logs != nil {
+		log = slog.New(slog.NewTextHandler(logs, nil))
+	}
 	cfg, err := config.Load(cfgPath)
 	if err != nil {
 		t.Fatal(err)
@@ -214,7 +224,7 @@ func startRun(t *testing.T, cfgPath, cpPath string) *liveRun {
 	done := make(chan error, 1)
 	go func() {
 		done <- Run(ctx, RunOptions{Serve: ServeOptions{Listener: ln, ConfigPath: cfgPath, CheckpointPath: cpPath, CheckpointInterval: time.Hour},
-			Config: cfg, PollInterval: 20 * time.Millisecond, Now: fixedNow})
+			Config: cfg, PollInterval: 20 * time.Millisecond, Now: fixedNow, Logger: log})
 	}()
 	r := &liveRun{base: "http://" + ln.Addr().String()}
 	var once bool

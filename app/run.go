@@ -89,8 +89,9 @@ func Run(ctx context.Context, o RunOptions) error {
 	}
 
 	health := &exporter.Health{}
+	rel := &exporter.Reliability{}
 	collector := &exporter.Collector{
-		P: p, Health: health, Now: o.Now,
+		P: p, Health: health, Now: o.Now, Reliability: rel,
 		Sources:           func() []exporter.SourceStats { return sourceStats(ins.tailers()) },
 		FsnotifyOverflows: func() uint64 { return fsnotifyOverflows(ins.tailers()) },
 	}
@@ -182,12 +183,12 @@ func Run(ctx context.Context, o RunOptions) error {
 
 	var cp *checkpointer
 	if o.Serve.CheckpointPath != "" {
-		cp = &checkpointer{path: o.Serve.CheckpointPath, key: saved.HashKey, p: p, prog: prog, health: health, log: log, now: o.Now}
+		cp = &checkpointer{path: o.Serve.CheckpointPath, key: saved.HashKey, p: p, prog: prog, health: health, rel: rel, log: log, now: o.Now}
 		if o.Serve.CheckpointInterval <= 0 {
 			o.Serve.CheckpointInterval = 10 * time.Second
 		}
 	}
-	consume(ctx, p, batches, o.Now, func() bool { ins.countTooLong(); return caughtUp(ins.tailers()) }, prog, cp, o.Serve.CheckpointInterval)
+	consume(ctx, p, batches, o.Now, func() bool { ins.countTooLong(); return caughtUp(ins.tailers()) }, prog, cp, o.Serve.CheckpointInterval, log)
 	cancel()
 	wg.Wait()
 	ins.wait()
@@ -226,7 +227,7 @@ func inputsOf(cfg *config.Config, logPaths []string, logStart string) []config.I
 // interval. While the inputs are read to their end, the wall clock is let into the state
 // machine once a second (windows expire without new events); while a backlog is read,
 // event time alone drives it.
-func consume(ctx context.Context, p *pipeline.Pipeline, batches <-chan *tail.Batch, now func() time.Time, idle func() bool, prog *tail.Progress, cp *checkpointer, every time.Duration) {
+func consume(ctx context.Context, p *pipeline.Pipeline, batches <-chan *tail.Batch, now func() time.Time, idle func() bool, prog *tail.Progress, cp *checkpointer, every time.Duration, log *slog.Logger) {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	var cpC <-chan time.Time
@@ -250,6 +251,7 @@ func consume(ctx context.Context, p *pipeline.Pipeline, batches <-chan *tail.Bat
 			if len(batches) == 0 && idle() {
 				p.Tick(now().Unix())
 			}
+			logDroppedBusinesses(p, log)
 		case <-cpC:
 			_ = cp.write()
 		case b := <-batches:
@@ -307,4 +309,16 @@ func reloadHandler(r *config.Reloader) http.Handler {
 		return nil
 	}
 	return r.Handler()
+}
+
+// logDroppedBusinesses logs, once per business, the phone_number_ids whose events are
+// dropped (over state.max_businesses, or outside the labels.phone_number_ids allowlist).
+// Every dropped event is counted in waba_exporter_dropped_events_total; this line says
+// which business to look at.
+func logDroppedBusinesses(p *pipeline.Pipeline, log *slog.Logger) {
+	var ids []string
+	p.Update(func(v pipeline.View) { ids = v.Machine.TakeDroppedBusinesses() })
+	for _, id := range ids {
+		log.Warn("events of a business are dropped (counted in waba_exporter_dropped_events_total): it is over state.max_businesses or outside labels.phone_number_ids", "phone_number_id", id)
+	}
 }

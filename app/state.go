@@ -103,6 +103,7 @@ type checkpointer struct {
 	p      *pipeline.Pipeline
 	prog   *tail.Progress
 	health *exporter.Health
+	rel    *exporter.Reliability
 	log    *slog.Logger
 	now    func() time.Time
 }
@@ -121,6 +122,9 @@ func (c *checkpointer) write() error {
 	})
 	if err := checkpoint.Write(c.path, checkpointVersion, encodeState(h, snap)); err != nil {
 		c.log.Error("checkpoint write failed", "path", c.path, "err", err)
+		if c.rel != nil {
+			c.rel.CheckpointFailures.Add(1)
+		}
 		return err
 	}
 	c.health.CheckpointSuccess.Store(c.now().Unix())

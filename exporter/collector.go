@@ -83,6 +83,8 @@ type Collector struct {
 	// "now"; with EventTimeOnly (replay) they use the watermark alone.
 	Now           func() time.Time
 	EventTimeOnly bool
+	// Reliability holds the checkpoint failure counters (nil: 0).
+	Reliability *Reliability
 
 	lastDuration atomic.Int64 // ns
 }
@@ -122,7 +124,9 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		view := m.View(now)
 		c.collectDomain(ch, m, &view)
 		c.collectSelf(ch, v, &view)
+		collectDropped(ch, m)
 	})
+	c.collectReliability(ch)
 	c.collectSources(ch, sources)
 	h := c.Health
 	if h == nil {

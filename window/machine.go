@@ -188,6 +188,8 @@ type Machine struct {
 	lastBiz    *Business // the business of the previous event (a one-entry cache)
 	lastBizIdx uint16
 
+	drops dropLog // businesses already reported as dropped (dropped.go)
+
 	Self SelfStats
 }
 
@@ -208,7 +210,8 @@ type SelfStats struct {
 	EarlyReleased     uint64 // released before the allowed lateness: reorder buffer full
 	Evictions         [numEvictKind][2]uint64
 	LabelOverflow     map[string]uint64
-	DroppedBusinesses uint64 // events of businesses over the cap or outside the allowlist
+	DroppedBusinesses uint64                // events of businesses over the cap or outside the allowlist
+	Dropped           [NumDropReason]uint64 // the same events by reason (dropped.go)
 	TemplateEvents    map[string]uint64
 	UnknownCustomer   uint64 // statuses without recipient (On-Prem minimal)
 	AccountEvents     map[string]uint64
@@ -380,12 +383,12 @@ func (m *Machine) Apply(ev *model.Event) {
 		return
 	}
 	if len(ev.Business) == 0 {
-		m.Self.DroppedBusinesses++
+		m.dropNoBusiness(ev)
 		return
 	}
 	bi, ok := m.business(ev.Business)
 	if !ok {
-		m.Self.DroppedBusinesses++
+		m.drop(m.businessDropReason(ev.Business), ev.Business)
 		return
 	}
 	if len(ev.DisplayNumber) > 0 {
@@ -509,7 +512,7 @@ func (m *Machine) customer(bi uint16, customer []byte, t int64) (uint64, *custSt
 func (m *Machine) applyStatus(bi uint16, ev *model.Event) {
 	b := m.biz[bi]
 	if len(ev.MessageID) == 0 {
-		m.Self.DroppedBusinesses++
+		m.drop(DropNoMessageID, nil)
 		return
 	}
 	var sb uint8
@@ -852,7 +855,7 @@ func (m *Machine) applyQuality(ev *model.Event) {
 			b := m.pending[string(ev.DisplayNumber)]
 			if b == nil {
 				if len(m.pending) >= m.cfg.MaxBusinesses {
-					m.Self.DroppedBusinesses++
+					m.drop(DropBusinessCap, nil)
 					return
 				}
 				b = newBusiness(string(ev.DisplayNumber))
@@ -863,7 +866,11 @@ func (m *Machine) applyQuality(ev *model.Event) {
 		}
 	}
 	if !ok {
-		m.Self.DroppedBusinesses++
+		if len(ev.Business) > 0 {
+			m.drop(m.businessDropReason(ev.Business), ev.Business)
+		} else {
+			m.dropNoBusiness(ev)
+		}
 		return
 	}
 	m.applyQualityTo(m.biz[bi], ev)

@@ -10,7 +10,7 @@ import (
 )
 
 // snapshotVersion is bumped whenever the encoding below changes; Restore rejects others.
-const snapshotVersion = 4
+const snapshotVersion = 5
 
 // Snapshot encodes the whole state (counters, histograms, windows, conversations, message
 // and customer maps, the reorder buffer, quota usage) so that Restore rebuilds a Machine
@@ -105,6 +105,8 @@ func (m *Machine) Snapshot() []byte {
 	e.strMap(s.LabelOverflow)
 	e.strMap(s.TemplateEvents)
 	e.strMap(s.AccountEvents)
+	// Reliability (issue 12): drops by reason.
+	e.u64s(s.Dropped[:])
 	return e.b
 }
 
@@ -214,6 +216,8 @@ func Restore(cfg Config, data []byte) (m *Machine, err error) {
 	s.LabelOverflow = d.strMap()
 	s.TemplateEvents = d.strMap()
 	s.AccountEvents = d.strMap()
+	// Reliability (issue 12): drops by reason.
+	d.u64s(s.Dropped[:])
 	if len(d.b) != 0 {
 		return nil, fmt.Errorf("window: %d trailing bytes in snapshot", len(d.b))
 	}
