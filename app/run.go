@@ -77,13 +77,37 @@ func Run(ctx context.Context, o RunOptions) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
+	// Fail loudly: the first error of a long-running goroutine (a listener that cannot
+	// start or stops, the reloader, the pusher, a tailer) is logged and ends Run, which
+	// then returns it (a non-zero exit). Cancellation is not an error.
 	errc := make(chan error, 64)
+	var fatal error
+	monitorDone := make(chan struct{})
+	go func() {
+		defer close(monitorDone)
+		for err := range errc {
+			if err != nil && !errors.Is(err, context.Canceled) && fatal == nil {
+				fatal = err
+				log.Error("fatal error; stopping", "err", err)
+				cancel()
+			}
+		}
+	}()
 	batches := make(chan *tail.Batch, queueBatches)
 	// prog covers every tailer, running or stopped by a reload, seeded with the restored
 	// positions: quiet files keep theirs.
 	prog := tail.NewProgress()
 	ins := &inputSet{ctx: ctx, out: batches, p: p, log: log, poll: o.PollInterval, saved: groupPositions(saved.Positions),
 		restored: restored, errc: errc, prog: prog, running: map[string]*runningInput{}}
+	defer func() {
+		if errc != nil { // an early return: stop what was started before closing errc
+			cancel()
+			wg.Wait()
+			ins.wait()
+			close(errc)
+			<-monitorDone
+		}
+	}()
 	if err := ins.set(inputs); err != nil {
 		return ConfigError{err}
 	}
@@ -201,12 +225,9 @@ func Run(ctx context.Context, o RunOptions) error {
 		}
 	}
 	close(errc)
-	for err := range errc {
-		if err != nil && !errors.Is(err, context.Canceled) {
-			return err
-		}
-	}
-	return nil
+	<-monitorDone
+	errc = nil
+	return fatal
 }
 
 // inputsOf returns the config's inputs plus the --log.path ones (with --log.start).
