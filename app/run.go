@@ -28,6 +28,12 @@ type ServeOptions struct {
 	Version            string
 	CheckpointPath     string
 	CheckpointInterval time.Duration
+	// HashKeyFile holds the key of the customer id hashes (default: beside the checkpoint,
+	// CheckpointPath + ".key"; created 0600 when absent). Never inside the checkpoint.
+	HashKeyFile string
+	// MemoryLimit is --state.memory-limit ("" = the cgroup limit when there is one; "0"
+	// = none): it sets GOMEMLIMIT and bounds the state caps (memory.go).
+	MemoryLimit string
 	// Push mode (off without URLs): the same exposition as the telemetry path, pushed
 	// every PushInterval to each URL with the PushExtraLabels (name=value) added.
 	PushURLs        []string
@@ -70,7 +76,10 @@ func Run(ctx context.Context, o RunOptions) error {
 		return ConfigError{errors.New("no inputs: give --log.path or inputs: in the config file")}
 	}
 
-	m, saved, restored := restoreState(o.Serve.CheckpointPath, WindowConfig(cfg), log)
+	m, saved, restored, err := restoreState(o.Serve.CheckpointPath, HashKeyPath(o.Serve.CheckpointPath, o.Serve.HashKeyFile), WindowConfig(cfg), log)
+	if err != nil {
+		return ConfigError{err}
+	}
 	p := pipeline.New(m, webhook.Options{}, nil, log)
 	p.RestoreCounts(saved.Sources)
 
@@ -207,7 +216,7 @@ func Run(ctx context.Context, o RunOptions) error {
 
 	var cp *checkpointer
 	if o.Serve.CheckpointPath != "" {
-		cp = &checkpointer{path: o.Serve.CheckpointPath, key: saved.HashKey, p: p, prog: prog, health: health, rel: rel, log: log, now: o.Now}
+		cp = &checkpointer{path: o.Serve.CheckpointPath, p: p, prog: prog, health: health, rel: rel, log: log, now: o.Now}
 		if o.Serve.CheckpointInterval <= 0 {
 			o.Serve.CheckpointInterval = 10 * time.Second
 		}

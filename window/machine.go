@@ -26,7 +26,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/cespare/xxhash/v2"
 	"github.com/waba-exporter/waba_exporter/model"
 )
 
@@ -181,7 +180,7 @@ type Machine struct {
 
 	quotas []quotaState
 
-	h xxhash.Digest
+	hbuf []byte // scratch of hashParts (siphash.go)
 
 	kwOut, kwIn, kwOutPayload [][]byte // the configured keywords, as bytes
 
@@ -282,22 +281,9 @@ func (m *Machine) setKeywords() {
 // Config returns the configuration in use.
 func (m *Machine) Config() Config { return m.cfg }
 
-func (m *Machine) hash(parts ...[]byte) uint64 {
-	m.h.ResetWithSeed(m.cfg.HashKey)
-	for i, p := range parts {
-		if i > 0 {
-			m.h.Write([]byte{0})
-		}
-		m.h.Write(p)
-	}
-	return m.h.Sum64()
-}
+func (m *Machine) hash(parts ...[]byte) uint64 { return m.hashParts(parts) }
 
-func (m *Machine) hash1(p []byte) uint64 {
-	m.h.ResetWithSeed(m.cfg.HashKey)
-	m.h.Write(p)
-	return m.h.Sum64()
-}
+func (m *Machine) hash1(p []byte) uint64 { return sipHash24(m.cfg.HashKey, m.cfg.HashKey2, p) }
 
 // custKey keys a (business, customer) pair: the customer's keyed hash xor a salt of the
 // business, so that the person (the same customer of several numbers of a portfolio) is

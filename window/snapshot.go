@@ -19,7 +19,7 @@ const snapshotVersion = 5
 func (m *Machine) Snapshot() []byte {
 	e := &enc{b: make([]byte, 0, 1<<16)}
 	e.u32(snapshotVersion)
-	e.u64(m.cfg.HashKey)
+	e.u64(m.cfg.keyCheck()) // never the key itself (siphash.go)
 	e.i64(m.watermark)
 	e.i64(m.frontier)
 	// Businesses.
@@ -122,11 +122,11 @@ func Restore(cfg Config, data []byte) (m *Machine, err error) {
 	if v := d.u32(); v != snapshotVersion {
 		return nil, fmt.Errorf("window: snapshot version %d, want %d", v, snapshotVersion)
 	}
-	key := d.u64()
-	if cfg.HashKey == 0 {
-		cfg.HashKey = DefaultConfig().HashKey
+	check := d.u64()
+	if cfg.HashKey == 0 && cfg.HashKey2 == 0 {
+		cfg.HashKey, cfg.HashKey2 = DefaultConfig().HashKey, DefaultConfig().HashKey2
 	}
-	if key != cfg.HashKey {
+	if check != cfg.keyCheck() {
 		return nil, errors.New("window: snapshot was taken with another hash key")
 	}
 	m = New(cfg)
