@@ -241,9 +241,11 @@ func startRunLogged(t *testing.T, cfgPath, cpPath string, logs io.Writer) *liveR
 	return r
 }
 
-// exposition returns the input-determined samples of a run, sorted (see volatile).
+// exposition returns the input-determined samples of a run, sorted (see volatile), once
+// the run is ready.
 func (r *liveRun) exposition(t *testing.T) string {
 	t.Helper()
+	waitFor(t, "ready", func() bool { return metricValue(t, r.base, "waba_exporter_state_ready") == 1 })
 	s, err := scrapeStable(t, strings.TrimPrefix(r.base, "http://"))
 	if err != nil {
 		t.Fatal(err)

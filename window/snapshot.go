@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 
 	"github.com/waba-exporter/waba_exporter/model"
@@ -18,6 +19,21 @@ const snapshotVersion = 5
 // Restore takes the current one (quotas and portfolios are matched by name).
 func (m *Machine) Snapshot() []byte {
 	e := &enc{b: make([]byte, 0, 1<<16)}
+	m.encode(e)
+	return e.b
+}
+
+// SnapshotTo writes what Snapshot returns to w, through a bounded buffer (spillBytes):
+// the state is never built in memory, so a checkpoint of any size costs a fixed amount
+// of memory. It returns the first write error.
+func (m *Machine) SnapshotTo(w io.Writer) error {
+	e := &enc{b: make([]byte, 0, spillBytes+4096), w: w}
+	m.encode(e)
+	e.flush()
+	return e.err
+}
+
+func (m *Machine) encode(e *enc) {
 	e.u32(snapshotVersion)
 	e.u64(m.cfg.keyCheck()) // never the key itself (siphash.go)
 	e.i64(m.watermark)
@@ -26,6 +42,7 @@ func (m *Machine) Snapshot() []byte {
 	e.u32(uint32(len(m.biz)))
 	for _, b := range m.biz {
 		encBusiness(e, b)
+		e.spill()
 	}
 	e.u32(uint32(len(m.displayTo)))
 	for k, v := range m.displayTo {
@@ -35,6 +52,7 @@ func (m *Machine) Snapshot() []byte {
 	e.u32(uint32(len(m.pending)))
 	for _, b := range m.pending {
 		encBusiness(e, b)
+		e.spill()
 	}
 	// Label interning (indexes are stored in state).
 	e.strs(m.errCodes.names)
@@ -77,11 +95,13 @@ func (m *Machine) Snapshot() []byte {
 		e.u64(it.cust)
 		e.u64(it.msg)
 		e.b = append(e.b, it.cls, b2b(it.referral), b2b(it.hasCtx))
+		e.spill()
 	}
 	e.u32(uint32(len(m.expiry)))
 	for _, x := range m.expiry {
 		e.i64(x.t)
 		e.u64(x.cust)
+		e.spill()
 	}
 	// Quotas by name.
 	e.u32(uint32(len(m.quotas)))
@@ -107,7 +127,6 @@ func (m *Machine) Snapshot() []byte {
 	e.strMap(s.AccountEvents)
 	// Reliability (issue 12): drops by reason.
 	e.u64s(s.Dropped[:])
-	return e.b
 }
 
 // Restore rebuilds a Machine with cfg from a Snapshot. The hash key must be the one the
@@ -324,6 +343,7 @@ func encGenMap[V any](e *enc, g *genMap[V], fn func(*enc, *V)) {
 		for k, i := range gn.idx {
 			e.u64(k)
 			fn(e, gn.at(i))
+			e.spill()
 		}
 	}
 }
@@ -358,7 +378,35 @@ func b2b(b bool) byte {
 
 // enc and dec are a minimal little-endian binary encoding. dec panics on short input;
 // Restore recovers and reports the snapshot as corrupt.
-type enc struct{ b []byte }
+//
+// With a writer, enc streams: spill, called after each entry of the large collections,
+// hands the buffer to w once it holds spillBytes, so the buffer stays bounded by
+// spillBytes plus one entry. Without one (Snapshot) it only appends. After a write error
+// the encoding goes on into the discarded buffer and err reports it.
+type enc struct {
+	b   []byte
+	w   io.Writer
+	err error
+}
+
+// spillBytes is the buffer size of a streaming snapshot.
+const spillBytes = 256 << 10
+
+func (e *enc) spill() {
+	if e.w != nil && len(e.b) >= spillBytes {
+		e.flush()
+	}
+}
+
+func (e *enc) flush() {
+	if e.w == nil || len(e.b) == 0 {
+		return
+	}
+	if e.err == nil {
+		_, e.err = e.w.Write(e.b)
+	}
+	e.b = e.b[:0]
+}
 
 func (e *enc) u16(v uint16) { e.b = binary.LittleEndian.AppendUint16(e.b, v) }
 func (e *enc) u32(v uint32) { e.b = binary.LittleEndian.AppendUint32(e.b, v) }
