@@ -3,10 +3,10 @@ package app
 import (
 	"crypto/rand"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"encoding/hex"
 	"io/fs"
 	"log/slog"
 	"os"
