@@ -32,6 +32,9 @@ func TestMain(m *testing.M) {
 	if os.Getenv("WABA_CRASH_CHILD") != "" {
 		os.Exit(crashChild())
 	}
+	if os.Getenv("WABA_FLOOD_CHILD") != "" {
+		os.Exit(floodChild())
+	}
 	os.Exit(m.Run())
 }
 

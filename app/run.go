@@ -76,7 +76,11 @@ func Run(ctx context.Context, o RunOptions) error {
 		return ConfigError{errors.New("no inputs: give --log.path or inputs: in the config file")}
 	}
 
-	m, saved, restored, err := restoreState(o.Serve.CheckpointPath, HashKeyPath(o.Serve.CheckpointPath, o.Serve.HashKeyFile), WindowConfig(cfg), log)
+	wc := WindowConfig(cfg)
+	if _, err := applyMemoryBudget(o.Serve.MemoryLimit, &wc, log); err != nil {
+		return ConfigError{err}
+	}
+	m, saved, restored, err := restoreState(o.Serve.CheckpointPath, HashKeyPath(o.Serve.CheckpointPath, o.Serve.HashKeyFile), wc, log)
 	if err != nil {
 		return ConfigError{err}
 	}

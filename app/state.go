@@ -29,17 +29,13 @@ const checkpointVersion = 2
 // follows it as a window snapshot. Offsets, counters and state are taken under one lock,
 // so they describe the same prefix of the input (exactly-once across restarts). The hash
 // key is not part of it: it lives in its own file (see hashKey).
+//
+// Payload layout: a 4-byte big-endian length, the header as JSON, then the snapshot
+// (checkpointer.stream writes it, decodeState reads it).
 type savedState struct {
 	Positions []tail.Position                  `json:"positions"`
 	Sources   map[string]pipeline.SourceCounts `json:"sources"`
 	Written   int64                            `json:"written_unix"`
-}
-
-func encodeState(h savedState, snap []byte) []byte {
-	head, _ := json.Marshal(h)
-	out := binary.BigEndian.AppendUint32(nil, uint32(len(head)))
-	out = append(out, head...)
-	return append(out, snap...)
 }
 
 func decodeState(payload []byte) (savedState, []byte, error) {
