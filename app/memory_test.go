@@ -107,7 +107,7 @@ func floodChild() int {
 		return 1
 	}
 	cp := filepath.Join(dir, "state.ckpt")
-	m, _, _, err := restoreState(cp, HashKeyPath(cp, ""), wc, log)
+	m, _, _, err := restoreState(cp, HashKeyPath(cp, ""), wc, log, nil)
 	if err != nil {
 		rep.Err = err.Error()
 		return 1

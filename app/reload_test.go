@@ -208,6 +208,16 @@ func startRun(t *testing.T, cfgPath, cpPath string) *liveRun {
 
 func startRunLogged(t *testing.T, cfgPath, cpPath string, logs io.Writer) *liveRun {
 	t.Helper()
+	return startRunWith(t, cfgPath, cpPath, logs, time.Hour)
+}
+
+func startRunEvery(t *testing.T, cfgPath, cpPath string, every time.Duration) *liveRun {
+	t.Helper()
+	return startRunWith(t, cfgPath, cpPath, nil, every)
+}
+
+func startRunWith(t *testing.T, cfgPath, cpPath string, logs io.Writer, every time.Duration) *liveRun {
+	t.Helper()
 	var log *slog.Logger
 	if logs != nil {
 		log = slog.New(slog.NewTextHandler(logs, nil))
@@ -223,7 +233,7 @@ func startRunLogged(t *testing.T, cfgPath, cpPath string, logs io.Writer) *liveR
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- Run(ctx, RunOptions{Serve: ServeOptions{Listener: ln, ConfigPath: cfgPath, CheckpointPath: cpPath, CheckpointInterval: time.Hour},
+		done <- Run(ctx, RunOptions{Serve: ServeOptions{Listener: ln, ConfigPath: cfgPath, CheckpointPath: cpPath, CheckpointInterval: every},
 			Config: cfg, PollInterval: 20 * time.Millisecond, Now: fixedNow, Logger: log})
 	}()
 	r := &liveRun{base: "http://" + ln.Addr().String()}

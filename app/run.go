@@ -80,7 +80,8 @@ func Run(ctx context.Context, o RunOptions) error {
 	if _, err := applyMemoryBudget(o.Serve.MemoryLimit, &wc, log); err != nil {
 		return ConfigError{err}
 	}
-	m, saved, restored, err := restoreState(o.Serve.CheckpointPath, HashKeyPath(o.Serve.CheckpointPath, o.Serve.HashKeyFile), wc, log)
+	var rinfo restoreInfo
+	m, saved, restored, err := restoreState(o.Serve.CheckpointPath, HashKeyPath(o.Serve.CheckpointPath, o.Serve.HashKeyFile), wc, log, &rinfo)
 	if err != nil {
 		return ConfigError{err}
 	}
@@ -127,6 +128,9 @@ func Run(ctx context.Context, o RunOptions) error {
 
 	health := &exporter.Health{}
 	rel := &exporter.Reliability{}
+	if rinfo.Unusable {
+		rel.CheckpointUnusable.Add(1)
+	}
 	collector := &exporter.Collector{
 		P: p, Health: health, Now: o.Now, Reliability: rel,
 		Sources:           func() []exporter.SourceStats { return sourceStats(ins.tailers()) },
@@ -177,7 +181,7 @@ func Run(ctx context.Context, o RunOptions) error {
 
 	handler, err := exporter.NewHandler(regs, exporter.HandlerOptions{
 		TelemetryPath: o.Serve.TelemetryPath, Version: o.Serve.Version, Logger: log,
-		Ready:  health.StateReady.Load,
+		Ready:  func() bool { return health.StateReady.Load() && anySourceUp(ins.tailers()) },
 		Reload: reloadHandler(reloader),
 	})
 	if err != nil {
@@ -219,7 +223,7 @@ func Run(ctx context.Context, o RunOptions) error {
 	}()
 
 	var cp *checkpointer
-	if o.Serve.CheckpointPath != "" {
+	if o.Serve.CheckpointPath != "" && !rinfo.NoWrite {
 		cp = &checkpointer{path: o.Serve.CheckpointPath, p: p, prog: prog, health: health, rel: rel, log: log, now: o.Now}
 		if o.Serve.CheckpointInterval <= 0 {
 			o.Serve.CheckpointInterval = 10 * time.Second
@@ -355,4 +359,17 @@ func logDroppedBusinesses(p *pipeline.Pipeline, log *slog.Logger) {
 	for _, id := range ids {
 		log.Warn("events of a business are dropped (counted in waba_exporter_dropped_events_total): it is over state.max_businesses or outside labels.phone_number_ids", "phone_number_id", id)
 	}
+}
+
+// anySourceUp reports whether at least one input is readable: an exporter whose every
+// input is unreadable (or missing) is not ready, whatever state it restored.
+func anySourceUp(ts []*tail.Tailer) bool {
+	for _, t := range ts {
+		for _, s := range t.Stats() {
+			if s.Up {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -121,11 +121,26 @@ func loadHashKey(path string) (k hashKey, created bool, err error) {
 	return k, true, nil
 }
 
+// restoreInfo reports what restoreState found besides the state.
+type restoreInfo struct {
+	// Unusable: a checkpoint was there and could not be used (set aside, or left in
+	// place when even that failed).
+	Unusable bool
+	// NoWrite: the unusable checkpoint could not be moved aside, so it must not be
+	// overwritten: checkpoints are not written by this process.
+	NoWrite bool
+}
+
 // restoreState loads the checkpoint at path, if any, into a Machine built with wc and the
 // hash key from keyPath (created when absent). It returns a fresh Machine when there is
-// no checkpoint, or when it was unusable (set aside, and logged). The error is for a
-// hash key file that exists but cannot be used (the caller stops: exit 2).
-func restoreState(path, keyPath string, wc window.Config, log *slog.Logger) (*window.Machine, savedState, bool, error) {
+// no checkpoint, or when it was unusable: a checkpoint that exists but cannot be read
+// (EACCES, EISDIR, EIO...) or decoded is moved aside (path + ".bad-<unix>") so that the
+// next write cannot destroy it; if it cannot be moved, info.NoWrite is set. The error is
+// for a hash key file that exists but cannot be used (the caller stops: exit 2).
+func restoreState(path, keyPath string, wc window.Config, log *slog.Logger, info *restoreInfo) (*window.Machine, savedState, bool, error) {
+	if info == nil {
+		info = &restoreInfo{}
+	}
 	var key hashKey
 	created := false
 	var err error
@@ -148,10 +163,25 @@ func restoreState(path, keyPath string, wc window.Config, log *slog.Logger) (*wi
 	}
 	payload, err := checkpoint.Read(path, checkpointVersion)
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
+		var sa *checkpoint.SetAsideError
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
 			log.Info("no checkpoint yet; starting from the inputs", "path", path)
-		} else {
+		case errors.As(err, &sa):
+			info.Unusable = true
+			info.NoWrite = sa.RenameErr != nil
 			log.Error("checkpoint not usable; starting from the inputs", "path", path, "err", err)
+		default:
+			// Not readable (permissions, a directory, an I/O error): keep it as evidence.
+			info.Unusable = true
+			moved, aerr := checkpoint.SetAside(path, err.Error())
+			if aerr != nil {
+				info.NoWrite = true
+				log.Error("checkpoint cannot be read nor moved aside; starting from the inputs, and NOT writing checkpoints so as not to overwrite it: fix its permissions or move it away, then restart",
+					"path", path, "err", err, "set_aside_err", aerr)
+			} else {
+				log.Error("checkpoint cannot be read; moved aside, starting from the inputs", "path", path, "moved_to", moved, "err", err)
+			}
 		}
 		return fresh()
 	}
@@ -166,7 +196,9 @@ func restoreState(path, keyPath string, wc window.Config, log *slog.Logger) (*wi
 	if created {
 		err = fmt.Errorf("%w (the hash key file %s was missing and has been created: a checkpoint is only usable with the key it was written with)", err, keyPath)
 	}
+	info.Unusable = true
 	moved, aerr := checkpoint.SetAside(path, err.Error())
+	info.NoWrite = aerr != nil
 	log.Error("checkpoint does not decode; set aside, starting from the inputs", "path", path, "moved_to", moved, "err", err, "set_aside_err", aerr)
 	return fresh()
 }
