@@ -107,7 +107,9 @@ func TestCheckpointFailuresCounted(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := startRunEvery(t, cfgPath, cp, 30*time.Millisecond)
-	waitFor(t, "a checkpoint", func() bool { return metricValue(t, r.base, "waba_exporter_checkpoint_last_success_timestamp_seconds") > 0 })
+	waitFor(t, "a checkpoint", func() bool {
+		return metricValue(t, r.base, "waba_exporter_checkpoint_last_success_timestamp_seconds") > 0
+	})
 	if v := metricValue(t, r.base, "waba_exporter_checkpoint_failures_total"); v != 0 {
 		t.Fatalf("failures = %v before any failure", v)
 	}
