@@ -15,6 +15,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -54,7 +55,15 @@ func crashChild() int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	defer stop()
+	// WABA_CRASH_NOW fixes the wall clock (unix seconds; the soak sets it before every
+	// event, so the live tick changes nothing and the state depends on the lines alone).
+	now := time.Now
+	if s := os.Getenv("WABA_CRASH_NOW"); s != "" {
+		sec, _ := strconv.ParseInt(s, 10, 64)
+		now = func() time.Time { return time.Unix(sec, 0) }
+	}
 	err = Run(ctx, RunOptions{
+		Now: now,
 		Serve: ServeOptions{
 			Listener: ln, CheckpointPath: os.Getenv("WABA_CRASH_CHECKPOINT"),
 			CheckpointInterval: 20 * time.Millisecond,

@@ -313,12 +313,26 @@ func (t *Tailer) restoreRotated() {
 			f := &File{src: s, dev: rid.dev, ino: rid.ino, path: p, real: p, h: h, seen: true}
 			f.size, f.mtime = hfi.Size(), hfi.ModTime().UnixNano()
 			pos, reason := t.pickPosition(f, cands, hfi.Size())
-			if reason != "" {
+			drain := true
+			switch {
+			case reason == "":
+				t.resumeAt(f, pos.Offset)
+			case strings.HasPrefix(e.Name(), filepath.Base(cands[0].Path)):
+				// The same inode under a rotated name of the checkpointed path, whose
+				// content no longer matches: it was truncated in place (copytruncate)
+				// after the checkpoint and refilled before it was renamed away, all
+				// while we were stopped. What it holds now was never read.
+				t.log.Warn("tail: checkpointed file was truncated, then rotated while stopped; reading it from 0", "file", p, "reason", reason)
+				s.truncations.Add(1)
+				f.setStart(0)
+			default:
 				_ = h.Close()
+				drain = false
 				t.log.Warn("tail: rotated checkpointed file does not match; not draining it", "file", p, "reason", reason)
+			}
+			if !drain {
 				break
 			}
-			t.resumeAt(f, pos.Offset)
 			t.updateFingerprint(f, hfi.Size())
 			f.detached = true
 			f.lastGrowth = t.now()
