@@ -108,7 +108,9 @@ type soakResult struct {
 // (series that describe the rotations themselves aside). Before a copytruncate the writer
 // waits until the exporter has read everything and stops it gracefully: copytruncate loses,
 // by design, what is written after the last read and before the truncation, and lines of a
-// checkpoint older than the truncation cannot be read again from the truncated file.
+// checkpoint older than the truncation cannot be read again from the truncated file. Before
+// a rename it waits until a checkpoint was written since the file was created: a file
+// rotated away before any checkpoint knew it is not found again after a crash.
 //
 // make test runs the short form; make soak runs 1,000 kills over a month with 720
 // rotations (flags -soak.*), and writes its result for docs/reliability.md.
@@ -194,6 +196,7 @@ func TestSoakRotations(t *testing.T) {
 	c := startSoakChild(t, dir, log, "soak.ckpt")
 	defer func() { c.kill() }()
 	written, si := 0, 0 // complete lines written; slice index
+	createdAt := time.Now() // when the file now at the path was created
 	for h, ss := range plan {
 		for _, s := range ss {
 			appendBytes(all[s.from:s.to])
@@ -212,10 +215,23 @@ func TestSoakRotations(t *testing.T) {
 		res.Rotations++
 		rotated := filepath.Join(dir, fmt.Sprintf("%s.%d", log, h+1))
 		if h%2 == 0 {
+			// A file renamed away before any checkpoint knew it cannot be found again
+			// (docs/reliability.md): wait until one was written since it was created.
+			deadline := time.Now().Add(2 * time.Minute)
+			for {
+				if fi, err := os.Stat(filepath.Join(dir, "soak.ckpt")); err == nil && fi.ModTime().After(createdAt) {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("hour %d: no checkpoint written since the log was created", h)
+				}
+				time.Sleep(10 * time.Millisecond) // polling a child process, bounded
+			}
 			if err := os.Rename(path, rotated); err != nil {
 				t.Fatal(err)
 			}
 			res.Renames++
+			createdAt = time.Now()
 			continue
 		}
 		// copytruncate: only once everything written is read and checkpointed.
