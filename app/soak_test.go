@@ -195,7 +195,7 @@ func TestSoakRotations(t *testing.T) {
 	appendBytes(nil)
 	c := startSoakChild(t, dir, log, "soak.ckpt")
 	defer func() { c.kill() }()
-	written, si := 0, 0 // complete lines written; slice index
+	written, si := 0, 0     // complete lines written; slice index
 	createdAt := time.Now() // when the file now at the path was created
 	for h, ss := range plan {
 		for _, s := range ss {
