@@ -326,7 +326,7 @@ func sourceStats(ts []*tail.Tailer) []exporter.SourceStats {
 		for _, s := range t.Stats() {
 			out = append(out, exporter.SourceStats{
 				Source: s.Source, Rotations: s.Rotations, Truncations: s.Truncations, ReadErrors: s.ReadErrors,
-				Up: s.Up, LastRead: s.LastRead, LagBytes: s.LagBytes, FilesOpen: s.FilesOpen,
+				Up: s.Up, LastRead: s.LastRead, LagBytes: s.LagBytes, FilesOpen: s.FilesOpen, LinesLost: s.LinesLost,
 			})
 		}
 	}

@@ -21,6 +21,7 @@ type SourceStats struct {
 	LastRead                           time.Time
 	LagBytes                           int64
 	FilesOpen                          int
+	LinesLost                          uint64 // rotated away unread (selfmetrics_reliability.go)
 }
 
 // Health holds the exporter-level states set by the process (readiness, checkpoint,
@@ -126,7 +127,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		c.collectSelf(ch, v, &view)
 		collectDropped(ch, m)
 	})
-	c.collectReliability(ch)
+	c.collectReliability(ch, sources)
 	c.collectSources(ch, sources)
 	h := c.Health
 	if h == nil {

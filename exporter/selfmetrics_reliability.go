@@ -12,11 +12,12 @@ import (
 var (
 	dDroppedEvents      = desc("waba_exporter_dropped_events_total", "Decoded events dropped without reaching the state, by reason (business_cap, not_allowed, no_business, bad_metadata, no_message_id).", "reason")
 	dCheckpointFailures = desc("waba_exporter_checkpoint_failures_total", "Checkpoint writes that failed (the previous checkpoint is kept).")
+	dLinesLost          = desc("waba_exporter_lines_lost_total", "Lines known to be lost before they could be read, by reason (rotated_unread: a file created and rotated away between two rescans).", lFile, "reason")
 	dCheckpointUnusable = desc("waba_exporter_checkpoint_restore_failures_total", "Checkpoints found at start that could not be used (set aside, or unreadable and left in place; checkpoints are then not written).")
 )
 
 func init() {
-	allDescs = append(allDescs, dDroppedEvents, dCheckpointFailures, dCheckpointUnusable)
+	allDescs = append(allDescs, dDroppedEvents, dCheckpointFailures, dCheckpointUnusable, dLinesLost)
 }
 
 // Reliability holds the process-level reliability counters. Safe for concurrent use.
@@ -32,7 +33,10 @@ func collectDropped(ch chan<- prometheus.Metric, m *window.Machine) {
 	}
 }
 
-func (c *Collector) collectReliability(ch chan<- prometheus.Metric) {
+func (c *Collector) collectReliability(ch chan<- prometheus.Metric, sources []SourceStats) {
+	for _, s := range sources {
+		counter(ch, dLinesLost, float64(s.LinesLost), s.Source, "rotated_unread")
+	}
 	r := c.Reliability
 	if r == nil {
 		r = &Reliability{}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 )
 
 // pass runs one rescan and read round. more is true when the read budget ran out before
@@ -34,6 +35,7 @@ func (t *Tailer) pass(ctx context.Context, out chan<- *Batch) (more bool, err er
 // rescan reconciles the tracked files with what the sources name now.
 func (t *Tailer) rescan() {
 	first := t.passN == 1
+	t.prevPass, t.thisPass = t.thisPass, time.Now() // compared with file mtimes: the real clock
 	for _, f := range t.order {
 		f.seen = false
 		f.readNow = 0
@@ -143,6 +145,7 @@ func (t *Tailer) visit(s *source, p string, first bool) bool {
 	if last, ok := t.pathLast[p]; ok && last != id {
 		s.rotations.Add(1)
 		t.log.Info("tail: rotation: new file at path; draining the old one first", "file", p)
+		t.countRotatedUnread(s, p)
 	}
 	t.pathLast[p] = id
 	t.startFile(f, fi.Size(), first)

@@ -201,6 +201,7 @@ type SourceStats struct {
 	Rotations    uint64 // new identity at a path that held another file
 	Truncations  uint64 // size below offset or fingerprint changed
 	ReadErrors   uint64 // failed open/stat/read attempts
+	LinesLost    uint64 // lines of files rotated away before they could be read (lost.go)
 	Up           bool   // every path exists and is readable (a glob: at least one match)
 	LastRead     time.Time
 	// LagBytes is, summed over open files, the size from a fresh fstat minus the offset
@@ -218,6 +219,7 @@ type source struct {
 
 	linesRead, bytesRead, tooLong      atomic.Uint64
 	rotations, truncations, readErrors atomic.Uint64
+	linesLost                          atomic.Uint64 // lost.go
 	up                                 atomic.Bool
 	lastRead                           atomic.Int64 // unix nanoseconds; 0 = never
 	lastErr                            string       // Run goroutine only: last logged error
@@ -260,6 +262,11 @@ type Tailer struct {
 	gen       uint64 // bumped whenever the tracked set, a path, or a detached flag changes
 	open      func(path string) (fileHandle, error)
 	onBlock   func() // test hook: called when a send on out is about to block
+	// prevPass and thisPass are when the previous and the current rescan began (real
+	// clock: compared with file mtimes);
+	// lostSeen the files already counted as lost (lost.go).
+	prevPass, thisPass time.Time
+	lostSeen           map[fileID]bool
 
 	maxLine atomic.Int64 // MaxLineBytes, changeable live (SetMaxLineBytes)
 
@@ -391,6 +398,7 @@ func (t *Tailer) Stats() []SourceStats {
 			Rotations:    s.rotations.Load(),
 			Truncations:  s.truncations.Load(),
 			ReadErrors:   s.readErrors.Load(),
+			LinesLost:    s.linesLost.Load(),
 			Up:           s.up.Load(),
 		}
 		if ns := s.lastRead.Load(); ns != 0 {
