@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // Lines lost to a rotation storm. When a file is renamed away and a new one created at
@@ -23,6 +24,12 @@ import (
 
 // maxLostScan bounds the bytes read to count the lines of one unread rotated file.
 const maxLostScan = 1 << 30
+
+// mtimeSlack allows for file systems whose timestamps come from a coarse clock (a few
+// milliseconds behind time.Now). It is far below DetachedGrace, so a file the tailer held
+// and released (it stopped growing at least DetachedGrace ago) is never taken for one
+// born since the previous pass.
+const mtimeSlack = time.Second
 
 // maxLostSeen bounds the remembered identities of files already counted.
 const maxLostSeen = 4096
@@ -47,7 +54,7 @@ func (t *Tailer) countRotatedUnread(s *source, p string) {
 			continue
 		}
 		fi, err := e.Info()
-		if err != nil || !fi.ModTime().After(t.prevPass) {
+		if err != nil || !fi.ModTime().After(t.prevPass.Add(-mtimeSlack)) {
 			continue
 		}
 		id := idOf(fi)
