@@ -95,3 +95,9 @@ bench:
 
 clean:
 	rm -rf waba_exporter $(CACHE)/bench
+
+# The long soak (not part of make test, which runs its short form): 1,000 SIGKILLs over a
+# generated month with hourly rotations; see scripts/soak.sh and docs/reliability.md.
+.PHONY: soak
+soak:
+	bash scripts/soak.sh

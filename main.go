@@ -41,6 +41,12 @@ type checkpointFlags struct {
 	Interval time.Duration `name:"interval" default:"10s" help:"How often to write the checkpoint."`
 }
 
+// stateFlags protect and bound the state (issue 12).
+type stateFlags struct {
+	HashKeyFile string `name:"hash-key-file" help:"File holding the key of the customer id hashes (default: beside the checkpoint, <checkpoint.path>.key; created 0600 when absent). Never stored in the checkpoint." type:"path"`
+	MemoryLimit string `name:"memory-limit" help:"Memory budget, e.g. 1GiB (sets GOMEMLIMIT and sizes the state caps to fit); default: the cgroup memory limit when there is one, else none. 0 disables."`
+}
+
 // pushFlags configure push mode (off unless --push.url is given).
 type pushFlags struct {
 	URL        []string      `name:"url" sep:"none" help:"Push the metrics to this VictoriaMetrics or vmagent import URL, e.g. http://vm:8428/api/v1/import/prometheus (repeatable; push mode is off without it)."`
@@ -59,6 +65,7 @@ type runCmd struct {
 	Web         webFlags        `embed:"" prefix:"web."`
 	Checkpoint  checkpointFlags `embed:"" prefix:"checkpoint."`
 	Push        pushFlags       `embed:"" prefix:"push."`
+	State       stateFlags      `embed:"" prefix:"state."`
 }
 
 type demoCmd struct {
@@ -197,6 +204,7 @@ func run(cmd string, c *cli, stdout, stderr io.Writer) int {
 		}
 		so := serveOptions(c.Run.Web, c.Run.Push, c.Run.Config, ver)
 		so.CheckpointPath, so.CheckpointInterval = c.Run.Checkpoint.Path, c.Run.Checkpoint.Interval
+		so.HashKeyFile, so.MemoryLimit = c.Run.State.HashKeyFile, c.Run.State.MemoryLimit
 		paths, start, err := inputFlags(&c.Run, log)
 		if err != nil {
 			fmt.Fprintln(stderr, "waba_exporter:", err)

@@ -30,6 +30,7 @@ func WindowConfig(cfg *config.Config) window.Config {
 	w.MaxCustomers = cfg.State.MaxCustomers
 	w.MessageTTL = int64(cfg.State.MessageTTL.Std().Seconds())
 	w.CustomerTTL = int64(cfg.State.CustomerTTL.Std().Seconds())
+	w.MaxBusinesses = cfg.State.MaxBusinesses
 	w.AllowedLateness = int64(cfg.State.AllowedLateness.Std().Seconds())
 	w.ReplyWindow = int64(cfg.Reply.Window.Std().Seconds())
 	w.ErrorCodeCap = cfg.Labels.ErrorCodeCap

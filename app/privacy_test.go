@@ -6,6 +6,7 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -409,5 +410,61 @@ func TestLogPrivacy(t *testing.T) {
 	}
 	if rejected != len(bad) {
 		t.Errorf("%d rejected-line records for %d bad lines:\n%s", rejected, len(bad), runLogs.String())
+	}
+}
+
+// TestErrorCodeLabelsCarryNoCustomerData: error codes that are not known codes (numbers
+// longer than six digits, phone-number-like strings, free text) are exported as
+// error_code="other", and nothing of them reaches /metrics or the checkpoint; known codes
+// keep their own value.
+func TestErrorCodeLabelsCarryNoCustomerData(t *testing.T) {
+	dir := t.TempDir()
+	logPath := filepath.Join(dir, "codes.ndjson")
+	cp := filepath.Join(dir, "state.ckpt")
+	hostile := []string{`4915112345678`, `"4915112345678"`, `"+49 151 1234 5678"`, `"call 015112345678 now"`, `1234567`, `"John Smith <john@example.com>"`, `-4915112345678`, `49151123456.5`}
+	secrets := []string{"4915112345678", "15112345678", "1234567", "john", "smith", "example", "call"}
+	var lines []string
+	at := 1752000000
+	for i, code := range append(hostile, "131026", `"131049"`) {
+		at += 10
+		status := fmt.Sprintf(`{"object":"whatsapp_business_account","entry":[{"id":"102290129340398","changes":[{"value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550001111","phone_number_id":"106540352242922"},"statuses":[{"id":"wamid.E%d","status":"failed","timestamp":"%d","recipient_id":"4915100000%03d","errors":[{"code":%s,"title":"x"}]}]},"field":"messages"}]}]}`, i, at, i, code)
+		valueErr := fmt.Sprintf(`{"object":"whatsapp_business_account","entry":[{"id":"102290129340398","changes":[{"value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550001111","phone_number_id":"106540352242922"},"errors":[{"code":%s,"title":"x"}]},"field":"messages"}]}]}`, code)
+		lines = append(lines, status, valueErr)
+	}
+	if err := os.WriteFile(logPath, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfgPath := filepath.Join(dir, "waba.yml")
+	if err := os.WriteFile(cfgPath, []byte(fmt.Sprintf("inputs: [{path: %q}]\n", logPath)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := startRun(t, cfgPath, cp)
+	waitFor(t, "codes read", func() bool { return metricValue(t, r.base, linesOf(logPath)) == float64(len(lines)) })
+	metrics := get(t, r.base+"/metrics")
+	if err := r.stop(); err != nil {
+		t.Fatal(err)
+	}
+	ckpt, err := os.ReadFile(cp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`error_code="131026"`, `error_code="131049"`, `error_code="other"`} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics has no %s", want)
+		}
+	}
+	for _, s := range secrets {
+		if strings.Contains(strings.ToLower(metrics), s) {
+			t.Errorf("/metrics carries %q", s)
+		}
+		if bytes.Contains(bytes.ToLower(ckpt), []byte(s)) {
+			t.Errorf("the checkpoint carries %q", s)
+		}
+	}
+	// Every error_code value exported is a known code or a fixed word.
+	for _, m := range regexp.MustCompile(`error_code="([^"]*)"`).FindAllStringSubmatch(metrics, -1) {
+		if !regexp.MustCompile(`^([0-9]{1,6}|other|none|unknown)$`).MatchString(m[1]) {
+			t.Errorf("error_code=%q exported", m[1])
+		}
 	}
 }

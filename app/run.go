@@ -28,6 +28,12 @@ type ServeOptions struct {
 	Version            string
 	CheckpointPath     string
 	CheckpointInterval time.Duration
+	// HashKeyFile holds the key of the customer id hashes (default: beside the checkpoint,
+	// CheckpointPath + ".key"; created 0600 when absent). Never inside the checkpoint.
+	HashKeyFile string
+	// MemoryLimit is --state.memory-limit ("" = the cgroup limit when there is one; "0"
+	// = none): it sets GOMEMLIMIT and bounds the state caps (memory.go).
+	MemoryLimit string
 	// Push mode (off without URLs): the same exposition as the telemetry path, pushed
 	// every PushInterval to each URL with the PushExtraLabels (name=value) added.
 	PushURLs        []string
@@ -70,24 +76,63 @@ func Run(ctx context.Context, o RunOptions) error {
 		return ConfigError{errors.New("no inputs: give --log.path or inputs: in the config file")}
 	}
 
-	m, saved, restored := restoreState(o.Serve.CheckpointPath, WindowConfig(cfg), log)
+	wc := WindowConfig(cfg)
+	if _, err := applyMemoryBudget(o.Serve.MemoryLimit, &wc, log); err != nil {
+		return ConfigError{err}
+	}
+	var rinfo restoreInfo
+	m, saved, restored, err := restoreState(o.Serve.CheckpointPath, HashKeyPath(o.Serve.CheckpointPath, o.Serve.HashKeyFile), wc, log, &rinfo)
+	if err != nil {
+		return ConfigError{err}
+	}
 	p := pipeline.New(m, webhook.Options{}, nil, log)
 	p.RestoreCounts(saved.Sources)
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
+	// Fail loudly: the first error of a long-running goroutine (a listener that cannot
+	// start or stops, the reloader, the pusher, a tailer) is logged and ends Run, which
+	// then returns it (a non-zero exit). Cancellation is not an error.
 	errc := make(chan error, 64)
+	var fatal error
+	monitorDone := make(chan struct{})
+	go func() {
+		defer close(monitorDone)
+		for err := range errc {
+			if err != nil && !errors.Is(err, context.Canceled) && fatal == nil {
+				fatal = err
+				log.Error("fatal error; stopping", "err", err)
+				cancel()
+			}
+		}
+	}()
 	batches := make(chan *tail.Batch, queueBatches)
-	ins := &inputSet{ctx: ctx, out: batches, p: p, log: log, poll: o.PollInterval, saved: saved.Positions,
-		restored: restored, errc: errc, running: map[string]*runningInput{}}
+	// prog covers every tailer, running or stopped by a reload, seeded with the restored
+	// positions: quiet files keep theirs.
+	prog := tail.NewProgress()
+	ins := &inputSet{ctx: ctx, out: batches, p: p, log: log, poll: o.PollInterval, saved: groupPositions(saved.Positions),
+		restored: restored, errc: errc, prog: prog, running: map[string]*runningInput{}}
+	defer func() {
+		if errc != nil { // an early return: stop what was started before closing errc
+			cancel()
+			wg.Wait()
+			ins.wait()
+			close(errc)
+			<-monitorDone
+		}
+	}()
 	if err := ins.set(inputs); err != nil {
 		return ConfigError{err}
 	}
 
 	health := &exporter.Health{}
+	rel := &exporter.Reliability{}
+	if rinfo.Unusable {
+		rel.CheckpointUnusable.Add(1)
+	}
 	collector := &exporter.Collector{
-		P: p, Health: health, Now: o.Now,
+		P: p, Health: health, Now: o.Now, Reliability: rel,
 		Sources:           func() []exporter.SourceStats { return sourceStats(ins.tailers()) },
 		FsnotifyOverflows: func() uint64 { return fsnotifyOverflows(ins.tailers()) },
 	}
@@ -136,7 +181,7 @@ func Run(ctx context.Context, o RunOptions) error {
 
 	handler, err := exporter.NewHandler(regs, exporter.HandlerOptions{
 		TelemetryPath: o.Serve.TelemetryPath, Version: o.Serve.Version, Logger: log,
-		Ready:  health.StateReady.Load,
+		Ready:  func() bool { return health.StateReady.Load() && anySourceUp(ins.tailers()) },
 		Reload: reloadHandler(reloader),
 	})
 	if err != nil {
@@ -177,15 +222,14 @@ func Run(ctx context.Context, o RunOptions) error {
 		}
 	}()
 
-	prog := tail.NewProgress(ins.tailers()...) // seeded with restored positions: quiet files keep theirs
 	var cp *checkpointer
-	if o.Serve.CheckpointPath != "" {
-		cp = &checkpointer{path: o.Serve.CheckpointPath, key: saved.HashKey, p: p, prog: prog, health: health, log: log, now: o.Now}
+	if o.Serve.CheckpointPath != "" && !rinfo.NoWrite {
+		cp = &checkpointer{path: o.Serve.CheckpointPath, p: p, prog: prog, health: health, rel: rel, log: log, now: o.Now}
 		if o.Serve.CheckpointInterval <= 0 {
 			o.Serve.CheckpointInterval = 10 * time.Second
 		}
 	}
-	consume(ctx, p, batches, o.Now, func() bool { ins.countTooLong(); return caughtUp(ins.tailers()) }, prog, cp, o.Serve.CheckpointInterval)
+	consume(ctx, p, batches, o.Now, func() bool { ins.countTooLong(); return caughtUp(ins.tailers()) }, prog, cp, o.Serve.CheckpointInterval, log)
 	cancel()
 	wg.Wait()
 	ins.wait()
@@ -198,12 +242,9 @@ func Run(ctx context.Context, o RunOptions) error {
 		}
 	}
 	close(errc)
-	for err := range errc {
-		if err != nil && !errors.Is(err, context.Canceled) {
-			return err
-		}
-	}
-	return nil
+	<-monitorDone
+	errc = nil
+	return fatal
 }
 
 // inputsOf returns the config's inputs plus the --log.path ones (with --log.start).
@@ -224,7 +265,7 @@ func inputsOf(cfg *config.Config, logPaths []string, logStart string) []config.I
 // interval. While the inputs are read to their end, the wall clock is let into the state
 // machine once a second (windows expire without new events); while a backlog is read,
 // event time alone drives it.
-func consume(ctx context.Context, p *pipeline.Pipeline, batches <-chan *tail.Batch, now func() time.Time, idle func() bool, prog *tail.Progress, cp *checkpointer, every time.Duration) {
+func consume(ctx context.Context, p *pipeline.Pipeline, batches <-chan *tail.Batch, now func() time.Time, idle func() bool, prog *tail.Progress, cp *checkpointer, every time.Duration, log *slog.Logger) {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	var cpC <-chan time.Time
@@ -248,6 +289,7 @@ func consume(ctx context.Context, p *pipeline.Pipeline, batches <-chan *tail.Bat
 			if len(batches) == 0 && idle() {
 				p.Tick(now().Unix())
 			}
+			logDroppedBusinesses(p, log)
 		case <-cpC:
 			_ = cp.write()
 		case b := <-batches:
@@ -284,7 +326,7 @@ func sourceStats(ts []*tail.Tailer) []exporter.SourceStats {
 		for _, s := range t.Stats() {
 			out = append(out, exporter.SourceStats{
 				Source: s.Source, Rotations: s.Rotations, Truncations: s.Truncations, ReadErrors: s.ReadErrors,
-				Up: s.Up, LastRead: s.LastRead, LagBytes: s.LagBytes, FilesOpen: s.FilesOpen,
+				Up: s.Up, LastRead: s.LastRead, LagBytes: s.LagBytes, FilesOpen: s.FilesOpen, LinesLost: s.LinesLost,
 			})
 		}
 	}
@@ -305,4 +347,29 @@ func reloadHandler(r *config.Reloader) http.Handler {
 		return nil
 	}
 	return r.Handler()
+}
+
+// logDroppedBusinesses logs, once per business, the phone_number_ids whose events are
+// dropped (over state.max_businesses, or outside the labels.phone_number_ids allowlist).
+// Every dropped event is counted in waba_exporter_dropped_events_total; this line says
+// which business to look at.
+func logDroppedBusinesses(p *pipeline.Pipeline, log *slog.Logger) {
+	var ids []string
+	p.Update(func(v pipeline.View) { ids = v.Machine.TakeDroppedBusinesses() })
+	for _, id := range ids {
+		log.Warn("events of a business are dropped (counted in waba_exporter_dropped_events_total): it is over state.max_businesses or outside labels.phone_number_ids", "phone_number_id", id)
+	}
+}
+
+// anySourceUp reports whether at least one input is readable: an exporter whose every
+// input is unreadable (or missing) is not ready, whatever state it restored.
+func anySourceUp(ts []*tail.Tailer) bool {
+	for _, t := range ts {
+		for _, s := range t.Stats() {
+			if s.Up {
+				return true
+			}
+		}
+	}
+	return false
 }

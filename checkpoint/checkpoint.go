@@ -231,6 +231,19 @@ func Read(path string, version uint32) ([]byte, error) {
 	return payload, nil
 }
 
+// SetAside renames the checkpoint at path to a ".bad-<unix>" sibling, for a caller that
+// found it unusable after Read (a payload that does not decode, a file it cannot read):
+// the evidence is kept and the next Write does not overwrite it. It returns where the
+// file went.
+func SetAside(path, reason string) (string, error) {
+	err := setAside(path, ErrCorrupt, reason)
+	var sa *SetAsideError
+	if errors.As(err, &sa) && sa.RenameErr == nil {
+		return sa.MovedTo, nil
+	}
+	return "", err
+}
+
 // setAside renames path to a ".bad-<unix>" sibling that does not exist yet.
 func setAside(path string, kind error, reason string) error {
 	e := &SetAsideError{Path: path, Reason: reason, Kind: kind}

@@ -115,6 +115,7 @@ type State struct {
 	MessageTTL      Duration `yaml:"message_ttl" doc:"How long a message is remembered after its last status (Meta retries webhooks for up to 7 days)."`
 	CustomerTTL     Duration `yaml:"customer_ttl" doc:"How long a customer is remembered after the last activity (at least the 30d active-customers window)."`
 	AllowedLateness Duration `yaml:"allowed_lateness" doc:"Event-time reorder window for inference; later events are applied as well as possible and counted as late."`
+	MaxBusinesses   int      `yaml:"max_businesses" doc:"Most distinct business phone_number_ids tracked; events of further ones are dropped and counted (waba_exporter_dropped_events_total{reason=\"business_cap\"}), with a log line once per business."`
 }
 
 // Defaults of the scalar settings.
@@ -128,6 +129,8 @@ const (
 	DefaultMessageTTL      = Duration(7*24*time.Hour + time.Hour)
 	DefaultCustomerTTL     = Duration(35 * 24 * time.Hour)
 	DefaultAllowedLateness = Duration(5 * time.Minute)
+	DefaultMaxBusinesses   = 200
+	MaxMaxBusinesses       = 65535 // business indexes are 16-bit in the state
 	DefaultTimezone        = "UTC"
 )
 
@@ -157,6 +160,7 @@ func Default() *Config {
 			MessageTTL:      DefaultMessageTTL,
 			CustomerTTL:     DefaultCustomerTTL,
 			AllowedLateness: DefaultAllowedLateness,
+			MaxBusinesses:   DefaultMaxBusinesses,
 		},
 	}
 }

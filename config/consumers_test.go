@@ -113,6 +113,7 @@ var fieldCases = map[string]fieldCase{
 	"state":                  {set: "state: {max_messages: 1000}\n", probe: win(func(w window.Config) any { return w.MaxMessages })},
 	"state.max_messages":     {set: "state: {max_messages: 1000}\n", probe: win(func(w window.Config) any { return w.MaxMessages })},
 	"state.max_customers":    {set: "state: {max_customers: 1000}\n", probe: win(func(w window.Config) any { return w.MaxCustomers })},
+	"state.max_businesses":   {set: "state: {max_businesses: 7}\n", probe: win(func(w window.Config) any { return w.MaxBusinesses })},
 	"state.message_ttl":      {set: "state: {message_ttl: 8d}\n", probe: win(func(w window.Config) any { return w.MessageTTL })},
 	"state.customer_ttl":     {set: "state: {customer_ttl: 40d}\n", probe: win(func(w window.Config) any { return w.CustomerTTL })},
 	"state.allowed_lateness": {set: "state: {allowed_lateness: 1m}\n", probe: win(func(w window.Config) any { return w.AllowedLateness })},

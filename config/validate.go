@@ -284,6 +284,9 @@ func (d *decoder) validate(c *Config) {
 	if st.MaxCustomers < 1 {
 		d.errorf("state.max_customers", "must be > 0, got %d", st.MaxCustomers)
 	}
+	if st.MaxBusinesses < 1 || st.MaxBusinesses > MaxMaxBusinesses {
+		d.errorf("state.max_businesses", "must be between 1 and %d, got %d", MaxMaxBusinesses, st.MaxBusinesses)
+	}
 	if st.MessageTTL <= 0 {
 		d.errorf("state.message_ttl", "must be > 0")
 	}

@@ -21,6 +21,7 @@ type SourceStats struct {
 	LastRead                           time.Time
 	LagBytes                           int64
 	FilesOpen                          int
+	LinesLost                          uint64 // rotated away unread (selfmetrics_reliability.go)
 }
 
 // Health holds the exporter-level states set by the process (readiness, checkpoint,
@@ -83,6 +84,8 @@ type Collector struct {
 	// "now"; with EventTimeOnly (replay) they use the watermark alone.
 	Now           func() time.Time
 	EventTimeOnly bool
+	// Reliability holds the checkpoint failure counters (nil: 0).
+	Reliability *Reliability
 
 	lastDuration atomic.Int64 // ns
 }
@@ -122,7 +125,9 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		view := m.View(now)
 		c.collectDomain(ch, m, &view)
 		c.collectSelf(ch, v, &view)
+		collectDropped(ch, m)
 	})
+	c.collectReliability(ch, sources)
 	c.collectSources(ch, sources)
 	h := c.Health
 	if h == nil {

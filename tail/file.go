@@ -146,7 +146,7 @@ func (t *Tailer) readTurn(ctx context.Context, out chan<- *Batch, f *File) (n in
 func (t *Tailer) consume(ctx context.Context, out chan<- *Batch, f *File, data []byte) error {
 	base := f.off
 	f.off += int64(len(data))
-	max := t.opts.MaxLineBytes
+	max := int(t.maxLine.Load())
 	pos := 0
 	if f.skipNUL {
 		for pos < len(data) && data[pos] == 0 {

@@ -3,6 +3,7 @@ package tail
 import (
 	"cmp"
 	"slices"
+	"sync"
 )
 
 // Progress records how far a consumer has processed each file, to build the Positions of a
@@ -11,11 +12,15 @@ import (
 // processed yet).
 //
 // Use: call Done for every line after applying it; at checkpoint time call Positions and
-// save them together with the state they describe. Not safe for concurrent use (the
-// consumer goroutine owns it). Done does not allocate after a file's first line.
+// save them together with the state they describe. Done and Positions are for the consumer
+// goroutine only; SetTailers and Carry may be called from any goroutine (a reload). Done
+// does not allocate after a file's first line.
 type Progress struct {
-	last    map[*File]int64
+	last map[*File]int64
+
+	mu      sync.Mutex // guards tailers and carry
 	tailers []*Tailer
+	carry   map[string][]Position // by source: restore points of sources not being read
 }
 
 // NewProgress returns an empty Progress for lines from the given tailers. Positions also
@@ -25,6 +30,32 @@ type Progress struct {
 // file was resumed and read it again from 0.
 func NewProgress(tailers ...*Tailer) *Progress {
 	return &Progress{last: make(map[*File]int64), tailers: tailers}
+}
+
+// SetTailers replaces the tailers whose quiet files Positions covers. A stopped tailer may
+// stay in the list: its files (kept when its Run returned) are covered at the offset where
+// their first line started, so a source removed by a reload keeps its restore points in
+// the checkpoint until it is added back.
+func (p *Progress) SetTailers(tailers ...*Tailer) {
+	p.mu.Lock()
+	p.tailers = append([]*Tailer(nil), tailers...)
+	p.mu.Unlock()
+}
+
+// Carry keeps restore points of a source that is not being read (from an earlier
+// checkpoint), so that Positions still returns them; nil forgets them (the source is read
+// again, by a tailer started from them).
+func (p *Progress) Carry(source string, pos []Position) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if pos == nil {
+		delete(p.carry, source)
+		return
+	}
+	if p.carry == nil {
+		p.carry = map[string][]Position{}
+	}
+	p.carry[source] = append([]Position(nil), pos...)
 }
 
 // Done records that l has been fully processed.
@@ -48,16 +79,30 @@ func (p *Progress) Positions() []Position {
 		}
 		out = append(out, f.Position(off))
 	}
-	for _, t := range p.tailers {
+	p.mu.Lock()
+	tailers := p.tailers
+	for _, pos := range p.carry {
+		out = append(out, pos...)
+	}
+	p.mu.Unlock()
+	var files []*File
+	for _, t := range tailers {
+		files = files[:0]
 		t.mu.Lock()
-		snap := t.snap
+		if t.stopped {
+			files = append(files, t.kept...)
+		} else {
+			for _, e := range t.snap {
+				files = append(files, e.f)
+			}
+		}
 		t.mu.Unlock()
-		for _, e := range snap {
+		for _, f := range files {
 			// A retired file seen here was either dropped above (fully processed) or
 			// never had a line; retired only goes from false to true, so checking it
 			// after the loop above is enough.
-			if _, ok := p.last[e.f]; !ok && !e.f.src.stdin && !e.f.retired.Load() {
-				out = append(out, e.f.Position(e.f.base.Load()))
+			if _, ok := p.last[f]; !ok && !f.src.stdin && !f.retired.Load() {
+				out = append(out, f.Position(f.base.Load()))
 			}
 		}
 	}

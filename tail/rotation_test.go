@@ -299,3 +299,60 @@ func TestCopytruncateWriterWithoutAppend(t *testing.T) {
 		})
 	}
 }
+
+// TestRestoreDrainsFileTruncatedThenRotatedWhileStopped: while the exporter is stopped,
+// the checkpointed file is copytruncated, refilled, and then renamed away: its content no
+// longer matches the checkpoint, but it is the same file under a rotated name, so what it
+// holds (never read) is read from 0, then the new file at the path.
+func TestRestoreDrainsFileTruncatedThenRotatedWhileStopped(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "app.log")
+	writeFile(t, path, joinLines(numbered("l", 1, 3)))
+	pos := checkpointAfter(t, path, 3)
+	if err := os.Truncate(path, 0); err != nil { // copytruncate (the copy is not tailed)
+		t.Fatal(err)
+	}
+	appendFile(t, path, joinLines(numbered("m", 1, 2)))
+	if err := os.Rename(path, path+".1"); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, path, joinLines(numbered("n", 1, 2)))
+	h := startHarness(t, Options{Sources: []string{path}, Follow: true, Positions: []Position{pos}}, 64, nil)
+	h.step()
+	want := append(numbered("m", 1, 2), numbered("n", 1, 2)...)
+	equalLines(t, "truncated, rotated file then new", h.data(), want)
+	if st := h.stats(0); st.Truncations != 1 {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
+// TestRotationStormCountsUnreadFiles: several rotations between two passes (a file created,
+// written and renamed away unseen) lose that file's lines; they are counted, while the
+// rotated file that was being read is drained and not counted, and an older rotated file
+// is left alone.
+func TestRotationStormCountsUnreadFiles(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "app.log")
+	writeFile(t, path+".9", joinLines(numbered("old", 1, 4))) // rotated long before
+	old := time.Now().Add(-time.Hour)
+	os.Chtimes(path+".9", old, old)
+	writeFile(t, path, joinLines(numbered("a", 1, 2)))
+	h := startHarness(t, Options{Sources: []string{path}, Follow: true}, 64, nil)
+	h.step()
+	h.step() // a second pass: the storm below happens after it began
+	appendFile(t, path, joinLines(numbered("a", 3, 1)))
+	if err := os.Rename(path, path+".1"); err != nil { // read: drained by its handle
+		t.Fatal(err)
+	}
+	writeFile(t, path, joinLines(numbered("b", 1, 3))) // never seen
+	if err := os.Rename(path, path+".2"); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, path, joinLines(numbered("c", 1, 2)))
+	h.step()
+	want := append(numbered("a", 1, 3), numbered("c", 1, 2)...)
+	equalLines(t, "after the storm", h.data(), want)
+	if st := h.stats(0); st.LinesLost != 3 || st.Rotations != 1 {
+		t.Fatalf("stats %+v, want 3 lines lost in one rotation seen", st)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 )
 
 // pass runs one rescan and read round. more is true when the read budget ran out before
@@ -34,6 +35,7 @@ func (t *Tailer) pass(ctx context.Context, out chan<- *Batch) (more bool, err er
 // rescan reconciles the tracked files with what the sources name now.
 func (t *Tailer) rescan() {
 	first := t.passN == 1
+	t.prevPass, t.thisPass = t.thisPass, time.Now() // compared with file mtimes: the real clock
 	for _, f := range t.order {
 		f.seen = false
 		f.readNow = 0
@@ -143,6 +145,7 @@ func (t *Tailer) visit(s *source, p string, first bool) bool {
 	if last, ok := t.pathLast[p]; ok && last != id {
 		s.rotations.Add(1)
 		t.log.Info("tail: rotation: new file at path; draining the old one first", "file", p)
+		t.countRotatedUnread(s, p)
 	}
 	t.pathLast[p] = id
 	t.startFile(f, fi.Size(), first)
@@ -313,12 +316,26 @@ func (t *Tailer) restoreRotated() {
 			f := &File{src: s, dev: rid.dev, ino: rid.ino, path: p, real: p, h: h, seen: true}
 			f.size, f.mtime = hfi.Size(), hfi.ModTime().UnixNano()
 			pos, reason := t.pickPosition(f, cands, hfi.Size())
-			if reason != "" {
+			drain := true
+			switch {
+			case reason == "":
+				t.resumeAt(f, pos.Offset)
+			case strings.HasPrefix(e.Name(), filepath.Base(cands[0].Path)):
+				// The same inode under a rotated name of the checkpointed path, whose
+				// content no longer matches: it was truncated in place (copytruncate)
+				// after the checkpoint and refilled before it was renamed away, all
+				// while we were stopped. What it holds now was never read.
+				t.log.Warn("tail: checkpointed file was truncated, then rotated while stopped; reading it from 0", "file", p, "reason", reason)
+				s.truncations.Add(1)
+				f.setStart(0)
+			default:
 				_ = h.Close()
+				drain = false
 				t.log.Warn("tail: rotated checkpointed file does not match; not draining it", "file", p, "reason", reason)
+			}
+			if !drain {
 				break
 			}
-			t.resumeAt(f, pos.Offset)
 			t.updateFingerprint(f, hfi.Size())
 			f.detached = true
 			f.lastGrowth = t.now()

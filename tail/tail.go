@@ -201,6 +201,7 @@ type SourceStats struct {
 	Rotations    uint64 // new identity at a path that held another file
 	Truncations  uint64 // size below offset or fingerprint changed
 	ReadErrors   uint64 // failed open/stat/read attempts
+	LinesLost    uint64 // lines of files rotated away before they could be read (lost.go)
 	Up           bool   // every path exists and is readable (a glob: at least one match)
 	LastRead     time.Time
 	// LagBytes is, summed over open files, the size from a fresh fstat minus the offset
@@ -218,6 +219,7 @@ type source struct {
 
 	linesRead, bytesRead, tooLong      atomic.Uint64
 	rotations, truncations, readErrors atomic.Uint64
+	linesLost                          atomic.Uint64 // lost.go
 	up                                 atomic.Bool
 	lastRead                           atomic.Int64 // unix nanoseconds; 0 = never
 	lastErr                            string       // Run goroutine only: last logged error
@@ -260,10 +262,21 @@ type Tailer struct {
 	gen       uint64 // bumped whenever the tracked set, a path, or a detached flag changes
 	open      func(path string) (fileHandle, error)
 	onBlock   func() // test hook: called when a send on out is about to block
+	// prevPass and thisPass are when the previous and the current rescan began (real
+	// clock: compared with file mtimes);
+	// lostSeen the files already counted as lost (lost.go).
+	prevPass, thisPass time.Time
+	lostSeen           map[fileID]bool
+
+	maxLine atomic.Int64 // MaxLineBytes, changeable live (SetMaxLineBytes)
 
 	mu    sync.Mutex
 	snap  []snapEntry // open files, for Stats; replaced after every pass
 	waker Waker
+	// kept are the files tracked when Run returned, for Resume and for a Progress that
+	// still covers a stopped tailer (nil while Run runs).
+	kept    []*File
+	stopped bool
 }
 
 type snapEntry struct {
@@ -311,6 +324,7 @@ func New(opts Options) (*Tailer, error) {
 	if t.log == nil {
 		t.log = slog.New(slog.DiscardHandler)
 	}
+	t.maxLine.Store(int64(opts.MaxLineBytes))
 	seen := make(map[string]bool)
 	for _, s := range opts.Sources {
 		if seen[s] {
@@ -384,6 +398,7 @@ func (t *Tailer) Stats() []SourceStats {
 			Rotations:    s.rotations.Load(),
 			Truncations:  s.truncations.Load(),
 			ReadErrors:   s.readErrors.Load(),
+			LinesLost:    s.linesLost.Load(),
 			Up:           s.up.Load(),
 		}
 		if ns := s.lastRead.Load(); ns != 0 {
@@ -514,16 +529,61 @@ func (t *Tailer) Run(ctx context.Context, out chan<- *Batch) error {
 	}
 }
 
-// closeAll releases every open file when Run returns.
+// closeAll releases every open file when Run returns, keeping their identities and
+// offsets for Resume.
 func (t *Tailer) closeAll() {
+	kept := make([]*File, 0, len(t.order))
 	for _, f := range t.order {
 		f.close()
+		if !f.src.stdin && !f.retired.Load() {
+			kept = append(kept, f)
+		}
 	}
 	t.order = nil
 	clear(t.byID)
 	t.mu.Lock()
 	t.snap = nil
+	t.kept = kept
+	t.stopped = true
 	t.mu.Unlock()
+}
+
+// SetMaxLineBytes changes the longest line delivered, live (a reload that changes only an
+// input's options keeps its tailer, offsets and state). n <= 0 means the default. Safe for
+// concurrent use; it applies from the next byte read.
+func (t *Tailer) SetMaxLineBytes(n int) {
+	if n <= 0 {
+		n = DefaultMaxLineBytes
+	}
+	t.maxLine.Store(int64(n))
+}
+
+// Resume returns, once Run has returned, a restore point for every file it was tracking,
+// at the offset just past the last line it handed out (or skipped). A new Tailer of the
+// same sources started with these Positions reads every line exactly once across the two,
+// provided the consumer applies the lines already handed out (they are ahead of the new
+// tailer's in a FIFO channel). Before Run has returned it returns nil, false.
+func (t *Tailer) Resume() ([]Position, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !t.stopped {
+		return nil, false
+	}
+	out := make([]Position, 0, len(t.kept))
+	for _, f := range t.kept {
+		out = append(out, f.Position(f.delivered.Load()))
+	}
+	return out, true
+}
+
+// Retire marks the files of a stopped tailer as superseded (by a new Tailer started from
+// Resume): a Progress then drops each one once its lines are all applied.
+func (t *Tailer) Retire() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, f := range t.kept {
+		f.retired.Store(true)
+	}
 }
 
 // publish refreshes the snapshot Stats reads.

@@ -8,9 +8,11 @@ import (
 
 // Config parameterises a Machine. Durations are in seconds of event time.
 type Config struct {
-	// HashKey keys the 64-bit hashes that stand for customer, message and conversation
-	// ids; the same key must be used when restoring a checkpoint.
-	HashKey uint64
+	// HashKey and HashKey2 are the 128-bit SipHash key of the 64-bit hashes that stand
+	// for customer, message and conversation ids (siphash.go); the same key must be used
+	// when restoring a checkpoint, and it is never part of one.
+	HashKey  uint64
+	HashKey2 uint64
 
 	MaxMessages      int   // cap on tracked message ids (outbound and inbound)
 	MaxCustomers     int   // cap on tracked (business, customer) pairs
@@ -98,6 +100,7 @@ type RateCard struct {
 func DefaultConfig() Config {
 	return Config{
 		HashKey:          0x9e3779b97f4a7c15,
+		HashKey2:         0xbf58476d1ce4e5b9,
 		MaxMessages:      2_000_000,
 		MaxCustomers:     2_000_000,
 		MaxConversations: 2_000_000,

@@ -33,7 +33,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/cespare/xxhash/v2"
 	"github.com/waba-exporter/waba_exporter/model"
 )
 
@@ -195,12 +194,14 @@ type Machine struct {
 
 	quotas []quotaState
 
-	h xxhash.Digest
+	hbuf []byte // scratch of hashParts (siphash.go)
 
 	kwOut, kwIn, kwOutPayload [][]byte // the configured keywords, as bytes
 
 	lastBiz    *Business // the business of the previous event (a one-entry cache)
 	lastBizIdx uint16
+
+	drops dropLog // businesses already reported as dropped (dropped.go)
 
 	Self SelfStats
 }
@@ -222,7 +223,8 @@ type SelfStats struct {
 	EarlyReleased     uint64 // released before the allowed lateness: reorder buffer full
 	Evictions         [numEvictKind][2]uint64
 	LabelOverflow     map[string]uint64
-	DroppedBusinesses uint64 // events of businesses over the cap or outside the allowlist
+	DroppedBusinesses uint64                // events of businesses over the cap or outside the allowlist
+	Dropped           [NumDropReason]uint64 // the same events by reason (dropped.go)
 	TemplateEvents    map[string]uint64
 	UnknownCustomer   uint64 // statuses without recipient (On-Prem minimal)
 }
@@ -294,22 +296,9 @@ func (m *Machine) setKeywords() {
 // Config returns the configuration in use.
 func (m *Machine) Config() Config { return m.cfg }
 
-func (m *Machine) hash(parts ...[]byte) uint64 {
-	m.h.ResetWithSeed(m.cfg.HashKey)
-	for i, p := range parts {
-		if i > 0 {
-			m.h.Write([]byte{0})
-		}
-		m.h.Write(p)
-	}
-	return m.h.Sum64()
-}
+func (m *Machine) hash(parts ...[]byte) uint64 { return m.hashParts(parts) }
 
-func (m *Machine) hash1(p []byte) uint64 {
-	m.h.ResetWithSeed(m.cfg.HashKey)
-	m.h.Write(p)
-	return m.h.Sum64()
-}
+func (m *Machine) hash1(p []byte) uint64 { return sipHash24(m.cfg.HashKey, m.cfg.HashKey2, p) }
 
 // custKey keys a (business, customer) pair from the customer's identity hash (see
 // identity): the identity xor a salt of the business, so that the person (the same
@@ -428,12 +417,12 @@ func (m *Machine) Apply(ev *model.Event) {
 		return
 	}
 	if len(ev.Business) == 0 {
-		m.Self.DroppedBusinesses++
+		m.dropNoBusiness(ev)
 		return
 	}
 	bi, ok := m.business(ev.Business)
 	if !ok {
-		m.Self.DroppedBusinesses++
+		m.drop(m.businessDropReason(ev.Business), ev.Business)
 		return
 	}
 	if len(ev.Account) > 0 && string(ev.Account) != m.biz[bi].WabaID {
@@ -541,6 +530,9 @@ func (m *Machine) repeated(ev *model.Event) bool {
 func (m *Machine) Flush() { m.release(math.MaxInt64) }
 
 func (m *Machine) errorLabel(ev *model.Event) string {
+	if !errorCodeSafe(ev) {
+		return "other" // not a known code: never customer data in a label (errorcode.go)
+	}
 	var s string
 	switch {
 	case ev.ErrorCode != 0:
@@ -614,7 +606,7 @@ func (m *Machine) customer(bi uint16, id uint64, ev *model.Event, t int64) (uint
 func (m *Machine) applyStatus(bi uint16, ev *model.Event) {
 	b := m.biz[bi]
 	if len(ev.MessageID) == 0 {
-		m.Self.DroppedBusinesses++
+		m.drop(DropNoMessageID, nil)
 		return
 	}
 	var sb uint8
@@ -1087,7 +1079,7 @@ func (m *Machine) applyQuality(ev *model.Event) {
 			b := m.pending[string(ev.DisplayNumber)]
 			if b == nil {
 				if len(m.pending) >= m.cfg.MaxBusinesses {
-					m.Self.DroppedBusinesses++
+					m.drop(DropBusinessCap, nil)
 					return
 				}
 				b = newBusiness(string(ev.DisplayNumber))
@@ -1098,7 +1090,11 @@ func (m *Machine) applyQuality(ev *model.Event) {
 		}
 	}
 	if !ok {
-		m.Self.DroppedBusinesses++
+		if len(ev.Business) > 0 {
+			m.drop(m.businessDropReason(ev.Business), ev.Business)
+		} else {
+			m.dropNoBusiness(ev)
+		}
 		return
 	}
 	m.applyQualityTo(m.biz[bi], ev)

@@ -7,7 +7,7 @@ package window
 // TTLs and the map caps of the state are fixed at New: changing them needs a restart.
 func (m *Machine) Reconfigure(cfg Config) {
 	old := m.cfg
-	cfg.HashKey = old.HashKey
+	cfg.HashKey, cfg.HashKey2 = old.HashKey, old.HashKey2
 	cfg.MessageTTL, cfg.CustomerTTL = old.MessageTTL, old.CustomerTTL
 	cfg.MaxMessages, cfg.MaxCustomers, cfg.MaxConversations = old.MaxMessages, old.MaxCustomers, old.MaxConversations
 	cfg.fill(old)

@@ -4,18 +4,21 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 
 	"github.com/waba-exporter/waba_exporter/model"
 )
 
-// snapshotVersion is bumped whenever the encoding below changes. Restore reads this
-// version and version 4 (before business-scoped user ids, portfolios per WABA, account
-// health and opt-outs by customer: those start empty); it rejects others.
-const snapshotVersion = 5
+// snapshotVersion is bumped whenever the encoding below changes; Restore reads versions
+// minSnapshotVersion to snapshotVersion and rejects others. Version 6 stores ids as
+// SipHash-2-4 values under a key kept outside the snapshot (only a check of it is
+// stored), so earlier snapshots, whose ids were hashed otherwise, cannot be matched to
+// new events and are refused (their checkpoint container is set aside as well).
+const snapshotVersion = 6
 
 // minSnapshotVersion is the oldest version Restore reads.
-const minSnapshotVersion = 4
+const minSnapshotVersion = 6
 
 // Snapshot encodes the whole state (counters, histograms, windows, conversations, message
 // and customer maps, the reorder buffer, quota usage) so that Restore rebuilds a Machine
@@ -23,14 +26,30 @@ const minSnapshotVersion = 4
 // Restore takes the current one (quotas and portfolios are matched by name).
 func (m *Machine) Snapshot() []byte {
 	e := &enc{b: make([]byte, 0, 1<<16)}
+	m.encode(e)
+	return e.b
+}
+
+// SnapshotTo writes what Snapshot returns to w, through a bounded buffer (spillBytes):
+// the state is never built in memory, so a checkpoint of any size costs a fixed amount
+// of memory. It returns the first write error.
+func (m *Machine) SnapshotTo(w io.Writer) error {
+	e := &enc{b: make([]byte, 0, spillBytes+4096), w: w}
+	m.encode(e)
+	e.flush()
+	return e.err
+}
+
+func (m *Machine) encode(e *enc) {
 	e.u32(snapshotVersion)
-	e.u64(m.cfg.HashKey)
+	e.u64(m.cfg.keyCheck()) // never the key itself (siphash.go)
 	e.i64(m.watermark)
 	e.i64(m.frontier)
 	// Businesses.
 	e.u32(uint32(len(m.biz)))
 	for _, b := range m.biz {
 		encBusiness(e, b)
+		e.spill()
 	}
 	e.u32(uint32(len(m.displayTo)))
 	for k, v := range m.displayTo {
@@ -40,6 +59,7 @@ func (m *Machine) Snapshot() []byte {
 	e.u32(uint32(len(m.pending)))
 	for _, b := range m.pending {
 		encBusiness(e, b)
+		e.spill()
 	}
 	// Label interning (indexes are stored in state).
 	e.strs(m.errCodes.names)
@@ -102,11 +122,13 @@ func (m *Machine) Snapshot() []byte {
 		e.u64(it.msg)
 		e.u32(it.aux)
 		e.b = append(e.b, it.cls, b2b(it.referral), b2b(it.hasCtx))
+		e.spill()
 	}
 	e.u32(uint32(len(m.expiry)))
 	for _, x := range m.expiry {
 		e.i64(x.t)
 		e.u64(x.cust)
+		e.spill()
 	}
 	// Quotas by name.
 	e.u32(uint32(len(m.quotas)))
@@ -129,7 +151,8 @@ func (m *Machine) Snapshot() []byte {
 	}
 	e.strMap(s.LabelOverflow)
 	e.strMap(s.TemplateEvents)
-	return e.b
+	// Reliability: drops by reason.
+	e.u64s(s.Dropped[:])
 }
 
 // Restore rebuilds a Machine with cfg from a Snapshot. The hash key must be the one the
@@ -146,11 +169,11 @@ func Restore(cfg Config, data []byte) (m *Machine, err error) {
 	} else {
 		d.v = v
 	}
-	key := d.u64()
-	if cfg.HashKey == 0 {
-		cfg.HashKey = DefaultConfig().HashKey
+	check := d.u64()
+	if cfg.HashKey == 0 && cfg.HashKey2 == 0 {
+		cfg.HashKey, cfg.HashKey2 = DefaultConfig().HashKey, DefaultConfig().HashKey2
 	}
-	if key != cfg.HashKey {
+	if check != cfg.keyCheck() {
 		return nil, errors.New("window: snapshot was taken with another hash key")
 	}
 	m = New(cfg)
@@ -274,9 +297,8 @@ func Restore(cfg Config, data []byte) (m *Machine, err error) {
 	}
 	s.LabelOverflow = d.strMap()
 	s.TemplateEvents = d.strMap()
-	if d.v < 5 {
-		d.strMap() // account events by name only: never exported, not kept
-	}
+	// Reliability: drops by reason.
+	d.u64s(s.Dropped[:])
 	if len(d.b) != 0 {
 		return nil, fmt.Errorf("window: %d trailing bytes in snapshot", len(d.b))
 	}
@@ -394,6 +416,7 @@ func encGenMap[V any](e *enc, g *genMap[V], fn func(*enc, *V)) {
 		for k, i := range gn.idx {
 			e.u64(k)
 			fn(e, gn.at(i))
+			e.spill()
 		}
 	}
 }
@@ -428,7 +451,35 @@ func b2b(b bool) byte {
 
 // enc and dec are a minimal little-endian binary encoding. dec panics on short input;
 // Restore recovers and reports the snapshot as corrupt.
-type enc struct{ b []byte }
+//
+// With a writer, enc streams: spill, called after each entry of the large collections,
+// hands the buffer to w once it holds spillBytes, so the buffer stays bounded by
+// spillBytes plus one entry. Without one (Snapshot) it only appends. After a write error
+// the encoding goes on into the discarded buffer and err reports it.
+type enc struct {
+	b   []byte
+	w   io.Writer
+	err error
+}
+
+// spillBytes is the buffer size of a streaming snapshot.
+const spillBytes = 256 << 10
+
+func (e *enc) spill() {
+	if e.w != nil && len(e.b) >= spillBytes {
+		e.flush()
+	}
+}
+
+func (e *enc) flush() {
+	if e.w == nil || len(e.b) == 0 {
+		return
+	}
+	if e.err == nil {
+		_, e.err = e.w.Write(e.b)
+	}
+	e.b = e.b[:0]
+}
 
 func (e *enc) u16(v uint16) { e.b = binary.LittleEndian.AppendUint16(e.b, v) }
 func (e *enc) u32(v uint32) { e.b = binary.LittleEndian.AppendUint32(e.b, v) }
