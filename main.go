@@ -31,6 +31,7 @@ const exitConfig = 2
 
 type webFlags struct {
 	ListenAddress          []string `name:"listen-address" default:":9874" help:"Addresses to listen on for the web interface and telemetry (repeatable)."`
+	SystemdSocket          bool     `name:"systemd-socket" help:"Serve on the sockets systemd passes (socket activation) instead of --web.listen-address."`
 	TelemetryPath          string   `name:"telemetry-path" default:"/metrics" help:"Path under which to expose metrics."`
 	ConfigFile             string   `name:"config.file" help:"Path to a web configuration file enabling TLS and basic auth (exporter-toolkit format)."`
 	DisableExporterMetrics bool     `name:"disable-exporter-metrics" help:"Exclude go_*, process_* and promhttp_* metrics."`
@@ -278,7 +279,7 @@ func generate(cmd string, c *cli, stdout, stderr io.Writer) int {
 
 func serveOptions(w webFlags, p pushFlags, configPath, ver string) app.ServeOptions {
 	return app.ServeOptions{
-		ListenAddresses: w.ListenAddress, TelemetryPath: w.TelemetryPath, WebConfigFile: w.ConfigFile,
+		ListenAddresses: w.ListenAddress, SystemdSocket: w.SystemdSocket, TelemetryPath: w.TelemetryPath, WebConfigFile: w.ConfigFile,
 		ExporterMetrics: !w.DisableExporterMetrics, ConfigPath: configPath, Version: ver,
 		PushURLs: p.URL, PushInterval: p.Interval, PushExtraLabels: p.ExtraLabel,
 	}

@@ -19,8 +19,11 @@ import (
 
 // ServeOptions are the HTTP and persistence settings shared by run and demo.
 type ServeOptions struct {
-	ListenAddresses    []string
-	Listener           net.Listener // overrides ListenAddresses (tests)
+	ListenAddresses []string
+	Listener        net.Listener // overrides ListenAddresses (tests)
+	// SystemdSocket serves on the listeners systemd passes (socket activation) instead
+	// of ListenAddresses.
+	SystemdSocket      bool
 	TelemetryPath      string
 	WebConfigFile      string
 	ExporterMetrics    bool
@@ -195,6 +198,10 @@ func Run(ctx context.Context, o RunOptions) error {
 				o.Started(o.Serve.Listener.Addr().String())
 			}
 			errc <- exporter.ServeListener(ctx, o.Serve.Listener, o.Serve.WebConfigFile, handler, log)
+			return
+		}
+		if o.Serve.SystemdSocket {
+			errc <- exporter.ServeSystemdSocket(ctx, o.Serve.WebConfigFile, handler, log)
 			return
 		}
 		errc <- exporter.Serve(ctx, o.Serve.ListenAddresses, o.Serve.WebConfigFile, handler, log)

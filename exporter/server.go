@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/coreos/go-systemd/v22/activation"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
@@ -232,6 +233,25 @@ func Serve(ctx context.Context, addrs []string, webConfigFile string, h http.Han
 		ls = append(ls, l)
 	}
 	return serveListeners(ctx, ls, webConfigFile, h, log, DefaultLimits)
+}
+
+// ServeSystemdSocket is Serve on the sockets systemd passes to the process (socket
+// activation: LISTEN_FDS and LISTEN_PID). It fails at once when there are none.
+func ServeSystemdSocket(ctx context.Context, webConfigFile string, h http.Handler, log *slog.Logger) error {
+	ls, err := activation.Listeners()
+	if err != nil {
+		return fmt.Errorf("web: systemd socket activation: %w", err)
+	}
+	var open []net.Listener
+	for _, l := range ls {
+		if l != nil { // an inherited descriptor that is not a listening socket
+			open = append(open, l)
+		}
+	}
+	if len(open) == 0 {
+		return errors.New("web: --web.systemd-socket: systemd passed no listening socket (LISTEN_FDS unset or not for this process)")
+	}
+	return serveListeners(ctx, open, webConfigFile, h, log, DefaultLimits)
 }
 
 // ServeListener is Serve on an existing listener (tests, ":0" ports).
