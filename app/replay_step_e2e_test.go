@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/waba-exporter/waba_exporter/alerts"
 	"github.com/waba-exporter/waba_exporter/config"
 )
 
@@ -50,10 +51,13 @@ func TestReplayStepBackfillEndToEnd(t *testing.T) {
 		t.Fatal("prometheus is not installed (make deps)")
 	}
 	const (
-		step     = time.Hour // the README uses 5m; an hour keeps the test fast, the rule is the same
-		job      = "waba_exporter"
+		step     = time.Hour       // the README uses 5m; an hour keeps the test fast, the rule is the same
+		job      = "waba-exporter" // the shipped rules' and dashboards' selector (checked below)
 		instance = "backfill:9874"
 	)
+	if alerts.DefaultSelector != `job="`+job+`"` {
+		t.Fatalf("the backfill's job %q is not the dashboards' selector %s (README Backfill uses it too)", job, alerts.DefaultSelector)
+	}
 	log, _ := generate(t, "pmp", 30000)
 	dir := t.TempDir()
 	om := filepath.Join(dir, "history.om")
