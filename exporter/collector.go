@@ -122,6 +122,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		view := m.View(now)
 		c.collectDomain(ch, m, &view)
 		c.collectSelf(ch, v, &view)
+		collectCampaigns(ch, m)
 	})
 	c.collectSources(ch, sources)
 	h := c.Health

@@ -251,6 +251,7 @@ func (m *Machine) processInbound(it item) {
 	if c == nil {
 		return
 	}
+	m.campReply(it, c.lastInbound)
 	b := m.biz[c.biz]
 	t := it.t
 	tt := uint32(t)
@@ -359,6 +360,7 @@ func (m *Machine) processDelivery(ms *msgState, c *custState, it item) {
 	if ms.flags&mfBI != 0 {
 		m.businessInitiatedDelivery(c, ms.cust, uint32(d))
 	}
+	m.campDelivered(it.cust, it.msg, d)
 	if isTemplate(ms.cat) {
 		b.ReplyEligible[ms.cat]++
 		c.tmplDeliv = uint32(d)

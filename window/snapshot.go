@@ -12,7 +12,10 @@ import (
 // snapshotVersion is bumped whenever the encoding below changes. Restore reads this
 // version and version 4 (before business-scoped user ids, portfolios per WABA, account
 // health and opt-outs by customer: those start empty); it rejects others.
-const snapshotVersion = 5
+//
+// Version 6 adds campaign state (issue 16): each message's tag word, then the campaign
+// table, customers and counters at the end (encCampaigns); older versions start without.
+const snapshotVersion = 6
 
 // minSnapshotVersion is the oldest version Restore reads.
 const minSnapshotVersion = 4
@@ -53,6 +56,7 @@ func (m *Machine) Snapshot() []byte {
 		e.u16(v.flags)
 		e.u16(v.pk)
 		e.b = append(e.b, v.seen, byte(v.cat))
+		e.u64(v.camp)
 	})
 	encGenMap(e, &m.custs, func(e *enc, v *custState) {
 		for _, x := range []uint32{v.cswUntil, v.lastInbound, v.unansweredSince, v.firstRespFrom, v.referralUntil, v.fepUntil, v.lastBI, v.tmplDeliv, v.tmplMsg} {
@@ -129,6 +133,7 @@ func (m *Machine) Snapshot() []byte {
 	}
 	e.strMap(s.LabelOverflow)
 	e.strMap(s.TemplateEvents)
+	encCampaigns(e, m.camp)
 	return e.b
 }
 
@@ -181,6 +186,9 @@ func Restore(cfg Config, data []byte) (m *Machine, err error) {
 		v.pk = d.u16()
 		b := d.n(2)
 		v.seen, v.cat = b[0], model.Category(b[1])
+		if d.v >= 6 {
+			v.camp = d.u64()
+		}
 	})
 	decGenMap(d, &m.custs, func(d *dec, v *custState) {
 		for _, p := range []*uint32{&v.cswUntil, &v.lastInbound, &v.unansweredSince, &v.firstRespFrom, &v.referralUntil, &v.fepUntil, &v.lastBI, &v.tmplDeliv, &v.tmplMsg} {
@@ -276,6 +284,9 @@ func Restore(cfg Config, data []byte) (m *Machine, err error) {
 	s.TemplateEvents = d.strMap()
 	if d.v < 5 {
 		d.strMap() // account events by name only: never exported, not kept
+	}
+	if d.v >= 6 {
+		decCampaigns(d, m.camp)
 	}
 	if len(d.b) != 0 {
 		return nil, fmt.Errorf("window: %d trailing bytes in snapshot", len(d.b))
