@@ -182,9 +182,9 @@ func (r *rateSchedule) at(t float64) float64 {
 // Sim is the simulator. It is not safe for concurrent use.
 type Sim struct {
 	opts    Options
-	r       rng // traffic
-	cr      rng // conversation ids (own stream: classification shifts no traffic choice)
-	kr      rng // campaign variants and conversions (own stream, campaigns.go)
+	r       rng      // traffic
+	cr      rng      // conversation ids (own stream: classification shifts no traffic choice)
+	kr      rng      // campaign variants and conversions (own stream, campaigns.go)
 	camp    *campTag // the campaign of the marketing send being planned, else nil
 	campV   campTag
 	started bool
