@@ -72,15 +72,16 @@ const (
 
 // msgState is what the machine remembers of one message id.
 type msgState struct {
-	cust   uint64 // customer key
+	cust uint64 // customer key
+	// camp is the campaign tag (a campaign.Ref) and its credit bits (campaign.go): 8
+	// bytes, placed here so that the struct stays at 32 bytes without padding.
+	camp   uint64
 	sentT  uint32
 	delivT uint32
 	biz    uint16
 	flags  uint16
 	seen   uint8
 	cat    model.Category // message category (reported, remembered)
-	// camp is the campaign tag (a campaign.Ref, 8 bytes) and its credit bits (campaign.go).
-	camp uint64
 	// pk packs, to keep the state small: reported and inferred pricing type (2
 	// bits each), pricing model (2 bits), reported conversation origin and inferred
 	// conversation category (4 bits each). See the accessors below.
