@@ -33,6 +33,7 @@ const (
 	cfFailed                                 //
 	cfReplyPending                           // a reply came before the tag
 	cfClickPending                           // a button click came before the tag
+	cfRefused                                // its first tag was refused: it stays untagged (counted once)
 	cfMask         uint64 = 0xff << 24
 )
 
@@ -147,10 +148,13 @@ func (m *Machine) campStatus(ms *msgState, mk uint64, sb uint8, newStatus bool, 
 	cs := m.camp
 	tagged := false
 	if ms.ref() == 0 {
-		if len(ev.CampaignTag) == 0 {
+		if len(ev.CampaignTag) == 0 || ms.camp&cfRefused != 0 {
 			return
 		}
-		r, _ := cs.tbl.Tag(ev.CampaignTag, ev.Time)
+		r, o := cs.tbl.Tag(ev.CampaignTag, ev.Time)
+		if o == campaign.Refused {
+			ms.camp |= cfRefused
+		}
 		if r == 0 {
 			return
 		}
