@@ -12,20 +12,21 @@ import (
 // bounded, and how conversions are attributed. Without the section the defaults read
 // `campaign=spring;variant=B`.
 type Campaigns struct {
-	Format            CampaignFormat      `yaml:"format" doc:"How biz_opaque_callback_data is read: kv (key=value pairs), json (an object) or regex (pattern with named groups)."`
-	KVSeparator       string              `yaml:"kv_separator" doc:"Separator between the pairs of a kv tag."`
-	KVAssign          string              `yaml:"kv_assign" doc:"Separator between the key and the value of a kv pair."`
-	Pattern           string              `yaml:"pattern" doc:"Regular expression (RE2) of format regex, with named groups named as campaign_key, variant_key and template_key."`
-	CampaignKey       string              `yaml:"campaign_key" doc:"Key (kv, json) or group (regex) of the campaign; a value without it is no tag."`
-	VariantKey        string              `yaml:"variant_key" doc:"Key or group of the variant; a tag without one has variant none."`
-	TemplateKey       string              `yaml:"template_key" doc:"Optional key or group of a template name (read and checked, not a label). Empty: none."`
-	Allowlist         CampaignAllowlist   `yaml:"allowlist" doc:"Optional allowlists of campaign and variant values; others become other (counted as label overflow)."`
-	MaxCampaigns      int                 `yaml:"max_campaigns" doc:"Without an allowlist, the first this many campaigns are kept as labels; later ones become other."`
-	MaxVariants       int                 `yaml:"max_variants" doc:"Without an allowlist, the first this many variants of each campaign are kept; later ones become other."`
-	ExpireAfter       Duration            `yaml:"expire_after" doc:"A campaign with no event for this long (event time) leaves the exposition and frees its label slot. At least attribution_window."`
-	AttributionWindow Duration            `yaml:"attribution_window" doc:"A conversion or opt-out at t is credited to a tagged delivery at d when d <= t < d + attribution_window."`
-	Attribution       CampaignAttribution `yaml:"attribution" doc:"Which tagged delivery within the window a conversion is credited to: last_touch (the latest) or first_touch (the earliest). Opt-outs always go to the latest."`
-	ControlVariant    string              `yaml:"control_variant" doc:"The variant the recording rules compare every other variant with (two-proportion z-score)."`
+	Format             CampaignFormat      `yaml:"format" doc:"How biz_opaque_callback_data is read: kv (key=value pairs), json (an object) or regex (pattern with named groups)."`
+	KVSeparator        string              `yaml:"kv_separator" doc:"Separator between the pairs of a kv tag."`
+	KVAssign           string              `yaml:"kv_assign" doc:"Separator between the key and the value of a kv pair."`
+	Pattern            string              `yaml:"pattern" doc:"Regular expression (RE2) of format regex, with named groups named as campaign_key, variant_key and template_key."`
+	CampaignKey        string              `yaml:"campaign_key" doc:"Key (kv, json) or group (regex) of the campaign; a value without it is no tag."`
+	VariantKey         string              `yaml:"variant_key" doc:"Key or group of the variant; a tag without one has variant none."`
+	TemplateKey        string              `yaml:"template_key" doc:"Optional key or group of a template name (read and checked, not a label). Empty: none."`
+	Allowlist          CampaignAllowlist   `yaml:"allowlist" doc:"Optional allowlists of campaign and variant values; others become other (counted as label overflow)."`
+	MaxCampaigns       int                 `yaml:"max_campaigns" doc:"Without an allowlist, the first this many campaigns are kept as labels; later ones become other."`
+	MaxVariants        int                 `yaml:"max_variants" doc:"Without an allowlist, the first this many variants of each campaign are kept; later ones become other."`
+	ExpireAfter        Duration            `yaml:"expire_after" doc:"A campaign with no event for this long (event time) leaves the exposition and frees its label slot. At least attribution_window."`
+	AttributionWindow  Duration            `yaml:"attribution_window" doc:"A conversion or opt-out at t is credited to a tagged delivery at d when d <= t < d + attribution_window."`
+	Attribution        CampaignAttribution `yaml:"attribution" doc:"Which tagged delivery within the window a conversion is credited to: last_touch (the latest) or first_touch (the earliest). Opt-outs always go to the latest."`
+	ControlVariant     string              `yaml:"control_variant" doc:"The variant the recording rules compare every other variant with (two-proportion z-score)."`
+	MaxConversionNames int                 `yaml:"max_conversion_names" doc:"The first this many conversion names are kept as the name label; later ones become other."`
 }
 
 // CampaignAllowlist lists the campaign and variant values kept as labels.
@@ -55,6 +56,7 @@ func defaultCampaigns() Campaigns {
 		MaxCampaigns: d.MaxCampaigns, MaxVariants: d.MaxVariants,
 		ExpireAfter: Duration(d.ExpireAfter), AttributionWindow: Duration(d.AttributionWindow),
 		Attribution: CampaignAttribution(d.Attribution), ControlVariant: d.ControlVariant,
+		MaxConversionNames: d.MaxConversionNames,
 	}
 }
 
@@ -67,6 +69,7 @@ func (c Campaigns) Campaign() campaign.Config {
 		MaxCampaigns: c.MaxCampaigns, MaxVariants: c.MaxVariants,
 		ExpireAfter: c.ExpireAfter.Std(), AttributionWindow: c.AttributionWindow.Std(),
 		Attribution: string(c.Attribution), ControlVariant: c.ControlVariant,
+		MaxConversionNames: c.MaxConversionNames,
 	}.WithDefaults()
 }
 
@@ -81,7 +84,7 @@ func (d *decoder) validateCampaigns(c *Campaigns) {
 	for _, f := range []struct {
 		path string
 		v    int
-	}{{"campaigns.max_campaigns", c.MaxCampaigns}, {"campaigns.max_variants", c.MaxVariants}} {
+	}{{"campaigns.max_campaigns", c.MaxCampaigns}, {"campaigns.max_variants", c.MaxVariants}, {"campaigns.max_conversion_names", c.MaxConversionNames}} {
 		if f.v < 1 {
 			d.errorf(f.path, "must be > 0, got %d", f.v)
 			return
