@@ -37,6 +37,9 @@ const (
 	cfMask         uint64 = 0xff << 24
 )
 
+// maxPendingClicks bounds the clicks kept for messages not seen yet.
+const maxPendingClicks = 100_000
+
 // CampaignDeliveredToReadBuckets are the coarse buckets (seconds) of
 // waba_campaign_delivered_to_read_seconds.
 var CampaignDeliveredToReadBuckets = []float64{60, 300, 1800, 3600, 21600, 86400, 604800}
@@ -87,6 +90,7 @@ type campaigns struct {
 	window     int64
 	maxTouches int
 	custs      genMap[campCust]
+	pend       genMap[uint32] // clicks on messages not seen yet, by message key
 	evict      [2]uint64
 	funnel     map[campKey]*CampaignCounters
 	latency    map[campaign.Ref]*Histogram
@@ -111,6 +115,7 @@ func newCampaigns(c campaign.Config, mc Config) *campaigns {
 		cfg: c, tbl: tbl, names: campaign.NewNames(c.MaxConversionNames), mode: campaign.ModeOf(c),
 		window: win, maxTouches: c.MaxTouches,
 		custs:  newGenMap[campCust](ttl, mc.MaxCustomers),
+		pend:   newGenMap[uint32](mc.MessageTTL, maxPendingClicks),
 		funnel: map[campKey]*CampaignCounters{}, latency: map[campaign.Ref]*Histogram{},
 		conv: map[convKey]uint64{}, value: map[convKey]float64{},
 	}
@@ -166,6 +171,12 @@ func (m *Machine) campStatus(ms *msgState, mk uint64, sb uint8, newStatus bool, 
 		return // its campaign expired: the message stays out of the funnel
 	}
 	m.campCredit(ms)
+	if tagged && cs.pend.Len() > 0 {
+		if n := cs.pend.peek(mk); n != nil && *n > 0 {
+			cs.counters(ms.biz, r).Clicks += uint64(*n)
+			*n = 0
+		}
+	}
 	if newStatus && sb == sbRead {
 		if _, _, ok := cs.tbl.Resolve(r); ok {
 			h := cs.latency[r]
@@ -278,8 +289,16 @@ func (m *Machine) campClick(ev *model.Event) {
 	if len(ev.ContextID) == 0 || (ev.MessageType != model.MessageTypeButton && ev.MessageType != model.MessageTypeInteractive) {
 		return
 	}
-	ms := m.msgs.peek(m.hash1(ev.ContextID))
-	if ms == nil || ms.flags&mfInbound != 0 {
+	mk := m.hash1(ev.ContextID)
+	ms := m.msgs.peek(mk)
+	if ms == nil {
+		// The click came before any status of its message (delayed webhooks): kept
+		// until the message is tagged (bounded, forgotten with the messages' TTL).
+		n, _ := m.camp.pend.getOrCreate(mk, ev.Time, &m.camp.evict)
+		*n++
+		return
+	}
+	if ms.flags&mfInbound != 0 {
 		return
 	}
 	if r := ms.ref(); r != 0 {
@@ -514,6 +533,7 @@ func encCampaigns(e *enc, cs *campaigns) {
 			e.u64(uint64(t.Ref))
 		}
 	})
+	encGenMap(e, &cs.pend, func(e *enc, v *uint32) { e.u32(*v) })
 	e.u64(cs.evict[0])
 	e.u64(cs.evict[1])
 	e.u32(uint32(len(cs.funnel)))
@@ -578,6 +598,7 @@ func decCampaigns(d *dec, cs *campaigns) {
 			v.touches = append(v.touches, campaign.Touch{Time: d.i64(), Key: d.u64(), Ref: campaign.Ref(d.u64())})
 		}
 	})
+	decGenMap(d, &cs.pend, func(d *dec, v *uint32) { *v = d.u32() })
 	cs.evict[0], cs.evict[1] = d.u64(), d.u64()
 	for i, n := 0, int(d.u32()); i < n; i++ {
 		k := campKey{biz: d.u16(), ref: campaign.Ref(d.u64())}

@@ -398,6 +398,7 @@ func (m *Machine) advance(t int64) {
 			p.recips.rotate(t, &m.Self.Evictions[EvictRecipient])
 		}
 		m.camp.custs.rotate(t, &m.camp.evict)
+		m.camp.pend.rotate(t, &m.camp.evict)
 		m.campExpire(t)
 	}
 }
