@@ -310,12 +310,19 @@ func (m *Machine) campClick(ev *model.Event) {
 	}
 }
 
-// campOptOut credits an opt-out signal of customer cust at t to the latest tagged
-// delivery within the attribution window (always last touch).
+// campOptOut queues an opt-out signal of customer cust at t: it is credited in
+// event-time order (after the reorder window), so that a tagged delivery whose webhook
+// comes after the signal's, with an earlier or equal second, is taken into account.
 func (m *Machine) campOptOut(cust uint64, t int64) {
-	if cust == 0 {
+	if cust == 0 || t <= 0 {
 		return
 	}
+	m.enqueue(item{t: t, cls: clsOptOut, cust: cust})
+}
+
+// campOptOutNow credits an opt-out signal of customer cust at t to the latest tagged
+// delivery within the attribution window (always last touch).
+func (m *Machine) campOptOutNow(cust uint64, t int64) {
 	cc := m.camp.custs.peek(cust)
 	if cc == nil {
 		return

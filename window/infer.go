@@ -9,6 +9,7 @@ const (
 	clsInbound uint8 = iota
 	clsSend
 	clsDelivery
+	clsOptOut // an opt-out signal, credited to a campaign in event-time order (campaign.go)
 )
 
 // item is one event waiting in the reorder buffer.
@@ -233,6 +234,8 @@ func (m *Machine) process(it item) {
 			return
 		}
 		m.processSend(ms, c, it.t)
+	case clsOptOut:
+		m.campOptOutNow(it.cust, it.t)
 	case clsDelivery:
 		ms := m.msgs.get(it.msg)
 		if ms == nil || ms.flags&mfDelivProc != 0 {
