@@ -27,8 +27,7 @@ type CampaignOutcome struct {
 }
 
 // Count is the recorded name of X, Ratio of p, Lower and Upper of the Wilson interval,
-// Pooled of P (the pooled rate of a variant and the control), ZScore of the z-score
-// against the control variant (the control variant itself has neither).
+// ZScore of the z-score against the control variant (the control itself has none).
 func (o CampaignOutcome) Count() string { return "campaign_variant:waba_campaign_" + o.Name + ":sum" }
 func (o CampaignOutcome) Ratio() string {
 	return "campaign_variant:waba_campaign_" + o.Name + "_per_delivered:ratio"
@@ -38,9 +37,6 @@ func (o CampaignOutcome) Lower() string {
 }
 func (o CampaignOutcome) Upper() string {
 	return "campaign_variant:waba_campaign_" + o.Name + "_per_delivered:wilson95_upper"
-}
-func (o CampaignOutcome) Pooled() string {
-	return "campaign_variant:waba_campaign_" + o.Name + "_per_delivered:pooled_vs_control"
 }
 func (o CampaignOutcome) ZScore() string {
 	return "campaign_variant:waba_campaign_" + o.Name + "_per_delivered:zscore_vs_control"
@@ -87,17 +83,14 @@ func campaignRules(c Config) []Rule {
 				fmt.Sprintf("  %s 1.96 * sqrt(clamp_min(%s{%s} * (1 - %s{%s}), 0) / %s{%s} + 0.9604 / %s{%s} ^ 2))", b.sign, p, s, p, s, n, s, n, s),
 				fmt.Sprintf("/ (1 + 3.8416 / %s{%s})", n, s))})
 		}
-		pool := o.Pooled()
-		rs = append(rs,
-			Rule{Record: pool, Expr: lines(
-				fmt.Sprintf("(%s{%s} + %s %s{%s})", x, oth, on, x, ctl),
-				"/",
-				fmt.Sprintf("(%s{%s} + %s %s{%s})", n, oth, on, n, ctl))},
-			Rule{Record: o.ZScore(), Expr: lines(
-				fmt.Sprintf("(%s{%s} - %s %s{%s})", p, oth, on, p, ctl),
-				"/",
-				fmt.Sprintf("sqrt(%s{%s} * (1 - %s{%s})", pool, s, pool, s),
-				fmt.Sprintf("  * (1 / %s{%s} + %s (1 / %s{%s})))", n, oth, on, n, ctl))})
+		// P, the pooled rate of the variant and the control.
+		pool := fmt.Sprintf("((%s{%s} + %s %s{%s}) / (%s{%s} + %s %s{%s}))", x, oth, on, x, ctl, n, oth, on, n, ctl)
+		rs = append(rs, Rule{Record: o.ZScore(), Expr: lines(
+			fmt.Sprintf("(%s{%s} - %s %s{%s})", p, oth, on, p, ctl),
+			"/",
+			fmt.Sprintf("sqrt(%s", pool),
+			fmt.Sprintf("  * (1 - %s)", pool),
+			fmt.Sprintf("  * (1 / %s{%s} + %s (1 / %s{%s})))", n, oth, on, n, ctl))})
 	}
 	return rs
 }
