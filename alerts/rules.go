@@ -6,7 +6,7 @@ import (
 	"strings"
 )
 
-// Names of the recording rules (METRICS.md section 11, level:metric:operations).
+// Names of the recording rules (level:metric:operations, the Prometheus naming convention for recording rules).
 // Dashboards query these names; they are declared here once.
 const (
 	RecDeliveredPerSent        = "phone_number_id:waba_outbound_delivered_per_sent:ratio_rate1h"

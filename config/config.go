@@ -44,10 +44,8 @@ type Input struct {
 
 // Envelope describes how a line wraps the webhook body (SPEC 3.2).
 type Envelope struct {
-	BodyPath          string       `yaml:"body_path" doc:"Dot-separated path of the body inside a JSON envelope, e.g. request.body. Empty: the line is the raw body."`
-	BodyEncoding      BodyEncoding `yaml:"body_encoding" doc:"How the body is stored: object (JSON object), string (JSON-encoded string), form (x-www-form-urlencoded), or auto."`
-	ReceiveTimePath   string       `yaml:"receive_time_path" doc:"Dot-separated path of the receive time inside the envelope; used for bodies without a timestamp (Twilio). Needs body_path."`
-	ReceiveTimeFormat TimeFormat   `yaml:"receive_time_format" doc:"Format of the receive time: unix (seconds), unix_ms, rfc3339, or auto (numbers below 1e11 are seconds, larger ones milliseconds; strings are RFC 3339)."`
+	BodyPath        string `yaml:"body_path" doc:"Dot-separated path of the body inside a JSON envelope, e.g. request.body. The value may be a JSON object, or a string holding a JSON body or a form-encoded body (detected per line). Empty: the line is the raw body."`
+	ReceiveTimePath string `yaml:"receive_time_path" doc:"Dot-separated path of the receive time inside the envelope; used for bodies without a timestamp (Twilio). A number (unix seconds, or milliseconds when above 1e12) or a string (the same digits, or RFC 3339). Needs body_path."`
 }
 
 // Labels bounds metric label values.
@@ -179,16 +177,6 @@ func (in *Input) applyDefaults() {
 	if in.MaxLineBytes == 0 {
 		in.MaxLineBytes = DefaultMaxLineBytes
 	}
-	in.Envelope.applyDefaults()
-}
-
-func (e *Envelope) applyDefaults() {
-	if e.BodyEncoding == "" {
-		e.BodyEncoding = BodyAuto
-	}
-	if e.ReceiveTimeFormat == "" {
-		e.ReceiveTimeFormat = TimeAuto
-	}
 }
 
 func (q *Quota) applyDefaults() { q.Period.applyDefaults() }
@@ -213,45 +201,4 @@ func (p Period) Location() *time.Location {
 		}
 	}
 	return time.UTC
-}
-
-// Bounds returns the period [start, end) that contains t, in the period's time zone.
-func (p Period) Bounds(t time.Time) (start, end time.Time) {
-	loc := p.Location()
-	lt := t.In(loc)
-	day := 1
-	if p.Type == PeriodResetDay && p.ResetDay >= 1 {
-		day = p.ResetDay
-	}
-	start = time.Date(lt.Year(), lt.Month(), day, 0, 0, 0, 0, loc)
-	if lt.Before(start) {
-		start = time.Date(lt.Year(), lt.Month()-1, day, 0, 0, 0, 0, loc)
-	}
-	end = time.Date(start.Year(), start.Month()+1, day, 0, 0, 0, 0, loc)
-	return start, end
-}
-
-// CategoryStrings returns the quota's category filter as strings (empty: all).
-func (f QuotaFilter) CategoryStrings() []string {
-	out := make([]string, len(f.Categories))
-	for i, c := range f.Categories {
-		out[i] = string(c)
-	}
-	return out
-}
-
-// Price returns the rate for a delivered billable message of category cat to a customer
-// in country (ISO alpha-2 lower case, or "" / "unknown" / "other"), and whether a rate is
-// configured. Country rates win over default rates, per category.
-func (rc *RateCard) Price(country string, cat Category) (float64, bool) {
-	if rc == nil {
-		return 0, false
-	}
-	if m, ok := rc.Countries[country]; ok {
-		if p, ok := m[cat]; ok {
-			return p, true
-		}
-	}
-	p, ok := rc.Default[cat]
-	return p, ok
 }

@@ -12,8 +12,9 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // Load reads and parses the file at path (see Parse). Errors name the file by path.
@@ -38,12 +39,12 @@ func Parse(data []byte, filename string) (*Config, error) {
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&doc); err != nil && err != io.EOF {
-		return nil, ErrorList{syntaxError(filename, err)}
+		return nil, ErrorList{syntaxError(filename, data, err)}
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); err != io.EOF {
 		if err != nil {
-			return nil, ErrorList{syntaxError(filename, err)}
+			return nil, ErrorList{syntaxError(filename, data, err)}
 		}
 		return nil, ErrorList{{File: filename, Line: extra.Line, Msg: "only one YAML document is allowed (remove the second ---)"}}
 	}
@@ -88,13 +89,34 @@ func (c *Config) applyDefaults() {
 
 var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
-func syntaxError(file string, err error) *FieldError {
+func syntaxError(file string, data []byte, err error) *FieldError {
 	msg := err.Error()
 	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
 		return &FieldError{File: file, Line: line, Msg: "invalid YAML: " + m[2]}
 	}
-	return &FieldError{File: file, Msg: "invalid YAML: " + strings.TrimPrefix(msg, "yaml: ")}
+	// The YAML library gives no line for bytes its reader refuses (control characters,
+	// invalid UTF-8), nor when its mark is on the first line: the line of the first such
+	// byte, else 1 (found by FuzzParse).
+	return &FieldError{File: file, Line: badByteLine(data), Msg: "invalid YAML: " + strings.TrimPrefix(msg, "yaml: ")}
+}
+
+// badByteLine returns the line of the first byte YAML does not allow in a document
+// (invalid UTF-8, or a control character other than tab, LF, CR and NEL), or 1.
+func badByteLine(data []byte) int {
+	line := 1
+	for i := 0; i < len(data); {
+		r, size := utf8.DecodeRune(data[i:])
+		if (r == utf8.RuneError && size == 1) || (r < 0x20 && r != '\t' && r != '\n' && r != '\r') ||
+			r == 0x7f || (r >= 0x80 && r <= 0x9f && r != 0x85) {
+			return line
+		}
+		if r == '\n' {
+			line++
+		}
+		i += size
+	}
+	return 1
 }
 
 // decoder walks a yaml.Node tree onto Go values by reflection, so that unknown keys,

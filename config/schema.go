@@ -10,8 +10,10 @@ import (
 // SchemaID is the $schema dialect of the generated JSON Schema.
 const SchemaID = "https://json-schema.org/draft/2020-12/schema"
 
-// durationPattern matches what ParseDuration accepts (Go units plus d).
-const durationPattern = `^(0|([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h|d))+)$`
+// durationPattern matches the usual spellings ParseDuration accepts: Prometheus syntax
+// (integer counts of y, w, d, h, m, s, ms) or Go syntax (fractions; ns, us, µs, ms, s, m,
+// h). It does not check that Prometheus units come largest first; Parse does.
+const durationPattern = `^(0|([0-9]+(y|w|d|h|m|s|ms))+|([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$`
 
 // JSONSchema returns a JSON Schema (draft 2020-12) of the configuration file, generated
 // by reflection from the Go types: yaml tags give the property names, doc tags the

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // checkSchema validates doc (decoded YAML) against the subset of JSON Schema that
@@ -208,6 +208,20 @@ func TestSchemaDefaults(t *testing.T) {
 	for _, tc := range cases {
 		if got := fmt.Sprint(get(tc.path...)); got != tc.want {
 			t.Errorf("%s = %s, want %s", strings.Join(tc.path, "."), got, tc.want)
+		}
+	}
+}
+
+// TestDurationPatternAgreesWithParse checks the schema's duration pattern against
+// ParseDuration on the spellings the example and the docs use, and on the ones it must
+// refuse. The pattern is looser than Parse only on unit order ("1h7d").
+func TestDurationPatternAgreesWithParse(t *testing.T) {
+	re := regexp.MustCompile(durationPattern)
+	for _, in := range []string{"0", "90s", "36h", "1h30m", "7d", "7d1h", "2w", "1y", "250ms",
+		"1.5h", "250us", "35d", "1s500ms", "1.5d", "7", "d", "7days", "1 day", "-1h", "", "1fortnight"} {
+		_, err := ParseDuration(in)
+		if got, want := re.MatchString(in), err == nil; got != want {
+			t.Errorf("%q: pattern matches = %v, ParseDuration accepts = %v (%v)", in, got, want, err)
 		}
 	}
 }

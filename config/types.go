@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/prometheus/common/model"
 )
 
 // enum is implemented by the string types whose values form a closed set. Validation and
@@ -45,34 +47,6 @@ const (
 
 func (Start) Values() []string { return []string{"beginning", "end"} }
 func (Start) what() string     { return "start position" }
-
-// BodyEncoding is how an envelope stores the webhook body.
-type BodyEncoding string
-
-// Body encodings.
-const (
-	BodyAuto   BodyEncoding = "auto"
-	BodyObject BodyEncoding = "object"
-	BodyString BodyEncoding = "string"
-	BodyForm   BodyEncoding = "form"
-)
-
-func (BodyEncoding) Values() []string { return []string{"auto", "object", "string", "form"} }
-func (BodyEncoding) what() string     { return "body encoding" }
-
-// TimeFormat is the format of an envelope's receive time.
-type TimeFormat string
-
-// Time formats.
-const (
-	TimeAuto    TimeFormat = "auto"
-	TimeUnix    TimeFormat = "unix"
-	TimeUnixMs  TimeFormat = "unix_ms"
-	TimeRFC3339 TimeFormat = "rfc3339"
-)
-
-func (TimeFormat) Values() []string { return []string{"auto", "unix", "unix_ms", "rfc3339"} }
-func (TimeFormat) what() string     { return "time format" }
 
 // QuotaUnit is what a quota counts.
 type QuotaUnit string
@@ -128,8 +102,8 @@ func (Category) Values() []string {
 }
 func (Category) what() string { return "category" }
 
-// Duration is a time.Duration written in Go syntax ("90s", "36h", "1h30m") with an extra
-// "d" unit of 24 hours ("7d", "7d1h"). Negative durations do not parse.
+// Duration is a time.Duration written in Prometheus syntax ("90s", "36h", "7d1h", "2w") or
+// Go syntax ("1h30m", "1.5h"); see ParseDuration. Negative durations do not parse.
 type Duration time.Duration
 
 // Std returns d as a time.Duration.
@@ -163,56 +137,34 @@ func (d Duration) String() string {
 	return b.String()
 }
 
-// ParseDuration parses Go duration syntax plus the "d" (24h) unit. Negative values are
-// rejected.
+// ParseDuration reads a non-negative duration in Prometheus syntax (model.ParseDuration:
+// integer counts of y, w, d, h, m, s, ms, largest unit first: "7d1h", "2w", "90s") or,
+// failing that, in Go syntax (time.ParseDuration: fractions and ns, us, µs: "1.5h",
+// "250us"). Surrounding spaces are ignored. A day is 24h, a week 7d, a year 365d. Not
+// accepted: negative values, and fractions or sub-millisecond units mixed with d, w or y
+// ("1.5d": write "36h").
 func ParseDuration(s string) (Duration, error) {
 	orig := s
 	s = strings.TrimSpace(s)
-	if s == "" {
+	switch {
+	case s == "":
 		return 0, errors.New("empty duration")
-	}
-	if s[0] == '-' {
+	case s[0] == '-':
 		return 0, fmt.Errorf("negative duration %q", orig)
 	}
-	if s == "0" {
-		return 0, nil
+	p, perr := model.ParseDuration(s)
+	if perr == nil {
+		return Duration(p), nil
 	}
-	var total time.Duration
-	for s != "" {
-		// One number followed by one unit.
-		i := 0
-		for i < len(s) && (s[i] == '.' || s[i] == '+' || (s[i] >= '0' && s[i] <= '9')) {
-			i++
-		}
-		j := i
-		for j < len(s) && !(s[j] == '.' || (s[j] >= '0' && s[j] <= '9')) {
-			j++
-		}
-		num, unit := s[:i], s[i:j]
-		if num == "" || unit == "" {
-			return 0, fmt.Errorf("invalid duration %q (use e.g. 90s, 36h, 7d)", orig)
-		}
-		var part time.Duration
-		if unit == "d" {
-			f, err := strconv.ParseFloat(num, 64)
-			if err != nil || f > float64(math.MaxInt64)/float64(24*time.Hour) {
-				return 0, fmt.Errorf("invalid duration %q (use e.g. 90s, 36h, 7d)", orig)
-			}
-			part = time.Duration(f * float64(24*time.Hour))
-		} else {
-			p, err := time.ParseDuration(num + unit)
-			if err != nil {
-				return 0, fmt.Errorf("invalid duration %q (use e.g. 90s, 36h, 7d)", orig)
-			}
-			part = p
-		}
-		if total > math.MaxInt64-part {
-			return 0, fmt.Errorf("duration %q is too large", orig)
-		}
-		total += part
-		s = s[j:]
+	if g, err := time.ParseDuration(s); err == nil && g >= 0 {
+		return Duration(g), nil
 	}
-	return Duration(total), nil
+	// model.ParseDuration reports an overflow as "duration out of range"; any other
+	// failure is a syntax error, reported the same way whichever syntax was meant.
+	if strings.Contains(perr.Error(), "out of range") {
+		return 0, fmt.Errorf("duration %q is too large", orig)
+	}
+	return 0, fmt.Errorf("invalid duration %q (use e.g. 90s, 36h, 7d)", orig)
 }
 
 // MarshalYAML writes the duration as a string ("7d1h").

@@ -116,20 +116,12 @@ func (d *decoder) validate(c *Config) {
 		if e.BodyPath != "" && !validFieldPath(e.BodyPath) {
 			d.errorf(ep+".body_path", "invalid field path %q (dot-separated field names, e.g. request.body)", e.BodyPath)
 		}
-		if d.checkEnum(ep+".body_encoding", e.BodyEncoding, string(e.BodyEncoding)) &&
-			e.BodyPath == "" && (e.BodyEncoding == BodyObject || e.BodyEncoding == BodyString) {
-			d.errorf(ep+".body_encoding", "body_encoding %q needs envelope.body_path (without it the line is the raw body)", e.BodyEncoding)
-		}
 		if e.ReceiveTimePath != "" {
 			if !validFieldPath(e.ReceiveTimePath) {
 				d.errorf(ep+".receive_time_path", "invalid field path %q (dot-separated field names, e.g. received_at)", e.ReceiveTimePath)
 			} else if e.BodyPath == "" {
 				d.errorf(ep+".receive_time_path", "needs envelope.body_path (a raw body has no envelope to read a receive time from)")
 			}
-		}
-		if d.checkEnum(ep+".receive_time_format", e.ReceiveTimeFormat, string(e.ReceiveTimeFormat)) &&
-			e.ReceiveTimePath == "" && e.ReceiveTimeFormat != TimeAuto {
-			d.errorf(ep+".receive_time_format", "has no effect without envelope.receive_time_path")
 		}
 	}
 

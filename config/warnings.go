@@ -3,6 +3,8 @@ package config
 import (
 	"fmt"
 	"time"
+
+	"github.com/waba-exporter/waba_exporter/window"
 )
 
 // PricingSwitch is when Meta moved from conversation-based pricing (CBP) to per-message
@@ -13,14 +15,15 @@ var PricingSwitch = time.Date(2025, 7, 1, 0, 0, 0, 0, time.UTC)
 // that are allowed but probably not what the user wants at time now. They are not
 // errors (check-config prints them and exits 0). Today: a quota of unit conversations
 // whose current period lies after the switch to per-message pricing, where it counts
-// nothing.
+// nothing. The period is the one the state machine counts in (window owns the period
+// arithmetic; it is asked here, not repeated).
 func Warnings(c *Config, now time.Time) []string {
 	var out []string
 	for i, q := range c.Quotas {
 		if q.Unit != UnitConversations {
 			continue
 		}
-		start := q.Period.start(now)
+		start := periodStart(q.Period, now)
 		if start.Before(PricingSwitch) {
 			continue
 		}
@@ -30,17 +33,13 @@ func Warnings(c *Config, now time.Time) []string {
 	return out
 }
 
-// start returns the start of the period containing now.
-func (p Period) start(now time.Time) time.Time {
-	loc := p.Location()
-	t := now.In(loc)
-	day := 1
-	if p.Type == PeriodResetDay && p.ResetDay > 0 {
-		day = p.ResetDay
+// periodStart returns the start of the quota period containing now, as the state machine
+// computes it: from the view of an empty machine holding only that quota.
+func periodStart(p Period, now time.Time) time.Time {
+	wq := window.Quota{Name: "q", Limit: 1, Location: p.Location()}
+	if p.Type == PeriodResetDay {
+		wq.ResetDay = p.ResetDay
 	}
-	s := time.Date(t.Year(), t.Month(), day, 0, 0, 0, 0, loc)
-	if s.After(t) {
-		s = s.AddDate(0, -1, 0)
-	}
-	return s
+	m := window.New(window.Config{Quotas: []window.Quota{wq}, MaxMessages: 1, MaxCustomers: 1, MaxConversations: 1, MaxBuffered: 1})
+	return time.Unix(m.View(now.Unix()).Quotas[0].Start, 0).In(wq.Location)
 }

@@ -372,11 +372,13 @@ func metricsDoc(t *testing.T) []byte {
 		}
 		vals := ""
 		if d.values != nil {
+			// values() may return a package's own vocabulary array: quote into a copy.
 			vs := d.values()
-			for i := range vs {
-				vs[i] = "`" + vs[i] + "`"
+			quoted := make([]string, len(vs))
+			for i, v := range vs {
+				quoted[i] = "`" + v + "`"
 			}
-			vals = strings.Join(vs, ", ")
+			vals = strings.Join(quoted, ", ")
 		}
 		p("| `%s` | %s | %s |\n", l, d.meaning, vals)
 	}

@@ -1,4 +1,4 @@
-// Package model holds the normalized events of SPEC 3.4 that every decoder produces and
+// Package model holds the normalized events of docs/spec.md 3.4 that every decoder produces and
 // the state machine consumes, and their bounded vocabularies (statuses, categories,
 // message types, ...). It is a leaf package: the decoders (package webhook) produce these
 // values and the state machine (package window) consumes them without either importing
@@ -9,7 +9,7 @@
 // (the window package keeps only keyed hashes of customer and message ids).
 package model
 
-// Kind says which of the normalized events of SPEC 3.4 an Event is.
+// Kind says which of the normalized events of docs/spec.md 3.4 an Event is.
 type Kind uint8
 
 const (
@@ -98,7 +98,7 @@ func ParseStatus(b []byte) Status {
 	return StatusNone
 }
 
-// Category is a pricing category or conversation origin (METRICS.md label vocabulary).
+// Category is a pricing category or conversation origin (docs/metrics.md label vocabulary).
 type Category uint8
 
 const (
@@ -184,7 +184,7 @@ func ParsePricingModel(b []byte) PricingModel {
 	return PricingModelNone
 }
 
-// PricingType is the per-message pricing class (SPEC 4.4).
+// PricingType is the per-message pricing class (docs/spec.md 4.4).
 type PricingType uint8
 
 const (
@@ -218,7 +218,7 @@ func ParsePricingType(b []byte) PricingType {
 	return PricingTypeNone
 }
 
-// MessageType is an inbound message type (METRICS.md message_type vocabulary).
+// MessageType is an inbound message type (docs/metrics.md message_type vocabulary).
 type MessageType uint8
 
 const (
@@ -355,7 +355,7 @@ func (p Provider) String() string {
 	return "none"
 }
 
-// Event is one normalized event (SPEC 3.4). Which fields are set depends on Kind; the rest
+// Event is one normalized event (docs/spec.md 3.4). Which fields are set depends on Kind; the rest
 // are zero. All []byte fields alias decoder memory: valid until the next Decode call.
 type Event struct {
 	Kind     Kind
@@ -377,7 +377,7 @@ type Event struct {
 	// CustomerUserID is the customer's business-scoped user id (BSUID: from_user_id,
 	// recipient_user_id, contacts[].user_id, user_preferences user_id); an opaque string,
 	// empty when absent. An event with both Customer and CustomerUserID links the two
-	// identities (SPEC 4.9).
+	// identities (docs/spec.md 4.9).
 	CustomerUserID []byte
 	// CustomerCountry is the ISO 3166-1 alpha-2 code from contacts[].profile.country_code
 	// for this customer, as given (the consumer lower-cases and validates); empty when
@@ -449,7 +449,7 @@ type Event struct {
 	TierUpdateTime int64
 	TierMonth      []byte
 
-	// CampaignTag is a status's biz_opaque_callback_data (SPEC 3.4) as given (unescaped),
+	// CampaignTag is a status's biz_opaque_callback_data (docs/spec.md 3.4) as given (unescaped),
 	// nil when absent or empty. Never longer than MaxCampaignTagBytes: a longer value is
 	// refused by the decoder (the status is still decoded, without a tag, and the line
 	// reports a tag_too_long parse error). The consumer reads campaign and variant out of

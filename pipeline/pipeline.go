@@ -1,6 +1,6 @@
 // Package pipeline connects the stages: lines (from tail, or any reader) are decoded by
 // package webhook and applied to the window state machine, with the per-logfile line,
-// byte and parse-error accounting of METRICS.md section 10.
+// byte and parse-error accounting of docs/metrics.md section 10.
 //
 // Invariants:
 //   - One goroutine applies lines (Apply*); the state machine and the counters change only

@@ -39,6 +39,9 @@ func victoriaMetricsBinary(t *testing.T) string {
 			return p
 		}
 	}
+	if testing.Short() {
+		t.Skip("victoria-metrics not found (-short; make test installs it)")
+	}
 	t.Fatal("victoria-metrics not found ($WABA_VICTORIA_METRICS, PATH, .cache/bin): run scripts/install-test-deps.sh, " +
 		"or build it from the module proxy in a scratch module: printf 'module vmbuild\\ngo 1.26\\nrequire github.com/VictoriaMetrics/VictoriaMetrics v1.129.1\\n' > go.mod && " +
 		"go build -mod=mod -o .cache/bin/victoria-metrics github.com/VictoriaMetrics/VictoriaMetrics/app/victoria-metrics")

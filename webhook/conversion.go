@@ -19,7 +19,7 @@ import (
 //   - customer: a non-empty string (or integer). It is a phone number (Event.Customer,
 //     without a leading '+') when it is 6 to 15 digits after an optional '+'; anything
 //     else (Meta's BSUIDs look like "US.1349..." or "user.fefb...") is a business-scoped
-//     user id (Event.CustomerUserID), as SPEC 4.9 links them;
+//     user id (Event.CustomerUserID), as docs/spec.md 4.9 links them;
 //   - name: a string, "conversion" when absent or empty (bounded by the consumer);
 //   - value: a JSON number, or a string holding one, finite and >= 0; 0 when absent;
 //   - currency: an active ISO 4217 code, three upper-case letters; it may be absent only

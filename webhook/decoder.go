@@ -53,7 +53,7 @@ func ParseFormat(s string) (Format, bool) {
 // Formats lists the config spellings of every Format, for help texts and validation.
 func Formats() []string { return append([]string(nil), formatNames[:]...) }
 
-// Envelope says where a receiver's log wrapper keeps the webhook body (SPEC 3.2).
+// Envelope says where a receiver's log wrapper keeps the webhook body (docs/spec.md 3.2).
 // The zero value means lines are raw bodies.
 type Envelope struct {
 	// BodyPath is the dot-separated path of the body inside a JSON envelope line, e.g.

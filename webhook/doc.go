@@ -1,5 +1,5 @@
 // Package webhook turns one logged webhook body (one line) into normalized events
-// (SPEC 3.4), whatever the provider that sent it.
+// (docs/spec.md 3.4), whatever the provider that sent it.
 //
 // # Contract
 //
@@ -81,7 +81,7 @@
 //
 // A Meta customer is a phone number (Customer) and/or a business-scoped user id
 // (CustomerUserID: from_user_id, recipient_user_id, user_id), completed from the change
-// value's contacts[], which also give CustomerCountry (identity.go, SPEC 4.9).
+// value's contacts[], which also give CustomerCountry (identity.go, docs/spec.md 4.9).
 //
 // Account-level Meta changes (phone_number_quality_update, message_template_status_update,
 // account_update, business_capability_update) carry no phone_number_id: Business is

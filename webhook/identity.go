@@ -6,7 +6,7 @@ import (
 	"github.com/valyala/fastjson"
 )
 
-// Customer identity (SPEC 4.9). Meta names a customer by phone number (wa_id, from,
+// Customer identity (docs/spec.md 4.9). Meta names a customer by phone number (wa_id, from,
 // recipient_id) and, since 2026, by business-scoped user id (BSUID: from_user_id,
 // recipient_user_id, contacts[].user_id, user_preferences user_id); for users with a
 // username it withholds the phone number and sends "" in its place. The value's

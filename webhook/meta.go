@@ -88,7 +88,7 @@ func scanTop(v *fastjson.Value) (t top) {
 // tryMeta decodes the Cloud API shape: {object, entry[]}, or a bare entry {id, changes[]}.
 // It returns false when the top-level keys say the body is not of that shape.
 //
-// Recognised by (SPEC 3.3): a top-level `object` (any value: another Graph API object is
+// Recognised by (docs/spec.md 3.3): a top-level `object` (any value: another Graph API object is
 // a known shape that is not ours), or, without one, an `entry` array holding an object
 // with `changes`, or a top-level `changes` array (a bare entry). Other bodies with those
 // keys are another provider's: unknown_format, never missing_field.

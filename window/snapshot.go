@@ -245,7 +245,7 @@ func Restore(cfg Config, data []byte) (m *Machine, err error) {
 		}
 	}
 	m.buf.seq = d.u64()
-	m.buf.items = make([]item, int(d.u32()))
+	m.buf.items = make([]item, d.count())
 	for i := range m.buf.items {
 		it := &m.buf.items[i]
 		it.t, it.seq, it.cust, it.msg = d.i64(), d.u64(), d.u64(), d.u64()
@@ -255,7 +255,7 @@ func Restore(cfg Config, data []byte) (m *Machine, err error) {
 		b := d.n(3)
 		it.cls, it.referral, it.hasCtx = b[0], b[1] != 0, b[2] != 0
 	}
-	m.expiry = make(expiryHeap, int(d.u32()))
+	m.expiry = make(expiryHeap, d.count())
 	for i := range m.expiry {
 		m.expiry[i] = expiry{t: d.i64(), cust: d.u64()}
 	}
@@ -497,6 +497,17 @@ func (d *dec) f64() float64 { return math.Float64frombits(d.u64()) }
 func (d *dec) str() string {
 	n := int(d.u32())
 	return string(d.n(n))
+}
+
+// count reads the length of a list about to be allocated. Every element takes at least
+// one byte, so a count beyond the bytes left is corrupt: refused before it sizes an
+// allocation (found by FuzzRestore: 4G items ran the process out of memory).
+func (d *dec) count() int {
+	n := int(d.u32())
+	if n > len(d.b) {
+		panic("bad count")
+	}
+	return n
 }
 func (d *dec) strs() []string {
 	n := int(d.u32())

@@ -3,7 +3,7 @@
 // invalid input line) from drowning the log while still saying how many were dropped.
 //
 // Nothing here adds content to records: callers are responsible for never logging a
-// customer number, message id or message text (SPEC 8).
+// customer number, message id or message text (docs/spec.md 8).
 package logging
 
 import (

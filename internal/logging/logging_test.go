@@ -392,3 +392,28 @@ func TestNewRateLimited(t *testing.T) {
 		t.Error("bad level accepted")
 	}
 }
+
+// TestRateLimitRefill checks the token bucket under a sustained flood: a key passes its
+// burst at once, then one record per Interval/Burst, and each interval's summary counts
+// exactly the records dropped in it.
+func TestRateLimitRefill(t *testing.T) {
+	log, h, out, clk := setup(RateLimitOptions{Burst: 2, Interval: 10 * time.Second})
+	// One record per second for 20 s: [0,10) is the first interval, [10,20) the second.
+	var got []string
+	for i := 0; i < 20; i++ {
+		log.Warn("flood", "n", i)
+		got = append(got, out.take()...)
+		clk.Advance(time.Second)
+	}
+	clk.Advance(10 * time.Second)
+	h.Flush(context.Background())
+	got = append(got, out.take()...)
+	equal(t, "flood", got, []string{
+		"WARN flood n=0", "WARN flood n=1", // the burst
+		"WARN flood n=5", // one token per 5 s; 2-4 and 6-9 dropped
+		"WARN flood suppressed=7",
+		// At t=10 the sweep forgets the key (its interval is over): a full bucket again.
+		"WARN flood n=10", "WARN flood n=11", "WARN flood n=15", // 12-14 and 16-19 dropped
+		"WARN flood suppressed=7",
+	})
+}

@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // Defaults of RateLimitOptions.
@@ -20,10 +22,11 @@ const OverflowMessage = "log records suppressed (too many distinct messages to l
 
 // RateLimitOptions configures a RateLimitHandler. Zero fields take the defaults.
 type RateLimitOptions struct {
-	// Burst is how many records of one key pass per interval. Default: DefaultBurst.
+	// Burst is how many records of one key pass at once; after that, a key passes one
+	// record per Interval/Burst. Default: DefaultBurst.
 	Burst int
-	// Interval is the length of a key's window, starting at its first record.
-	// Default: DefaultInterval.
+	// Interval is the length of a key's summary window, starting at its first record, and
+	// the time its token bucket takes to refill completely. Default: DefaultInterval.
 	Interval time.Duration
 	// MaxKeys bounds the number of keys tracked; records of new keys beyond it share one
 	// overflow key. Default: DefaultMaxKeys.
@@ -32,10 +35,12 @@ type RateLimitOptions struct {
 	Now func() time.Time
 }
 
-// RateLimitHandler passes at most Burst records per Interval for each key and drops the
-// rest; when a key's interval has ended it emits one summary record with the same level
-// and message (and reason, if any) plus the attribute suppressed=N, the number of records
-// dropped. The key is the level, the message and the value of a "reason" attribute
+// RateLimitHandler limits each key with a token bucket (golang.org/x/time/rate) of Burst
+// tokens refilled at Burst per Interval, and drops the records it refuses; when a key's
+// interval has ended it emits one summary record with the same level and message (and
+// reason, if any) plus the attribute suppressed=N, the number of records dropped in that
+// interval. A sustained flood of one key thus passes about Burst records per Interval,
+// spread over it, plus at most Burst more each time the key is forgotten. The key is the level, the message and the value of a "reason" attribute
 // (on the record, or bound with Logger.With); other attributes do not split keys, so a
 // flood that differs only in, say, the logfile still counts as one.
 //
@@ -71,9 +76,9 @@ type limitKey struct {
 }
 
 type limitEntry struct {
-	start      time.Time
-	passed     int
-	suppressed int
+	start      time.Time     // start of the current summary interval
+	bucket     *rate.Limiter // driven by opts.Now, never by the wall clock
+	suppressed int           // records dropped since start
 	level      slog.Level
 	msg        string
 	reason     slog.Value
@@ -157,19 +162,17 @@ func (h *RateLimitHandler) Handle(ctx context.Context, r slog.Record) error {
 		if e.suppressed > 0 {
 			summaries, outs = append(summaries, e.summary(now)), append(outs, e.out)
 		}
-		e.start, e.passed, e.suppressed, e.out = now, 0, 0, h.next
+		e.start, e.suppressed, e.out = now, 0, h.next
 	}
 	if e == nil {
-		e = &limitEntry{start: now, level: r.Level, msg: r.Message, reason: reason, hasReason: ownReason, out: h.next}
+		e = &limitEntry{start: now, bucket: st.newBucket(), level: r.Level, msg: r.Message, reason: reason, hasReason: ownReason, out: h.next}
 		if key.overflow {
 			e.msg, e.hasReason = OverflowMessage, false
 		}
 		st.keys[key] = e
 	}
-	pass := e.passed < st.opts.Burst
-	if pass {
-		e.passed++
-	} else {
+	pass := e.bucket.AllowN(now, 1)
+	if !pass {
 		e.suppressed++
 	}
 	st.mu.Unlock()
@@ -212,6 +215,15 @@ func (h *RateLimitHandler) Run(ctx context.Context, period time.Duration) {
 			h.Flush(ctx)
 		}
 	}
+}
+
+// newBucket returns a full token bucket of Burst tokens refilled at Burst per Interval.
+func (st *limiterState) newBucket() *rate.Limiter {
+	every := st.opts.Interval / time.Duration(st.opts.Burst)
+	if every <= 0 {
+		every = time.Nanosecond
+	}
+	return rate.NewLimiter(rate.Every(every), st.opts.Burst)
 }
 
 // sweepLocked removes keys whose interval has ended, collecting their summaries.
