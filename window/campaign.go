@@ -98,6 +98,8 @@ type campaigns struct {
 	value      map[convKey]float64
 	nextExpire int64
 	left       []string
+	convq      map[uint64]pendConv // conversions in the reorder buffer, by item.msg
+	convSeq    uint64
 }
 
 func newCampaigns(c campaign.Config, mc Config) *campaigns {
@@ -117,7 +119,7 @@ func newCampaigns(c campaign.Config, mc Config) *campaigns {
 		custs:  newGenMap[campCust](ttl, mc.MaxCustomers),
 		pend:   newGenMap[uint32](mc.MessageTTL, maxPendingClicks),
 		funnel: map[campKey]*CampaignCounters{}, latency: map[campaign.Ref]*Histogram{},
-		conv: map[convKey]uint64{}, value: map[convKey]float64{},
+		conv: map[convKey]uint64{}, value: map[convKey]float64{}, convq: map[uint64]pendConv{},
 	}
 }
 
@@ -334,11 +336,21 @@ func (m *Machine) campOptOutNow(cust uint64, t int64) {
 	m.camp.counters(cc.biz, tc.Ref).OptOuts++
 }
 
-// applyConversion attributes a conversion line (KindConversion): never deduplicated,
-// creating no state but its counters.
+// pendConv is a conversion waiting in the reorder buffer for its attribution.
+type pendConv struct {
+	cust     uint64 // customer key; 0 when the business or customer is unknown
+	name     string // the name label
+	currency string
+	value    float64
+}
+
+// applyConversion takes a conversion line (KindConversion): never deduplicated, creating
+// no business, customer or message state. It is attributed in event-time order (through
+// the reorder buffer, as opt-outs are), so that a tagged delivery at or before its
+// second whose webhook comes after the line still counts.
 func (m *Machine) applyConversion(ev *model.Event) {
 	cs := m.camp
-	var r campaign.Ref
+	var ck uint64
 	if bi, ok := m.bizIndex[string(ev.Business)]; ok {
 		var id uint64
 		switch {
@@ -351,16 +363,33 @@ func (m *Machine) applyConversion(ev *model.Event) {
 			}
 		}
 		if id != 0 {
-			if cc := cs.custs.peek(custKey(bi, id)); cc != nil {
-				if tc, ok := campaign.Attribute(cc.touches, ev.Time, cs.window, cs.mode); ok && cs.tbl.Touch(tc.Ref, ev.Time) {
-					r = tc.Ref
-				}
+			ck = custKey(bi, id)
+		}
+	}
+	cs.convSeq++
+	cs.convq[cs.convSeq] = pendConv{cust: ck, name: cs.names.Label(ev.ConversionName), currency: string(ev.ConversionCurrency), value: ev.ConversionValue}
+	m.enqueue(item{t: ev.Time, cls: clsConversion, msg: cs.convSeq})
+}
+
+// campConversion attributes a conversion released from the reorder buffer.
+func (m *Machine) campConversion(it item) {
+	cs := m.camp
+	pc, ok := cs.convq[it.msg]
+	if !ok {
+		return
+	}
+	delete(cs.convq, it.msg)
+	var r campaign.Ref
+	if pc.cust != 0 {
+		if cc := cs.custs.peek(pc.cust); cc != nil {
+			if tc, ok := campaign.Attribute(cc.touches, it.t, cs.window, cs.mode); ok && cs.tbl.Touch(tc.Ref, it.t) {
+				r = tc.Ref
 			}
 		}
 	}
-	cs.conv[convKey{r, cs.names.Label(ev.ConversionName)}]++
-	if len(ev.ConversionCurrency) > 0 {
-		cs.value[convKey{r, string(ev.ConversionCurrency)}] += ev.ConversionValue
+	cs.conv[convKey{r, pc.name}]++
+	if pc.currency != "" {
+		cs.value[convKey{r, pc.currency}] += pc.value
 	}
 }
 
@@ -570,6 +599,15 @@ func encCampaigns(e *enc, cs *campaigns) {
 		e.f64(v)
 	}
 	e.i64(cs.nextExpire)
+	e.u64(cs.convSeq)
+	e.u32(uint32(len(cs.convq)))
+	for id, pc := range cs.convq {
+		e.u64(id)
+		e.u64(pc.cust)
+		e.str(pc.name)
+		e.str(pc.currency)
+		e.f64(pc.value)
+	}
 }
 
 // decCampaigns reads what encCampaigns wrote into cs (made from the current config).
@@ -629,4 +667,9 @@ func decCampaigns(d *dec, cs *campaigns) {
 		cs.value[k] = d.f64()
 	}
 	cs.nextExpire = d.i64()
+	cs.convSeq = d.u64()
+	for i, n := 0, int(d.u32()); i < n; i++ {
+		id := d.u64()
+		cs.convq[id] = pendConv{cust: d.u64(), name: d.str(), currency: d.str(), value: d.f64()}
+	}
 }

@@ -18,6 +18,7 @@ func TestConversionCountedNotDeduplicated(t *testing.T) {
 		e := ev
 		m.Apply(&e)
 	}
+	m.Flush() // conversions are attributed in event-time order, like opt-outs
 	if n := len(m.Businesses()); n != 0 {
 		t.Fatalf("conversions created %d businesses, want 0", n)
 	}

@@ -9,7 +9,8 @@ const (
 	clsInbound uint8 = iota
 	clsSend
 	clsDelivery
-	clsOptOut // an opt-out signal, credited to a campaign in event-time order (campaign.go)
+	clsOptOut     // an opt-out signal, credited to a campaign in event-time order (campaign.go)
+	clsConversion // a conversion line, attributed in event-time order (campaign.go)
 )
 
 // item is one event waiting in the reorder buffer.
@@ -236,6 +237,8 @@ func (m *Machine) process(it item) {
 		m.processSend(ms, c, it.t)
 	case clsOptOut:
 		m.campOptOutNow(it.cust, it.t)
+	case clsConversion:
+		m.campConversion(it)
 	case clsDelivery:
 		ms := m.msgs.get(it.msg)
 		if ms == nil || ms.flags&mfDelivProc != 0 {
