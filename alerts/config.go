@@ -127,6 +127,11 @@ type Config struct {
 	QualityFor model.Duration `yaml:"quality_for"`
 	// AccountStatusFor: a restricted or disabled account for this long.
 	AccountStatusFor model.Duration `yaml:"account_status_for"`
+
+	// CampaignControlVariant is the variant every other variant of a campaign is
+	// compared with by the z-score rules; keep it equal to the exporter's
+	// campaigns.control_variant.
+	CampaignControlVariant string `yaml:"campaign_control_variant"`
 }
 
 func md(d time.Duration) model.Duration { return model.Duration(d) }
@@ -135,11 +140,12 @@ func md(d time.Duration) model.Duration { return model.Duration(d) }
 // by the committed dashboards and the deploy/kubernetes objects.
 func Default() Config {
 	return Config{
-		Selector:              DefaultSelector,
-		RunbookURL:            "https://github.com/waba-exporter/waba_exporter/blob/main/alerts/RUNBOOK.md",
-		Quantiles:             []float64{0.5, 0.9, 0.99},
-		QuantileRateWindow:    md(5 * time.Minute),
-		QuotaProjectionWindow: md(6 * time.Hour),
+		Selector:               DefaultSelector,
+		RunbookURL:             "https://github.com/waba-exporter/waba_exporter/blob/main/alerts/RUNBOOK.md",
+		Quantiles:              []float64{0.5, 0.9, 0.99},
+		QuantileRateWindow:     md(5 * time.Minute),
+		CampaignControlVariant: "A",
+		QuotaProjectionWindow:  md(6 * time.Hour),
 
 		ExporterDownFor:    md(5 * time.Minute),
 		StateNotReadyFor:   md(15 * time.Minute),
@@ -282,6 +288,9 @@ func (c Config) Validate() error {
 	}
 	if len(c.Quantiles) == 0 {
 		return errors.New("quantiles: empty")
+	}
+	if c.CampaignControlVariant == "" || strings.ContainsAny(c.CampaignControlVariant, "\"\\\n") {
+		return fmt.Errorf("campaign_control_variant: %q is not a variant label value", c.CampaignControlVariant)
 	}
 	for _, q := range c.Quantiles {
 		if !(q > 0 && q < 1) {

@@ -174,7 +174,7 @@ func recordingRules(c Config) []Rule {
 			})
 		}
 	}
-	return rs
+	return append(rs, campaignRules(c)...)
 }
 
 func (c Config) alert(name, severity string, forDur string, expr, summary, description string) Rule {

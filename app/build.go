@@ -33,6 +33,7 @@ func WindowConfig(cfg *config.Config) window.Config {
 	w.MaxBusinesses = cfg.State.MaxBusinesses
 	w.AllowedLateness = int64(cfg.State.AllowedLateness.Std().Seconds())
 	w.ReplyWindow = int64(cfg.Reply.Window.Std().Seconds())
+	w.Campaigns = cfg.Campaigns.Campaign()
 	w.ErrorCodeCap = cfg.Labels.ErrorCodeCap
 	w.CountryCap = cfg.Labels.CountryCap
 	w.AllowBusinesses = cfg.Labels.PhoneNumberIDs

@@ -322,3 +322,87 @@ func TestReplayMatchesGeneratorGroundTruth(t *testing.T) {
 		})
 	}
 }
+
+// campaignTruth is the `campaigns` ground truth of gen_webhooks.py --campaigns.
+type campaignTruth struct {
+	Funnel          map[string]map[string]map[string]float64 `json:"funnel"`
+	Replies         map[string]map[string]float64            `json:"replies"`
+	Clicks          map[string]map[string]float64            `json:"button_clicks"`
+	OptOuts         map[string]map[string]float64            `json:"opt_outs"`
+	Conversions     map[string]map[string]map[string]float64 `json:"conversions"`
+	ConversionValue map[string]map[string]map[string]float64 `json:"conversion_value"`
+	Diagnostics     struct {
+		Late        float64 `json:"messages_tagged_after_first_status"`
+		AfterWindow float64 `json:"conversions_after_window"`
+	} `json:"diagnostics"`
+}
+
+// TestReplayMatchesCampaignGroundTruth replays gen_webhooks.py --campaigns logs (tagged
+// marketing bursts, button replies, conversion lines; 20% of customers with a BSUID) in
+// the three pricing eras and compares every campaign figure with the generator's ground
+// truth (issue 16): the funnel, replies, clicks, opt-outs, conversions by name and their
+// value to the cent.
+func TestReplayMatchesCampaignGroundTruth(t *testing.T) {
+	for _, pricing := range []string{"cbp", "pmp", "mixed"} {
+		t.Run(pricing, func(t *testing.T) {
+			t.Parallel()
+			if testing.Short() {
+				t.Skip("needs python3 and the reference generator beside the checkout (../shared)")
+			}
+			dir := t.TempDir()
+			out, stats := filepath.Join(dir, "gen.ndjson"), filepath.Join(dir, "gen.stats.json")
+			cmd := exec.Command("python3", genTool, "--lines", "30000", "--seed", "11", "--pricing", pricing,
+				"--out", out, "--stats", stats, "--api-version", "23", "--bsuid-share", "0.2", "--campaigns")
+			if b, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("gen_webhooks.py: %v\n%s", err, b)
+			}
+			data, err := os.ReadFile(stats)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var st struct {
+				Campaigns campaignTruth `json:"campaigns"`
+			}
+			if err := json.Unmarshal(data, &st); err != nil {
+				t.Fatal(err)
+			}
+			gt := st.Campaigns
+			if len(gt.Funnel) < 2 || gt.Diagnostics.Late == 0 || gt.Diagnostics.AfterWindow == 0 {
+				t.Fatalf("the generated log does not exercise campaigns enough: %+v", gt.Diagnostics)
+			}
+			get := replayGenerated(t, out)
+
+			flat2 := func(m map[string]map[string]float64) map[string]float64 {
+				o := map[string]float64{}
+				for c, vs := range m {
+					for v, n := range vs {
+						o[c+"/"+v] = n
+					}
+				}
+				return o
+			}
+			flat3 := func(m map[string]map[string]map[string]float64) map[string]float64 {
+				o := map[string]float64{}
+				for c, vs := range m {
+					for v, ks := range vs {
+						for k, n := range ks {
+							o[c+"/"+v+"/"+k] = n
+						}
+					}
+				}
+				return o
+			}
+			equalMaps(t, "funnel", get("waba_campaign_messages_total", "campaign", "variant", "status"), flat3(gt.Funnel))
+			equalMaps(t, "replies", get("waba_campaign_replies_total", "campaign", "variant"), flat2(gt.Replies))
+			equalMaps(t, "clicks", get("waba_campaign_button_clicks_total", "campaign", "variant"), flat2(gt.Clicks))
+			equalMaps(t, "opt-outs", get("waba_campaign_opt_outs_total", "campaign", "variant"), flat2(gt.OptOuts))
+			equalMaps(t, "conversions", get("waba_campaign_conversions_total", "campaign", "variant", "name"), flat3(gt.Conversions))
+			// Values to the cent.
+			gotV := get("waba_campaign_conversion_value_total", "campaign", "variant", "currency")
+			for k, v := range gotV {
+				gotV[k] = math.Round(v*100) / 100
+			}
+			equalMaps(t, "conversion value", gotV, flat3(gt.ConversionValue))
+		})
+	}
+}

@@ -64,7 +64,24 @@ type Parser struct {
 	jp       fastjson.Parser
 	scratch  []byte
 	submatch []int
+	reason   RefuseReason // of the last Refused outcome
 }
+
+// RefuseReason says why a tag was refused.
+type RefuseReason uint8
+
+const (
+	RefusedTooLong      RefuseReason = iota // a value over MaxLabelLen bytes
+	RefusedNotPrintable                     // not printable UTF-8
+	RefusedReserved                         // a campaign named none or other
+	NumRefuseReasons
+)
+
+// RefuseReasonNames are the `reason` label values of refused tags.
+var RefuseReasonNames = [NumRefuseReasons]string{"too_long", "not_printable", "reserved"}
+
+// Reason is why the last Parse returned Refused.
+func (p *Parser) Reason() RefuseReason { return p.reason }
 
 const (
 	fmtKV = iota
@@ -119,10 +136,19 @@ func (p *Parser) Parse(raw []byte) (Tag, Outcome) {
 	if len(t.Variant) == 0 {
 		t.Variant = labelNone
 	}
-	if clean(t.Campaign) != okValue || clean(t.Variant) != okValue ||
-		(t.Template != nil && clean(t.Template) != okValue) ||
-		string(t.Campaign) == LabelNone || string(t.Campaign) == LabelOther {
+	if string(t.Campaign) == LabelNone || string(t.Campaign) == LabelOther {
+		p.reason = RefusedReserved
 		return Tag{}, Refused
+	}
+	for _, v := range [3][]byte{t.Campaign, t.Variant, t.Template} {
+		switch clean(v) {
+		case tooLong:
+			p.reason = RefusedTooLong
+			return Tag{}, Refused
+		case notPrintable:
+			p.reason = RefusedNotPrintable
+			return Tag{}, Refused
+		}
 	}
 	if len(t.Template) == 0 {
 		t.Template = nil

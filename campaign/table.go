@@ -21,6 +21,8 @@ type Stats struct {
 	Tagged  uint64 // tags interned (Tag calls with outcome Tagged)
 	NoTag   uint64 // values that were no tag
 	Refused uint64 // values refused (too long, not printable, reserved)
+	// RefusedBy counts the refusals by reason (RefuseReasonNames).
+	RefusedBy [NumRefuseReasons]uint64
 	// CampaignOverflow and VariantOverflow count values folded into LabelOther (beyond
 	// the caps, or outside an allowlist), once per Intern call.
 	CampaignOverflow uint64
@@ -102,6 +104,7 @@ func (t *Table) Tag(raw []byte, now int64) (Ref, Outcome) {
 		return 0, o
 	case Refused:
 		t.stats.Refused++
+		t.stats.RefusedBy[t.p.reason]++
 		return 0, o
 	}
 	t.stats.Tagged++

@@ -211,3 +211,31 @@ func TestSizes(t *testing.T) {
 		t.Fatalf("Touch is %d bytes", s)
 	}
 }
+
+func TestTableStateRoundTrip(t *testing.T) {
+	a, err := NewTable(Config{MaxCampaigns: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r1, _ := a.Tag([]byte("campaign=spring;variant=B"), 100)
+	a.Tag([]byte("campaign=x;variant=A"), 100)
+	a.Tag([]byte("campaign=y;variant=A"), 100) // overflow into other
+	a.Expire(100+int64(DefaultExpireAfter.Seconds()), nil)
+	r2, _ := a.Tag([]byte("campaign=summer;variant=A"), 3e6)
+	b, _ := NewTable(Config{MaxCampaigns: 2})
+	b.SetState(a.State())
+	if _, _, ok := b.Resolve(r1); ok {
+		t.Fatal("expired ref resolves after restore")
+	}
+	c, v, ok := b.Resolve(r2)
+	if !ok || c != "summer" || v != "A" {
+		t.Fatalf("resolve after restore: %q %q %v", c, v, ok)
+	}
+	if b.Stats() != a.Stats() || b.Len() != a.Len() {
+		t.Fatalf("stats %+v %+v len %d %d", b.Stats(), a.Stats(), b.Len(), a.Len())
+	}
+	r3, _ := b.Tag([]byte("campaign=summer;variant=A"), 3e6+1)
+	if r3 != r2 {
+		t.Fatalf("re-intern after restore: %x != %x", r3, r2)
+	}
+}

@@ -29,6 +29,7 @@ type Config struct {
 	MessagingLimits map[string]Limit `yaml:"messaging_limits" doc:"Messaging limit per phone_number_id (TIER_250, TIER_1K, TIER_10K, TIER_100K, TIER_UNLIMITED or a number); overrides what webhooks report."`
 	RateCard        *RateCard        `yaml:"rate_card" doc:"Optional prices per category (and per customer country) used for waba_estimated_cost_total. Absent: no cost metric."`
 	State           State            `yaml:"state" doc:"Bounds of the in-memory state machine."`
+	Campaigns       Campaigns        `yaml:"campaigns" doc:"Campaigns and A/B tests: how biz_opaque_callback_data names a campaign and a variant, label caps and expiry, conversion attribution. Absent: campaign=<name>;variant=<v> tags with the defaults."`
 }
 
 // Input is one file, glob or standard input to tail.
@@ -162,6 +163,7 @@ func Default() *Config {
 			AllowedLateness: DefaultAllowedLateness,
 			MaxBusinesses:   DefaultMaxBusinesses,
 		},
+		Campaigns: defaultCampaigns(),
 	}
 }
 

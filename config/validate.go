@@ -293,6 +293,7 @@ func (d *decoder) validate(c *Config) {
 	if st.CustomerTTL <= 0 {
 		d.errorf("state.customer_ttl", "must be > 0")
 	}
+	d.validateCampaigns(&c.Campaigns)
 	if st.MessageTTL > 0 && st.AllowedLateness >= st.MessageTTL {
 		if d.has("state.allowed_lateness") || !d.has("state.message_ttl") {
 			d.errorf("state.allowed_lateness", "%s must be shorter than state.message_ttl (%s)", st.AllowedLateness, st.MessageTTL)

@@ -1,5 +1,6 @@
 // Package dashboards builds the Grafana dashboards of waba_exporter:
-// Overview, Responsiveness, Billing and limits, and Exporter health.
+// Overview, Responsiveness, Billing and limits, Exporter health, and Campaigns and A/B
+// tests.
 //
 // The dashboards are built with the Grafana Foundation SDK
 // (github.com/grafana/grafana-foundation-sdk/go), and a test type-checks
@@ -41,6 +42,7 @@ func All(c alerts.Config) map[string]dashboard.Dashboard {
 		FileResponsiveness: Responsiveness(c),
 		FileBilling:        BillingAndLimits(c),
 		FileExporterHealth: ExporterHealth(c),
+		FileCampaigns:      Campaigns(c),
 	}
 }
 

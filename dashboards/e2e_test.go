@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -13,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -457,11 +459,19 @@ scrape_configs:
 		t.Run("dashboard queries return data with the "+su.name, func(t *testing.T) {
 			vars := map[string][]string{}
 			// Resolve the template variables with their own queries, in order.
-			var anyDash Dashboard
-			for _, d := range su.dash {
-				anyDash = d
+			// Every dashboard's variables, each once, in dashboard order (the shared
+			// ones first; the campaigns dashboard adds $campaign).
+			var list []Variable
+			seen := map[string]bool{}
+			for _, f := range slices.Sorted(maps.Keys(su.dash)) {
+				for _, v := range su.dash[f].Templating.List {
+					if !seen[v.Name] {
+						seen[v.Name] = true
+						list = append(list, v)
+					}
+				}
 			}
-			for _, v := range anyDash.Templating.List {
+			for _, v := range list {
 				if v.Type != "query" {
 					continue
 				}

@@ -126,6 +126,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		c.collectDomain(ch, m, &view)
 		c.collectSelf(ch, v, &view)
 		collectDropped(ch, m)
+		collectCampaigns(ch, m)
 	})
 	c.collectReliability(ch, sources)
 	c.collectSources(ch, sources)

@@ -42,6 +42,7 @@ type Stats struct {
 	Retries      int64 // of which byte-identical retries
 	SkippedUnits int64 // traffic units not generated because MaxPending was reached
 	Unclassified int64 // statuses written before their message was classified (must be 0)
+	Conversions  int64 // conversion lines planned (campaigns.go)
 }
 
 // Message categories (own category of an outbound message; service = free-form).
@@ -99,6 +100,7 @@ type omsg struct {
 	dsec      int64 // delivery second: `delivered`, or `read` when no delivered; -1 never
 	skipDeliv bool  // read without a delivered status
 	priceOn   uint8 // the status besides `sent` that carries pricing
+	kcamp     uint8 // campaign variant: 0 none, 1 A, 2 B (campaigns.go)
 
 	classified bool
 	cbp        bool  // reports pricing_model CBP
@@ -180,8 +182,11 @@ func (r *rateSchedule) at(t float64) float64 {
 // Sim is the simulator. It is not safe for concurrent use.
 type Sim struct {
 	opts    Options
-	r       rng // traffic
-	cr      rng // conversation ids (own stream: classification shifts no traffic choice)
+	r       rng      // traffic
+	cr      rng      // conversation ids (own stream: classification shifts no traffic choice)
+	kr      rng      // campaign variants and conversions (own stream, campaigns.go)
+	camp    *campTag // the campaign of the marketing send being planned, else nil
+	campV   campTag
 	started bool
 	poolSet bool    // Options.Customers was given
 	t0      float64 // start, unix seconds
@@ -248,6 +253,7 @@ func New(opts Options) *Sim {
 	s := &Sim{opts: opts, poolSet: poolSet}
 	s.r = newRNG(opts.Seed, 1)
 	s.cr = newRNG(opts.Seed, 2)
+	s.kr = newRNG(opts.Seed, 3)
 	s.out.less = func(a, b *outItem) bool { return a.at < b.at || (a.at == b.at && a.seq < b.seq) }
 	s.model.less = func(a, b *modelEv) bool { return a.key < b.key || (a.key == b.key && a.seq < b.seq) }
 	s.gen.less = func(a, b *genTask) bool { return a.t < b.t || (a.t == b.t && a.seq < b.seq) }

@@ -216,6 +216,7 @@ func (dayPlanner) fire(s *Sim, t float64) (float64, bool) {
 // campaign sends one marketing template to each of n customers of a number, 20-80 a
 // second; n is sized at its start from the intensity then.
 type campaign struct {
+	name          string // the named campaign of the burst (campaigns.go)
 	phone         int
 	weight        float64
 	n, i          int
@@ -259,7 +260,13 @@ func (c *campaign) fire(s *Sim, t float64) (float64, bool) {
 		cust := pool[(c.first+c.i*c.stride)%len(pool)]
 		// most businesses suppress customers who opted out; the rest fail with 131050
 		if !s.optedOut(s.pair(cust, c.phone), t) || s.r.chance(0.25) {
+			if c.name == "" {
+				c.name = s.campaignAt(t)
+			}
+			s.campV = campTag{name: c.name, b: s.kr.chance(0.5)}
+			s.camp = &s.campV
 			s.templateSend(t, c.phone, cust, catMarketing)
+			s.camp = nil
 		}
 	}
 	c.i++
@@ -379,6 +386,13 @@ func (s *Sim) outbound(t float64, p int, c int32, cat uint8, flags int) sent {
 	if cat == catUtility && s.r.chance(0.3) {
 		m.opaque = "order-" + strconv.Itoa(10000000+s.r.intn(90000000))
 	}
+	if cat == catMarketing && s.camp != nil {
+		m.opaque = s.camp.opaque()
+		m.kcamp = 1
+		if s.camp.b {
+			m.kcamp = 2
+		}
+	}
 	switch {
 	case cat == catMarketing && s.optedOut(s.pair(c, p), t):
 		m.err = 131050
@@ -419,7 +433,7 @@ func (s *Sim) outbound(t float64, p int, c int32, cat uint8, flags int) sent {
 	default:
 		td = ts + s.r.uniform(3600, 2*day)
 	}
-	read := s.r.chance(readRate[cat])
+	read := s.r.chance(s.readP(m, cat))
 	m.skipDeliv = read && s.r.chance(0.015)
 	if !m.skipDeliv {
 		s.pushStatus(m, stDelivered, td)
@@ -462,6 +476,7 @@ func (s *Sim) templateSend(t float64, p int, c int32, cat uint8) {
 	if o.readAt < 0 {
 		return
 	}
+	s.afterRead(o.m, o.readAt, p, c)
 	lang := countries[s.custCountry[c]].lang
 	pair := s.pair(c, p)
 	switch cat {

@@ -3,6 +3,7 @@ package window
 import (
 	"time"
 
+	"github.com/waba-exporter/waba_exporter/campaign"
 	"github.com/waba-exporter/waba_exporter/model"
 )
 
@@ -48,6 +49,10 @@ type Config struct {
 	LimitOverrides  map[string]float64 // phone_number_id -> messaging limit
 	RateCard        *RateCard
 	PricingSwitchAt int64 // start of per-message pricing when a webhook does not say (2025-07-01)
+
+	// Campaigns reads campaign tags and bounds their labels (issue 16); zero values take
+	// the defaults of campaign.Config.
+	Campaigns campaign.Config
 }
 
 // Quota is a named consumption budget (SPEC 4.8).

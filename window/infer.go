@@ -9,6 +9,8 @@ const (
 	clsInbound uint8 = iota
 	clsSend
 	clsDelivery
+	clsOptOut     // an opt-out signal, credited to a campaign in event-time order (campaign.go)
+	clsConversion // a conversion line, attributed in event-time order (campaign.go)
 )
 
 // item is one event waiting in the reorder buffer.
@@ -233,6 +235,10 @@ func (m *Machine) process(it item) {
 			return
 		}
 		m.processSend(ms, c, it.t)
+	case clsOptOut:
+		m.campOptOutNow(it.cust, it.t)
+	case clsConversion:
+		m.campConversion(it)
 	case clsDelivery:
 		ms := m.msgs.get(it.msg)
 		if ms == nil || ms.flags&mfDelivProc != 0 {
@@ -251,6 +257,7 @@ func (m *Machine) processInbound(it item) {
 	if c == nil {
 		return
 	}
+	m.campReply(it, c.lastInbound)
 	b := m.biz[c.biz]
 	t := it.t
 	tt := uint32(t)
@@ -359,6 +366,7 @@ func (m *Machine) processDelivery(ms *msgState, c *custState, it item) {
 	if ms.flags&mfBI != 0 {
 		m.businessInitiatedDelivery(c, ms.cust, uint32(d))
 	}
+	m.campDelivered(it.cust, it.msg, d)
 	if isTemplate(ms.cat) {
 		b.ReplyEligible[ms.cat]++
 		c.tmplDeliv = uint32(d)

@@ -71,14 +71,17 @@ const (
 
 // msgState is what the machine remembers of one message id.
 type msgState struct {
-	cust   uint64 // customer key
+	cust uint64 // customer key
+	// camp is the campaign tag (a campaign.Ref) and its credit bits (campaign.go): 8
+	// bytes, placed here so that the struct stays at 32 bytes without padding.
+	camp   uint64
 	sentT  uint32
 	delivT uint32
 	biz    uint16
 	flags  uint16
 	seen   uint8
 	cat    model.Category // message category (reported, remembered)
-	// pk packs, to keep the state at 24 bytes: reported and inferred pricing type (2
+	// pk packs, to keep the state small: reported and inferred pricing type (2
 	// bits each), pricing model (2 bits), reported conversation origin and inferred
 	// conversation category (4 bits each). See the accessors below.
 	pk uint16
@@ -198,6 +201,8 @@ type Machine struct {
 
 	kwOut, kwIn, kwOutPayload [][]byte // the configured keywords, as bytes
 
+	camp *campaigns // campaign tags, funnels and attribution (campaign.go)
+
 	lastBiz    *Business // the business of the previous event (a one-entry cache)
 	lastBizIdx uint16
 
@@ -277,6 +282,7 @@ func New(cfg Config) *Machine {
 		}
 	}
 	m.setKeywords()
+	m.camp = newCampaigns(cfg.Campaigns, cfg)
 	for i, p := range cfg.Portfolios {
 		m.ports = append(m.ports, newPortfolio(p.Name, i, cfg.MaxCustomers))
 	}
@@ -380,6 +386,9 @@ func (m *Machine) advance(t int64) {
 		for _, p := range m.ports {
 			p.recips.rotate(t, &m.Self.Evictions[EvictRecipient])
 		}
+		m.camp.custs.rotate(t, &m.camp.evict)
+		m.camp.pend.rotate(t, &m.camp.evict)
+		m.campExpire(t)
 	}
 }
 
@@ -397,9 +406,10 @@ func (m *Machine) CountFields(fields []string) {
 // Apply applies one event. Events without a usable business are counted and dropped.
 func (m *Machine) Apply(ev *model.Event) {
 	if ev.Kind == model.KindConversion {
-		// Conversion lines are counted by field (events_total) and carry no state of their
-		// own yet: campaign attribution (package campaign) is not wired into the machine.
-		// They must never be deduplicated, nor create business or message state.
+		// Conversion lines (counted by field in events_total) are attributed to campaigns
+		// (campaign.go). They are never deduplicated (two purchases in one second are two)
+		// and create no business, customer or message state.
+		m.applyConversion(ev)
 		return
 	}
 	if ev.Kind != model.KindStatus && ev.Kind != model.KindInbound && m.repeated(ev) {
@@ -457,12 +467,14 @@ func (m *Machine) Apply(ev *model.Event) {
 	case model.KindUserPreference:
 		b := m.biz[bi]
 		var c *custState
+		var ck uint64
 		if id := m.identity(ev, ev.Time); id != 0 && ev.Time > 0 {
-			_, c = m.customer(bi, id, ev, ev.Time)
+			ck, c = m.customer(bi, id, ev, ev.Time)
 		}
 		switch ev.Preference {
 		case model.PreferenceStop:
 			m.optOut(b, SourceUserPreferences, c)
+			m.campOptOut(ck, ev.Time)
 		case model.PreferenceResume:
 			m.optIn(b, SourceUserPreferences, c)
 		}
@@ -653,6 +665,7 @@ func (m *Machine) applyStatus(bi uint16, ev *model.Event) {
 		}
 		m.maybeCountPriced(ms, b)
 		m.compare(ms, b)
+		m.campStatus(ms, mk, sb, false, ev)
 		return
 	}
 	// Out of order in the funnel: a stage arriving after a later one.
@@ -720,6 +733,7 @@ func (m *Machine) applyStatus(bi uint16, ev *model.Event) {
 				c = m.custs.get(ms.cust)
 			}
 			m.optOut(b, SourceDeliveryError, c)
+			m.campOptOut(ms.cust, t)
 		}
 	}
 	m.learnPricing(ms, ev)
@@ -736,6 +750,7 @@ func (m *Machine) applyStatus(bi uint16, ev *model.Event) {
 		m.lateSent(ms, b)
 	}
 	m.compare(ms, b)
+	m.campStatus(ms, mk, sb, true, ev)
 }
 
 // message returns the state of outbound message mk of business bi, creating it for the
@@ -1002,6 +1017,7 @@ func (m *Machine) applyInbound(bi uint16, ev *model.Event) {
 		}
 		ms.flags = mfInbound
 		ms.biz = bi
+		m.campClick(ev)
 	}
 	mt := ev.MessageType
 	if mt == model.MessageTypeNone {
@@ -1018,8 +1034,10 @@ func (m *Machine) applyInbound(bi uint16, ev *model.Event) {
 	switch {
 	case len(ev.Payload) > 0 && matchKeyword(ev.Payload, m.kwOutPayload):
 		m.optOut(b, SourceButton, c)
+		m.campOptOut(ck, t)
 	case len(ev.Text) > 0 && matchKeyword(ev.Text, m.kwOut):
 		m.optOut(b, SourceKeyword, c)
+		m.campOptOut(ck, t)
 	case len(ev.Text) > 0 && matchKeyword(ev.Text, m.kwIn), len(ev.Payload) > 0 && matchKeyword(ev.Payload, m.kwIn):
 		m.optIn(b, SourceKeyword, c)
 	}

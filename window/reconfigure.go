@@ -13,6 +13,7 @@ func (m *Machine) Reconfigure(cfg Config) {
 	cfg.fill(old)
 	m.cfg = cfg
 	m.setKeywords()
+	m.camp.reconfigure(cfg.Campaigns)
 	m.errCodes.limit = min(cfg.ErrorCodeCap, 250)
 	m.countries.limit = min(cfg.CountryCap, 250)
 	m.allow = nil

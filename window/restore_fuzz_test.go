@@ -1,7 +1,6 @@
 package window
 
 import (
-	"os"
 	"testing"
 	"time"
 
@@ -42,9 +41,6 @@ func FuzzRestore(f *testing.F) {
 	f.Add(snap[:len(snap)/2])
 	f.Add([]byte{})
 	f.Add([]byte{5, 0, 0, 0})
-	if v4, err := os.ReadFile("testdata/snapshot-v4.bin"); err == nil {
-		f.Add(v4)
-	}
 	cfg := fuzzConfig()
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := Restore(cfg, data)

@@ -10,15 +10,13 @@ import (
 	"github.com/waba-exporter/waba_exporter/model"
 )
 
-// snapshotVersion is bumped whenever the encoding below changes; Restore reads versions
-// minSnapshotVersion to snapshotVersion and rejects others. Version 6 stores ids as
-// SipHash-2-4 values under a key kept outside the snapshot (only a check of it is
-// stored), so earlier snapshots, whose ids were hashed otherwise, cannot be matched to
-// new events and are refused (their checkpoint container is set aside as well).
-const snapshotVersion = 6
-
-// minSnapshotVersion is the oldest version Restore reads.
-const minSnapshotVersion = 6
+// snapshotVersion is bumped whenever the encoding below changes; Restore reads only this
+// version. Version 7 stores ids as SipHash-2-4 values under a key kept outside the
+// snapshot (only a check of it is stored) and adds campaign state (each message's tag
+// word; the campaign table, customers and counters at the end, encCampaigns). Earlier
+// snapshots, whose ids were hashed otherwise, cannot be matched to new events and are
+// refused (their checkpoint container is set aside as well).
+const snapshotVersion = 7
 
 // Snapshot encodes the whole state (counters, histograms, windows, conversations, message
 // and customer maps, the reorder buffer, quota usage) so that Restore rebuilds a Machine
@@ -73,6 +71,7 @@ func (m *Machine) encode(e *enc) {
 		e.u16(v.flags)
 		e.u16(v.pk)
 		e.b = append(e.b, v.seen, byte(v.cat))
+		e.u64(v.camp)
 	})
 	encGenMap(e, &m.custs, func(e *enc, v *custState) {
 		for _, x := range []uint32{v.cswUntil, v.lastInbound, v.unansweredSince, v.firstRespFrom, v.referralUntil, v.fepUntil, v.lastBI, v.tmplDeliv, v.tmplMsg} {
@@ -153,6 +152,7 @@ func (m *Machine) encode(e *enc) {
 	e.strMap(s.TemplateEvents)
 	// Reliability: drops by reason.
 	e.u64s(s.Dropped[:])
+	encCampaigns(e, m.camp)
 }
 
 // Restore rebuilds a Machine with cfg from a Snapshot. The hash key must be the one the
@@ -164,10 +164,8 @@ func Restore(cfg Config, data []byte) (m *Machine, err error) {
 		}
 	}()
 	d := &dec{b: data}
-	if v := d.u32(); v < minSnapshotVersion || v > snapshotVersion {
-		return nil, fmt.Errorf("window: snapshot version %d, want %d to %d", v, minSnapshotVersion, snapshotVersion)
-	} else {
-		d.v = v
+	if v := d.u32(); v != snapshotVersion {
+		return nil, fmt.Errorf("window: snapshot version %d, want %d", v, snapshotVersion)
 	}
 	check := d.u64()
 	if cfg.HashKey == 0 && cfg.HashKey2 == 0 {
@@ -204,6 +202,7 @@ func Restore(cfg Config, data []byte) (m *Machine, err error) {
 		v.pk = d.u16()
 		b := d.n(2)
 		v.seen, v.cat = b[0], model.Category(b[1])
+		v.camp = d.u64()
 	})
 	decGenMap(d, &m.custs, func(d *dec, v *custState) {
 		for _, p := range []*uint32{&v.cswUntil, &v.lastInbound, &v.unansweredSince, &v.firstRespFrom, &v.referralUntil, &v.fepUntil, &v.lastBI, &v.tmplDeliv, &v.tmplMsg} {
@@ -215,25 +214,19 @@ func Restore(cfg Config, data []byte) (m *Machine, err error) {
 		v.biz = d.u16()
 		b := d.n(3)
 		v.tmplCat, v.country, v.replied = model.Category(b[0]), b[1], b[2] != 0
-		if d.v >= 5 {
-			v.optedOut = d.n(1)[0] != 0
-		}
+		v.optedOut = d.n(1)[0] != 0
 	})
 	decGenMap(d, &m.convs, func(d *dec, v *convState) {
 		v.expiry = d.u32()
 		v.cat = model.Category(d.n(1)[0])
 	})
-	if d.v >= 5 {
-		decGenMap(d, &m.links, func(d *dec, v *uint64) { *v = d.u64() })
-	}
+	decGenMap(d, &m.links, func(d *dec, v *uint64) { *v = d.u64() })
 	for i, n := 0, int(d.u32()); i < n; i++ {
 		p := newPortfolio(d.str(), -1, m.cfg.MaxCustomers)
 		configured := true
-		if d.v >= 5 {
-			f := d.n(2)
-			configured, p.hookKnown = f[0] != 0, f[1] != 0
-			p.hookLimit, p.hookAt = d.f64(), d.i64()
-		}
+		f := d.n(2)
+		configured, p.hookKnown = f[0] != 0, f[1] != 0
+		p.hookLimit, p.hookAt = d.f64(), d.i64()
 		decGenMap(d, &p.recips, func(d *dec, v *uint32) { *v = d.u32() })
 		if !configured {
 			m.ports = append(m.ports, p) // a WABA's own portfolio
@@ -246,27 +239,23 @@ func Restore(cfg Config, data []byte) (m *Machine, err error) {
 			}
 		}
 	}
-	if d.v >= 5 {
-		for i, n := 0, int(d.u32()); i < n; i++ {
-			a := &Account{ID: d.str(), Events: d.strMap(), Tiers: map[model.Category]Tier{}}
-			a.disabled = d.n(1)[0] != 0
-			a.restrictedUntil, a.statusAt = d.i64(), d.i64()
-			for j, k := 0, int(d.u32()); j < k; j++ {
-				c := model.Category(d.n(1)[0])
-				a.Tiers[c] = Tier{Value: d.f64(), Month: d.str(), UpdateTime: d.i64()}
-			}
-			m.accountIx[a.ID] = len(m.accounts)
-			m.accounts = append(m.accounts, a)
+	for i, n := 0, int(d.u32()); i < n; i++ {
+		a := &Account{ID: d.str(), Events: d.strMap(), Tiers: map[model.Category]Tier{}}
+		a.disabled = d.n(1)[0] != 0
+		a.restrictedUntil, a.statusAt = d.i64(), d.i64()
+		for j, k := 0, int(d.u32()); j < k; j++ {
+			c := model.Category(d.n(1)[0])
+			a.Tiers[c] = Tier{Value: d.f64(), Month: d.str(), UpdateTime: d.i64()}
 		}
+		m.accountIx[a.ID] = len(m.accounts)
+		m.accounts = append(m.accounts, a)
 	}
 	m.buf.seq = d.u64()
 	m.buf.items = make([]item, d.count())
 	for i := range m.buf.items {
 		it := &m.buf.items[i]
 		it.t, it.seq, it.cust, it.msg = d.i64(), d.u64(), d.u64(), d.u64()
-		if d.v >= 5 {
-			it.aux = d.u32()
-		}
+		it.aux = d.u32()
 		b := d.n(3)
 		it.cls, it.referral, it.hasCtx = b[0], b[1] != 0, b[2] != 0
 	}
@@ -289,9 +278,6 @@ func Restore(cfg Config, data []byte) (m *Machine, err error) {
 		*p = d.u64()
 	}
 	for k := range s.Evictions {
-		if k == EvictIdentity && d.v < 5 {
-			continue // a kind added in version 5
-		}
 		s.Evictions[k][0] = d.u64()
 		s.Evictions[k][1] = d.u64()
 	}
@@ -299,6 +285,7 @@ func Restore(cfg Config, data []byte) (m *Machine, err error) {
 	s.TemplateEvents = d.strMap()
 	// Reliability: drops by reason.
 	d.u64s(s.Dropped[:])
+	decCampaigns(d, m.camp)
 	if len(d.b) != 0 {
 		return nil, fmt.Errorf("window: %d trailing bytes in snapshot", len(d.b))
 	}
@@ -374,12 +361,10 @@ func decBusiness(d *dec) *Business {
 	}
 	b.WebhookErrors = d.strMap()
 	d.u64s(b.ConversationsOpened[:])
-	if d.v >= 5 {
-		b.FEPWindowsOpened = d.u64()
-		b.OptedOutCustomers = d.u64()
-		b.WabaID = d.str()
-		b.Display = d.str()
-	}
+	b.FEPWindowsOpened = d.u64()
+	b.OptedOutCustomers = d.u64()
+	b.WabaID = d.str()
+	b.Display = d.str()
 	b.ServiceWindowsOpened = d.u64()
 	b.ServiceWindowsClosed = d.u64()
 	b.ServiceWindowsClosedUnanswered = d.u64()
@@ -518,7 +503,6 @@ func (e *enc) hist(h *Histogram) {
 
 type dec struct {
 	b []byte
-	v uint32 // snapshot version being read
 }
 
 func (d *dec) n(k int) []byte {

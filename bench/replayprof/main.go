@@ -296,7 +296,7 @@ func digest(m *window.Machine) string {
 // re-points every copy into the final arena, so that earlier arrays can be freed.
 func own(arena *[]byte, ev *model.Event) model.Event {
 	c := *ev
-	for _, p := range []*[]byte{&c.Business, &c.DisplayNumber, &c.Account, &c.Customer, &c.MessageID, &c.ConversationID, &c.ErrorCodeRaw, &c.ContextID, &c.Payload, &c.Text, &c.EventName, &c.Limit} {
+	for _, p := range c.ByteFields() {
 		if *p == nil {
 			continue
 		}
@@ -313,7 +313,7 @@ func fixArena(b *batch) {
 	off := 0
 	for i := range b.events {
 		c := &b.events[i]
-		for _, p := range []*[]byte{&c.Business, &c.DisplayNumber, &c.Account, &c.Customer, &c.MessageID, &c.ConversationID, &c.ErrorCodeRaw, &c.ContextID, &c.Payload, &c.Text, &c.EventName, &c.Limit} {
+		for _, p := range c.ByteFields() {
 			if *p == nil {
 				continue
 			}
