@@ -2,7 +2,7 @@ package alerts
 
 import "fmt"
 
-// Campaign recording rules (issue 16, METRICS.md section 14): per campaign and variant,
+// Campaign recording rules (issue 16, docs/metrics.md section 14): per campaign and variant,
 // campaign to date (the counters are cumulative and restored from the checkpoint, and a
 // finished campaign leaves the exposition after campaigns.expire_after):
 //

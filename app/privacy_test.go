@@ -421,8 +421,8 @@ func TestErrorCodeLabelsCarryNoCustomerData(t *testing.T) {
 	dir := t.TempDir()
 	logPath := filepath.Join(dir, "codes.ndjson")
 	cp := filepath.Join(dir, "state.ckpt")
-	hostile := []string{`4915112345678`, `"4915112345678"`, `"+49 151 1234 5678"`, `"call 015112345678 now"`, `1234567`, `"John Smith <john@example.com>"`, `-4915112345678`, `49151123456.5`}
-	secrets := []string{"4915112345678", "15112345678", "1234567", "john", "smith", "example", "call"}
+	hostile := []string{`4915112345678`, `"4915112345678"`, `"+49 151 1234 5678"`, `"quokka 015112345678 now"`, `1234567`, `"John Smith <john@example.com>"`, `-4915112345678`, `49151123456.5`}
+	secrets := []string{"4915112345678", "15112345678", "1234567", "john", "smith", "example", "quokka"}
 	var lines []string
 	at := 1752000000
 	for i, code := range append(hostile, "131026", `"131049"`) {

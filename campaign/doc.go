@@ -1,4 +1,4 @@
-// Package campaign reads campaign tags (biz_opaque_callback_data, SPEC 3.4, issue 16),
+// Package campaign reads campaign tags (biz_opaque_callback_data, docs/spec.md 3.4, issue 16),
 // bounds their label values and attributes conversions. It is pure: no I/O, no clock
 // (every time is event time in unix seconds, passed in), no Prometheus types. Nothing is
 // safe for concurrent use; the state machine calls it under its lock.
@@ -27,7 +27,7 @@
 // State: one Table (campaign.NewTable(cfg.Campaigns)) in the Machine. Per message state:
 // a Ref (8 bytes) and, if not kept already, the delivery second d (smallest time of its
 // delivered/read statuses) and the statuses already counted for the campaign funnel (4
-// bits: sent, delivered, read, failed). Per customer state (keyed as SPEC 4.9 links
+// bits: sent, delivered, read, failed). Per customer state (keyed as docs/spec.md 4.9 links
 // phone and BSUID, per phone_number_id): a []Touch of at most Config.MaxTouches (default
 // 4, 24 bytes each), nil for customers never sent a tagged message.
 //
@@ -46,7 +46,7 @@
 //     arrives (with its stored d). Recording only tagged messages this way attributes as
 //     the generator's ground truth does (TestGeneratorCampaignGroundTruth, "recorded as
 //     lines come"); a Touch with a zero Ref is allowed and skipped by Attribute. delivered -> read latency of a tagged message: the histogram by variant.
-//   - Inbound: a reply (SPEC 4.6, the machine's existing attribution) to a message with a
+//   - Inbound: a reply (docs/spec.md 4.6, the machine's existing attribution) to a message with a
 //     Ref: waba_campaign_replies_total. Of type button or interactive with a context.id
 //     naming a message with a Ref: waba_campaign_button_clicks_total (whether or not it is
 //     the first reply). tbl.Touch(ref, ev.Time) in both cases.

@@ -13,7 +13,7 @@
 //     it got for as long as it likes.
 //   - An absent key, or a key with an empty (null) value, means "use the default".
 //   - ParseLimit is the single place where messaging-limit tiers are mapped to numbers
-//     (METRICS.md section 9).
+//     (docs/metrics.md section 9).
 package config
 
 import "time"
@@ -42,7 +42,7 @@ type Input struct {
 	Envelope     Envelope `yaml:"envelope" doc:"How a logged line wraps the webhook body."`
 }
 
-// Envelope describes how a line wraps the webhook body (SPEC 3.2).
+// Envelope describes how a line wraps the webhook body (docs/spec.md 3.2).
 type Envelope struct {
 	BodyPath        string `yaml:"body_path" doc:"Dot-separated path of the body inside a JSON envelope, e.g. request.body. The value may be a JSON object, or a string holding a JSON body or a form-encoded body (detected per line). Empty: the line is the raw body."`
 	ReceiveTimePath string `yaml:"receive_time_path" doc:"Dot-separated path of the receive time inside the envelope; used for bodies without a timestamp (Twilio). A number (unix seconds, or milliseconds when above 1e12) or a string (the same digits, or RFC 3339). Needs body_path."`
@@ -56,7 +56,7 @@ type Labels struct {
 	PhoneNumberIDs []string `yaml:"phone_number_ids" doc:"Allowlist of business phone_number_ids to export. Empty: all."`
 }
 
-// OptOut configures keyword opt-outs (SPEC 4.7). Matching is case-insensitive, on the
+// OptOut configures keyword opt-outs (docs/spec.md 4.7). Matching is case-insensitive, on the
 // whole message text (trimmed), in any script.
 type OptOut struct {
 	Keywords       []string `yaml:"keywords" doc:"Inbound texts that opt the customer out."`
@@ -64,12 +64,12 @@ type OptOut struct {
 	ButtonPayloads []string `yaml:"button_payloads" doc:"Quick-reply button payloads that opt the customer out. Absent: the same as keywords; [] disables button opt-outs."`
 }
 
-// Reply configures reply attribution (SPEC 4.6).
+// Reply configures reply attribution (docs/spec.md 4.6).
 type Reply struct {
 	Window Duration `yaml:"window" doc:"A customer's first inbound message within this time of a delivered business message is a reply to it."`
 }
 
-// Quota is a named usage quota (SPEC 4.8).
+// Quota is a named usage quota (docs/spec.md 4.8).
 type Quota struct {
 	Name   string      `yaml:"name" required:"true" doc:"Unique name, the quota label value."`
 	Limit  float64     `yaml:"limit" required:"true" doc:"Units allowed per period; > 0."`
@@ -93,7 +93,7 @@ type Period struct {
 	loc *time.Location // resolved Timezone, set by Parse and Default
 }
 
-// Portfolio is a group of business numbers sharing one messaging limit (SPEC 4.8): the
+// Portfolio is a group of business numbers sharing one messaging limit (docs/spec.md 4.8): the
 // numbers listed and every number of the WABAs listed.
 type Portfolio struct {
 	Name           string   `yaml:"name" required:"true" doc:"Unique name, the portfolio label value."`
@@ -109,7 +109,7 @@ type RateCard struct {
 	Countries map[string]map[Category]float64 `yaml:"countries" doc:"Prices by ISO 3166-1 alpha-2 country code (lower case), then by category; a category missing here falls back to default."`
 }
 
-// State bounds the in-memory state (SPEC 4, 8).
+// State bounds the in-memory state (docs/spec.md 4, 8).
 type State struct {
 	MaxMessages     int      `yaml:"max_messages" doc:"Most in-flight messages remembered (for dedupe, latencies and categories)."`
 	MaxCustomers    int      `yaml:"max_customers" doc:"Most customers tracked (windows, conversations, responsiveness)."`
@@ -135,7 +135,7 @@ const (
 	DefaultTimezone        = "UTC"
 )
 
-// DefaultOptOutKeywords and DefaultOptInKeywords are the keyword defaults (SPEC 4.7).
+// DefaultOptOutKeywords and DefaultOptInKeywords are the keyword defaults (docs/spec.md 4.7).
 var (
 	DefaultOptOutKeywords = []string{"STOP", "UNSUBSCRIBE"}
 	DefaultOptInKeywords  = []string{"START"}

@@ -18,7 +18,7 @@ type enum interface {
 	what() string // noun used in error messages, e.g. "format"
 }
 
-// Format is the provider format of an input (SPEC 3.3).
+// Format is the provider format of an input (docs/spec.md 3.3).
 type Format string
 
 // Formats.
@@ -81,7 +81,7 @@ const (
 func (PeriodType) Values() []string { return []string{"calendar_month", "reset_day"} }
 func (PeriodType) what() string     { return "period type" }
 
-// Category is a pricing category (the category label vocabulary of METRICS.md, without
+// Category is a pricing category (the category label vocabulary of docs/metrics.md, without
 // the catch-alls unknown and other).
 type Category string
 

@@ -7,11 +7,11 @@ import (
 	"github.com/waba-exporter/waba_exporter/window"
 )
 
-// Campaign metrics (METRICS.md section 14). Only live campaigns are emitted: a campaign
+// Campaign metrics (docs/metrics.md section 14). Only live campaigns are emitted: a campaign
 // without events for campaigns.expire_after leaves the exposition with its series.
 var (
 	dCampMessages   = desc("waba_campaign_messages_total", "Tagged messages by status (sent, delivered, read, failed), once per message; read implies delivered.", lPhone, "campaign", "variant", "status")
-	dCampReplies    = desc("waba_campaign_replies_total", "First inbound message of a customer attributed to a tagged message (SPEC 4.6).", lPhone, "campaign", "variant")
+	dCampReplies    = desc("waba_campaign_replies_total", "First inbound message of a customer attributed to a tagged message (by the context id it quotes, else by time).", lPhone, "campaign", "variant")
 	dCampClicks     = desc("waba_campaign_button_clicks_total", "Quick-reply button and interactive replies whose context.id is a tagged message.", lPhone, "campaign", "variant")
 	dCampOptOuts    = desc("waba_campaign_opt_outs_total", "Opt-outs within the attribution window after a tagged message, credited to the latest.", lPhone, "campaign", "variant")
 	dCampDelivRead  = desc("waba_campaign_delivered_to_read_seconds", "Event-time latency from delivered to read of tagged messages, per variant, coarse buckets.", "campaign", "variant")

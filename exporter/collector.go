@@ -72,7 +72,7 @@ func (h *Health) RegisterPush(url string) {
 	}
 }
 
-// Collector emits every metric of METRICS.md from the pipeline's state at scrape.
+// Collector emits every metric of docs/metrics.md from the pipeline's state at scrape.
 type Collector struct {
 	P      *pipeline.Pipeline
 	Health *Health
@@ -220,7 +220,7 @@ func (c *Collector) collectDomain(ch chan<- prometheus.Metric, m *window.Machine
 		for s := 0; s < window.NumSource; s++ {
 			counter(ch, dOptOuts, float64(b.OptOuts[s]), id, window.SourceNames[s])
 		}
-		// Only the sources that can resume (METRICS.md 6): keyword with a START keyword.
+		// Only the sources that can resume (docs/metrics.md 6): keyword with a START keyword.
 		counter(ch, dOptIns, float64(b.OptIns[window.SourceUserPreferences]), id, window.SourceNames[window.SourceUserPreferences])
 		if optInKeywords {
 			counter(ch, dOptIns, float64(b.OptIns[window.SourceKeyword]), id, window.SourceNames[window.SourceKeyword])

@@ -1,6 +1,6 @@
 // Package exporter turns the pipeline's state into Prometheus metrics and serves them.
 //
-// Every metric of METRICS.md is declared once, in this file, as a Desc. Everything that
+// Every metric of docs/metrics.md is declared once, in this file, as a Desc. Everything that
 // comes from webhooks or from the state machine is emitted at scrape from state, under the
 // pipeline's read lock, with MustNewConstMetric/MustNewConstHistogram (the mtail and
 // node_exporter model): the state machine holds the counters, which is also what lets a
@@ -25,7 +25,7 @@ const (
 	lFile  = "logfile"
 )
 
-// Domain metrics (METRICS.md sections 1-9, 12, 13).
+// Domain metrics (docs/metrics.md sections 1-9, 12, 13).
 var (
 	dInbound        = desc("waba_inbound_messages_total", "Customer-to-business messages received, deduplicated by message id.", lPhone, "message_type")
 	dOutbound       = desc("waba_outbound_messages_total", "Distinct business-to-customer messages first seen in any status webhook.", lPhone, lCat)
@@ -80,7 +80,7 @@ var (
 	dVolumeTier    = desc("waba_pricing_volume_tier", "Volume pricing tier (its lower bound, in messages) from VOLUME_BASED_PRICING_TIER_UPDATE.", "waba_id", lCat)
 )
 
-// Self-metrics (METRICS.md section 10).
+// Self-metrics (docs/metrics.md section 10).
 var (
 	dLinesRead       = desc("waba_exporter_lines_read_total", "Complete lines read.", lFile)
 	dBytesRead       = desc("waba_exporter_bytes_read_total", "Bytes read.", lFile)

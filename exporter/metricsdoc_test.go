@@ -443,3 +443,59 @@ func TestMetricsDocCoversEveryMetric(t *testing.T) {
 		t.Error("the reference misreads types or labels")
 	}
 }
+
+// contractDoc is the external metric contract, beside the checkout as ../shared (CI has
+// it; a clone from a forge does not, so only the quick suite may run without it).
+const contractDoc = "../../shared/METRICS.md"
+
+// TestMetricsMatchContract: every metric the contract's tables name is declared with the
+// same type, and every declared metric is in the contract: names and types stay exact.
+func TestMetricsMatchContract(t *testing.T) {
+	contract, err := os.ReadFile(contractDoc)
+	if err != nil {
+		if testing.Short() {
+			t.Skipf("-short and no metric contract at %s: %v", contractDoc, err)
+		}
+		t.Fatalf("reading the metric contract: %v (../shared must be beside the checkout)", err)
+	}
+	doc, err := os.ReadFile("../docs/metrics.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := regexp.MustCompile("(?m)^\\| `([a-z_:][a-z0-9_:]*)`(?: \\(optional\\))? \\| ([a-z]+)")
+	types := func(b []byte) map[string]string {
+		out := map[string]string{}
+		for _, m := range row.FindAllStringSubmatch(string(b), -1) {
+			if strings.HasPrefix(m[1], "waba_") && m[1] != "waba_exporter_build_info" { // label rows; build_info comes from client_golang's version collector
+				out[m[1]] = m[2]
+			}
+		}
+		return out
+	}
+	want, got := types(contract), types(doc)
+	if len(want) < 50 {
+		t.Fatalf("only %d metrics found in %s: did its table format change?", len(want), contractDoc)
+	}
+	for name, typ := range want {
+		if g, ok := got[name]; !ok {
+			t.Errorf("%s (%s) is in the contract but not declared by the exporter", name, typ)
+		} else if g != typ {
+			t.Errorf("%s is a %s in the contract, the exporter declares a %s", name, typ, g)
+		}
+	}
+	for name := range got {
+		if _, ok := want[name]; !ok && !beyondContract[name] {
+			t.Errorf("%s is declared by the exporter but not in the contract", name)
+		}
+	}
+}
+
+// beyondContract are self-metrics that issues newer than the contract file named (an
+// issue wins over the contract where they differ).
+var beyondContract = map[string]bool{
+	"waba_exporter_dropped_events_total":              true, // reliability: nothing dropped without a metric
+	"waba_exporter_lines_lost_total":                  true, // reliability: rotated_unread
+	"waba_exporter_checkpoint_failures_total":         true, // reliability: failed checkpoint writes
+	"waba_exporter_checkpoint_restore_failures_total": true, // reliability: unusable checkpoints at start
+	"waba_exporter_campaign_tags_refused_total":       true, // campaigns: tags refused, counted
+}

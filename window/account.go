@@ -8,7 +8,7 @@ import (
 	"github.com/waba-exporter/waba_exporter/model"
 )
 
-// Account is the health of one WhatsApp Business Account (SPEC 4.8), from account_update
+// Account is the health of one WhatsApp Business Account (docs/spec.md 4.8), from account_update
 // events. Read it under the caller's read lock only.
 type Account struct {
 	ID     string

@@ -78,7 +78,7 @@ type Business struct {
 	Failed          map[FailKey]uint64
 	WebhookErrors   map[string]uint64 // by error_code label
 
-	ConversationsOpened            [model.NumCategory]uint64 // CBP conversations only (SPEC 4.3)
+	ConversationsOpened            [model.NumCategory]uint64 // CBP conversations only (docs/spec.md 4.3)
 	FEPWindowsOpened               uint64                    // free entry point windows, both eras
 	ServiceWindowsOpened           uint64
 	ServiceWindowsClosed           uint64
@@ -91,7 +91,7 @@ type Business struct {
 
 	OptOuts           [NumSource]uint64
 	OptIns            [NumSource]uint64
-	OptedOutCustomers uint64 // moves from not opted out to opted out (SPEC 4.7)
+	OptedOutCustomers uint64 // moves from not opted out to opted out (docs/spec.md 4.7)
 
 	Priced     map[PricedKey]uint64
 	Cost       [model.NumCategory]float64

@@ -7,7 +7,7 @@ import (
 	"github.com/waba-exporter/waba_exporter/model"
 )
 
-// Campaigns and A/B tests (issue 16, METRICS.md section 14).
+// Campaigns and A/B tests (issue 16, docs/metrics.md section 14).
 //
 // Invariants:
 //   - A message's campaign tag is the first tag any of its statuses carries (later
@@ -241,7 +241,7 @@ func (m *Machine) campRecord(ms *msgState, mk uint64) {
 }
 
 // campDelivered follows, in event-time order, the latest delivery to a tracked customer
-// (reply attribution by time, SPEC 4.6).
+// (reply attribution by time, docs/spec.md 4.6).
 func (m *Machine) campDelivered(cust, mk uint64, d int64) {
 	if cc := m.camp.custs.peek(cust); cc != nil && uint32(d) >= cc.lastD {
 		cc.lastD, cc.lastKey = uint32(d), mk
@@ -249,7 +249,7 @@ func (m *Machine) campDelivered(cust, mk uint64, d int64) {
 }
 
 // campReply attributes an inbound message (taken in event-time order; prev is the
-// customer's previous inbound second) as SPEC 4.6 does: to its context message when that
+// customer's previous inbound second) as docs/spec.md 4.6 does: to its context message when that
 // was delivered to the customer at or before it, else to the latest delivery; it is a
 // reply when it is the first inbound after that delivery and within the reply window.
 func (m *Machine) campReply(it item, prev uint32) {

@@ -20,9 +20,9 @@ type Config struct {
 	MaxConversations int   // cap on tracked reported conversation ids
 	MessageTTL       int64 // a message id is forgotten this long after it was last seen
 	CustomerTTL      int64 // a customer is forgotten this long after it was last seen
-	AllowedLateness  int64 // reorder window for event-time inference (SPEC 4)
+	AllowedLateness  int64 // reorder window for event-time inference (docs/spec.md 4)
 	MaxBuffered      int   // cap on items in the reorder buffer; beyond it the oldest go early
-	ReplyWindow      int64 // reply attribution window (SPEC 4.6)
+	ReplyWindow      int64 // reply attribution window (docs/spec.md 4.6)
 
 	ErrorCodeCap  int // distinct error_code label values before folding into "other"
 	CountryCap    int // distinct country label values before folding into "other"
@@ -55,7 +55,7 @@ type Config struct {
 	Campaigns campaign.Config
 }
 
-// Quota is a named consumption budget (SPEC 4.8).
+// Quota is a named consumption budget (docs/spec.md 4.8).
 type Quota struct {
 	Name       string
 	Limit      float64
@@ -72,7 +72,7 @@ type Quota struct {
 type QuotaUnit uint8
 
 const (
-	// UnitConversations counts CBP conversations only (SPEC 4.3): nothing after the
+	// UnitConversations counts CBP conversations only (docs/spec.md 4.3): nothing after the
 	// switch to per-message pricing.
 	UnitConversations QuotaUnit = iota
 	// UnitBillableMessages counts delivered PMP `regular` messages.
@@ -83,7 +83,7 @@ const (
 	UnitBillable
 )
 
-// Portfolio is a group of business numbers sharing one messaging limit (SPEC 4.8):
+// Portfolio is a group of business numbers sharing one messaging limit (docs/spec.md 4.8):
 // the numbers listed, and every number of the WABAs listed.
 type Portfolio struct {
 	Name       string
@@ -101,7 +101,7 @@ type RateCard struct {
 	Countries map[string]map[model.Category]float64
 }
 
-// DefaultConfig returns the defaults of SPEC 4 and METRICS.md.
+// DefaultConfig returns the defaults of docs/spec.md 4 and docs/metrics.md.
 func DefaultConfig() Config {
 	return Config{
 		HashKey:          0x9e3779b97f4a7c15,

@@ -1,6 +1,6 @@
 package window
 
-// Bucket upper bounds (seconds) of the latency histograms, from METRICS.md sections 2 and 4.
+// Bucket upper bounds (seconds) of the latency histograms, from docs/metrics.md sections 2 and 4.
 var (
 	SentToDeliveredBuckets = []float64{1, 2, 5, 10, 30, 60, 120, 300, 900, 3600, 21600, 86400}
 	DeliveredToReadBuckets = []float64{5, 30, 60, 300, 900, 1800, 3600, 7200, 21600, 43200, 86400, 259200}

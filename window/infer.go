@@ -4,7 +4,7 @@ import (
 	"github.com/waba-exporter/waba_exporter/model"
 )
 
-// Item classes, in the order events of the same second are taken (SPEC 4.3).
+// Item classes, in the order events of the same second are taken (docs/spec.md 4.3).
 const (
 	clsInbound uint8 = iota
 	clsSend
@@ -323,7 +323,7 @@ func (m *Machine) processDelivery(ms *msgState, c *custState, it item) {
 		m.compare(ms, b)
 	}
 	// What the message opens is counted from the inference only when no report says it
-	// (the reported conversation is the truth, SPEC 4.3).
+	// (the reported conversation is the truth, docs/spec.md 4.3).
 	countConv := ms.flags&(mfReportedConv|mfReportedPricing) == 0 && ms.seen&sbSent != 0
 	switch {
 	case ms.flags&mfOpensFEP != 0:
@@ -378,7 +378,7 @@ func (m *Machine) processDelivery(ms *msgState, c *custState, it item) {
 
 // conversationOpened counts a CBP conversation of category cat opened at t (reported or
 // inferred): the counter, the conversations quota, and, when it is billable, the
-// billable quota and its cost by the customer's country (SPEC 4.3: CBP is charged per
+// billable quota and its cost by the customer's country (docs/spec.md 4.3: CBP is charged per
 // conversation, not per message). c may be nil (customer forgotten).
 func (m *Machine) conversationOpened(b *Business, c *custState, cat model.Category, billable bool, t int64) {
 	b.ConversationsOpened[cat]++
@@ -411,13 +411,13 @@ func (m *Machine) addCost(b *Business, country uint8, cat model.Category) {
 
 // businessInitiated reports whether a message counts against the messaging limit when
 // sent outside a CSW: a template, or a category outside the known set that its report
-// prices `regular` (SPEC 4.4).
+// prices `regular` (docs/spec.md 4.4).
 func businessInitiated(ms *msgState) bool {
 	return isTemplate(ms.cat) || ms.cat == model.CategoryOther && ms.flags&mfReportedPricing != 0 && ms.repType() == model.PricingTypeRegular
 }
 
 // classify decides, at the message's send time t, its pricing class and the conversation
-// it opens or joins (SPEC 4.2-4.4), against what is open at t.
+// it opens or joins (docs/spec.md 4.2-4.4), against what is open at t.
 func (m *Machine) classify(ms *msgState, c *custState, t int64) {
 	ms.flags |= mfClassified
 	if ms.cat == model.CategoryUnknown && ms.flags&mfReportedPricing == 0 {
@@ -497,7 +497,7 @@ func (m *Machine) compare(ms *msgState, b *Business) {
 		return // not both known yet, done, or an inference made without the category
 	}
 	if ms.cat == model.CategoryOther {
-		return // a category outside the known set: its report is the only truth (SPEC 4.4)
+		return // a category outside the known set: its report is the only truth (docs/spec.md 4.4)
 	}
 	ms.flags |= mfCompared
 	if ms.repType() != ms.infType() {

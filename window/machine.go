@@ -1,4 +1,4 @@
-// Package window is the per-customer conversation-window state machine (SPEC 4).
+// Package window is the per-customer conversation-window state machine (docs/spec.md 4).
 //
 // It is pure: no I/O, no clock of its own, no Prometheus types. Time is event time only
 // (payload timestamps); the caller passes "now" where a scrape-time view needs one.
@@ -17,9 +17,9 @@
 //     counted by kind and reason.
 //   - Customer, message and conversation ids are kept only as keyed 64-bit hashes. A
 //     customer is its phone number, else its business-scoped user id (BSUID), linked to
-//     the phone number by any event that shows both (SPEC 4.9; see identity).
+//     the phone number by any event that shows both (docs/spec.md 4.9; see identity).
 //   - Conversations exist under conversation-based pricing (CBP) only: a conversation
-//     object on a PMP-priced status is never one (SPEC 4.3). Free entry point windows
+//     object on a PMP-priced status is never one (docs/spec.md 4.3). Free entry point windows
 //     are counted in both eras.
 //   - A business belongs to one portfolio (configured, else its WABA's own), resolved
 //     when it, its WABA or the configuration changes, never at a scrape.
@@ -54,7 +54,7 @@ const (
 	mfOpensFEP     // inferred: opens a free entry point window at delivery
 	mfBlind        // classified before its category was known (no report yet)
 	mfPricePending // delivered and classified, but neither `sent` nor pricing seen yet
-	mfBI           // classified business-initiated: a template sent outside a CSW (SPEC 4.8)
+	mfBI           // classified business-initiated: a template sent outside a CSW (docs/spec.md 4.8)
 	mfLatPending   // `read` came first: latencies wait for the delivery item (a `delivered` may still come)
 )
 
@@ -128,7 +128,7 @@ type custState struct {
 	tmplCat         model.Category
 	country         uint8
 	replied         bool
-	optedOut        bool // opted out of marketing (SPEC 4.7): moves are counted once
+	optedOut        bool // opted out of marketing (docs/spec.md 4.7): moves are counted once
 }
 
 // CBP conversation categories tracked per customer.
@@ -181,10 +181,10 @@ type Machine struct {
 	msgs  genMap[msgState]
 	custs genMap[custState]
 	convs genMap[convState]
-	links genMap[uint64] // BSUID hash -> phone number hash (SPEC 4.9)
+	links genMap[uint64] // BSUID hash -> phone number hash (docs/spec.md 4.9)
 
 	ports     []*portfolio   // configured portfolios (same index as cfg.Portfolios), then one per WABA
-	accounts  []*Account     // WABAs by first sight (account health, SPEC 4.8)
+	accounts  []*Account     // WABAs by first sight (account health, docs/spec.md 4.8)
 	accountIx map[string]int // WABA id -> index in accounts
 
 	buf       reorder
@@ -311,7 +311,7 @@ func (m *Machine) hash1(p []byte) uint64 { return sipHash24(m.cfg.HashKey, m.cfg
 // customer of several numbers of a portfolio) is recovered as key ^ bizSalt(biz).
 func custKey(biz uint16, id uint64) uint64 { return id ^ bizSalt(biz) }
 
-// identity returns the keyed hash that stands for the customer of ev (SPEC 4.9): its
+// identity returns the keyed hash that stands for the customer of ev (docs/spec.md 4.9): its
 // phone number's when the event has one, linking the event's business-scoped user id
 // (BSUID) to it when it shows both; else the phone number linked to its BSUID; else the
 // BSUID's own. 0 when the event names no customer. A customer first seen by BSUID alone
@@ -486,7 +486,7 @@ func (m *Machine) Apply(ev *model.Event) {
 }
 
 // optOut counts an opt-out signal by source and, when it moves the customer from not
-// opted out to opted out, the customer (SPEC 4.7; a signal without a customer counts as
+// opted out to opted out, the customer (docs/spec.md 4.7; a signal without a customer counts as
 // a move). Moves are decided in arrival order.
 func (m *Machine) optOut(b *Business, src int, c *custState) {
 	b.OptOuts[src]++
@@ -573,7 +573,7 @@ func (m *Machine) errorLabel(ev *model.Event) string {
 }
 
 // countryName is the country of the customer of ev: from its phone number's calling code,
-// else from the contacts' profile country_code (SPEC 4.9); "unknown" when neither says,
+// else from the contacts' profile country_code (docs/spec.md 4.9); "unknown" when neither says,
 // or when countries are off (CountryOf nil).
 func (m *Machine) countryName(ev *model.Event) string {
 	if m.cfg.CountryOf == nil {
@@ -875,7 +875,7 @@ func (m *Machine) learnPricing(ms *msgState, ev *model.Event) {
 	}
 }
 
-// msgEra is the pricing era of a message (SPEC 4.3): the model its webhooks report, else
+// msgEra is the pricing era of a message (docs/spec.md 4.3): the model its webhooks report, else
 // CBP when it was sent (else first delivered) before the switch, else PMP.
 func (m *Machine) msgEra(ms *msgState) model.PricingModel {
 	if p := ms.pmodel(); p != model.PricingModelNone {
@@ -902,7 +902,7 @@ func (m *Machine) statusEra(ms *msgState, ev *model.Event) model.PricingModel {
 	return m.msgEra(ms)
 }
 
-// cbpPricingType maps a CBP report to the pricing classes of SPEC 4.4.
+// cbpPricingType maps a CBP report to the pricing classes of docs/spec.md 4.4.
 func cbpPricingType(cat, origin model.Category, billable int8) model.PricingType {
 	switch {
 	case cat == model.CategoryReferralConversion || origin == model.CategoryReferralConversion:
@@ -952,7 +952,7 @@ func (m *Machine) countPriced(ms *msgState, b *Business, cat model.Category, pt 
 }
 
 // reportedConversation records the conversation a delivered (or read, or billed) status
-// reports, on the first sight of its id (SPEC 4.3). Under CBP it is a conversation (and a
+// reports, on the first sight of its id (docs/spec.md 4.3). Under CBP it is a conversation (and a
 // free entry point window when its origin is referral_conversion); on a PMP-priced
 // status only a free entry point window's id is one (v24 sends a conversation object only
 // there; v23 sends one with a fresh id for every message, which is no conversation and is
@@ -1078,7 +1078,7 @@ func byteStrings(ss []string) [][]byte {
 
 func (m *Machine) applyQuality(ev *model.Event) {
 	if ev.LimitRecipients != 0 {
-		// business_capability_update: the portfolio's limit (SPEC 4.8).
+		// business_capability_update: the portfolio's limit (docs/spec.md 4.8).
 		m.applyCapability(ev)
 		if len(ev.Business) == 0 && len(ev.DisplayNumber) == 0 {
 			return

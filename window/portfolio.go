@@ -7,7 +7,7 @@ import (
 	"github.com/waba-exporter/waba_exporter/model"
 )
 
-// portfolio is a business portfolio: the numbers that share one messaging limit (SPEC
+// portfolio is a business portfolio: the numbers that share one messaging limit (docs/spec.md
 // 4.8). Configured ones come first in Machine.ports (same index as Config.Portfolios);
 // without configuration each WABA is its own portfolio, named by its id, created when a
 // webhook names the WABA (at most MaxBusinesses of them).
