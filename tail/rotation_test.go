@@ -474,3 +474,38 @@ func TestRotatedUnreadIgnoresReadContent(t *testing.T) {
 		})
 	}
 }
+
+// TestRotatedUnreadIgnoresReleasedFile: a rotated file the tailer drained and released
+// (DetachedGrace passed on the tailer's clock, while on the file system's clock it was
+// written a moment ago) is not counted when the next rename rotation comes within the
+// slack: it was read, even though the tailer no longer holds it.
+func TestRotatedUnreadIgnoresReleasedFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "app.log")
+	writeFile(t, path, joinLines(numbered("a", 1, 3)))
+	h := startHarness(t, Options{Sources: []string{path}, Follow: true}, 64, nil)
+	h.step()
+	h.step()
+	appendFile(t, path, joinLines(numbered("a", 4, 1)))
+	if err := os.Rename(path, path+".1"); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, path, joinLines(numbered("b", 1, 3)))
+	h.step() // rotation: app.log.1 drained
+	h.clock.Advance(DefaultDetachedGrace + time.Second)
+	h.step() // app.log.1 released
+	if st := h.stats(0); st.FilesOpen != 1 {
+		t.Fatalf("stats %+v, want app.log.1 released", st)
+	}
+	appendFile(t, path, joinLines(numbered("b", 4, 1)))
+	if err := os.Rename(path, path+".2"); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, path, joinLines(numbered("c", 1, 2)))
+	h.step()
+	want := append(append(numbered("a", 1, 4), numbered("b", 1, 4)...), numbered("c", 1, 2)...)
+	equalLines(t, "two rotations", h.data(), want)
+	if st := h.stats(0); st.LinesLost != 0 || st.Rotations != 2 {
+		t.Fatalf("stats %+v, want no line lost in two rotations", st)
+	}
+}
