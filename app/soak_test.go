@@ -269,6 +269,7 @@ func TestSoakRotations(t *testing.T) {
 		d := lineDiff(want, got)
 		res.DiffLines = strings.Count(d, "\n") + 1
 		t.Errorf("exposition after %d kills and %d rotations differs from an uninterrupted read:\n%s", res.Kills, res.Rotations, d)
+		t.Logf("children's warnings:\n%s", soakWarnings(filepath.Join(dir, "children.log")))
 	}
 	t.Logf("soak: %+v", res)
 	if *soakReport != "" {
@@ -277,4 +278,17 @@ func TestSoakRotations(t *testing.T) {
 			t.Error(err)
 		}
 	}
+}
+
+// soakWarnings returns the WARN and ERROR lines of the children's log (the last 40), for
+// a failure's diagnosis: which file was counted as lost, which checkpoint was refused.
+func soakWarnings(path string) string {
+	b, _ := os.ReadFile(path)
+	var keep []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.Contains(l, "level=WARN") || strings.Contains(l, "level=ERROR") {
+			keep = append(keep, l)
+		}
+	}
+	return strings.Join(keep[max(0, len(keep)-40):], "\n")
 }

@@ -356,3 +356,156 @@ func TestRotationStormCountsUnreadFiles(t *testing.T) {
 		t.Fatalf("stats %+v, want 3 lines lost in one rotation seen", st)
 	}
 }
+
+// copyFile copies src to dst (a new inode, a fresh mtime), as logrotate's copytruncate does.
+func copyFile(t *testing.T, src, dst string) {
+	t.Helper()
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, dst, string(b))
+}
+
+// TestRotatedUnreadIgnoresReadContent: a file under a rotated name that was never held by
+// this tailer but whose content was read (a copytruncate copy of the tailed file, made
+// while the tailer ran or while it was stopped; a file rotated away before the tailer
+// started) is not counted as lost when a rename rotation follows within the same poll
+// interval. The soak's copytruncate-then-rename sequence, with a restart in between,
+// counted every copy before.
+func TestRotatedUnreadIgnoresReadContent(t *testing.T) {
+	tests := []struct {
+		name string
+		// before runs while no tailer runs, after the first tailer read app.log; it
+		// returns the positions the second tailer starts from.
+		before func(t *testing.T, path string, pos Position) []Position
+		// during runs after two passes of the second tailer, before the rename rotation.
+		during func(t *testing.T, path string)
+		// oneInterval: the b lines and the rename rotation come in one poll interval.
+		oneInterval bool
+		start       StartMode // of the second tailer (the zero value: StartBeginning)
+		want        []string  // lines delivered by the second tailer
+	}{
+		{
+			name: "copytruncate while stopped",
+			before: func(t *testing.T, path string, pos Position) []Position {
+				copyFile(t, path, path+".1")
+				if err := os.Truncate(path, 0); err != nil {
+					t.Fatal(err)
+				}
+				return []Position{pos}
+			},
+			want: append(numbered("b", 1, 2), numbered("c", 1, 2)...),
+		},
+		{
+			name: "copytruncate while stopped, checkpoint forgot the old content",
+			before: func(t *testing.T, path string, pos Position) []Position {
+				copyFile(t, path, path+".1")
+				if err := os.Truncate(path, 0); err != nil {
+					t.Fatal(err)
+				}
+				return nil // restarted again since: the checkpoint names only the new content
+			},
+			want: append(numbered("b", 1, 2), numbered("c", 1, 2)...),
+		},
+		{
+			name: "renamed away while stopped, not in the checkpoint",
+			before: func(t *testing.T, path string, pos Position) []Position {
+				if err := os.Rename(path, path+".1"); err != nil {
+					t.Fatal(err)
+				}
+				writeFile(t, path, "")
+				return nil
+			},
+			want: append(numbered("b", 1, 2), numbered("c", 1, 2)...),
+		},
+		{
+			name:   "copytruncate while running",
+			before: func(t *testing.T, path string, pos Position) []Position { return nil },
+			start:  StartBeginning, // the second tailer reads the a lines itself
+			during: func(t *testing.T, path string) {
+				copyFile(t, path, path+".1")
+				if err := os.Truncate(path, 0); err != nil {
+					t.Fatal(err)
+				}
+			},
+			want: append(numbered("a", 1, 40), append(numbered("b", 1, 2), numbered("c", 1, 2)...)...),
+		},
+		{
+			name:   "copytruncate and rename in one poll interval",
+			before: func(t *testing.T, path string, pos Position) []Position { return nil },
+			start:  StartBeginning,
+			during: func(t *testing.T, path string) {
+				copyFile(t, path, path+".1")
+				if err := os.Truncate(path, 0); err != nil {
+					t.Fatal(err)
+				}
+			},
+			oneInterval: true,
+			want:        append(numbered("a", 1, 40), append(numbered("b", 1, 2), numbered("c", 1, 2)...)...),
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "app.log")
+			writeFile(t, path, joinLines(numbered("a", 1, 40))) // over FingerprintSize
+			pos := checkpointAfter(t, path, 40)
+			positions := tc.before(t, path, pos)
+			h := startHarness(t, Options{Sources: []string{path}, Follow: true, Positions: positions, Start: tc.start}, 64, nil)
+			h.step()
+			h.step()
+			if tc.during != nil {
+				tc.during(t, path)
+			}
+			appendFile(t, path, joinLines(numbered("b", 1, 2)))
+			if !tc.oneInterval {
+				h.step()
+			}
+			if err := os.Rename(path, path+".2"); err != nil {
+				t.Fatal(err)
+			}
+			writeFile(t, path, joinLines(numbered("c", 1, 2)))
+			h.step()
+			equalLines(t, tc.name, h.data(), tc.want)
+			if st := h.stats(0); st.LinesLost != 0 || st.Rotations != 1 {
+				t.Fatalf("stats %+v, want no line lost in one rotation seen", st)
+			}
+		})
+	}
+}
+
+// TestRotatedUnreadIgnoresReleasedFile: a rotated file the tailer drained and released
+// (DetachedGrace passed on the tailer's clock, while on the file system's clock it was
+// written a moment ago) is not counted when the next rename rotation comes within the
+// slack: it was read, even though the tailer no longer holds it.
+func TestRotatedUnreadIgnoresReleasedFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "app.log")
+	writeFile(t, path, joinLines(numbered("a", 1, 3)))
+	h := startHarness(t, Options{Sources: []string{path}, Follow: true}, 64, nil)
+	h.step()
+	h.step()
+	appendFile(t, path, joinLines(numbered("a", 4, 1)))
+	if err := os.Rename(path, path+".1"); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, path, joinLines(numbered("b", 1, 3)))
+	h.step() // rotation: app.log.1 drained
+	h.clock.Advance(DefaultDetachedGrace + time.Second)
+	h.step() // app.log.1 released
+	if st := h.stats(0); st.FilesOpen != 1 {
+		t.Fatalf("stats %+v, want app.log.1 released", st)
+	}
+	appendFile(t, path, joinLines(numbered("b", 4, 1)))
+	if err := os.Rename(path, path+".2"); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, path, joinLines(numbered("c", 1, 2)))
+	h.step()
+	want := append(append(numbered("a", 1, 4), numbered("b", 1, 4)...), numbered("c", 1, 2)...)
+	equalLines(t, "two rotations", h.data(), want)
+	if st := h.stats(0); st.LinesLost != 0 || st.Rotations != 2 {
+		t.Fatalf("stats %+v, want no line lost in two rotations", st)
+	}
+}

@@ -36,6 +36,9 @@ func (t *Tailer) pass(ctx context.Context, out chan<- *Batch) (more bool, err er
 func (t *Tailer) rescan() {
 	first := t.passN == 1
 	t.prevPass, t.thisPass = t.thisPass, time.Now() // compared with file mtimes: the real clock
+	if first {
+		t.firstPass = t.thisPass
+	}
 	for _, f := range t.order {
 		f.seen = false
 		f.readNow = 0
@@ -377,6 +380,7 @@ func (t *Tailer) checkTruncation(i int) {
 		return
 	}
 	f.src.truncations.Add(1)
+	t.noteRead(f.fingerprint()) // a copytruncate's copy holds this content (lost.go)
 	t.log.Info("tail: truncation (copytruncate?); reading the file again from 0", "file", f.Path(), "reason", reason, "offset", f.off, "size", size)
 	nf := &File{
 		src: f.src, dev: f.dev, ino: f.ino, path: f.Path(), h: f.h, real: f.real,
@@ -513,6 +517,7 @@ func (t *Tailer) releaseDetached() {
 				t.log.Debug("tail: released detached file", "file", f.Path(), "offset", f.off)
 				f.retired.Store(true)
 				f.close()
+				t.noteRead(f.fingerprint()) // read: never counted as lost (lost.go)
 				if t.byID[fileID{f.dev, f.ino}] == f {
 					delete(t.byID, fileID{f.dev, f.ino})
 				}

@@ -262,11 +262,14 @@ type Tailer struct {
 	gen       uint64 // bumped whenever the tracked set, a path, or a detached flag changes
 	open      func(path string) (fileHandle, error)
 	onBlock   func() // test hook: called when a send on out is about to block
-	// prevPass and thisPass are when the previous and the current rescan began (real
-	// clock: compared with file mtimes);
-	// lostSeen the files already counted as lost (lost.go).
-	prevPass, thisPass time.Time
-	lostSeen           map[fileID]bool
+	// prevPass, thisPass and firstPass are when the previous, the current and the first
+	// rescan began (real clock: compared with file mtimes); lostSeen the files already
+	// counted as lost; readFP the fingerprints of content read, with the order they were
+	// added in (lost.go).
+	prevPass, thisPass, firstPass time.Time
+	lostSeen                      map[fileID]bool
+	readFP                        map[fpKey]uint64
+	readFPSeq                     uint64
 
 	maxLine atomic.Int64 // MaxLineBytes, changeable live (SetMaxLineBytes)
 
@@ -356,6 +359,7 @@ func New(opts Options) (*Tailer, error) {
 		id := fileID{p.Dev, p.Ino}
 		t.positions[id] = append(t.positions[id], p)
 		t.restoring = true
+		t.noteRead(p.Fingerprint, p.FingerprintLen) // read before the restart (lost.go)
 	}
 	return t, nil
 }
