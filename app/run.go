@@ -207,27 +207,20 @@ func Run(ctx context.Context, o RunOptions) error {
 		errc <- exporter.Serve(ctx, o.Serve.ListenAddresses, o.Serve.WebConfigFile, handler, log)
 	}()
 
-	// Ready once every source has been read to its end for the first time (the windows
-	// are rebuilt from what the files hold).
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		tick := time.NewTicker(100 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			if caughtUp(ins.tailers()) && len(batches) == 0 {
-				ins.countTooLong()
+	// Ready once every source has been read to its end for the first time and all it
+	// handed out is applied (the windows are rebuilt from what the files hold): checked
+	// when the engine reports it has nothing pending, and at the maintenance tick (a
+	// tailer may finish its pass just after its last batch was applied).
+	var readyOnce sync.Once
+	checkReady := func() {
+		ins.countTooLong()
+		if len(batches) == 0 && caughtUp(ins.tailers()) {
+			readyOnce.Do(func() {
 				health.StateReady.Store(true)
 				log.Info("state ready", "sources", len(inputs))
-				return
-			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-			}
+			})
 		}
-	}()
+	}
 
 	var cp *checkpointer
 	if o.Serve.CheckpointPath != "" && !rinfo.NoWrite {
@@ -236,7 +229,19 @@ func Run(ctx context.Context, o RunOptions) error {
 			o.Serve.CheckpointInterval = 10 * time.Second
 		}
 	}
-	consume(ctx, p, batches, o.Now, func() bool { ins.countTooLong(); return caughtUp(ins.tailers()) }, prog, cp, o.Serve.CheckpointInterval, log)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		maintain(ctx, p, func() bool { checkReady(); return len(batches) == 0 && caughtUp(ins.tailers()) }, o.Now, cp, o.Serve.CheckpointInterval, log)
+	}()
+	err = p.Run(ctx, &pipeline.TailSource{C: batches}, pipeline.Hooks{
+		RecvTime: func() int64 { return o.Now().Unix() },
+		Progress: prog,
+		Idle:     checkReady,
+	})
+	if err != nil && !errors.Is(err, context.Canceled) {
+		errc <- err
+	}
 	cancel()
 	wg.Wait()
 	ins.wait()
@@ -267,12 +272,12 @@ func inputsOf(cfg *config.Config, logPaths []string, logStart string) []config.I
 	return inputs
 }
 
-// consume applies batches until ctx is done, recording each applied line in prog under
-// the same lock (so checkpoints pair state with offsets), and writes a checkpoint every
-// interval. While the inputs are read to their end, the wall clock is let into the state
-// machine once a second (windows expire without new events); while a backlog is read,
-// event time alone drives it.
-func consume(ctx context.Context, p *pipeline.Pipeline, batches <-chan *tail.Batch, now func() time.Time, idle func() bool, prog *tail.Progress, cp *checkpointer, every time.Duration, log *slog.Logger) {
+// maintain runs beside the engine until ctx is done: once a second, while the inputs
+// are read to their end (idle), it lets the wall clock into the state machine (windows
+// expire without new events; while a backlog is read, event time alone drives it) and
+// logs newly dropped businesses; every interval it writes a checkpoint (cp may be nil).
+// Everything it does takes the pipeline's lock, so it never sees half a batch.
+func maintain(ctx context.Context, p *pipeline.Pipeline, idle func() bool, now func() time.Time, cp *checkpointer, every time.Duration, log *slog.Logger) {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	var cpC <-chan time.Time
@@ -281,32 +286,17 @@ func consume(ctx context.Context, p *pipeline.Pipeline, batches <-chan *tail.Bat
 		defer t.Stop()
 		cpC = t.C
 	}
-	var lines []pipeline.Line
-	var cur *tail.Batch
-	done := func() {
-		for i := range cur.Lines {
-			prog.Done(&cur.Lines[i])
-		}
-	}
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
-			if len(batches) == 0 && idle() {
+			if idle() {
 				p.Tick(now().Unix())
 			}
 			logDroppedBusinesses(p, log)
 		case <-cpC:
 			_ = cp.write()
-		case b := <-batches:
-			lines = lines[:0]
-			for _, l := range b.Lines {
-				lines = append(lines, pipeline.Line{Source: l.Source, Data: l.Data, Offset: l.Offset})
-			}
-			cur = b
-			p.ApplyLines(lines, now().Unix(), done)
-			b.Release()
 		}
 	}
 }

@@ -102,30 +102,22 @@ func (p *Pipeline) source(name string) *SourceCounts {
 	return s
 }
 
-// Line is one line to apply.
-type Line struct {
-	Source string
-	Data   []byte
-	Offset int64 // offset just past the line in its file, for error messages
-}
-
 // ApplyLines decodes lines (before taking the lock) and applies them, in order, as one
 // unit under the write lock. recvTime (unix seconds) is the receive time for bodies
 // without their own; 0 means the event-time watermark (replay: the "read time" of a file
-// from the past). after, if not nil, runs under the same lock once the lines are applied
-// (used to record file offsets consistently with the state). ApplyLines is for one
-// goroutine; a decoder running on another goroutine uses NewDecoder and Apply.
-func (p *Pipeline) ApplyLines(lines []Line, recvTime int64, after func()) {
+// from the past). ApplyLines is for one goroutine, and for small inputs and tests: Run
+// is the engine.
+func (p *Pipeline) ApplyLines(lines []Line, recvTime int64) {
 	if p.dec == nil {
 		p.dec = p.NewDecoder()
 	}
 	p.dec.Decode(&p.scratch, lines, recvTime)
-	p.Apply(&p.scratch, after)
+	p.Apply(&p.scratch)
 }
 
 // ApplyLine applies one line (tests, small inputs).
 func (p *Pipeline) ApplyLine(source string, data []byte, recvTime int64) {
-	p.ApplyLines([]Line{{Source: source, Data: data}}, recvTime, nil)
+	p.ApplyLines([]Line{{Source: source, Data: data}}, recvTime)
 }
 
 func isBlank(b []byte) bool {

@@ -59,11 +59,16 @@ func (p *Progress) Carry(source string, pos []Position) {
 }
 
 // Done records that l has been fully processed.
-func (p *Progress) Done(l *Line) {
-	if l.File == nil || l.File.src.stdin {
+func (p *Progress) Done(l *Line) { p.Record(l.File, l.Offset) }
+
+// Record records that the line of f ending at offset has been fully processed (Done of
+// a line whose bytes are gone: the consumer kept its File and Offset). A nil f (a line
+// from no file) is ignored.
+func (p *Progress) Record(f *File, offset int64) {
+	if f == nil || f.src.stdin {
 		return
 	}
-	p.last[l.File] = l.Offset
+	p.last[f] = offset
 }
 
 // Positions returns one Position per file with processed lines, and one per file the
