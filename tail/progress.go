@@ -12,9 +12,11 @@ import (
 // processed yet).
 //
 // Use: call Done for every line after applying it; at checkpoint time call Positions and
-// save them together with the state they describe. Done and Positions are for the consumer
-// goroutine only; SetTailers and Carry may be called from any goroutine (a reload). Done
-// does not allocate after a file's first line.
+// save them together with the state they describe. Done, Record and Positions must not run
+// concurrently (one consumer goroutine, or callers serialised by a lock of their own, as
+// pipeline.Run's Record under the pipeline's write lock and the checkpointer's Positions
+// under the same lock); SetTailers and Carry may be called from any goroutine (a reload).
+// Done does not allocate after a file's first line.
 type Progress struct {
 	last map[*File]int64
 
