@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/waba-exporter/waba_exporter/config"
@@ -103,16 +102,12 @@ func Run(ctx context.Context, o RunOptions) error {
 	if err := ins.set(inputs); err != nil {
 		return ConfigError{err}
 	}
-	ready := readiness(batches, ins, srv.health, log)
 	cp := newCheckpointer(&o.Serve, st, prog, srv, log)
 	run(func() error { return srv.run(ctx) })
+	run(func() error { maintain(ctx, st.p, cp, o.Serve.CheckpointInterval, log); return nil })
 	run(func() error {
-		maintain(ctx, st.p, func() bool { ready(); return len(batches) == 0 && caughtUp(ins.tailers()) }, o.Now, cp, o.Serve.CheckpointInterval, log)
-		return nil
-	})
-	run(func() error {
-		return st.p.Run(ctx, &pipeline.TailSource{C: batches}, pipeline.Hooks{
-			RecvTime: func() int64 { return o.Now().Unix() }, Progress: prog, Idle: ready,
+		return st.p.Run(ctx, &pipeline.TailSource{C: batches, Every: time.Second}, pipeline.Hooks{
+			RecvTime: func() int64 { return o.Now().Unix() }, Progress: prog, Idle: onIdle(st.p, ins, srv.health, o.Now, log),
 		})
 	})
 	err = g.Wait()
@@ -174,20 +169,26 @@ func newCheckpointer(so *ServeOptions, st *runState, prog *tail.Progress, srv *s
 	return &checkpointer{path: so.CheckpointPath, p: st.p, prog: prog, health: srv.health, rel: srv.rel, log: log, now: srv.now}
 }
 
-// readiness returns the check run when the engine has nothing pending and at the
-// maintenance tick: ready once every source has been read to its end for the first time
-// and all it handed out is applied (the windows are rebuilt from what the files hold).
-// The tick covers a tailer finishing its pass just after its last batch was applied.
-// It also moves the tailers' over-long line counts into the pipeline.
-func readiness(batches chan *tail.Batch, ins *inputSet, health *exporter.Health, log *slog.Logger) func() {
-	var once sync.Once
+// onIdle returns the engine's Idle hook: called with every line handed out applied and
+// nothing pending, at least once a second while the inputs are quiet. It moves the
+// tailers' over-long line counts into the pipeline; once every tailer has read every file
+// to its end, the state is ready (the windows are rebuilt from what the files hold), and
+// from then on the wall clock is let into the state machine once a second (windows
+// expire without new events; while a backlog is read, event time alone drives it).
+func onIdle(p *pipeline.Pipeline, ins *inputSet, health *exporter.Health, now func() time.Time, log *slog.Logger) func() {
+	var last int64
 	return func() {
 		ins.countTooLong()
-		if len(batches) == 0 && caughtUp(ins.tailers()) {
-			once.Do(func() {
-				health.StateReady.Store(true)
-				log.Info("state ready", "sources", len(ins.tailers()))
-			})
+		if !caughtUp(ins.tailers()) {
+			return
+		}
+		if !health.StateReady.Load() {
+			health.StateReady.Store(true)
+			log.Info("state ready", "sources", len(ins.tailers()))
+		}
+		if t := now().Unix(); t != last {
+			p.Tick(t)
+			last = t
 		}
 	}
 }
@@ -305,12 +306,10 @@ func inputsOf(cfg *config.Config, logPaths []string, logStart string) []config.I
 	return inputs
 }
 
-// maintain runs beside the engine until ctx is done: once a second, while the inputs
-// are read to their end (idle), it lets the wall clock into the state machine (windows
-// expire without new events; while a backlog is read, event time alone drives it) and
-// logs newly dropped businesses; every interval it writes a checkpoint (cp may be nil).
-// Everything it does takes the pipeline's lock, so it never sees half a batch.
-func maintain(ctx context.Context, p *pipeline.Pipeline, idle func() bool, now func() time.Time, cp *checkpointer, every time.Duration, log *slog.Logger) {
+// maintain runs beside the engine until ctx is done: once a second it logs newly dropped
+// businesses; every interval it writes a checkpoint (cp may be nil). Both take the
+// pipeline's lock, so they never see half a batch.
+func maintain(ctx context.Context, p *pipeline.Pipeline, cp *checkpointer, every time.Duration, log *slog.Logger) {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	var cpC <-chan time.Time
@@ -324,9 +323,6 @@ func maintain(ctx context.Context, p *pipeline.Pipeline, idle func() bool, now f
 		case <-ctx.Done():
 			return
 		case <-tick.C:
-			if idle() {
-				p.Tick(now().Unix())
-			}
 			logDroppedBusinesses(p, log)
 		case <-cpC:
 			_ = cp.write()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"time"
 
 	"github.com/waba-exporter/waba_exporter/tail"
 )
@@ -49,7 +50,8 @@ type Hooks struct {
 	// Applied is called, outside the lock, after each batch is applied (replay progress).
 	Applied func(d *Decoded)
 	// Idle is called on the applying goroutine, outside the lock, when every line the
-	// source has handed out is applied and the source has nothing pending.
+	// source has handed out is applied and the source has nothing pending (nothing is in
+	// flight: the place to let the wall clock into the state machine).
 	Idle func()
 }
 
@@ -163,11 +165,14 @@ func (p *Pipeline) decodeAhead(ctx context.Context, src Source, h *Hooks, free c
 
 // TailSource adapts a channel of tailer batches to a Source: each batch is released
 // when the next one is asked for. A closed channel is the end of the input; an empty
-// channel is reported once as "nothing pending" before Next blocks.
+// channel is reported as "nothing pending" before Next blocks, and again every Every
+// (if > 0) while it stays empty, so that Hooks.Idle runs now and then on a quiet input
+// (live mode lets the wall clock into the state machine there, with nothing in flight).
 type TailSource struct {
-	C    <-chan *tail.Batch
-	cur  *tail.Batch
-	idle bool // "nothing pending" was reported since the last batch
+	C     <-chan *tail.Batch
+	Every time.Duration
+	cur   *tail.Batch
+	idle  bool // "nothing pending" was reported since the last batch
 }
 
 // Next implements Source.
@@ -183,8 +188,16 @@ func (s *TailSource) Next(ctx context.Context) ([]Line, error) {
 			s.idle = true
 			return nil, nil
 		}
+		var again <-chan time.Time
+		if s.Every > 0 {
+			t := time.NewTimer(s.Every)
+			defer t.Stop()
+			again = t.C
+		}
 		select {
 		case b, ok = <-s.C:
+		case <-again:
+			return nil, nil
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}

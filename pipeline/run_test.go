@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/waba-exporter/waba_exporter/sim"
 	"github.com/waba-exporter/waba_exporter/tail"
@@ -200,5 +201,32 @@ func TestRunCancelled(t *testing.T) {
 	cancel()
 	if err := <-done; !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+}
+
+// A quiet TailSource reports "nothing pending" again every Every, so Idle keeps running
+// (live mode lets the wall clock in there); a batch in between is applied before the
+// next Idle.
+func TestTailSourceRepeatsIdle(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	c := make(chan *tail.Batch)
+	p := New(window.New(window.DefaultConfig()), webhook.Options{}, nil, nil)
+	idles := make(chan struct{}, 16)
+	done := make(chan error, 1)
+	go func() {
+		done <- p.Run(ctx, &TailSource{C: c, Every: time.Millisecond}, Hooks{Idle: func() {
+			select {
+			case idles <- struct{}{}:
+			default:
+			}
+		}})
+	}()
+	for range 3 {
+		<-idles
+	}
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v", err)
 	}
 }
