@@ -2,8 +2,12 @@
 // package webhook and applied to the window state machine, with the per-logfile line,
 // byte and parse-error accounting of docs/metrics.md section 10.
 //
+// Run is the engine every mode uses (run, replay, demo, the benchmark): lines from a
+// Source, decoded ahead on a goroutine of its own, applied in order, progress recorded
+// in-band. ApplyLines and Apply are for tests and small inputs.
+//
 // Invariants:
-//   - One goroutine applies lines (Apply*); the state machine and the counters change only
+//   - One goroutine applies lines (Run's, or the caller of Apply*); the state machine and the counters change only
 //     under the write lock, a whole batch at a time. Readers (the Collector at scrape, the
 //     checkpointer) take the read lock through Read, so what they see is consistent: the
 //     counters, the state and the applied file offsets all describe the same prefix of
