@@ -37,8 +37,8 @@ type inputSet struct {
 	// restored: the process started from a checkpoint, so a path present at start
 	// without a restore point is new since then and is read from its beginning.
 	restored bool
-	errc     chan<- error
-	prog     *tail.Progress // kept covering running and stopped tailers (may be nil)
+	run      func(func() error) // runs a tailer in the caller's errgroup
+	prog     *tail.Progress     // kept covering running and stopped tailers (may be nil)
 
 	mu      sync.Mutex
 	running map[string]*runningInput
@@ -145,13 +145,11 @@ func (s *inputSet) set(ins []config.Input) error {
 		r := &runningInput{in: in, t: t, cancel: cancel, done: make(chan struct{})}
 		s.running[in.Path] = r
 		s.wg.Add(1)
-		go func() {
+		s.run(func() error {
 			defer s.wg.Done()
 			defer close(r.done)
-			if err := t.Run(ctx, s.out); err != nil && !errors.Is(err, context.Canceled) {
-				s.errc <- err
-			}
-		}()
+			return t.Run(ctx, s.out)
+		})
 		if !first {
 			s.log.Info("input started", "logfile", in.Path, "how", how)
 		}

@@ -127,12 +127,8 @@ func replayPipeline(ctx context.Context, cfg *config.Config, files []string, pro
 		}()
 	}
 	defer close(stopProgress)
-	pool := 4
-	if before != nil {
-		pool = 256 // one line per batch
-	}
 	for _, f := range files {
-		if err := replayFile(ctx, p, f, log, pool, before, &done); err != nil {
+		if err := replayFile(ctx, p, f, log, before, &done); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -140,8 +136,8 @@ func replayPipeline(ctx context.Context, cfg *config.Config, files []string, pro
 	return p, m, nil
 }
 
-// replayFile applies one file to p (see replayPipeline).
-func replayFile(ctx context.Context, p *pipeline.Pipeline, f string, log *slog.Logger, pool int, before beforeLine, done *atomic.Int64) error {
+// replayFile applies one file to p through the engine (see replayPipeline).
+func replayFile(ctx context.Context, p *pipeline.Pipeline, f string, log *slog.Logger, before beforeLine, done *atomic.Int64) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	t, err := tail.New(tail.Options{Sources: []string{f}, Start: tail.StartBeginning, Follow: false, Logger: log})
@@ -151,50 +147,16 @@ func replayFile(ctx context.Context, p *pipeline.Pipeline, f string, log *slog.L
 	batches := make(chan *tail.Batch, queueBatches)
 	errc := make(chan error, 1)
 	go func() { errc <- t.Run(ctx, batches); close(batches) }()
-	// Decode on one goroutine, apply in order on this one: on two cores the decoder
-	// (about half the work) runs beside the state machine. Decoded batches circulate
-	// through a small pool, so memory stays bounded.
-	free := make(chan *pipeline.Decoded, pool)
-	for range cap(free) {
-		free <- &pipeline.Decoded{}
+	h := pipeline.Hooks{Applied: func(d *pipeline.Decoded) { done.Add(d.Bytes()) }}
+	if before != nil {
+		h.LineByLine = true
+		h.Before = func(d *pipeline.Decoded) error { return before(p, d) }
 	}
-	decoded := make(chan *pipeline.Decoded, cap(free))
-	go func() {
-		defer close(decoded)
-		dec := p.NewDecoder()
-		var lines []pipeline.Line
-		for b := range batches {
-			lines = lines[:0]
-			for _, l := range b.Lines {
-				lines = append(lines, pipeline.Line{Source: f, Data: l.Data, Offset: l.Offset})
-			}
-			if before != nil {
-				for i := range lines {
-					d := <-free
-					dec.Decode(d, lines[i:i+1], 0)
-					decoded <- d
-				}
-				b.Release()
-				continue
-			}
-			d := <-free
-			dec.Decode(d, lines, 0)
-			b.Release()
-			decoded <- d
+	herr := p.Run(ctx, &pipeline.TailSource{C: batches}, h)
+	if herr != nil {
+		cancel() // stop the tailer
+		for range batches {
 		}
-	}()
-	var herr error
-	for d := range decoded {
-		if herr == nil && before != nil {
-			if herr = before(p, d); herr != nil {
-				cancel() // stop the tailer; drain what was decoded
-			}
-		}
-		if herr == nil {
-			p.Apply(d, nil)
-			done.Add(d.Bytes())
-		}
-		free <- d
 	}
 	if err := <-errc; herr == nil && err != nil {
 		return fmt.Errorf("replay %s: %w", filepath.Base(f), err)

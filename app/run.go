@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/waba-exporter/waba_exporter/config"
@@ -15,6 +14,7 @@ import (
 	"github.com/waba-exporter/waba_exporter/push"
 	"github.com/waba-exporter/waba_exporter/tail"
 	"github.com/waba-exporter/waba_exporter/webhook"
+	"golang.org/x/sync/errgroup"
 )
 
 // ServeOptions are the HTTP and persistence settings shared by run and demo.
@@ -64,7 +64,11 @@ type RunOptions struct {
 const queueBatches = 16
 
 // Run tails the configured inputs into the state machine and serves the metrics until
-// ctx is done.
+// ctx is done. It is wiring: the engine (pipeline.Run) applies what the tailers read,
+// beside it the server, the reloader, the pusher and the maintenance loop run in one
+// errgroup. Fail loudly: the first error of any of them (a listener that cannot start or
+// stops, the reloader, the pusher, a tailer) is logged and ends Run, which returns it (a
+// non-zero exit). Cancellation is not an error.
 func Run(ctx context.Context, o RunOptions) error {
 	log := o.Logger
 	if log == nil {
@@ -73,172 +77,40 @@ func Run(ctx context.Context, o RunOptions) error {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	cfg := o.Config
-	inputs := inputsOf(cfg, o.LogPaths, o.LogStart)
+	inputs := inputsOf(o.Config, o.LogPaths, o.LogStart)
 	if len(inputs) == 0 {
 		return ConfigError{errors.New("no inputs: give --log.path or inputs: in the config file")}
 	}
-
-	wc := WindowConfig(cfg)
-	if _, err := applyMemoryBudget(o.Serve.MemoryLimit, &wc, log); err != nil {
-		return ConfigError{err}
-	}
-	var rinfo restoreInfo
-	m, saved, restored, err := restoreState(o.Serve.CheckpointPath, HashKeyPath(o.Serve.CheckpointPath, o.Serve.HashKeyFile), wc, log, &rinfo)
+	st, err := openState(o, log)
 	if err != nil {
 		return ConfigError{err}
 	}
-	p := pipeline.New(m, webhook.Options{}, nil, log)
-	p.RestoreCounts(saved.Sources)
-
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var wg sync.WaitGroup
-	// Fail loudly: the first error of a long-running goroutine (a listener that cannot
-	// start or stops, the reloader, the pusher, a tailer) is logged and ends Run, which
-	// then returns it (a non-zero exit). Cancellation is not an error.
-	errc := make(chan error, 64)
-	var fatal error
-	monitorDone := make(chan struct{})
-	go func() {
-		defer close(monitorDone)
-		for err := range errc {
-			if err != nil && !errors.Is(err, context.Canceled) && fatal == nil {
-				fatal = err
-				log.Error("fatal error; stopping", "err", err)
-				cancel()
-			}
-		}
-	}()
+	g, ctx := errgroup.WithContext(ctx)
+	run := func(f func() error) { g.Go(func() error { return fatal(f(), log) }) }
 	batches := make(chan *tail.Batch, queueBatches)
 	// prog covers every tailer, running or stopped by a reload, seeded with the restored
 	// positions: quiet files keep theirs.
 	prog := tail.NewProgress()
-	ins := &inputSet{ctx: ctx, out: batches, p: p, log: log, poll: o.PollInterval, saved: groupPositions(saved.Positions),
-		restored: restored, errc: errc, prog: prog, running: map[string]*runningInput{}}
-	defer func() {
-		if errc != nil { // an early return: stop what was started before closing errc
-			cancel()
-			wg.Wait()
-			ins.wait()
-			close(errc)
-			<-monitorDone
-		}
-	}()
-	if err := ins.set(inputs); err != nil {
-		return ConfigError{err}
-	}
-
-	health := &exporter.Health{}
-	rel := &exporter.Reliability{}
-	if rinfo.Unusable {
-		rel.CheckpointUnusable.Add(1)
-	}
-	collector := &exporter.Collector{
-		P: p, Health: health, Now: o.Now, Reliability: rel,
-		Sources:           func() []exporter.SourceStats { return sourceStats(ins.tailers()) },
-		FsnotifyOverflows: func() uint64 { return fsnotifyOverflows(ins.tailers()) },
-	}
-	regs := exporter.NewRegistries(collector, o.Serve.ExporterMetrics)
-	pusher, err := push.New(push.Options{
-		URLs: o.Serve.PushURLs, Interval: o.Serve.PushInterval, ExtraLabels: o.Serve.PushExtraLabels,
-		Gatherer: regs.Gatherer(), Recorder: health, Logger: log, Now: o.Now,
-	})
-	if err != nil {
-		return ConfigError{err}
-	}
-
-	var reloader *config.Reloader
-	if o.Serve.ConfigPath != "" {
-		r, err := config.NewReloader(o.Serve.ConfigPath, config.ReloaderOptions{Logger: log, Now: o.Now,
-			AfterReload: func(res config.ReloadResult) {
-				if res.Changed || res.Err != nil {
-					health.ReloadSuccessful.Store(res.Err == nil)
-					if res.Err == nil {
-						health.ReloadSuccess.Store(res.Time.Unix())
-					}
-				}
-			}})
-		if err != nil {
-			return ConfigError{err}
-		}
-		r.OnChange(func(_, n *config.Config) {
-			wc := WindowConfig(n)
-			p.Update(func(v pipeline.View) { v.Machine.Reconfigure(wc) })
-			// Inputs change live: new ones start, removed ones stop, state is kept.
-			if err := ins.set(inputsOf(n, o.LogPaths, o.LogStart)); err != nil {
-				log.Error("inputs not all started", "err", err)
-			}
-			log.Info("configuration applied", "inputs", len(n.Inputs)+len(o.LogPaths), "quotas", len(n.Quotas), "portfolios", len(n.Portfolios))
-		})
-		reloader = r
-		wg.Add(1)
-		go func() { defer wg.Done(); errc <- r.Run(ctx) }()
-	}
-	health.ReloadSuccessful.Store(true)
-	health.ReloadSuccess.Store(o.Now().Unix())
-	if pusher != nil {
-		wg.Add(1)
-		go func() { defer wg.Done(); errc <- pusher.Run(ctx) }()
-	}
-
-	handler, err := exporter.NewHandler(regs, exporter.HandlerOptions{
-		TelemetryPath: o.Serve.TelemetryPath, Version: o.Serve.Version, Logger: log,
-		Ready:  func() bool { return health.StateReady.Load() && anySourceUp(ins.tailers()) },
-		Reload: reloadHandler(reloader),
-	})
+	ins := &inputSet{ctx: ctx, out: batches, p: st.p, log: log, poll: o.PollInterval, saved: groupPositions(st.saved.Positions),
+		restored: st.restored, run: run, prog: prog, running: map[string]*runningInput{}}
+	defer func() { cancel(); ins.wait() }() // an early return stops the tailers started
+	srv, err := newServer(o, st, ins, log)
 	if err != nil {
 		return err
 	}
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		if o.Serve.Listener != nil {
-			if o.Started != nil {
-				o.Started(o.Serve.Listener.Addr().String())
-			}
-			errc <- exporter.ServeListener(ctx, o.Serve.Listener, o.Serve.WebConfigFile, handler, log)
-			return
-		}
-		if o.Serve.SystemdSocket {
-			errc <- exporter.ServeSystemdSocket(ctx, o.Serve.WebConfigFile, handler, log)
-			return
-		}
-		errc <- exporter.Serve(ctx, o.Serve.ListenAddresses, o.Serve.WebConfigFile, handler, log)
-	}()
-
-	// Ready once every source has been read to its end for the first time (the windows
-	// are rebuilt from what the files hold).
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		tick := time.NewTicker(100 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			if caughtUp(ins.tailers()) && len(batches) == 0 {
-				ins.countTooLong()
-				health.StateReady.Store(true)
-				log.Info("state ready", "sources", len(inputs))
-				return
-			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-			}
-		}
-	}()
-
-	var cp *checkpointer
-	if o.Serve.CheckpointPath != "" && !rinfo.NoWrite {
-		cp = &checkpointer{path: o.Serve.CheckpointPath, p: p, prog: prog, health: health, rel: rel, log: log, now: o.Now}
-		if o.Serve.CheckpointInterval <= 0 {
-			o.Serve.CheckpointInterval = 10 * time.Second
-		}
+	if err := ins.set(inputs); err != nil {
+		return ConfigError{err}
 	}
-	consume(ctx, p, batches, o.Now, func() bool { ins.countTooLong(); return caughtUp(ins.tailers()) }, prog, cp, o.Serve.CheckpointInterval, log)
-	cancel()
-	wg.Wait()
+	cp := newCheckpointer(&o.Serve, st, prog, srv, log)
+	run(func() error { return srv.run(ctx) })
+	run(func() error { maintain(ctx, st.p, cp, o.Serve.CheckpointInterval, log); return nil })
+	run(func() error {
+		return st.p.Run(ctx, &pipeline.TailSource{C: batches, Every: time.Second}, pipeline.Hooks{
+			RecvTime: func() int64 { return o.Now().Unix() }, Progress: prog, Idle: onIdle(st.p, ins, srv.health, o.Now, log),
+		})
+	})
+	err = g.Wait()
 	ins.wait()
 	ins.countTooLong()
 	if cp != nil {
@@ -248,10 +120,177 @@ func Run(ctx context.Context, o RunOptions) error {
 			log.Info("final checkpoint written", "path", cp.path)
 		}
 	}
-	close(errc)
-	<-monitorDone
-	errc = nil
-	return fatal
+	return err
+}
+
+// fatal logs err, unless it is nil or a cancellation (then nil is returned).
+func fatal(err error, log *slog.Logger) error {
+	if err == nil || errors.Is(err, context.Canceled) {
+		return nil
+	}
+	log.Error("fatal error; stopping", "err", err)
+	return err
+}
+
+// runState is the restored state: the pipeline and what the checkpoint held.
+type runState struct {
+	p        *pipeline.Pipeline
+	saved    savedState
+	restored bool
+	info     restoreInfo
+}
+
+// openState sizes the state machine (memory budget), restores it from the checkpoint if
+// there is one, and returns the pipeline applying to it.
+func openState(o RunOptions, log *slog.Logger) (*runState, error) {
+	wc := WindowConfig(o.Config)
+	if _, err := applyMemoryBudget(o.Serve.MemoryLimit, &wc, log); err != nil {
+		return nil, err
+	}
+	st := &runState{}
+	m, saved, restored, err := restoreState(o.Serve.CheckpointPath, HashKeyPath(o.Serve.CheckpointPath, o.Serve.HashKeyFile), wc, log, &st.info)
+	if err != nil {
+		return nil, err
+	}
+	st.p, st.saved, st.restored = pipeline.New(m, webhook.Options{}, nil, log), saved, restored
+	st.p.RestoreCounts(saved.Sources)
+	return st, nil
+}
+
+// newCheckpointer returns the checkpoint writer, or nil when checkpoints are off (no
+// path, or a checkpoint that must not be overwritten).
+func newCheckpointer(so *ServeOptions, st *runState, prog *tail.Progress, srv *server, log *slog.Logger) *checkpointer {
+	if so.CheckpointPath == "" || st.info.NoWrite {
+		return nil
+	}
+	if so.CheckpointInterval <= 0 {
+		so.CheckpointInterval = 10 * time.Second
+	}
+	return &checkpointer{path: so.CheckpointPath, p: st.p, prog: prog, health: srv.health, rel: srv.rel, log: log, now: srv.now}
+}
+
+// onIdle returns the engine's Idle hook: called with every line handed out applied and
+// nothing pending, at least once a second while the inputs are quiet. It moves the
+// tailers' over-long line counts into the pipeline; once every tailer has read every file
+// to its end, the state is ready (the windows are rebuilt from what the files hold), and
+// from then on the wall clock is let into the state machine once a second (windows
+// expire without new events; while a backlog is read, event time alone drives it).
+func onIdle(p *pipeline.Pipeline, ins *inputSet, health *exporter.Health, now func() time.Time, log *slog.Logger) func() {
+	var last int64
+	return func() {
+		ins.countTooLong()
+		if !caughtUp(ins.tailers()) {
+			return
+		}
+		if !health.StateReady.Load() {
+			health.StateReady.Store(true)
+			log.Info("state ready", "sources", len(ins.tailers()))
+		}
+		if t := now().Unix(); t != last {
+			p.Tick(t)
+			last = t
+		}
+	}
+}
+
+// server is the HTTP side of run: the collector, the handler, the reloader and the pusher.
+type server struct {
+	o        RunOptions
+	health   *exporter.Health
+	rel      *exporter.Reliability
+	now      func() time.Time
+	handler  http.Handler
+	reloader *config.Reloader
+	pusher   *push.Pusher
+	log      *slog.Logger
+}
+
+// newServer builds the collector over the pipeline and the inputs, the handler, the
+// reloader (with a config path) and the pusher (with URLs).
+func newServer(o RunOptions, st *runState, ins *inputSet, log *slog.Logger) (*server, error) {
+	s := &server{o: o, health: &exporter.Health{}, rel: &exporter.Reliability{}, now: o.Now, log: log}
+	if st.info.Unusable {
+		s.rel.CheckpointUnusable.Add(1)
+	}
+	collector := &exporter.Collector{
+		P: st.p, Health: s.health, Now: o.Now, Reliability: s.rel,
+		Sources:           func() []exporter.SourceStats { return sourceStats(ins.tailers()) },
+		FsnotifyOverflows: func() uint64 { return fsnotifyOverflows(ins.tailers()) },
+	}
+	regs := exporter.NewRegistries(collector, o.Serve.ExporterMetrics)
+	var err error
+	s.pusher, err = push.New(push.Options{
+		URLs: o.Serve.PushURLs, Interval: o.Serve.PushInterval, ExtraLabels: o.Serve.PushExtraLabels,
+		Gatherer: regs.Gatherer(), Recorder: s.health, Logger: log, Now: o.Now,
+	})
+	if err != nil {
+		return nil, ConfigError{err}
+	}
+	if o.Serve.ConfigPath != "" {
+		if s.reloader, err = newReloader(o, st.p, ins, s.health, log); err != nil {
+			return nil, ConfigError{err}
+		}
+	}
+	s.health.ReloadSuccessful.Store(true)
+	s.health.ReloadSuccess.Store(o.Now().Unix())
+	s.handler, err = exporter.NewHandler(regs, exporter.HandlerOptions{
+		TelemetryPath: o.Serve.TelemetryPath, Version: o.Serve.Version, Logger: log,
+		Ready:  func() bool { return s.health.StateReady.Load() && anySourceUp(ins.tailers()) },
+		Reload: reloadHandler(s.reloader),
+	})
+	return s, err
+}
+
+// newReloader returns the reloader of the config file: a change reconfigures the state
+// machine and the inputs live (new ones start, removed ones stop, state is kept).
+func newReloader(o RunOptions, p *pipeline.Pipeline, ins *inputSet, health *exporter.Health, log *slog.Logger) (*config.Reloader, error) {
+	r, err := config.NewReloader(o.Serve.ConfigPath, config.ReloaderOptions{Logger: log, Now: o.Now,
+		AfterReload: func(res config.ReloadResult) {
+			if res.Changed || res.Err != nil {
+				health.ReloadSuccessful.Store(res.Err == nil)
+				if res.Err == nil {
+					health.ReloadSuccess.Store(res.Time.Unix())
+				}
+			}
+		}})
+	if err != nil {
+		return nil, err
+	}
+	r.OnChange(func(_, n *config.Config) {
+		wc := WindowConfig(n)
+		p.Update(func(v pipeline.View) { v.Machine.Reconfigure(wc) })
+		if err := ins.set(inputsOf(n, o.LogPaths, o.LogStart)); err != nil {
+			log.Error("inputs not all started", "err", err)
+		}
+		log.Info("configuration applied", "inputs", len(n.Inputs)+len(o.LogPaths), "quotas", len(n.Quotas), "portfolios", len(n.Portfolios))
+	})
+	return r, nil
+}
+
+// run serves until ctx is done, with the reloader and the pusher beside the listener;
+// the first error of any of them is returned.
+func (s *server) run(ctx context.Context) error {
+	g, ctx := errgroup.WithContext(ctx)
+	if s.reloader != nil {
+		g.Go(func() error { return s.reloader.Run(ctx) })
+	}
+	if s.pusher != nil {
+		g.Go(func() error { return s.pusher.Run(ctx) })
+	}
+	g.Go(func() error {
+		so := &s.o.Serve
+		switch {
+		case so.Listener != nil:
+			if s.o.Started != nil {
+				s.o.Started(so.Listener.Addr().String())
+			}
+			return exporter.ServeListener(ctx, so.Listener, so.WebConfigFile, s.handler, s.log)
+		case so.SystemdSocket:
+			return exporter.ServeSystemdSocket(ctx, so.WebConfigFile, s.handler, s.log)
+		}
+		return exporter.Serve(ctx, so.ListenAddresses, so.WebConfigFile, s.handler, s.log)
+	})
+	return g.Wait()
 }
 
 // inputsOf returns the config's inputs plus the --log.path ones (with --log.start).
@@ -267,12 +306,10 @@ func inputsOf(cfg *config.Config, logPaths []string, logStart string) []config.I
 	return inputs
 }
 
-// consume applies batches until ctx is done, recording each applied line in prog under
-// the same lock (so checkpoints pair state with offsets), and writes a checkpoint every
-// interval. While the inputs are read to their end, the wall clock is let into the state
-// machine once a second (windows expire without new events); while a backlog is read,
-// event time alone drives it.
-func consume(ctx context.Context, p *pipeline.Pipeline, batches <-chan *tail.Batch, now func() time.Time, idle func() bool, prog *tail.Progress, cp *checkpointer, every time.Duration, log *slog.Logger) {
+// maintain runs beside the engine until ctx is done: once a second it logs newly dropped
+// businesses; every interval it writes a checkpoint (cp may be nil). Both take the
+// pipeline's lock, so they never see half a batch.
+func maintain(ctx context.Context, p *pipeline.Pipeline, cp *checkpointer, every time.Duration, log *slog.Logger) {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	var cpC <-chan time.Time
@@ -281,32 +318,14 @@ func consume(ctx context.Context, p *pipeline.Pipeline, batches <-chan *tail.Bat
 		defer t.Stop()
 		cpC = t.C
 	}
-	var lines []pipeline.Line
-	var cur *tail.Batch
-	done := func() {
-		for i := range cur.Lines {
-			prog.Done(&cur.Lines[i])
-		}
-	}
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
-			if len(batches) == 0 && idle() {
-				p.Tick(now().Unix())
-			}
 			logDroppedBusinesses(p, log)
 		case <-cpC:
 			_ = cp.write()
-		case b := <-batches:
-			lines = lines[:0]
-			for _, l := range b.Lines {
-				lines = append(lines, pipeline.Line{Source: l.Source, Data: l.Data, Offset: l.Offset})
-			}
-			cur = b
-			p.ApplyLines(lines, now().Unix(), done)
-			b.Release()
 		}
 	}
 }

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"github.com/waba-exporter/waba_exporter/model"
+	"github.com/waba-exporter/waba_exporter/tail"
 	"github.com/waba-exporter/waba_exporter/webhook"
 )
 
@@ -14,10 +15,12 @@ type Decoded struct {
 	events []model.Event
 	fields []string
 	arena  []byte
+	idle   bool // no lines: the source had nothing pending (Run calls Hooks.Idle)
 }
 
 type decLine struct {
 	source         string
+	file           *tail.File // recorded in the Progress once applied (nil: none)
 	offset         int64
 	size           uint64 // bytes including the newline
 	ev0, ev1       int    // events[ev0:ev1]
@@ -79,7 +82,7 @@ func (d *Decoder) Decode(dst *Decoded, lines []Line, recvTime int64) {
 	dst.lines, dst.events, dst.fields, dst.arena = dst.lines[:0], dst.events[:0], dst.fields[:0], dst.arena[:0]
 	for i := range lines {
 		l := &lines[i]
-		dl := decLine{source: l.Source, offset: l.Offset, size: uint64(len(l.Data)) + 1, recvTime: recvTime}
+		dl := decLine{source: l.Source, file: l.File, offset: l.Offset, size: uint64(len(l.Data)) + 1, recvTime: recvTime}
 		if len(l.Data) == 0 || isBlank(l.Data) {
 			dl.blank = true
 			dst.lines = append(dst.lines, dl)
@@ -119,14 +122,16 @@ func (dst *Decoded) own(ev *model.Event) {
 	}
 }
 
-// Apply applies a decoded batch, in order, as one unit under the write lock. after, if
-// not nil, runs under the same lock once the lines are applied (used to record file
-// offsets consistently with the state).
-func (p *Pipeline) Apply(d *Decoded, after func()) {
+// Apply applies a decoded batch, in order, as one unit under the write lock (callers
+// driving their own loop; Run records progress as well).
+func (p *Pipeline) Apply(d *Decoded) { p.apply(d, nil) }
+
+// apply applies d under the write lock and, under the same lock, records the File and
+// Offset of each line in rec (if not nil), so that offsets and state describe the same
+// prefix of the input.
+func (p *Pipeline) apply(d *Decoded, rec Recorder) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	// The arena may have moved while it grew: re-slice nothing, the copies in own()
-	// point into whichever backing array held them, which stays alive with the batch.
 	for i := range d.lines {
 		dl := &d.lines[i]
 		if p.lastSrc == nil || dl.source != p.lastName {
@@ -135,6 +140,9 @@ func (p *Pipeline) Apply(d *Decoded, after func()) {
 		s := p.lastSrc
 		s.Lines++
 		s.Bytes += dl.size
+		if rec != nil && dl.file != nil {
+			rec.Record(dl.file, dl.offset)
+		}
 		if dl.blank {
 			continue
 		}
@@ -151,8 +159,5 @@ func (p *Pipeline) Apply(d *Decoded, after func()) {
 			s.ParseErrors[dl.perr.Reason]++
 			p.log.Warn("webhook line rejected", "logfile", dl.source, "offset", dl.offset, "reason", dl.perr.Reason.String(), "error", dl.perr.Error())
 		}
-	}
-	if after != nil {
-		after()
 	}
 }

@@ -2,8 +2,12 @@
 // package webhook and applied to the window state machine, with the per-logfile line,
 // byte and parse-error accounting of docs/metrics.md section 10.
 //
+// Run is the engine every mode uses (run, replay, demo, the benchmark): lines from a
+// Source, decoded ahead on a goroutine of its own, applied in order, progress recorded
+// in-band. ApplyLines and Apply are for tests and small inputs.
+//
 // Invariants:
-//   - One goroutine applies lines (Apply*); the state machine and the counters change only
+//   - One goroutine applies lines (Run's, or the caller of Apply*); the state machine and the counters change only
 //     under the write lock, a whole batch at a time. Readers (the Collector at scrape, the
 //     checkpointer) take the read lock through Read, so what they see is consistent: the
 //     counters, the state and the applied file offsets all describe the same prefix of
@@ -102,30 +106,22 @@ func (p *Pipeline) source(name string) *SourceCounts {
 	return s
 }
 
-// Line is one line to apply.
-type Line struct {
-	Source string
-	Data   []byte
-	Offset int64 // offset just past the line in its file, for error messages
-}
-
 // ApplyLines decodes lines (before taking the lock) and applies them, in order, as one
 // unit under the write lock. recvTime (unix seconds) is the receive time for bodies
 // without their own; 0 means the event-time watermark (replay: the "read time" of a file
-// from the past). after, if not nil, runs under the same lock once the lines are applied
-// (used to record file offsets consistently with the state). ApplyLines is for one
-// goroutine; a decoder running on another goroutine uses NewDecoder and Apply.
-func (p *Pipeline) ApplyLines(lines []Line, recvTime int64, after func()) {
+// from the past). ApplyLines is for one goroutine, and for small inputs and tests: Run
+// is the engine.
+func (p *Pipeline) ApplyLines(lines []Line, recvTime int64) {
 	if p.dec == nil {
 		p.dec = p.NewDecoder()
 	}
 	p.dec.Decode(&p.scratch, lines, recvTime)
-	p.Apply(&p.scratch, after)
+	p.Apply(&p.scratch)
 }
 
 // ApplyLine applies one line (tests, small inputs).
 func (p *Pipeline) ApplyLine(source string, data []byte, recvTime int64) {
-	p.ApplyLines([]Line{{Source: source, Data: data}}, recvTime, nil)
+	p.ApplyLines([]Line{{Source: source, Data: data}}, recvTime)
 }
 
 func isBlank(b []byte) bool {

@@ -12,9 +12,11 @@ import (
 // processed yet).
 //
 // Use: call Done for every line after applying it; at checkpoint time call Positions and
-// save them together with the state they describe. Done and Positions are for the consumer
-// goroutine only; SetTailers and Carry may be called from any goroutine (a reload). Done
-// does not allocate after a file's first line.
+// save them together with the state they describe. Done, Record and Positions must not run
+// concurrently (one consumer goroutine, or callers serialised by a lock of their own, as
+// pipeline.Run's Record under the pipeline's write lock and the checkpointer's Positions
+// under the same lock); SetTailers and Carry may be called from any goroutine (a reload).
+// Done does not allocate after a file's first line.
 type Progress struct {
 	last map[*File]int64
 
@@ -59,11 +61,16 @@ func (p *Progress) Carry(source string, pos []Position) {
 }
 
 // Done records that l has been fully processed.
-func (p *Progress) Done(l *Line) {
-	if l.File == nil || l.File.src.stdin {
+func (p *Progress) Done(l *Line) { p.Record(l.File, l.Offset) }
+
+// Record records that the line of f ending at offset has been fully processed (Done of
+// a line whose bytes are gone: the consumer kept its File and Offset). A nil f (a line
+// from no file) is ignored.
+func (p *Progress) Record(f *File, offset int64) {
+	if f == nil || f.src.stdin {
 		return
 	}
-	p.last[l.File] = l.Offset
+	p.last[f] = offset
 }
 
 // Positions returns one Position per file with processed lines, and one per file the

@@ -5,12 +5,12 @@
 //
 //	replay    app.Replay exactly as `waba_exporter replay --openmetrics /dev/null` runs it
 //	          (tailer, pipeline, state machine, final exposition): what to profile.
-//	serial    a reader goroutine hands batches of lines to one goroutine that decodes
-//	          (webhook.Decoder) and applies (window.Machine) them: the pipeline's work
-//	          without the tailer and the lock.
-//	parallel  the same, with decoding and applying on two goroutines: batches are
-//	          decoded in file order into owned events, then applied in file order, so
-//	          per-customer order is kept (the prototype of issue 7, point 3).
+//	serial    one goroutine reads batches of lines, decodes (webhook.Decoder) and
+//	          applies (window.Machine) them: the pipeline's work without the tailer,
+//	          the lock and the second goroutine.
+//	parallel  the same batches through the engine, pipeline.Run: decoded ahead on a
+//	          goroutine of its own into owned events, applied in file order under the
+//	          pipeline's lock (what replay runs, without the tailer).
 //	allocs    serial, measuring heap allocations of decode+apply per line with
 //	          runtime.ReadMemStats around each line after a warm-up, split by line kind
 //	          (status-only webhooks, webhooks with inbound messages, other).
@@ -39,7 +39,6 @@ import (
 	"github.com/waba-exporter/waba_exporter/app"
 	"github.com/waba-exporter/waba_exporter/config"
 	"github.com/waba-exporter/waba_exporter/exporter"
-	"github.com/waba-exporter/waba_exporter/model"
 	"github.com/waba-exporter/waba_exporter/pipeline"
 	"github.com/waba-exporter/waba_exporter/webhook"
 	"github.com/waba-exporter/waba_exporter/window"
@@ -145,137 +144,88 @@ func countLines(files []string) (lines, n int64) {
 // batchLines is the number of lines handed between goroutines at a time.
 const batchLines = 512
 
-// batch is a run of consecutive lines and, once decoded (parallel mode), their events.
-// Everything it holds is owned by it: lines live in data, event byte fields in arena.
-type batch struct {
-	data  []byte
-	lines [][]byte
-
-	events []model.Event
-	// per line: events[evEnd[i-1]:evEnd[i]] and its change fields fields[fEnd[i-1]:fEnd[i]]
-	evEnd  []int
-	fields []string
-	fEnd   []int
-	arena  []byte
+// fileSource is a pipeline.Source over files read with bufio, batchLines lines at a
+// time (a batch may hold the end of one file and the start of the next). The lines of a
+// batch live in data, valid until the next call to Next.
+type fileSource struct {
+	files  []string
+	f      *os.File
+	sc     *bufio.Scanner
+	name   string
+	data   []byte
+	ends   []int
+	lines  []pipeline.Line
+	nLines int64
+	nBytes int64
 }
 
-// readBatches sends batches of the lines of files to out, taking empty batches from free.
-// A batch may hold the end of one file and the start of the next.
-func readBatches(files []string, free <-chan *batch, out chan<- *batch) (lines, n int64) {
-	defer close(out)
-	b := <-free
-	for _, name := range files {
-		f, err := os.Open(name)
-		check(err)
-		sc := bufio.NewScanner(f)
-		sc.Buffer(make([]byte, 1<<20), 4<<20)
-		for sc.Scan() {
-			l := sc.Bytes()
-			lines++
-			n += int64(len(l)) + 1
-			// data may move while it grows: fixLines re-slices the lines when it is full.
-			b.data = append(b.data, l...)
-			b.lines = append(b.lines, l[:len(l):len(l)])
-			if len(b.lines) == batchLines {
-				fixLines(b)
-				out <- b
-				b = <-free
+// Next implements pipeline.Source.
+func (s *fileSource) Next(context.Context) ([]pipeline.Line, error) {
+	s.data, s.ends, s.lines = s.data[:0], s.ends[:0], s.lines[:0]
+	for len(s.lines) < batchLines {
+		if s.sc == nil {
+			if len(s.files) == 0 {
+				break
 			}
+			f, err := os.Open(s.files[0])
+			check(err)
+			s.f, s.name, s.files = f, s.files[0], s.files[1:]
+			s.sc = bufio.NewScanner(f)
+			s.sc.Buffer(make([]byte, 1<<20), 4<<20)
 		}
-		check(sc.Err())
-		f.Close()
+		if !s.sc.Scan() {
+			check(s.sc.Err())
+			s.f.Close()
+			s.sc = nil
+			continue
+		}
+		l := s.sc.Bytes()
+		s.nLines++
+		s.nBytes += int64(len(l)) + 1
+		s.data = append(s.data, l...) // may move: Data is set once the batch is full
+		s.ends = append(s.ends, len(s.data))
+		s.lines = append(s.lines, pipeline.Line{Source: s.name})
 	}
-	if len(b.lines) > 0 {
-		fixLines(b)
-		out <- b
+	if len(s.lines) == 0 {
+		return nil, io.EOF
 	}
-	return lines, n
+	start := 0
+	for i, end := range s.ends {
+		s.lines[i].Data = s.data[start:end:end]
+		start = end
+	}
+	return s.lines, nil
 }
 
-// fixLines re-slices b.lines into the final b.data (appending may have moved it).
-func fixLines(b *batch) {
-	off := 0
-	for i, l := range b.lines {
-		b.lines[i] = b.data[off : off+len(l) : off+len(l)]
-		off += len(l)
-	}
-}
-
-func newPool(n int) chan *batch {
-	free := make(chan *batch, n)
-	for i := 0; i < n; i++ {
-		free <- &batch{data: make([]byte, 0, 1<<20), lines: make([][]byte, 0, batchLines)}
-	}
-	return free
-}
-
-func reset(b *batch) {
-	b.data, b.lines = b.data[:0], b.lines[:0]
-	b.events, b.evEnd, b.fields, b.fEnd, b.arena = b.events[:0], b.evEnd[:0], b.fields[:0], b.fEnd[:0], b.arena[:0]
-}
-
-// runPipelined replays files through a decoder and a state machine, decoding on the
-// applying goroutine (serial) or on a goroutine of its own (parallel).
+// runPipelined replays files through a decoder and a state machine: serial decodes and
+// applies on one goroutine (webhook.Decoder and window.Machine, no pipeline), parallel
+// runs the engine (pipeline.Run: decoding on a goroutine of its own, applying in order
+// under the pipeline's lock).
 func runPipelined(files []string, parallel bool) (lines, n int64) {
-	cfg := app.WindowConfig(config.Default())
-	m := window.New(cfg)
-	const inFlight = 8
-	free := newPool(inFlight)
-	read := make(chan *batch, inFlight)
-	done := make(chan [2]int64, 1)
-	go func() {
-		l, k := readBatches(files, free, read)
-		done <- [2]int64{l, k}
-	}()
-	if !parallel {
+	m := window.New(app.WindowConfig(config.Default()))
+	src := &fileSource{files: files}
+	if parallel {
+		p := pipeline.New(m, webhook.Options{}, nil, nil)
+		check(p.Run(context.Background(), src, pipeline.Hooks{}))
+	} else {
 		d := webhook.NewDecoder(webhook.Options{})
-		for b := range read {
-			for _, l := range b.lines {
-				evs, _ := d.Decode(l, 0)
+		for {
+			ls, err := src.Next(context.Background())
+			if err == io.EOF {
+				break
+			}
+			for _, l := range ls {
+				evs, _ := d.Decode(l.Data, 0)
 				m.CountFields(d.ChangeFields())
 				for i := range evs {
 					m.Apply(&evs[i])
 				}
 			}
-			reset(b)
-			free <- b
-		}
-	} else {
-		decoded := make(chan *batch, inFlight)
-		go func() {
-			d := webhook.NewDecoder(webhook.Options{})
-			for b := range read {
-				for _, l := range b.lines {
-					evs, _ := d.Decode(l, 0)
-					for i := range evs {
-						b.events = append(b.events, own(&b.arena, &evs[i]))
-					}
-					b.evEnd = append(b.evEnd, len(b.events))
-					b.fields = append(b.fields, d.ChangeFields()...)
-					b.fEnd = append(b.fEnd, len(b.fields))
-				}
-				fixArena(b)
-				decoded <- b
-			}
-			close(decoded)
-		}()
-		for b := range decoded {
-			ev, f := 0, 0
-			for i := range b.lines {
-				m.CountFields(b.fields[f:b.fEnd[i]])
-				f = b.fEnd[i]
-				for ; ev < b.evEnd[i]; ev++ {
-					m.Apply(&b.events[ev])
-				}
-			}
-			reset(b)
-			free <- b
 		}
 	}
 	m.Flush()
-	r := <-done
 	stateDigest = digest(m)
-	return r[0], r[1]
+	return src.nLines, src.nBytes
 }
 
 // stateDigest is the digest of the final exposition of serial and parallel modes.
@@ -289,39 +239,6 @@ func digest(m *window.Machine) string {
 	h := sha256.New()
 	check(exporter.WriteOpenMetrics(h, exporter.NewRegistries(c, false).Domain, 0))
 	return hex.EncodeToString(h.Sum(nil)[:8])
-}
-
-// own copies ev with its byte fields appended to *arena. The copy points into the arena
-// as it was at the time (still valid memory if the arena grows later); fixArena
-// re-points every copy into the final arena, so that earlier arrays can be freed.
-func own(arena *[]byte, ev *model.Event) model.Event {
-	c := *ev
-	for _, p := range c.ByteFields() {
-		if *p == nil {
-			continue
-		}
-		*arena = append(*arena, *p...)
-		// Remember the end offset in cap: fixArena rebuilds the slice from it.
-		*p = (*arena)[len(*arena)-len(*p) : len(*arena) : len(*arena)]
-	}
-	return c
-}
-
-// fixArena re-points every event byte field into the final arena. The fields were
-// appended in order, so walking them in the same order recovers their offsets.
-func fixArena(b *batch) {
-	off := 0
-	for i := range b.events {
-		c := &b.events[i]
-		for _, p := range c.ByteFields() {
-			if *p == nil {
-				continue
-			}
-			k := len(*p)
-			*p = b.arena[off : off+k : off+k]
-			off += k
-		}
-	}
 }
 
 // profileBase, when set, is where runAllocs writes the allocation profile at the start

@@ -331,8 +331,8 @@ func write(w io.Writer, in *inputs) {
 
 	p("## Concurrency prototype: decode on one goroutine, apply on another\n\n")
 	p("`bench/replayprof -mode serial|parallel` on the gen file, no tailer: serial decodes and applies\n")
-	p("on one goroutine; parallel decodes batches of 512 lines on one goroutine into owned events\n")
-	p("and applies them, in file order, on another (per-customer order kept).\n\n")
+	p("on one goroutine; parallel is the engine (pipeline.Run): batches of 512 lines decoded on one\n")
+	p("goroutine into owned events, applied in file order under the lock on another.\n\n")
 	se, ok1 := median(in.procs["serial.gen"])
 	pa, ok2 := median(in.procs["parallel.gen"])
 	if fl, ok := in.files["gen"]; ok && ok1 && ok2 {

@@ -1,0 +1,210 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"io"
+	"time"
+
+	"github.com/waba-exporter/waba_exporter/tail"
+)
+
+// Line is one line to apply: the tailer's own type, so a tailer's batch is handed to the
+// decoder as it is (no copy). Source names the logfile (the `logfile` label); File and
+// Offset, when File is set, are recorded in the Progress once the line is applied;
+// Offset is also named in error messages.
+type Line = tail.Line
+
+// Source hands lines to Run: the tailer today (TailSource), a broker or an HTTP input
+// later. Next blocks until lines are available and returns them; they stay valid until
+// the following call to Next (the source reuses their memory then). An empty result
+// with a nil error means "nothing more for now" (a live input has been read to its end):
+// Run then calls Hooks.Idle once every line handed out before is applied. At the end of
+// the input Next returns io.EOF; once ctx is done, ctx's error. Next is called from one
+// goroutine only.
+type Source interface {
+	Next(ctx context.Context) ([]Line, error)
+}
+
+// Recorder records that a line of a file has been applied (tail.Progress): called under
+// the pipeline's write lock, with the state the line changed, so that a reader holding
+// the lock sees offsets and state describing the same prefix of the input.
+type Recorder interface {
+	Record(f *tail.File, offset int64)
+}
+
+// Hooks are the caller's parts of Run; every field is optional.
+type Hooks struct {
+	// RecvTime is the receive time (unix seconds) of the lines of a batch about to be
+	// decoded, for bodies without their own; nil means 0, the event-time watermark
+	// (replay: the "read time" of a file from the past).
+	RecvTime func() int64
+	// Progress gets the File and Offset of every applied line, under the lock.
+	Progress Recorder
+	// LineByLine decodes one line per batch, so that Before sees each line alone.
+	LineByLine bool
+	// Before is called with each decoded batch before it is applied, on the applying
+	// goroutine and outside the lock (it may read the pipeline). An error stops Run,
+	// which returns it; nothing after the batch is applied.
+	Before func(d *Decoded) error
+	// Applied is called, outside the lock, after each batch is applied (replay progress).
+	Applied func(d *Decoded)
+	// Idle is called on the applying goroutine, outside the lock, when every line the
+	// source has handed out is applied and the source has nothing pending (nothing is in
+	// flight: the place to let the wall clock into the state machine).
+	Idle func()
+}
+
+// poolSize is the number of Decoded batches in circulation: the decoder runs at most
+// this many batches ahead of the applier, so memory stays bounded. Line by line, batches
+// are one line each, hence more of them.
+func poolSize(h *Hooks) int {
+	if h.LineByLine {
+		return 256
+	}
+	return 4
+}
+
+// Run is the ingestion engine: it takes lines from src, decodes them on a goroutine of
+// its own (ahead of the applier, through a pool of reused Decoded batches: on two cores
+// decoding, about half the work, runs beside the state machine), and applies them in
+// order under the write lock, each batch as one unit, recording progress in-band
+// (Hooks.Progress). It returns nil at the end of the input (every line applied), ctx's
+// error once ctx is done (lines decoded but not applied are dropped: their progress is
+// not recorded), or the first error of src or of Hooks.Before.
+//
+// Run does not flush the reorder window (a replay calls Flush after its last input).
+// Only one Run (or ApplyLines caller) may apply to a Pipeline at a time.
+func (p *Pipeline) Run(ctx context.Context, src Source, h Hooks) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	n := poolSize(&h)
+	free := make(chan *Decoded, n)
+	for range n {
+		free <- &Decoded{}
+	}
+	decoded := make(chan *Decoded, n)
+	srcErr := make(chan error, 1)
+	go func() {
+		defer close(decoded)
+		srcErr <- p.decodeAhead(ctx, src, &h, free, decoded)
+	}()
+	var herr error
+	for d := range decoded {
+		switch {
+		case herr != nil:
+			// Stopping: drain what was decoded.
+		case d.idle:
+			if h.Idle != nil {
+				h.Idle()
+			}
+		case h.Before != nil:
+			if herr = h.Before(d); herr != nil {
+				cancel()
+				break
+			}
+			fallthrough
+		default:
+			p.apply(d, h.Progress)
+			if h.Applied != nil {
+				h.Applied(d)
+			}
+		}
+		free <- d
+	}
+	err := <-srcErr
+	if herr != nil {
+		return herr
+	}
+	if errors.Is(err, io.EOF) {
+		return nil
+	}
+	return err
+}
+
+// decodeAhead decodes what src hands out into batches from free and sends them, in
+// order, on out. It returns src's error (io.EOF at the end).
+func (p *Pipeline) decodeAhead(ctx context.Context, src Source, h *Hooks, free chan *Decoded, out chan<- *Decoded) error {
+	dec := p.NewDecoder()
+	take := func() (*Decoded, bool) {
+		select {
+		case d := <-free:
+			return d, true
+		case <-ctx.Done():
+			return nil, false
+		}
+	}
+	for {
+		lines, err := src.Next(ctx)
+		if err != nil {
+			return err
+		}
+		var recv int64
+		if h.RecvTime != nil {
+			recv = h.RecvTime()
+		}
+		step := len(lines)
+		if h.LineByLine {
+			step = 1
+		}
+		for i := 0; i < len(lines) || (i == 0 && len(lines) == 0); i += max(step, 1) {
+			d, ok := take()
+			if !ok {
+				return ctx.Err()
+			}
+			d.idle = len(lines) == 0
+			dec.Decode(d, lines[i:min(i+step, len(lines))], recv)
+			select {
+			case out <- d:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+	}
+}
+
+// TailSource adapts a channel of tailer batches to a Source: each batch is released
+// when the next one is asked for. A closed channel is the end of the input; an empty
+// channel is reported as "nothing pending" before Next blocks, and again every Every
+// (if > 0) while it stays empty, so that Hooks.Idle runs now and then on a quiet input
+// (live mode lets the wall clock into the state machine there, with nothing in flight).
+type TailSource struct {
+	C     <-chan *tail.Batch
+	Every time.Duration
+	cur   *tail.Batch
+	idle  bool // "nothing pending" was reported since the last batch
+}
+
+// Next implements Source.
+func (s *TailSource) Next(ctx context.Context) ([]Line, error) {
+	s.cur.Release()
+	s.cur = nil
+	var b *tail.Batch
+	var ok bool
+	select {
+	case b, ok = <-s.C:
+	default:
+		if !s.idle {
+			s.idle = true
+			return nil, nil
+		}
+		var again <-chan time.Time
+		if s.Every > 0 {
+			t := time.NewTimer(s.Every)
+			defer t.Stop()
+			again = t.C
+		}
+		select {
+		case b, ok = <-s.C:
+		case <-again:
+			return nil, nil
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	if !ok {
+		return nil, io.EOF
+	}
+	s.cur, s.idle = b, false
+	return b.Lines, nil
+}
