@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make bench: the performance harness of issue 7 (targets in ../shared/PERFORMANCE.md).
+# make bench: the performance harness of issue 7 (targets in docs/performance.md).
 #
 # 1. Generates, once (cached under .cache/bench/), the reference month of webhooks with
 #    ../shared/tools/gen_webhooks.py, and a log of the same size from the project's own

@@ -1,5 +1,5 @@
 // Command report turns the raw outputs that bench/run.sh collects (in -dir) into the
-// Markdown of bench/RESULTS.md: every figure with its target from ../shared/PERFORMANCE.md,
+// Markdown of bench/RESULTS.md: every figure with its target from docs/performance.md,
 // pass or fail, the ratios to the parse-only limit measured in the same run, the machine,
 // and the top of the replay's CPU profile.
 //
@@ -264,7 +264,7 @@ func write(w io.Writer, in *inputs) {
 	p := func(format string, a ...any) { fmt.Fprintf(w, format, a...) }
 	m := in.machine
 	p("# Benchmark results\n\n")
-	p("Written by `make bench` (bench/run.sh, bench/report); targets from `../shared/PERFORMANCE.md`.\n")
+	p("Written by `make bench` (bench/run.sh, bench/report); targets from `docs/performance.md`.\n")
 	p("Medians of %s runs per process; every ratio compares figures measured in the same run.\n\n", orNA(m["runs"]))
 	p("**Machine:** %s, %s cores, %s, %s; load average %s (the machine is shared: absolute\n", orNA(m["cpu"]), orNA(m["cores"]), orNA(m["go"]), orNA(m["date"]), orNA(m["load"]))
 	p("figures drift, ratios measured in the same run are what to compare).\n\n")
@@ -274,7 +274,7 @@ func write(w io.Writer, in *inputs) {
 	p("`bench/parseonly FILE` (bufio lines + fastjson parse of every line + status count), same file,\n")
 	p("runs interleaved. The target of issue 7 is for one core (`%s`); the all-cores row is shown for\n", orNA(m["pinned"]))
 	p("comparison. `gen` is `gen_webhooks.py --lines 1000000 --seed 1` (the reference file of\n")
-	p("PERFORMANCE.md); `sim` is the project's simulator (`waba_exporter demo --demo.write-lines`).\n\n")
+	p("docs/performance.md); `sim` is the project's simulator (`waba_exporter demo --demo.write-lines`).\n\n")
 	p("| input | cores | parse-only lines/s | replay lines/s | replay MB/s | replay peak RSS | parse-only peak RSS | ratio replay / parse-only | target | result |\n")
 	p("|---|---|---:|---:|---:|---:|---:|---:|---|---|\n")
 	for _, label := range []string{"gen", "sim"} {
