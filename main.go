@@ -70,7 +70,7 @@ type runCmd struct {
 }
 
 type demoCmd struct {
-	Config     string        `help:"YAML configuration file (default: a built-in one with a monthly quota, a portfolio and a rate card)." type:"path"`
+	Config     string        `help:"YAML configuration file (default: a built-in one with a monthly quota, a portfolio and a rate card); its inputs are tailed beside the simulator's log." type:"path"`
 	Web        webFlags      `embed:"" prefix:"web."`
 	Push       pushFlags     `embed:"" prefix:"push."`
 	Rate       float64       `name:"demo.rate" default:"20" help:"Lines per second once the history is written."`

@@ -136,8 +136,11 @@ func Demo(ctx context.Context, o DemoOptions) error {
 		return err
 	}
 	defer f.Close()
+	// The simulator's log, after the config's own inputs (a --config may add logs to tail
+	// beside it, e.g. account events for an alert test).
 	cfg := *o.Config
-	cfg.Inputs = []config.Input{{Path: f.Name(), Format: config.FormatMeta, Start: config.StartBeginning, MaxLineBytes: config.DefaultMaxLineBytes}}
+	cfg.Inputs = append(append([]config.Input(nil), o.Config.Inputs...),
+		config.Input{Path: f.Name(), Format: config.FormatMeta, Start: config.StartBeginning, MaxLineBytes: config.DefaultMaxLineBytes})
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

@@ -36,6 +36,12 @@ import (
 // e2eQuota is configured with a limit of 1 so that WabaQuotaNearlyUsed fires.
 const e2eQuota = "e2e-small"
 
+// The WABAs of the account events the test adds beside the demo's traffic.
+const (
+	e2eRestrictedWABA = "900000000000091"
+	e2eDisabledWABA   = "900000000000092"
+)
+
 // e2eFor replaces every alert `for` so the test does not wait minutes; the
 // expressions and thresholds are the committed ones.
 const e2eFor = time.Second
@@ -365,7 +371,14 @@ func TestEndToEnd(t *testing.T) {
 		}
 		return p
 	}
-	exporterCfg := write("waba_exporter.yml", []byte(e2eConfig))
+	// Account events the demo does not make on purpose: a restriction that lasts a month
+	// and a disablement, so that both critical account alerts must reach Alertmanager.
+	now := time.Now().Unix()
+	accounts := write("accounts.ndjson", []byte(fmt.Sprintf(
+		`{"object":"whatsapp_business_account","entry":[{"id":"%s","time":%d,"changes":[{"value":{"event":"ACCOUNT_RESTRICTION","restriction_info":[{"restriction_type":"RESTRICTED_BIZ_INITIATED_MESSAGING","expiration":%d}]},"field":"account_update"}]}]}`+"\n"+
+			`{"object":"whatsapp_business_account","entry":[{"id":"%s","time":%d,"changes":[{"value":{"event":"DISABLED_UPDATE","ban_info":{"waba_ban_state":"DISABLE","waba_ban_date":"December 6, 2026"}},"field":"account_update"}]}]}`+"\n",
+		e2eRestrictedWABA, now, now+30*86400, e2eDisabledWABA, now)))
+	exporterCfg := write("waba_exporter.yml", []byte(e2eConfig+"inputs:\n  - path: "+accounts+"\n"))
 
 	// The Kubernetes job name: the committed defaults, rendered in process.
 	def := alerts.Default().WithFor(e2eFor)
@@ -589,6 +602,26 @@ scrape_configs:
 			t.Errorf("Prometheus loaded %d rules, want %d (%d per selector)", n, want*len(setups), want)
 		}
 		t.Logf("alerts firing on the demo: %v", firing)
+	})
+
+	t.Run("account alerts reach Alertmanager", func(t *testing.T) {
+		for _, su := range setups {
+			for alert, waba := range map[string]string{alerts.AlertAccountRestricted: e2eRestrictedWABA, alerts.AlertAccountDisabled: e2eDisabledWABA} {
+				want := map[string]string{"alertname": alert, "waba_id": waba, "severity": "critical", "job": su.job}
+				err := poll(90*time.Second, time.Second, func() error {
+					if _, _, ok := rec.find("/pager", want); !ok {
+						return fmt.Errorf("not delivered")
+					}
+					return nil
+				})
+				if err != nil {
+					t.Errorf("%s: %v not paged within 90s; received:\n%s", su.name, want, rec.summary())
+				}
+				if _, _, ok := rec.find("/whatsapp", want); !ok {
+					t.Errorf("%s: %v not delivered to the whatsapp team receiver; received:\n%s", su.name, want, rec.summary())
+				}
+			}
+		}
 	})
 
 	t.Run("quota alert reaches Alertmanager", func(t *testing.T) {
