@@ -40,7 +40,7 @@ import (
 // as well, which is exact in any version.
 func TestReplayStepBackfillEndToEnd(t *testing.T) {
 	if testing.Short() {
-		t.Skip("needs python3, ../shared, promtool and prometheus")
+		t.Skip("-short: needs python3, ../shared, promtool and prometheus")
 	}
 	promtool, err := exec.LookPath("promtool")
 	if err != nil {

@@ -51,7 +51,7 @@ var genOptions = []string{"--api-version", "23", "--bsuid-share", "0.3", "--capa
 func generate(t *testing.T, pricing string, lines int) (string, groundTruth) {
 	t.Helper()
 	if testing.Short() {
-		t.Skip("needs python3 and the reference generator beside the checkout (../shared)")
+		t.Skip("-short: needs python3 and the reference generator beside the checkout (../shared)")
 	}
 	if _, err := os.Stat(genTool); err != nil {
 		t.Fatalf("the generator %s is missing: ../shared must be beside the checkout (%v)", genTool, err)
@@ -347,7 +347,7 @@ func TestReplayMatchesCampaignGroundTruth(t *testing.T) {
 		t.Run(pricing, func(t *testing.T) {
 			t.Parallel()
 			if testing.Short() {
-				t.Skip("needs python3 and the reference generator beside the checkout (../shared)")
+				t.Skip("-short: needs python3 and the reference generator beside the checkout (../shared)")
 			}
 			dir := t.TempDir()
 			out, stats := filepath.Join(dir, "gen.ndjson"), filepath.Join(dir, "gen.stats.json")

@@ -51,7 +51,7 @@ type msgInfo struct {
 // must give the same result as an unbounded one.
 func TestGeneratorCampaignGroundTruth(t *testing.T) {
 	if testing.Short() {
-		t.Skip("runs the generator")
+		t.Skip("-short: runs the generator")
 	}
 	if _, err := os.Stat(genScript); err != nil {
 		t.Fatal("the generator " + genScript + " is missing: ../shared must be beside the checkout")

@@ -102,6 +102,31 @@ func exposition(t *testing.T, reg prometheus.Gatherer) []byte {
 
 // TestGolden replays every testdata/*.ndjson through decoder, state machine and
 // Collector, and compares the exposition with testdata/*.prom (regenerate: -update).
+// checkGolden compares an exposition with its golden file (rewritten first under
+// -update) and lints it with promlint.
+func checkGolden(t *testing.T, got []byte, want string) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(want, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exp, err := os.ReadFile(want)
+	if err != nil {
+		t.Fatalf("%v (run go test ./exporter -update to create it)", err)
+	}
+	if !bytes.Equal(got, exp) {
+		t.Errorf("exposition differs from %s (run with -update after checking the diff):\n%s", want, lineDiff(string(exp), string(got)))
+	}
+	problems, err := promlint.New(bytes.NewReader(got)).Lint()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range problems {
+		t.Errorf("promlint: %s: %s", p.Metric, p.Text)
+	}
+}
+
 func TestGolden(t *testing.T) {
 	files, _ := filepath.Glob("testdata/*.ndjson")
 	if len(files) == 0 {
@@ -112,25 +137,7 @@ func TestGolden(t *testing.T) {
 			reg, _ := replayFile(t, in)
 			got := exposition(t, reg)
 			want := strings.TrimSuffix(in, ".ndjson") + ".prom"
-			if *update {
-				if err := os.WriteFile(want, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			exp, err := os.ReadFile(want)
-			if err != nil {
-				t.Fatalf("%v (run go test ./exporter -update to create it)", err)
-			}
-			if !bytes.Equal(got, exp) {
-				t.Errorf("exposition differs from %s (run with -update after checking the diff):\n%s", want, lineDiff(string(exp), string(got)))
-			}
-			problems, err := promlint.New(bytes.NewReader(got)).Lint()
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, p := range problems {
-				t.Errorf("promlint: %s: %s", p.Metric, p.Text)
-			}
+			checkGolden(t, got, want)
 			if _, err := testutil.GatherAndLint(reg); err != nil {
 				t.Fatal(err)
 			}

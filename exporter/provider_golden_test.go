@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 
 	"github.com/waba-exporter/waba_exporter/pipeline"
 	"github.com/waba-exporter/waba_exporter/webhook"
@@ -149,25 +148,7 @@ func TestProviderGolden(t *testing.T) {
 			in := filepath.Join("testdata", "providers", tc.file+".ndjson")
 			got := exposition(t, replayProvider(t, in, tc.opts))
 			want := strings.TrimSuffix(in, ".ndjson") + ".prom"
-			if *update {
-				if err := os.WriteFile(want, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			exp, err := os.ReadFile(want)
-			if err != nil {
-				t.Fatalf("%v (run go test ./exporter -update to create it)", err)
-			}
-			if !bytes.Equal(got, exp) {
-				t.Errorf("exposition differs from %s (run with -update after checking the diff):\n%s", want, lineDiff(string(exp), string(got)))
-			}
-			problems, err := promlint.New(bytes.NewReader(got)).Lint()
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, p := range problems {
-				t.Errorf("promlint: %s: %s", p.Metric, p.Text)
-			}
+			checkGolden(t, got, want)
 			vals := seriesValues(t, got)
 			for k, v := range vals {
 				if strings.HasPrefix(k, "waba_exporter_parse_errors_total") && v != 0 {

@@ -43,7 +43,7 @@ func genMonth(t *testing.T, args ...string) (string, map[string]json.RawMessage)
 // latest portfolio limit per WABA and the account update details are as written.
 func TestGeneratorIdentityLimitsAccount(t *testing.T) {
 	if testing.Short() {
-		t.Skip("runs the generator")
+		t.Skip("-short: runs the generator")
 	}
 	path, truth := genMonth(t, "--lines", "30000", "--seed", "10", "--bsuid-share", "0.5",
 		"--capability-updates", "--api-version", "23", "--pricing", "mixed")
