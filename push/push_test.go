@@ -469,8 +469,10 @@ func TestRunHealthSeries(t *testing.T) {
 	var mu sync.Mutex
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	p, err := New(Options{
-		URLs:     []string{srv.URL + "/api/v1/import/prometheus", bad.URL + "/api/v1/import/prometheus?authKey=abcdefgh"},
-		Interval: 20 * time.Millisecond, ExtraLabels: []string{"job=waba"}, Gatherer: regs.Gatherer(),
+		URLs: []string{srv.URL + "/api/v1/import/prometheus", bad.URL + "/api/v1/import/prometheus?authKey=abcdefgh"},
+		// Each push times out after one interval: 250 ms keeps a loaded machine from
+		// failing the good target (20 ms did, under make test).
+		Interval: 250 * time.Millisecond, ExtraLabels: []string{"job=waba"}, Gatherer: regs.Gatherer(),
 		Recorder: health, Now: clock,
 	})
 	if err != nil {

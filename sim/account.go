@@ -141,7 +141,13 @@ func (s *Sim) templateStatus(t float64, p int) {
 
 func (s *Sim) accountUpdate(t float64, p int) {
 	b := appendAccountStart(nil, phones[p].waba, int64(t))
-	switch s.r.intn(4) {
+	kind := s.r.intn(4)
+	if !s.tierSent {
+		// The first account update is a volume tier update, so the demo always shows the
+		// tier (a random draw left some months without one).
+		kind, s.tierSent = 3, true
+	}
+	switch kind {
 	case 3:
 		// Volume pricing tier of one category for the month (Meta: volume_tier_info).
 		b = append(b, `"event":"VOLUME_BASED_PRICING_TIER_UPDATE","volume_tier_info":{"tier_update_time":`...)

@@ -206,6 +206,7 @@ type Sim struct {
 	seq   uint64
 
 	quality  [nPhones]qualityState
+	tierSent bool    // a volume pricing tier update has been written (the first account update is one)
 	stopped  []int32 // recently opted-out pairs, a bounded ring for resumes
 	stoppedN int
 
