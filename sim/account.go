@@ -140,14 +140,21 @@ func (s *Sim) templateStatus(t float64, p int) {
 }
 
 func (s *Sim) accountUpdate(t float64, p int) {
-	b := appendAccountStart(nil, phones[p].waba, int64(t))
-	kind := s.r.intn(4)
 	if !s.tierSent {
-		// The first account update is a volume tier update, so the demo always shows the
-		// tier (a random draw left some months without one).
-		kind, s.tierSent = 3, true
+		// Before the first account update, a volume tier update with fixed values, so the
+		// demo always shows the tier (a random draw left some months without one). It
+		// draws nothing from the traffic stream, which stays as it was.
+		s.tierSent = true
+		b := appendAccountStart(nil, phones[p].waba, int64(t))
+		b = append(b, `"event":"VOLUME_BASED_PRICING_TIER_UPDATE","volume_tier_info":{"tier_update_time":`...)
+		b = strconv.AppendInt(b, int64(t), 10)
+		b = append(b, `,"pricing_category":"UTILITY","tier":"0:25000",`...)
+		b = appendKV(b, "effective_month", unixTime(t).Format("2006-01"))
+		b = append(b, '}')
+		s.pushLine(t, appendAccountEnd(b, "account_update"))
 	}
-	switch kind {
+	b := appendAccountStart(nil, phones[p].waba, int64(t))
+	switch s.r.intn(4) {
 	case 3:
 		// Volume pricing tier of one category for the month (Meta: volume_tier_info).
 		b = append(b, `"event":"VOLUME_BASED_PRICING_TIER_UPDATE","volume_tier_info":{"tier_update_time":`...)
