@@ -151,7 +151,8 @@ func (s *Sim) accountUpdate(t float64, p int) {
 		b = append(b, `,"pricing_category":"UTILITY","tier":"0:25000",`...)
 		b = appendKV(b, "effective_month", unixTime(t).Format("2006-01"))
 		b = append(b, '}')
-		s.pushLine(t, appendAccountEnd(b, "account_update"))
+		// Delivered a second later: pushLine would draw a latency from the traffic stream.
+		s.out.push(outItem{at: micros(t + 1), seq: s.nextSeq(), line: appendAccountEnd(b, "account_update"), kind: itemLine})
 	}
 	b := appendAccountStart(nil, phones[p].waba, int64(t))
 	switch s.r.intn(4) {
