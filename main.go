@@ -20,9 +20,9 @@ import (
 	"github.com/prometheus/common/version"
 
 	"github.com/waba-exporter/waba_exporter/alerts"
-	"github.com/waba-exporter/waba_exporter/app"
-	"github.com/waba-exporter/waba_exporter/config"
 	"github.com/waba-exporter/waba_exporter/dashboards"
+	"github.com/waba-exporter/waba_exporter/internal/app"
+	"github.com/waba-exporter/waba_exporter/internal/config"
 	"github.com/waba-exporter/waba_exporter/internal/logging"
 )
 

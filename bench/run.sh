@@ -123,7 +123,7 @@ log "go test -bench: window (state machine, view)"
 log "go test -bench: window (memory per customer and per message, once each)"
 "$GO" test -run '^$' -bench '^BenchmarkMemoryPer(Customer|Message)$' -benchtime 1x -benchmem -count 1 ./window >"$OUT/gotest-memory.txt"
 log "go test -bench: exporter (scrape with 1M customers)"
-"$GO" test -run '^$' -bench '^BenchmarkScrape1M$' -benchtime 10x -benchmem -count 1 ./exporter >"$OUT/gotest-exporter.txt"
+"$GO" test -run '^$' -bench '^BenchmarkScrape1M$' -benchtime 10x -benchmem -count 1 ./internal/exporter >"$OUT/gotest-exporter.txt"
 
 # --- profile and allocations -----------------------------------------------------------
 log "CPU profile of the replay, allocations per line"

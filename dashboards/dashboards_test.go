@@ -15,7 +15,7 @@ import (
 )
 
 // metricsDoc is the metric reference generated from the exporter's own descriptors
-// (exporter/metricsdoc_test.go keeps it in step with the code, and with the external
+// (internal/exporter/metricsdoc_test.go keeps it in step with the code, and with the external
 // metric contract when that is beside the checkout).
 const metricsDoc = "../docs/metrics.md"
 

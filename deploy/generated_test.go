@@ -14,8 +14,8 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/waba-exporter/waba_exporter/alerts"
-	"github.com/waba-exporter/waba_exporter/config"
 	"github.com/waba-exporter/waba_exporter/dashboards"
+	"github.com/waba-exporter/waba_exporter/internal/config"
 )
 
 // TestGeneratedObjectsUpToDate checks that the committed PrometheusRule and dashboard

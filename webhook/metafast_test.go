@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/waba-exporter/waba_exporter/sim"
+	"github.com/waba-exporter/waba_exporter/internal/sim"
 )
 
 // genScript is the shared seeded generator (../shared/tools from the repository root).

@@ -36,10 +36,10 @@ import (
 	"runtime/pprof"
 	"time"
 
-	"github.com/waba-exporter/waba_exporter/app"
-	"github.com/waba-exporter/waba_exporter/config"
-	"github.com/waba-exporter/waba_exporter/exporter"
-	"github.com/waba-exporter/waba_exporter/pipeline"
+	"github.com/waba-exporter/waba_exporter/internal/app"
+	"github.com/waba-exporter/waba_exporter/internal/config"
+	"github.com/waba-exporter/waba_exporter/internal/exporter"
+	"github.com/waba-exporter/waba_exporter/internal/pipeline"
 	"github.com/waba-exporter/waba_exporter/webhook"
 	"github.com/waba-exporter/waba_exporter/window"
 )

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/waba-exporter/waba_exporter/sim"
+	"github.com/waba-exporter/waba_exporter/internal/sim"
 )
 
 // writeSim writes n simulated lines (seeded) to a new file in dir and returns its path.

@@ -1,0 +1,232 @@
+package pipeline
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/waba-exporter/waba_exporter/internal/sim"
+	"github.com/waba-exporter/waba_exporter/tail"
+	"github.com/waba-exporter/waba_exporter/webhook"
+	"github.com/waba-exporter/waba_exporter/window"
+)
+
+// sliceSource hands out fixed batches of lines, then io.EOF. Between batches it reports
+// "nothing pending" when idle is set. It overwrites the previous batch's bytes when asked
+// for the next one, as a real source reusing its buffers does.
+type sliceSource struct {
+	batches [][]Line
+	idle    bool
+	i       int
+	said    bool
+	prev    []Line
+}
+
+func (s *sliceSource) Next(ctx context.Context) ([]Line, error) {
+	for _, l := range s.prev {
+		for k := range l.Data {
+			l.Data[k] = 'X' // the memory is reused: Run must be done with it
+		}
+	}
+	s.prev = nil
+	if s.idle && !s.said {
+		s.said = true
+		return nil, nil
+	}
+	if s.i == len(s.batches) {
+		return nil, io.EOF
+	}
+	s.said = false
+	b := s.batches[s.i]
+	s.i++
+	s.prev = b
+	return b, nil
+}
+
+func simLines(t *testing.T, n int) [][]byte {
+	t.Helper()
+	var buf bytes.Buffer
+	w := bufio.NewWriter(&buf)
+	if err := sim.New(sim.Options{Seed: 3}).WriteN(w, n); err != nil {
+		t.Fatal(err)
+	}
+	w.Flush()
+	return bytes.Split(bytes.TrimSuffix(buf.Bytes(), []byte("\n")), []byte("\n"))
+}
+
+// batchesOf cuts copies of lines into batches of size k, with per-line offsets.
+func batchesOf(lines [][]byte, k int) [][]Line {
+	var out [][]Line
+	var off int64
+	for i := 0; i < len(lines); i += k {
+		var b []Line
+		for _, l := range lines[i:min(i+k, len(lines))] {
+			off += int64(len(l)) + 1
+			b = append(b, Line{Source: "in", Data: append([]byte(nil), l...), Offset: off})
+		}
+		out = append(out, b)
+	}
+	return out
+}
+
+func snapshot(t *testing.T, p *Pipeline) (wm int64, counts SourceCounts) {
+	p.Read(func(v View) { wm, counts = v.Machine.Watermark(), *v.Counts["in"] })
+	return wm, counts
+}
+
+// Run, through its decode-ahead goroutine, applies exactly what ApplyLines applies on
+// one goroutine, whatever the batch size and with the source reusing its memory; the
+// hooks see every batch, Idle is called for "nothing pending".
+func TestRunMatchesApplyLines(t *testing.T) {
+	lines := simLines(t, 3000)
+	want := New(window.New(window.DefaultConfig()), webhook.Options{}, nil, nil)
+	for _, b := range batchesOf(lines, 100) {
+		want.ApplyLines(b, 0)
+	}
+	wantWM, wantCounts := snapshot(t, want)
+	if wantCounts.Lines != 3000 || wantWM == 0 {
+		t.Fatalf("reference: %d lines, watermark %d", wantCounts.Lines, wantWM)
+	}
+	for _, tc := range []struct {
+		name       string
+		k          int
+		lineByLine bool
+		idle       bool
+	}{{"batches of 100", 100, false, false}, {"batches of 7, idle", 7, false, true}, {"line by line", 64, true, true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := New(window.New(window.DefaultConfig()), webhook.Options{}, nil, nil)
+			var before, applied, idles int
+			var bytesApplied int64
+			src := &sliceSource{batches: batchesOf(lines, tc.k), idle: tc.idle}
+			err := p.Run(context.Background(), src, Hooks{
+				LineByLine: tc.lineByLine,
+				Before: func(d *Decoded) error {
+					before++
+					if tc.lineByLine && len(d.lines) != 1 {
+						t.Fatalf("line by line: batch of %d lines", len(d.lines))
+					}
+					return nil
+				},
+				Applied: func(d *Decoded) { applied++; bytesApplied += d.Bytes() },
+				Idle:    func() { idles++ },
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			wm, counts := snapshot(t, p)
+			if wm != wantWM || counts != wantCounts {
+				t.Fatalf("watermark %d counts %+v, want %d %+v", wm, counts, wantWM, wantCounts)
+			}
+			if before != applied || (tc.lineByLine && applied != 3000) || (!tc.lineByLine && applied != len(src.batches)) {
+				t.Fatalf("before %d applied %d", before, applied)
+			}
+			if int64(counts.Bytes) != bytesApplied {
+				t.Fatalf("Applied saw %d bytes, counters %d", bytesApplied, counts.Bytes)
+			}
+			if tc.idle && idles != len(src.batches)+1 || !tc.idle && idles != 0 {
+				t.Fatalf("%d idle calls for %d batches (idle %v)", idles, len(src.batches), tc.idle)
+			}
+		})
+	}
+}
+
+// An error of Before stops Run: it is returned and nothing from its batch on is applied.
+func TestRunStopsAtBeforeError(t *testing.T) {
+	lines := simLines(t, 500)
+	p := New(window.New(window.DefaultConfig()), webhook.Options{}, nil, nil)
+	stop := errors.New("stop here")
+	n := 0
+	err := p.Run(context.Background(), &sliceSource{batches: batchesOf(lines, 10)}, Hooks{
+		LineByLine: true,
+		Before: func(d *Decoded) error {
+			if n == 123 {
+				return stop
+			}
+			n++
+			return nil
+		},
+	})
+	if !errors.Is(err, stop) {
+		t.Fatalf("err = %v, want the hook's", err)
+	}
+	if _, c := snapshot(t, p); c.Lines != 123 {
+		t.Fatalf("%d lines applied, want 123", c.Lines)
+	}
+}
+
+// Progress is recorded in-band: after Run over a tailer's file, the Progress holds the
+// file's end (every line applied), and the tailer's batches were taken as they are.
+func TestRunRecordsProgress(t *testing.T) {
+	lines := simLines(t, 400)
+	path := filepath.Join(t.TempDir(), "in.ndjson")
+	data := append(bytes.Join(lines, []byte("\n")), '\n')
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tl, err := tail.New(tail.Options{Sources: []string{path}, Start: tail.StartBeginning, BatchBytes: 4096})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := make(chan *tail.Batch, 4)
+	go func() { _ = tl.Run(context.Background(), c); close(c) }()
+	prog := tail.NewProgress(tl)
+	p := New(window.New(window.DefaultConfig()), webhook.Options{}, nil, nil)
+	if err := p.Run(context.Background(), &TailSource{C: c}, Hooks{Progress: prog}); err != nil {
+		t.Fatal(err)
+	}
+	pos := prog.Positions()
+	if len(pos) != 1 || pos[0].Offset != int64(len(data)) {
+		t.Fatalf("positions %+v, want one at %d", pos, len(data))
+	}
+	var n uint64
+	p.Read(func(v View) { n = v.Counts[path].Lines })
+	if n != 400 {
+		t.Fatalf("%d lines applied, want 400", n)
+	}
+}
+
+// A cancelled context ends Run with its error, also while the source blocks.
+func TestRunCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	c := make(chan *tail.Batch)
+	done := make(chan error, 1)
+	p := New(window.New(window.DefaultConfig()), webhook.Options{}, nil, nil)
+	go func() { done <- p.Run(ctx, &TailSource{C: c}, Hooks{}) }()
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+}
+
+// A quiet TailSource reports "nothing pending" again every Every, so Idle keeps running
+// (live mode lets the wall clock in there); a batch in between is applied before the
+// next Idle.
+func TestTailSourceRepeatsIdle(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	c := make(chan *tail.Batch)
+	p := New(window.New(window.DefaultConfig()), webhook.Options{}, nil, nil)
+	idles := make(chan struct{}, 16)
+	done := make(chan error, 1)
+	go func() {
+		done <- p.Run(ctx, &TailSource{C: c, Every: time.Millisecond}, Hooks{Idle: func() {
+			select {
+			case idles <- struct{}{}:
+			default:
+			}
+		}})
+	}()
+	for range 3 {
+		<-idles
+	}
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v", err)
+	}
+}
