@@ -58,4 +58,5 @@ func (b *Batch) add(f *File, a, c []byte, end int64) {
 	}
 	b.ends = append(b.ends, len(b.buf))
 	b.Lines = append(b.Lines, Line{Source: f.src.name, File: f, Offset: end})
+	f.src.handedOut.Add(1)
 }

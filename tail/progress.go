@@ -67,7 +67,11 @@ func (p *Progress) Done(l *Line) { p.Record(l.File, l.Offset) }
 // a line whose bytes are gone: the consumer kept its File and Offset). A nil f (a line
 // from no file) is ignored.
 func (p *Progress) Record(f *File, offset int64) {
-	if f == nil || f.src.stdin {
+	if f == nil {
+		return
+	}
+	f.src.applied.Add(1)
+	if f.src.stdin {
 		return
 	}
 	p.last[f] = offset

@@ -220,6 +220,10 @@ type source struct {
 	linesRead, bytesRead, tooLong      atomic.Uint64
 	rotations, truncations, readErrors atomic.Uint64
 	linesLost                          atomic.Uint64 // lost.go
+	// handedOut counts the lines put in a batch (Batch.add), applied those a consumer
+	// has recorded as processed (Progress.Record): equal once nothing is in flight
+	// (Tailer.Applied).
+	handedOut, applied atomic.Uint64
 	up                                 atomic.Bool
 	lastRead                           atomic.Int64 // unix nanoseconds; 0 = never
 	lastErr                            string       // Run goroutine only: last logged error
@@ -383,6 +387,22 @@ func (t *Tailer) FsnotifyOverflows() uint64 {
 // on the output channel (not necessarily processed yet). Before that, Stats may not list
 // the files yet, so a LagBytes of 0 alone does not mean caught up. Safe for concurrent use.
 func (t *Tailer) Synced() bool { return t.synced.Load() }
+
+// Applied reports whether every line this tailer has put in a batch has been recorded as
+// processed through a Progress (Record or Done): no line is in flight between the
+// tailer and its consumer, in a batch being filled, in the channel or being applied.
+// With Synced and no lag, it is the moment a live consumer may let the wall clock in.
+// Safe for concurrent use.
+func (t *Tailer) Applied() bool {
+	for _, s := range t.sources {
+		// applied first: a line counted as applied was handed out before, so reading
+		// handedOut second can only make the check stricter.
+		if a := s.applied.Load(); a < s.handedOut.Load() {
+			return false
+		}
+	}
+	return true
+}
 
 // Stats returns one entry per configured source, in configuration order. It is safe to
 // call concurrently with Run (at scrape time); LagBytes comes from a fresh fstat.

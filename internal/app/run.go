@@ -331,7 +331,10 @@ func maintain(ctx context.Context, p *pipeline.Pipeline, cp *checkpointer, every
 }
 
 // caughtUp reports whether every tailer has completed a pass that read every file to its
-// end, and nothing handed out is left unread.
+// end, and every line handed out has been applied. The order matters: a line is in a
+// batch before its bytes stop counting as lag, so checking Applied after the lag means
+// that whatever the lag check saw as read is applied, not still in flight to the engine
+// (Idle runs with the engine's own queue empty, but a tailer may be sending a batch).
 func caughtUp(ts []*tail.Tailer) bool {
 	for _, t := range ts {
 		if !t.Synced() {
@@ -341,6 +344,9 @@ func caughtUp(ts []*tail.Tailer) bool {
 			if s.LagBytes > 0 {
 				return false
 			}
+		}
+		if !t.Applied() {
+			return false
 		}
 	}
 	return true

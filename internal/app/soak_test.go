@@ -28,7 +28,8 @@ var (
 	soakReport = flag.String("soak.report", "", "soak: write the result as JSON to this file")
 )
 
-// soakFixedNow is before every generated event (see WABA_CRASH_NOW).
+// soakFixedNow is before every generated event (see WABA_CRASH_NOW): the soak compares
+// byte for byte, so the live tick must change nothing.
 var soakFixedNow = strconv.FormatInt(time.Date(2025, 7, 1, 0, 0, 0, 0, time.UTC).Unix(), 10)
 
 // startSoakChild starts the exporter child in dir, tailing the relative path log (so the

@@ -1,0 +1,39 @@
+package tail
+
+import (
+	"path/filepath"
+	"testing"
+)
+
+// Applied is false while any line put in a batch is not yet recorded through a Progress
+// (in the channel, or taken but not applied), and true once all are: the live engine
+// lets the wall clock in only then.
+func TestAppliedCoversLinesInFlight(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "app.log")
+	writeFile(t, path, joinLines(numbered("l", 1, 5)))
+	h := startHarness(t, Options{Sources: []string{path}, Follow: true}, 64, nil)
+	if !h.tl.Applied() {
+		t.Fatal("Applied before any line was read")
+	}
+	// One pass, without the harness taking the batches: the lines are in the channel.
+	if err := h.w.Step(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if h.tl.Applied() {
+		t.Fatal("Applied with 5 lines in the channel")
+	}
+	b := <-h.out
+	prog := NewProgress(h.tl)
+	for i := range b.Lines[:len(b.Lines)-1] {
+		prog.Done(&b.Lines[i])
+	}
+	if h.tl.Applied() {
+		t.Fatal("Applied with the last line of the batch taken but not recorded")
+	}
+	prog.Done(&b.Lines[len(b.Lines)-1])
+	if !h.tl.Applied() {
+		t.Fatal("not Applied once every line handed out was recorded")
+	}
+	b.Release()
+}
