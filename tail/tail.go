@@ -224,10 +224,10 @@ type source struct {
 	// has recorded as processed (Progress.Record): equal once nothing is in flight
 	// (Tailer.Applied).
 	handedOut, applied atomic.Uint64
-	up                                 atomic.Bool
-	lastRead                           atomic.Int64 // unix nanoseconds; 0 = never
-	lastErr                            string       // Run goroutine only: last logged error
-	hadPositions                       bool
+	up                 atomic.Bool
+	lastRead           atomic.Int64 // unix nanoseconds; 0 = never
+	lastErr            string       // Run goroutine only: last logged error
+	hadPositions       bool
 }
 
 // fileHandle is what the tailer needs from an open file (*os.File in production; tests
