@@ -8,7 +8,8 @@
 # 3. Whole processes under /usr/bin/time -v, median of BENCH_RUNS runs, interleaved so that
 #    load drift on a shared machine hits both sides of each ratio alike:
 #      waba_exporter replay --openmetrics /dev/null FILE   vs   parseonly FILE
-#    on all cores and pinned to one core (taskset), and the serial / parallel
+#    on all cores and pinned to one core (taskset); waba_exporter run on the same file
+#    until ready (bench/runlive), for the run / replay ratio; and the serial / parallel
 #    decode-apply prototype (replayprof -mode serial|parallel).
 # 4. go test -bench -benchmem: decode (webhook), state machine and memory (window),
 #    scrape with 1M customers (exporter).
@@ -65,6 +66,7 @@ log "building waba_exporter, parseonly, replayprof, report"
 "$GO" build -o "$BIN/parseonly" ./bench/parseonly
 "$GO" build -o "$BIN/replayprof" ./bench/replayprof
 "$GO" build -o "$BIN/report" ./bench/report
+"$GO" build -o "$BIN/runlive" ./bench/runlive
 
 if [ "$SIM_LINES" -gt 0 ] && [ ! -s "$SIM" ]; then
 	log "writing $SIM_LINES lines with the simulator (once)"
@@ -106,6 +108,8 @@ for entry in "${FILES[@]}"; do
 		measure "replay.$label" "$BIN/waba_exporter" replay --openmetrics /dev/null "$file"
 		measure "parseonly1.$label" "${PIN[@]}" "$BIN/parseonly" "$file"
 		measure "replay1.$label" "${PIN[@]}" "$BIN/waba_exporter" replay --openmetrics /dev/null "$file"
+		# The live engine on the same file: run, from start until ready (every line applied).
+		measure "run.$label" "$BIN/runlive" -bin "$BIN/waba_exporter" "$file"
 	done
 done
 for run in $(seq "$RUNS"); do

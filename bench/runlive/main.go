@@ -1,0 +1,164 @@
+// Command runlive measures the live engine: it starts `waba_exporter run` on a log that is
+// already complete, waits until the exporter reports ready (every file read to its end
+// and every line handed out applied: internal/app caughtUp), checks that the lines read
+// equal the file's lines, and stops it. make bench runs it beside `replay` on the same
+// file, with the same cores, for the run / replay throughput ratio of issue 14.
+//
+// Usage: runlive -bin PATH/waba_exporter FILE
+// Output (stdout, one line): lines=N seconds=S
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+func main() {
+	bin := flag.String("bin", "waba_exporter", "the exporter binary")
+	timeout := flag.Duration("timeout", 10*time.Minute, "give up after this long")
+	flag.Parse()
+	if flag.NArg() != 1 {
+		fmt.Fprintln(os.Stderr, "usage: runlive -bin PATH FILE")
+		os.Exit(2)
+	}
+	lines, secs, err := measure(*bin, flag.Arg(0), *timeout)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "runlive:", err)
+		os.Exit(1)
+	}
+	fmt.Printf("lines=%d seconds=%.3f\n", lines, secs)
+}
+
+// measure runs the exporter on file until it is ready, and returns the lines it read and
+// the seconds from its start to readiness.
+func measure(bin, file string, timeout time.Duration) (uint64, float64, error) {
+	want, err := countLines(file)
+	if err != nil {
+		return 0, 0, err
+	}
+	addr, err := freeAddr()
+	if err != nil {
+		return 0, 0, err
+	}
+	cmd := exec.Command(bin, "run", "--input.path", file, "--web.listen-address", addr)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return 0, 0, err
+	}
+	defer func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
+	}()
+	client := &http.Client{Timeout: 2 * time.Second}
+	for deadline := start.Add(timeout); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if cmd.ProcessState != nil {
+			break
+		}
+		resp, err := client.Get("http://" + addr + "/-/ready")
+		if err != nil {
+			continue
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			continue
+		}
+		secs := time.Since(start).Seconds()
+		got, err := linesRead(client, addr)
+		if err != nil {
+			return 0, 0, err
+		}
+		if got != want {
+			return got, secs, fmt.Errorf("ready after %d lines read, the file has %d", got, want)
+		}
+		return got, secs, nil
+	}
+	return 0, 0, fmt.Errorf("not ready within %v; stderr: %s", timeout, tail(stderr.String()))
+}
+
+// linesRead is the sum of waba_exporter_lines_read_total in the exposition.
+func linesRead(client *http.Client, addr string) (uint64, error) {
+	resp, err := client.Get("http://" + addr + "/metrics")
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	return sumMetric(resp.Body, "waba_exporter_lines_read_total")
+}
+
+// sumMetric sums the samples of one metric name in a text exposition.
+func sumMetric(r io.Reader, name string) (uint64, error) {
+	var sum uint64
+	found := false
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<20), 1<<22)
+	for sc.Scan() {
+		l := sc.Text()
+		if !strings.HasPrefix(l, name+"{") && !strings.HasPrefix(l, name+" ") {
+			continue
+		}
+		v, err := strconv.ParseFloat(l[strings.LastIndexByte(l, ' ')+1:], 64)
+		if err != nil {
+			return 0, fmt.Errorf("sample %q: %w", l, err)
+		}
+		sum += uint64(v)
+		found = true
+	}
+	if err := sc.Err(); err != nil {
+		return 0, err
+	}
+	if !found {
+		return 0, errors.New(name + " not in the exposition")
+	}
+	return sum, nil
+}
+
+func countLines(file string) (uint64, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	var n uint64
+	buf := make([]byte, 1<<20)
+	for {
+		k, err := f.Read(buf)
+		n += uint64(bytes.Count(buf[:k], []byte{'\n'}))
+		if err == io.EOF {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+	}
+}
+
+func freeAddr() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
+}
+
+func tail(s string) string {
+	if len(s) > 2000 {
+		return s[len(s)-2000:]
+	}
+	return s
+}
