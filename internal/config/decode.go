@@ -6,10 +6,11 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"reflect"
 	"regexp"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -405,7 +406,8 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 		seen[name] = k.Line
 		idx, ok := names[name]
 		if !ok {
-			d.errorAt(k.Line, fp, "unknown field%s", didYouMean(name, sortedKeys(names)))
+			// Sorted: deterministic suggestions when two candidates are equally close.
+			d.errorAt(k.Line, fp, "unknown field%s", didYouMean(name, slices.Sorted(maps.Keys(names))))
 			continue
 		}
 		d.lines[fp] = k.Line
@@ -464,14 +466,4 @@ func yamlName(f reflect.StructField) string {
 		name = strings.ToLower(f.Name)
 	}
 	return name
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	// Deterministic suggestions when two candidates are equally close.
-	sort.Strings(out)
-	return out
 }

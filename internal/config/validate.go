@@ -2,9 +2,10 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 	_ "time/tzdata" // quota time zones must resolve on hosts and images without tzdata
@@ -300,7 +301,7 @@ func (d *decoder) claimWabaIDs(p string, pf *Portfolio, wabaOwner map[string]str
 }
 
 func (d *decoder) validateMessagingLimits(limits map[string]Limit, allow map[string]bool) {
-	for _, id := range sortedKeys(limits) {
+	for _, id := range slices.Sorted(maps.Keys(limits)) {
 		p := joinPath("messaging_limits", id)
 		if strings.TrimSpace(id) == "" {
 			d.errorf(p, "empty phone number id")
@@ -355,7 +356,7 @@ func (d *decoder) validateRateCard(rc *RateCard) {
 	}
 	d.checkPrices("rate_card.default", rc.Default)
 	regions := phonenumbers.GetSupportedRegions()
-	for _, cc := range sortedKeys(rc.Countries) {
+	for _, cc := range slices.Sorted(maps.Keys(rc.Countries)) {
 		p := joinPath("rate_card.countries", cc)
 		switch {
 		case isUpperAlpha(strings.ToUpper(cc), 2) && cc != strings.ToLower(cc):
@@ -373,17 +374,12 @@ func (d *decoder) validateRateCard(rc *RateCard) {
 }
 
 func (d *decoder) checkPrices(path string, prices map[Category]float64) {
-	keys := make([]string, 0, len(prices))
-	for k := range prices {
-		keys = append(keys, string(k))
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		p := joinPath(path, k)
-		if !d.checkEnum(p, Category(k), k) {
+	for _, k := range slices.Sorted(maps.Keys(prices)) {
+		p := joinPath(path, string(k))
+		if !d.checkEnum(p, k, string(k)) {
 			continue
 		}
-		if v := prices[Category(k)]; !(v >= 0) || math.IsInf(v, 0) {
+		if v := prices[k]; !(v >= 0) || math.IsInf(v, 0) {
 			d.errorf(p, "price must be a finite number >= 0, got %v", v)
 		}
 	}
