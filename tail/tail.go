@@ -437,47 +437,47 @@ func (t *Tailer) Run(ctx context.Context, out chan<- *Batch) error {
 	defer close(quit)
 	defer t.closeAll()
 
-	var stdinCh <-chan stdinChunk
-	var stdinFile *File
+	in := &stdinStream{}
 	if t.stdin != nil {
-		stdinCh = startStdin(t.opts.Stdin, t.opts.BatchBytes, quit)
-		stdinFile = &File{src: t.stdin, path: "-"}
+		in.ch = startStdin(t.opts.Stdin, t.opts.BatchBytes, quit)
+		in.file = &File{src: t.stdin, path: "-"}
 	}
-
 	if t.replay {
-		for {
-			more, err := t.pass(ctx, out)
-			if err != nil {
-				return nil
-			}
-			if !more {
-				break
-			}
-		}
-		t.synced.Store(true)
-		for _, f := range t.order {
-			if err := t.finalLine(ctx, out, f); err != nil {
-				return nil
-			}
-		}
-		if err := t.flush(ctx, out); err != nil {
-			return nil
-		}
-		for stdinCh != nil {
-			select {
-			case <-ctx.Done():
-				return nil
-			case c := <-stdinCh:
-				if done, err := t.stdinChunk(ctx, out, stdinFile, c); err != nil {
-					return nil
-				} else if done {
-					stdinCh = nil
-				}
-			}
-		}
-		return nil
+		t.runReplay(ctx, out, in)
+	} else {
+		t.runFollow(ctx, out, in)
 	}
+	return nil
+}
 
+// stdinStream is the source "-" while Run runs: chunks from startStdin, delivered as the
+// lines of one File. ch is nil when there is no such source or its input has ended.
+type stdinStream struct {
+	ch   <-chan stdinChunk
+	file *File
+}
+
+// runReplay reads every file once to its end, delivers their unfinished last lines, then
+// standard input to its end. It returns early when ctx is done.
+func (t *Tailer) runReplay(ctx context.Context, out chan<- *Batch, in *stdinStream) {
+	if !t.passes(ctx, out) {
+		return
+	}
+	t.synced.Store(true)
+	for _, f := range t.order {
+		if t.finalLine(ctx, out, f) != nil {
+			return
+		}
+	}
+	if t.flush(ctx, out) != nil {
+		return
+	}
+	t.serveStdin(ctx, out, in, nil)
+}
+
+// runFollow runs passes, each followed by a wait for the waker (serving standard input
+// meanwhile), until ctx is done.
+func (t *Tailer) runFollow(ctx context.Context, out chan<- *Batch, in *stdinStream) {
 	w := t.opts.Waker
 	if w == nil {
 		sw := NewWaker(WakerOptions{PollInterval: t.opts.PollInterval, Fsnotify: true, Coalesce: 10 * time.Millisecond, Logger: t.log})
@@ -491,17 +491,8 @@ func (t *Tailer) Run(ctx context.Context, out chan<- *Batch) error {
 	var stepDone chan struct{}
 	watchedGen, watchedPass := ^uint64(0), uint64(0)
 	for {
-		for {
-			more, err := t.pass(ctx, out)
-			if err != nil {
-				return nil
-			}
-			if !more {
-				break
-			}
-			if ctx.Err() != nil {
-				return nil
-			}
+		if !t.passes(ctx, out) {
+			return
 		}
 		t.synced.Store(true)
 		if t.gen != watchedGen || t.passN-watchedPass >= 64 {
@@ -513,24 +504,52 @@ func (t *Tailer) Run(ctx context.Context, out chan<- *Batch) error {
 		}
 		if stepDone != nil {
 			close(stepDone)
-			stepDone = nil
 		}
-	wait:
-		select {
-		case <-ctx.Done():
-			return nil
-		case stepDone = <-w.C():
-		case c := <-stdinCh:
-			done, err := t.stdinChunk(ctx, out, stdinFile, c)
-			if err != nil {
-				return nil
-			}
-			if done {
-				stdinCh = nil
-			}
-			goto wait
+		var ok bool
+		if stepDone, ok = t.serveStdin(ctx, out, in, w.C()); !ok {
+			return
 		}
 	}
+}
+
+// passes runs passes until one finds every file at its end. It returns false when Run
+// must return (ctx done, or a send on out was cancelled).
+func (t *Tailer) passes(ctx context.Context, out chan<- *Batch) bool {
+	for {
+		more, err := t.pass(ctx, out)
+		if err != nil {
+			return false
+		}
+		if !more {
+			return true
+		}
+		if ctx.Err() != nil {
+			return false
+		}
+	}
+}
+
+// serveStdin delivers standard input until wake fires (returning the waker's step
+// channel), or, when wake is nil, until standard input has ended. ok is false when Run
+// must return (ctx done, or a send on out was cancelled).
+func (t *Tailer) serveStdin(ctx context.Context, out chan<- *Batch, in *stdinStream, wake <-chan chan struct{}) (step chan struct{}, ok bool) {
+	for wake != nil || in.ch != nil {
+		select {
+		case <-ctx.Done():
+			return nil, false
+		case step = <-wake:
+			return step, true
+		case c := <-in.ch:
+			done, err := t.stdinChunk(ctx, out, in.file, c)
+			if err != nil {
+				return nil, false
+			}
+			if done {
+				in.ch = nil
+			}
+		}
+	}
+	return nil, true
 }
 
 // closeAll releases every open file when Run returns, keeping their identities and
