@@ -6,30 +6,14 @@ import (
 	"log/slog"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/waba-exporter/waba_exporter/internal/testutil"
 )
 
-// fakeClock is a wall clock the test moves by hand.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newFakeClock() *fakeClock { return &fakeClock{now: time.Unix(1_700_000_000, 0)} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
+// newFakeClock returns a wall clock the test moves by hand.
+func newFakeClock() *testutil.Clock { return testutil.NewClock(time.Unix(1_700_000_000, 0)) }
 
 // got is one delivered line, copied out of its batch.
 type got struct {
@@ -48,7 +32,7 @@ type harness struct {
 	t       *testing.T
 	tl      *Tailer
 	w       *StdWaker
-	clock   *fakeClock
+	clock   *testutil.Clock
 	out     chan *Batch
 	cancel  context.CancelFunc
 	done    chan error
