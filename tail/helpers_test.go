@@ -36,7 +36,8 @@ type harness struct {
 	out     chan *Batch
 	cancel  context.CancelFunc
 	done    chan error
-	lines   []got
+	lines   []got           // delivered lines, without those marked TooLong
+	tooLong []int64         // offsets of the lines marked TooLong
 	seen    map[*Batch]bool // distinct batches ever received
 	prog    *Progress       // every delivered line is marked processed
 	stopped bool
@@ -105,6 +106,13 @@ func (h *harness) take(b *Batch) {
 	h.seen[b] = true
 	for i, l := range b.Lines {
 		h.prog.Done(&b.Lines[i])
+		if l.TooLong {
+			if len(l.Data) != 0 {
+				h.t.Errorf("a line marked TooLong has %d bytes of data", len(l.Data))
+			}
+			h.tooLong = append(h.tooLong, l.Offset)
+			continue
+		}
 		g := got{Source: l.Source, File: l.File, Offset: l.Offset, Data: string(l.Data)}
 		if l.File != nil {
 			g.Path = l.File.Path()

@@ -53,8 +53,9 @@
 //
 // A line ends at "\n"; a trailing "\r" is removed. An unfinished last line is held until its
 // newline arrives (in replay mode, and on standard input, it is delivered at end of input).
-// Lines longer than [Options.MaxLineBytes] are skipped whole and counted in
-// SourceStats.LinesTooLong; the next line is delivered intact.
+// Lines longer than [Options.MaxLineBytes] are skipped whole: the consumer gets, in their
+// place, a Line marked TooLong, without data, so that it can count them with the parse
+// errors and record its progress past them. The next line is delivered intact.
 //
 // # Memory
 //
@@ -190,20 +191,22 @@ type Line struct {
 	// Data is the line without "\n" and without a trailing "\r". It is valid until the
 	// Batch is released.
 	Data []byte
+	// TooLong marks a line that was longer than MaxLineBytes and was skipped: Data is
+	// empty; Source, File and Offset are set as for any line.
+	TooLong bool
 }
 
 // SourceStats are the counters and gauges of one configured source, for self-metrics.
 type SourceStats struct {
-	Source       string
-	LinesRead    uint64 // complete lines delivered
-	BytesRead    uint64 // bytes read from files (newlines and skipped lines included)
-	LinesTooLong uint64 // lines skipped for exceeding MaxLineBytes
-	Rotations    uint64 // new identity at a path that held another file
-	Truncations  uint64 // size below offset or fingerprint changed
-	ReadErrors   uint64 // failed open/stat/read attempts
-	LinesLost    uint64 // lines of files rotated away before they could be read (lost.go)
-	Up           bool   // every path exists and is readable (a glob: at least one match)
-	LastRead     time.Time
+	Source      string
+	LinesRead   uint64 // complete lines delivered (not those marked TooLong)
+	BytesRead   uint64 // bytes read from files (newlines and skipped lines included)
+	Rotations   uint64 // new identity at a path that held another file
+	Truncations uint64 // size below offset or fingerprint changed
+	ReadErrors  uint64 // failed open/stat/read attempts
+	LinesLost   uint64 // lines of files rotated away before they could be read (lost.go)
+	Up          bool   // every path exists and is readable (a glob: at least one match)
+	LastRead    time.Time
 	// LagBytes is, summed over open files, the size from a fresh fstat minus the offset
 	// up to which lines have been handed out.
 	LagBytes  int64
@@ -217,7 +220,7 @@ type source struct {
 	glob    bool
 	stdin   bool
 
-	linesRead, bytesRead, tooLong      atomic.Uint64
+	linesRead, bytesRead               atomic.Uint64
 	rotations, truncations, readErrors atomic.Uint64
 	linesLost                          atomic.Uint64 // lost.go
 	up                                 atomic.Bool
@@ -395,15 +398,14 @@ func (t *Tailer) Stats() []SourceStats {
 	for i, s := range t.sources {
 		idx[s] = i
 		st := SourceStats{
-			Source:       s.name,
-			LinesRead:    s.linesRead.Load(),
-			BytesRead:    s.bytesRead.Load(),
-			LinesTooLong: s.tooLong.Load(),
-			Rotations:    s.rotations.Load(),
-			Truncations:  s.truncations.Load(),
-			ReadErrors:   s.readErrors.Load(),
-			LinesLost:    s.linesLost.Load(),
-			Up:           s.up.Load(),
+			Source:      s.name,
+			LinesRead:   s.linesRead.Load(),
+			BytesRead:   s.bytesRead.Load(),
+			Rotations:   s.rotations.Load(),
+			Truncations: s.truncations.Load(),
+			ReadErrors:  s.readErrors.Load(),
+			LinesLost:   s.linesLost.Load(),
+			Up:          s.up.Load(),
 		}
 		if ns := s.lastRead.Load(); ns != 0 {
 			st.LastRead = time.Unix(0, ns)
@@ -675,6 +677,20 @@ func (t *Tailer) emit(ctx context.Context, out chan<- *Batch, f *File, a, c []by
 	b := t.batch()
 	b.add(f, a, c, end)
 	f.src.linesRead.Add(1)
+	return t.flushFull(ctx, out, b)
+}
+
+// emitTooLong hands out, in place of a line skipped for its length, a Line marked TooLong
+// ending at end.
+func (t *Tailer) emitTooLong(ctx context.Context, out chan<- *Batch, f *File, end int64) error {
+	b := t.batch()
+	b.add(f, nil, nil, end)
+	b.Lines[len(b.Lines)-1].TooLong = true
+	return t.flushFull(ctx, out, b)
+}
+
+// flushFull sends b, the batch being filled, once it is full.
+func (t *Tailer) flushFull(ctx context.Context, out chan<- *Batch, b *Batch) error {
 	if b.size() >= t.opts.BatchBytes || len(b.Lines) >= maxBatchLines {
 		return t.flush(ctx, out)
 	}

@@ -49,11 +49,10 @@ type inputSet struct {
 }
 
 type runningInput struct {
-	in      config.Input
-	t       *tail.Tailer
-	cancel  context.CancelFunc
-	done    chan struct{} // closed when t.Run returns
-	tooLong uint64        // lines over the limit already counted into the pipeline
+	in     config.Input
+	t      *tail.Tailer
+	cancel context.CancelFunc
+	done   chan struct{} // closed when t.Run returns
 }
 
 type stoppedInput struct {
@@ -215,21 +214,6 @@ func (s *inputSet) tailers() []*tail.Tailer {
 		}
 	}
 	return out
-}
-
-// countTooLong moves the tailers' counts of skipped over-long lines into the pipeline's
-// parse errors (reason line_too_long).
-func (s *inputSet) countTooLong() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, r := range s.running {
-		for _, st := range r.t.Stats() {
-			if st.LinesTooLong > r.tooLong {
-				s.p.CountTooLong(st.Source, st.LinesTooLong-r.tooLong)
-				r.tooLong = st.LinesTooLong
-			}
-		}
-	}
 }
 
 // wait stops nothing by itself: it waits for every tailer to return (after ctx ends).

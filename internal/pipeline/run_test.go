@@ -191,6 +191,42 @@ func TestRunRecordsProgress(t *testing.T) {
 	}
 }
 
+// A line the tailer skipped for its length is counted as a line_too_long parse error of
+// its logfile, not as a line or bytes read, and its progress is recorded like any line's:
+// with the long line last, the Progress reaches the end of the file.
+func TestRunCountsTooLongLines(t *testing.T) {
+	lines := simLines(t, 200)
+	maxLine := 0
+	for _, l := range lines {
+		maxLine = max(maxLine, len(l))
+	}
+	long := bytes.Repeat([]byte("x"), maxLine+1)
+	path := filepath.Join(t.TempDir(), "in.ndjson")
+	data := append(bytes.Join(append(lines, long), []byte("\n")), '\n')
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tl, err := tail.New(tail.Options{Sources: []string{path}, Start: tail.StartBeginning, MaxLineBytes: maxLine})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := make(chan *tail.Batch, 4)
+	go func() { _ = tl.Run(context.Background(), c); close(c) }()
+	prog := tail.NewProgress(tl)
+	p := New(window.New(window.DefaultConfig()), webhook.Options{}, nil, nil)
+	if err := p.Run(context.Background(), &TailSource{C: c}, Hooks{Progress: prog}); err != nil {
+		t.Fatal(err)
+	}
+	if pos := prog.Positions(); len(pos) != 1 || pos[0].Offset != int64(len(data)) {
+		t.Fatalf("positions %+v, want one at %d", pos, len(data))
+	}
+	var got SourceCounts
+	p.Read(func(v View) { got = *v.Counts[path] })
+	if got.Lines != 200 || got.Bytes != uint64(len(data)-len(long)-1) || got.ParseErrors[webhook.ReasonLineTooLong] != 1 {
+		t.Fatalf("lines %d bytes %d too long %d, want 200, %d, 1", got.Lines, got.Bytes, got.ParseErrors[webhook.ReasonLineTooLong], len(data)-len(long)-1)
+	}
+}
+
 // A cancelled context ends Run with its error, also while the source blocks.
 func TestRunCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
