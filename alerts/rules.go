@@ -3,6 +3,7 @@ package alerts
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -192,8 +193,16 @@ func (c Config) alert(name, severity string, forDur string, expr, summary, descr
 }
 
 func alertingRules(c Config) []Rule {
+	return slices.Concat(exporterAlerts(c), trafficAlerts(c), capacityAlerts(c), accountAlerts(c))
+}
+
+// pct formats a ratio as a percentage for annotations (0.05 -> "5%").
+func pct(f float64) string { return fmt.Sprintf("%g%%", f*100) }
+
+// exporterAlerts watch the exporter itself: scrape, state, inputs, config, checkpoint, push
+// and label or state capacity.
+func exporterAlerts(c Config) []Rule {
 	s := c.Sel()
-	pct := func(f float64) string { return fmt.Sprintf("%g%%", f*100) }
 	d := pd
 	return []Rule{
 		c.alert(AlertExporterDown, "critical", d(c.ExporterDownFor),
@@ -238,6 +247,14 @@ func alertingRules(c Config) []Rule {
 			fmt.Sprintf("sum without(reason) (increase(waba_exporter_state_evictions_total{%s}[15m])) > 0", c.Sel(`reason="capacity"`)),
 			"waba_exporter {{ $labels.instance }} evicts {{ $labels.kind }} state for lack of capacity.",
 			"{{ $labels.kind }} entries have been evicted because the state map is full (not by TTL) in every 15 minutes for "+d(c.StateEvictionsFor)+" ({{ $value | humanize }} in the last 15m): windows, latencies and unique-recipient counts are truncated; raise the state: caps and the memory."),
+	}
+}
+
+// trafficAlerts watch the webhook flow and the message outcomes per number.
+func trafficAlerts(c Config) []Rule {
+	s := c.Sel()
+	d := pd
+	return []Rule{
 		c.alert(AlertWebhooksStopped, "critical", d(c.WebhooksStoppedFor),
 			lines(fmt.Sprintf("time() - waba_exporter_last_event_timestamp_seconds{%s} > %s", s, secs(c.WebhooksStoppedAfter)),
 				fmt.Sprintf("and waba_exporter_last_event_timestamp_seconds{%s} > 0", s),
@@ -273,6 +290,14 @@ func alertingRules(c Config) []Rule {
 				c.ready()),
 			"High opt-out rate on WhatsApp number {{ $labels.phone_number_id }}.",
 			"Customers newly opted out reached {{ $value | humanizePercentage }} of the messages delivered by {{ $labels.phone_number_id }} in the last day (threshold "+pct(c.OptOutRatioMax)+")."),
+	}
+}
+
+// capacityAlerts watch quotas and messaging limits.
+func capacityAlerts(c Config) []Rule {
+	s := c.Sel()
+	d := pd
+	return []Rule{
 		c.alert(AlertQuotaBurnTooFast, "warning", d(c.QuotaBurnFor),
 			lines(fmt.Sprintf("%s{%s} > %s", RecQuotaBurn, s, num(c.QuotaBurnMax)),
 				fmt.Sprintf("and %s{%s} > 1", RecQuotaProjectedPerLimit, s),
@@ -298,6 +323,13 @@ func alertingRules(c Config) []Rule {
 				c.ready()),
 			"{{ with $labels.portfolio }}Portfolio {{ . }}{{ else }}WhatsApp number {{ $labels.phone_number_id }}{{ end }} is close to its messaging limit.",
 			"{{ with $labels.portfolio }}Portfolio {{ . }} delivered business-initiated messages to {{ $value | humanizePercentage }} of its messaging limit in 24h (unique recipients across its numbers; threshold "+pct(c.MessagingLimitWarning)+"); new conversations fail once it is reached.{{ else }}{{ $labels.phone_number_id }} reached {{ $value | humanizePercentage }} of its messaging limit (unique business-initiated recipients in 24h; threshold "+pct(c.MessagingLimitWarning)+").{{ end }}"),
+	}
+}
+
+// accountAlerts watch Meta's verdicts on numbers and accounts.
+func accountAlerts(c Config) []Rule {
+	d := pd
+	return []Rule{
 		c.alert(AlertQualityRatingLow, "warning", d(c.QualityFor),
 			lines(fmt.Sprintf("waba_phone_number_quality_rating{%s} == 1", c.Sel(`rating="yellow"`)), c.ready()),
 			"WhatsApp number {{ $labels.phone_number_id }} has a yellow quality rating.",

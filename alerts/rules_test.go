@@ -12,26 +12,13 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
-)
 
-// requireTool returns the path of an external tool. Under -short the test
-// is skipped (a fresh clone with only Go installed); otherwise a missing
-// tool fails the test with the command that installs it.
-func requireTool(t *testing.T, name string) string {
-	t.Helper()
-	if testing.Short() {
-		t.Skipf("-short: skipping a test that runs %s", name)
-	}
-	p, err := exec.LookPath(name)
-	if err != nil {
-		t.Fatalf("%s not found in PATH: run `bash scripts/install-test-deps.sh` as root from the repository root (installs the Debian packages prometheus and prometheus-alertmanager)", name)
-	}
-	return p
-}
+	"github.com/waba-exporter/waba_exporter/internal/testutil"
+)
 
 func run(t *testing.T, name string, args ...string) string {
 	t.Helper()
-	cmd := exec.Command(requireTool(t, name), args...)
+	cmd := exec.Command(testutil.Tool(t, name), args...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
@@ -220,7 +207,7 @@ func TestAlertmanagerRouting(t *testing.T) {
 		{[]string{"alertname=WabaExporterStateEvictions", "severity=warning"}, "ops"},
 	} {
 		args := append([]string{"config", "routes", "test", "--config.file=alertmanager.example.yml"}, tc.labels...)
-		cmd := exec.Command(requireTool(t, "amtool"), args...)
+		cmd := exec.Command(testutil.Tool(t, "amtool"), args...)
 		out, err := cmd.Output() // stdout only: amtool warns on stderr
 		if err != nil {
 			t.Fatalf("amtool %v: %v", args, err)

@@ -109,9 +109,21 @@ func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }
 
 // Validate checks c (after WithDefaults) and returns the first problem as a *FieldError.
 func (c Config) Validate() error {
-	bad := func(f, format string, a ...any) error {
-		return &FieldError{Field: "campaigns." + f, Msg: fmt.Sprintf(format, a...)}
+	for _, check := range []func() error{c.validateFormat, c.validateKeys, c.validateLimits, c.validateTimes} {
+		if err := check(); err != nil {
+			return err
+		}
 	}
+	return nil
+}
+
+// bad builds the *FieldError for campaigns.<f>.
+func bad(f, format string, a ...any) error {
+	return &FieldError{Field: "campaigns." + f, Msg: fmt.Sprintf(format, a...)}
+}
+
+// validateFormat checks the format and the settings only it uses.
+func (c Config) validateFormat() error {
 	switch c.Format {
 	case "kv":
 		if c.KVSeparator == "" {
@@ -138,6 +150,11 @@ func (c Config) Validate() error {
 	default:
 		return bad("format", "must be kv, json or regex, not %q", c.Format)
 	}
+	return nil
+}
+
+// validateKeys checks that the campaign, variant and template keys are set and distinct.
+func (c Config) validateKeys() error {
 	if c.CampaignKey == "" {
 		return bad("campaign_key", "must not be empty")
 	}
@@ -147,6 +164,11 @@ func (c Config) Validate() error {
 	if c.TemplateKey != "" && (c.TemplateKey == c.CampaignKey || c.TemplateKey == c.VariantKey) {
 		return bad("template_key", "must differ from campaign_key and variant_key")
 	}
+	return nil
+}
+
+// validateLimits checks the caps, the allowlists and the label values.
+func (c Config) validateLimits() error {
 	if c.MaxCampaigns < 1 || c.MaxCampaigns > maxCampaignsCap {
 		return bad("max_campaigns", "must be 1 to %d, not %d", maxCampaignsCap, c.MaxCampaigns)
 	}
@@ -169,6 +191,11 @@ func (c Config) Validate() error {
 			return bad("variants", "allowlist value %q is not a valid variant label", v)
 		}
 	}
+	return nil
+}
+
+// validateTimes checks the durations and the attribution settings.
+func (c Config) validateTimes() error {
 	if c.ExpireAfter < time.Second {
 		return bad("expire_after", "must be at least 1s")
 	}

@@ -235,182 +235,226 @@ func Responsiveness(c alerts.Config) dashboard.Dashboard {
 // BillingAndLimits: quota burn and projection, billable messages, cost, the
 // messaging limits, the quality rating and the account status.
 func BillingAndLimits(c alerts.Config) dashboard.Dashboard {
-	sel, selInst := sels(c)
+	return newDashboard(c, "waba-billing-and-limits", "Billing and limits",
+		"Quota used against the contract with its projection to the period end, priced messages by type, category and country, estimated cost, messaging limits, quality rating and account status.",
+		quotaRow(c),
+		pricingRow(c),
+		messagingLimitsRow(c),
+		qualityRow(c),
+	)
+}
+
+// quotaRow shows each quota used, its burn rate and its projection to the period end.
+func quotaRow(c alerts.Config) section {
+	_, selInst := sels(c)
 	ruleInst := func(name string) string { return rule(name, selInst) }
 	quotaRunbooks := runbook(c, alerts.AlertQuotaNearlyUsed, alerts.AlertQuotaBurnTooFast)
+	return row("Quota",
+		line(
+			gaugePanel("Quota used", "Share of each quota used in the current period.", "percentunit", 6, 0, 1,
+				steps("green", c.QuotaWarning, "orange", c.QuotaCritical, "red"),
+				instant(ruleInst(alerts.RecQuotaUsedPerLimit), "{{quota}}")).Links(quotaRunbooks),
+			statPanel("Quota burn", "Share used divided by share of the period elapsed: above 1 the quota runs out early.", "none", 6,
+				steps("green", 1.0, "orange", c.QuotaBurnMax, "red"),
+				instant(ruleInst(alerts.RecQuotaBurn), "{{quota}}")).Links(quotaRunbooks),
+			statPanel("Projected at period end", "Used now plus the current consumption rate until the period ends, over the limit.", "percentunit", 6,
+				steps("green", c.QuotaWarning, "orange", 1.0, "red"),
+				instant(ruleInst(alerts.RecQuotaProjectedPerLimit), "{{quota}}")),
+			statPanel("Period elapsed", "Share of the current quota period that has passed.", "percentunit", 6, steps("blue"),
+				instant(ruleInst(alerts.RecQuotaPeriodElapsed), "{{quota}}")),
+		),
+		line(
+			timeseriesPanel("Quota used vs limit", "Units used in the period, the limit, and the projection to the period end at the current rate.", "short", 24,
+				q(fmt.Sprintf("waba_quota_used{%s}", selInst), "{{quota}} used"),
+				q(fmt.Sprintf("waba_quota_limit{%s}", selInst), "{{quota}} limit"),
+				q(ruleInst(alerts.RecQuotaProjectedUsed), "{{quota}} projected at period end")).
+				OverrideByRegexp(".* limit$", fixedColor("red")).Links(quotaRunbooks),
+		),
+	)
+}
+
+// pricingRow shows priced messages by type, category and country, and the estimated cost.
+func pricingRow(c alerts.Config) section {
+	sel, _ := sels(c)
 	cost := timeseriesPanel("Estimated cost per day", "Regular messages priced with the configured rate card, per currency.", "short", 8,
 		q(fmt.Sprintf("sum by (currency) (increase(waba_estimated_cost_total{%s}[1d]))", sel), "{{currency}}"))
 	for _, cur := range currencies {
 		cost.OverrideByName(cur, []dashboard.DynamicConfigValue{{Id: "unit", Value: "currency" + cur}})
 	}
-	return newDashboard(c, "waba-billing-and-limits", "Billing and limits",
-		"Quota used against the contract with its projection to the period end, priced messages by type, category and country, estimated cost, messaging limits, quality rating and account status.",
-		row("Quota",
-			line(
-				gaugePanel("Quota used", "Share of each quota used in the current period.", "percentunit", 6, 0, 1,
-					steps("green", c.QuotaWarning, "orange", c.QuotaCritical, "red"),
-					instant(ruleInst(alerts.RecQuotaUsedPerLimit), "{{quota}}")).Links(quotaRunbooks),
-				statPanel("Quota burn", "Share used divided by share of the period elapsed: above 1 the quota runs out early.", "none", 6,
-					steps("green", 1.0, "orange", c.QuotaBurnMax, "red"),
-					instant(ruleInst(alerts.RecQuotaBurn), "{{quota}}")).Links(quotaRunbooks),
-				statPanel("Projected at period end", "Used now plus the current consumption rate until the period ends, over the limit.", "percentunit", 6,
-					steps("green", c.QuotaWarning, "orange", 1.0, "red"),
-					instant(ruleInst(alerts.RecQuotaProjectedPerLimit), "{{quota}}")),
-				statPanel("Period elapsed", "Share of the current quota period that has passed.", "percentunit", 6, steps("blue"),
-					instant(ruleInst(alerts.RecQuotaPeriodElapsed), "{{quota}}")),
-			),
-			line(
-				timeseriesPanel("Quota used vs limit", "Units used in the period, the limit, and the projection to the period end at the current rate.", "short", 24,
-					q(fmt.Sprintf("waba_quota_used{%s}", selInst), "{{quota}} used"),
-					q(fmt.Sprintf("waba_quota_limit{%s}", selInst), "{{quota}} limit"),
-					q(ruleInst(alerts.RecQuotaProjectedUsed), "{{quota}} projected at period end")).
-					OverrideByRegexp(".* limit$", fixedColor("red")).Links(quotaRunbooks),
-			),
+	return row("Priced messages and cost",
+		line(
+			timeseriesPanel("Priced messages by pricing type", "Delivered messages per second: regular (billable), free customer service, free entry point.", "cps", 8,
+				q(fmt.Sprintf("sum by (pricing_type) (rate(waba_outbound_messages_priced_total{%s}[$__rate_interval]))", sel), "{{pricing_type}}")),
+			bargaugePanel("Billable messages by category", "Regular (billable) messages in the time range.", "short", 8,
+				instant(fmt.Sprintf("sum by (category) (increase(waba_outbound_messages_priced_total{%s}[$__range]))", with(sel, `pricing_type="regular"`)), "{{category}}")),
+			tablePanel("Priced messages by country", "Top 20 countries by delivered messages in the time range.", "short", 8,
+				tableQuery(fmt.Sprintf("topk(20, sum by (country, pricing_type) (increase(waba_outbound_messages_priced_total{%s}[$__range])))", sel))),
 		),
-		row("Priced messages and cost",
-			line(
-				timeseriesPanel("Priced messages by pricing type", "Delivered messages per second: regular (billable), free customer service, free entry point.", "cps", 8,
-					q(fmt.Sprintf("sum by (pricing_type) (rate(waba_outbound_messages_priced_total{%s}[$__rate_interval]))", sel), "{{pricing_type}}")),
-				bargaugePanel("Billable messages by category", "Regular (billable) messages in the time range.", "short", 8,
-					instant(fmt.Sprintf("sum by (category) (increase(waba_outbound_messages_priced_total{%s}[$__range]))", with(sel, `pricing_type="regular"`)), "{{category}}")),
-				tablePanel("Priced messages by country", "Top 20 countries by delivered messages in the time range.", "short", 8,
-					tableQuery(fmt.Sprintf("topk(20, sum by (country, pricing_type) (increase(waba_outbound_messages_priced_total{%s}[$__range])))", sel))),
-			),
-			line(
-				cost,
-				timeseriesPanel("Pricing mismatches", "Webhook pricing or conversation that disagrees with the state machine, per hour; should stay near 0.", "short", 16,
-					q(fmt.Sprintf("sum by (field) (increase(waba_pricing_mismatches_total{%s}[1h]))", sel), "{{field}}")),
-			),
+		line(
+			cost,
+			timeseriesPanel("Pricing mismatches", "Webhook pricing or conversation that disagrees with the state machine, per hour; should stay near 0.", "short", 16,
+				q(fmt.Sprintf("sum by (field) (increase(waba_pricing_mismatches_total{%s}[1h]))", sel), "{{field}}")),
 		),
-		row("Messaging limits",
-			line(
-				timeseriesPanel("24h unique recipients vs messaging limit", "Distinct customers reached with business-initiated messages in 24h, against the limit.", "short", 12,
-					q(fmt.Sprintf("waba_business_initiated_unique_recipients_24h{%s}", sel), "{{phone_number_id}} recipients"),
-					q(fmt.Sprintf("waba_messaging_limit_recipients{%s}", sel), "{{phone_number_id}} limit"),
-					q(fmt.Sprintf("waba_portfolio_business_initiated_unique_recipients_24h{%s}", selInst), "portfolio {{portfolio}}")).
-					OverrideByRegexp(".* limit$", fixedColor("red")),
-				gaugePanel("Messaging limit used", "24h unique recipients over the messaging limit, per number.", "percentunit", 12, 0, 1,
-					steps("green", c.MessagingLimitWarning, "orange", 1.0, "red"),
-					instant(rule(alerts.RecMessagingLimitUsed, sel), "{{phone_number_id}}")).
-					Links(runbook(c, alerts.AlertMessagingLimitNearlyUsed)),
-			),
-			line(
-				timeseriesPanel("Portfolio recipients vs learned limit", "Distinct customers delivered a business-initiated message in 24h across the numbers of each portfolio (what Meta's limit counts), against the portfolio's messaging limit as learned from the webhooks (else the config).", "short", 12,
-					q(fmt.Sprintf("waba_portfolio_business_initiated_unique_recipients_24h{%s}", selInst), "{{portfolio}} recipients"),
-					q(fmt.Sprintf("max by (portfolio) (waba_portfolio_messaging_limit_recipients{%s})", selInst), "{{portfolio}} limit")).
-					OverrideByRegexp(".* limit$", fixedColor("red")).
-					Links(runbook(c, alerts.AlertMessagingLimitNearlyUsed)),
-				gaugePanel("Portfolio messaging limit used", "Recording rule: 24h unique recipients of the portfolio over its messaging limit; WabaMessagingLimitNearlyReached fires above the threshold.", "percentunit", 6, 0, 1,
-					steps("green", c.MessagingLimitWarning, "orange", 1.0, "red"),
-					instant(rule(alerts.RecPortfolioLimitUsed, selInst), "{{portfolio}}")).
-					Links(runbook(c, alerts.AlertMessagingLimitNearlyUsed)),
-				tablePanel("Volume pricing tier", "Volume-based pricing tier per WhatsApp Business Account and category (VOLUME_BASED_PRICING_TIER_UPDATE).", "none", 6,
-					tableQuery(fmt.Sprintf("max by (waba_id, category) (waba_pricing_volume_tier{%s})", selInst))),
-			),
+	)
+}
+
+// messagingLimitsRow shows unique recipients against the messaging limits, per number and per portfolio.
+func messagingLimitsRow(c alerts.Config) section {
+	sel, _ := sels(c)
+	_, selInst := sels(c)
+	return row("Messaging limits",
+		line(
+			timeseriesPanel("24h unique recipients vs messaging limit", "Distinct customers reached with business-initiated messages in 24h, against the limit.", "short", 12,
+				q(fmt.Sprintf("waba_business_initiated_unique_recipients_24h{%s}", sel), "{{phone_number_id}} recipients"),
+				q(fmt.Sprintf("waba_messaging_limit_recipients{%s}", sel), "{{phone_number_id}} limit"),
+				q(fmt.Sprintf("waba_portfolio_business_initiated_unique_recipients_24h{%s}", selInst), "portfolio {{portfolio}}")).
+				OverrideByRegexp(".* limit$", fixedColor("red")),
+			gaugePanel("Messaging limit used", "24h unique recipients over the messaging limit, per number.", "percentunit", 12, 0, 1,
+				steps("green", c.MessagingLimitWarning, "orange", 1.0, "red"),
+				instant(rule(alerts.RecMessagingLimitUsed, sel), "{{phone_number_id}}")).
+				Links(runbook(c, alerts.AlertMessagingLimitNearlyUsed)),
 		),
-		row("Quality and account",
-			line(
-				stateTimelinePanel("Quality rating", "Quality rating reported by Meta per number.", 12, ratingMappings,
-					q(fmt.Sprintf(`max by (phone_number_id) (
+		line(
+			timeseriesPanel("Portfolio recipients vs learned limit", "Distinct customers delivered a business-initiated message in 24h across the numbers of each portfolio (what Meta's limit counts), against the portfolio's messaging limit as learned from the webhooks (else the config).", "short", 12,
+				q(fmt.Sprintf("waba_portfolio_business_initiated_unique_recipients_24h{%s}", selInst), "{{portfolio}} recipients"),
+				q(fmt.Sprintf("max by (portfolio) (waba_portfolio_messaging_limit_recipients{%s})", selInst), "{{portfolio}} limit")).
+				OverrideByRegexp(".* limit$", fixedColor("red")).
+				Links(runbook(c, alerts.AlertMessagingLimitNearlyUsed)),
+			gaugePanel("Portfolio messaging limit used", "Recording rule: 24h unique recipients of the portfolio over its messaging limit; WabaMessagingLimitNearlyReached fires above the threshold.", "percentunit", 6, 0, 1,
+				steps("green", c.MessagingLimitWarning, "orange", 1.0, "red"),
+				instant(rule(alerts.RecPortfolioLimitUsed, selInst), "{{portfolio}}")).
+				Links(runbook(c, alerts.AlertMessagingLimitNearlyUsed)),
+			tablePanel("Volume pricing tier", "Volume-based pricing tier per WhatsApp Business Account and category (VOLUME_BASED_PRICING_TIER_UPDATE).", "none", 6,
+				tableQuery(fmt.Sprintf("max by (waba_id, category) (waba_pricing_volume_tier{%s})", selInst))),
+		),
+	)
+}
+
+// qualityRow shows the quality rating of each number and the status of each account.
+func qualityRow(c alerts.Config) section {
+	sel, _ := sels(c)
+	_, selInst := sels(c)
+	return row("Quality and account",
+		line(
+			stateTimelinePanel("Quality rating", "Quality rating reported by Meta per number.", 12, ratingMappings,
+				q(fmt.Sprintf(`max by (phone_number_id) (
   waba_phone_number_quality_rating{%s} * 1
   or waba_phone_number_quality_rating{%s} * 2
   or waba_phone_number_quality_rating{%s} * 3
 )`, with(sel, `rating="green"`), with(sel, `rating="yellow"`), with(sel, `rating="red"`)), "{{phone_number_id}}")).
-					Links(runbook(c, alerts.AlertQualityRatingLow)),
-				stateTimelinePanel("Account status", "Status of each WhatsApp Business Account from account_update webhooks; WabaAccountRestricted and WabaAccountDisabled page on restricted and disabled.", 12, accountMappings,
-					q(fmt.Sprintf(`max by (waba_id) (
+				Links(runbook(c, alerts.AlertQualityRatingLow)),
+			stateTimelinePanel("Account status", "Status of each WhatsApp Business Account from account_update webhooks; WabaAccountRestricted and WabaAccountDisabled page on restricted and disabled.", 12, accountMappings,
+				q(fmt.Sprintf(`max by (waba_id) (
   waba_account_status{%s} * 1
   or waba_account_status{%s} * 2
   or waba_account_status{%s} * 3
 )`, with(selInst, `status="ok"`), with(selInst, `status="restricted"`), with(selInst, `status="disabled"`)), "{{waba_id}}")).
-					Links(runbook(c, alerts.AlertAccountRestricted, alerts.AlertAccountDisabled)),
-			),
+				Links(runbook(c, alerts.AlertAccountRestricted, alerts.AlertAccountDisabled)),
 		),
 	)
 }
 
 // ExporterHealth: the exporter's own state (tailing, parsing, state size).
 func ExporterHealth(c alerts.Config) dashboard.Dashboard {
-	_, selInst := sels(c)
-	m := func(expr string) string { return fmt.Sprintf(expr, selInst) }
 	return newDashboard(c, "waba-exporter-health", "Exporter health",
 		"Scrape status, readiness, webhook flow, tail lag, parse errors by reason, rotations, state size and checkpoint age of waba_exporter.",
-		row("Status",
-			line(
-				statPanel("Up", "Prometheus scrape status per instance.", "none", 4, steps("red", 1.0, "green"),
-					instant(m("up{%s}"), "{{instance}}")).Mappings(boolMappings("down", "up")).
-					Links(runbook(c, alerts.AlertExporterDown)),
-				statPanel("State ready", "0 while the checkpoint is restored or the logs are replayed.", "none", 4, steps("red", 1.0, "green"),
-					instant(m("waba_exporter_state_ready{%s}"), "{{instance}}")).Mappings(boolMappings("restoring", "ready")).
-					Links(runbook(c, alerts.AlertExporterStateNotReady)),
-				statPanel("Last config reload", "Whether the last configuration reload succeeded.", "none", 4, steps("red", 1.0, "green"),
-					instant(m("waba_exporter_config_last_reload_successful{%s}"), "{{instance}}")).Mappings(boolMappings("failed", "ok")).
-					Links(runbook(c, alerts.AlertExporterConfigReloadFailed)),
-				statPanel("Sources up", "Inputs whose path exists and is readable, over all inputs.", "short", 4, steps("red", 1.0, "green"),
-					instant(m("sum by (instance) (waba_exporter_source_up{%s})"), "{{instance}}")).
-					Links(runbook(c, alerts.AlertExporterSourceDown)),
-				statPanel("Checkpoint age", "Time since the last successful state checkpoint; \"disabled\" when no checkpoint was ever written.", "s", 4,
-					steps("green", time.Duration(c.CheckpointMaxAge).Seconds()/2, "orange", time.Duration(c.CheckpointMaxAge).Seconds(), "red"),
-					instant(strings.ReplaceAll(`(time() - waba_exporter_checkpoint_last_success_timestamp_seconds{%s})
+		healthStatusRow(c),
+		readingRow(c),
+		stateRow(c),
+	)
+}
+
+// healthStatusRow shows scrape, readiness, reload, sources, checkpoint and watermark at a glance.
+func healthStatusRow(c alerts.Config) section {
+	_, selInst := sels(c)
+	m := func(expr string) string { return fmt.Sprintf(expr, selInst) }
+	return row("Status",
+		line(
+			statPanel("Up", "Prometheus scrape status per instance.", "none", 4, steps("red", 1.0, "green"),
+				instant(m("up{%s}"), "{{instance}}")).Mappings(boolMappings("down", "up")).
+				Links(runbook(c, alerts.AlertExporterDown)),
+			statPanel("State ready", "0 while the checkpoint is restored or the logs are replayed.", "none", 4, steps("red", 1.0, "green"),
+				instant(m("waba_exporter_state_ready{%s}"), "{{instance}}")).Mappings(boolMappings("restoring", "ready")).
+				Links(runbook(c, alerts.AlertExporterStateNotReady)),
+			statPanel("Last config reload", "Whether the last configuration reload succeeded.", "none", 4, steps("red", 1.0, "green"),
+				instant(m("waba_exporter_config_last_reload_successful{%s}"), "{{instance}}")).Mappings(boolMappings("failed", "ok")).
+				Links(runbook(c, alerts.AlertExporterConfigReloadFailed)),
+			statPanel("Sources up", "Inputs whose path exists and is readable, over all inputs.", "short", 4, steps("red", 1.0, "green"),
+				instant(m("sum by (instance) (waba_exporter_source_up{%s})"), "{{instance}}")).
+				Links(runbook(c, alerts.AlertExporterSourceDown)),
+			statPanel("Checkpoint age", "Time since the last successful state checkpoint; \"disabled\" when no checkpoint was ever written.", "s", 4,
+				steps("green", time.Duration(c.CheckpointMaxAge).Seconds()/2, "orange", time.Duration(c.CheckpointMaxAge).Seconds(), "red"),
+				instant(strings.ReplaceAll(`(time() - waba_exporter_checkpoint_last_success_timestamp_seconds{%s})
   and waba_exporter_checkpoint_last_success_timestamp_seconds{%s} > 0
 or waba_exporter_checkpoint_last_success_timestamp_seconds{%s} * 0`, "%s", selInst), "{{instance}}")).
-					Mappings(valueText([3]string{"0", "disabled", "text"})).
-					Links(runbook(c, alerts.AlertExporterCheckpointStale)),
-				statPanel("Newest webhook", "Event time of the newest webhook seen (the watermark); WabaWebhooksStopped fires when it gets old.", "dateTimeFromNow", 4, steps("blue"),
-					instant(m("waba_exporter_last_event_timestamp_seconds{%s} * 1000"), "{{instance}}")).
-					Links(runbook(c, alerts.AlertWebhooksStopped)),
-			),
+				Mappings(valueText([3]string{"0", "disabled", "text"})).
+				Links(runbook(c, alerts.AlertExporterCheckpointStale)),
+			statPanel("Newest webhook", "Event time of the newest webhook seen (the watermark); WabaWebhooksStopped fires when it gets old.", "dateTimeFromNow", 4, steps("blue"),
+				instant(m("waba_exporter_last_event_timestamp_seconds{%s} * 1000"), "{{instance}}")).
+				Links(runbook(c, alerts.AlertWebhooksStopped)),
 		),
-		row("Reading and parsing",
-			line(
-				timeseriesPanel("Tail lag", "Bytes written to the log files but not read yet.", "bytes", 12,
-					q(m("sum by (instance, logfile) (waba_exporter_tail_lag_bytes{%s})"), "{{instance}} {{logfile}}")).
-					Links(runbook(c, alerts.AlertExporterTailStalled)),
-				timeseriesPanel("Webhook events", "Webhook changes processed per second by field; a flat line at 0 is what WabaWebhooksStopped alerts on.", "cps", 12,
-					q(m("sum by (field) (rate(waba_exporter_events_total{%s}[$__rate_interval]))"), "{{field}}")).
-					Links(runbook(c, alerts.AlertWebhooksStopped)),
-			),
-			line(
-				timeseriesPanel("Parse errors by reason", "Lines that could not be decoded, per second.", "cps", 8,
-					q(m("sum by (reason) (rate(waba_exporter_parse_errors_total{%s}[$__rate_interval]))"), "{{reason}}")),
-				timeseriesPanel("Parse error ratio", "Recording rule: share of the lines read that fail to parse (5m); WabaExporterParseErrorsHigh fires above the threshold.", "percentunit", 8,
-					q(rule(alerts.RecParseErrorsPerLine, selInst), "{{instance}} {{logfile}}")).
-					Links(runbook(c, alerts.AlertExporterParseErrorsHigh)),
-				timeseriesPanel("Lines read", "Complete lines read per second.", "cps", 8,
-					q(m("sum by (instance, logfile) (rate(waba_exporter_lines_read_total{%s}[$__rate_interval]))"), "{{instance}} {{logfile}}")),
-			),
-			line(
-				timeseriesPanel("Rotations, truncations and read errors", "File events per hour.", "short", 12,
-					q(m("sum by (logfile) (increase(waba_exporter_file_rotations_total{%s}[1h]))"), "{{logfile}} rotations"),
-					q(m("sum by (logfile) (increase(waba_exporter_file_truncations_total{%s}[1h]))"), "{{logfile}} truncations"),
-					q(m("sum by (logfile) (increase(waba_exporter_file_read_errors_total{%s}[1h]))"), "{{logfile}} read errors")),
-				timeseriesPanel("Pushes failed", "Failed pushes per hour by URL (push mode only).", "short", 12,
-					q(m("sum by (url) (increase(waba_exporter_push_failures_total{%s}[1h]))"), "{{url}}")).
-					Links(runbook(c, alerts.AlertExporterPushFailing)),
-			),
+	)
+}
+
+// readingRow shows tail lag, events, parse errors, lines read, file events and push failures.
+func readingRow(c alerts.Config) section {
+	_, selInst := sels(c)
+	m := func(expr string) string { return fmt.Sprintf(expr, selInst) }
+	return row("Reading and parsing",
+		line(
+			timeseriesPanel("Tail lag", "Bytes written to the log files but not read yet.", "bytes", 12,
+				q(m("sum by (instance, logfile) (waba_exporter_tail_lag_bytes{%s})"), "{{instance}} {{logfile}}")).
+				Links(runbook(c, alerts.AlertExporterTailStalled)),
+			timeseriesPanel("Webhook events", "Webhook changes processed per second by field; a flat line at 0 is what WabaWebhooksStopped alerts on.", "cps", 12,
+				q(m("sum by (field) (rate(waba_exporter_events_total{%s}[$__rate_interval]))"), "{{field}}")).
+				Links(runbook(c, alerts.AlertWebhooksStopped)),
 		),
-		row("State",
-			line(
-				timeseriesPanel("State entries", "Entries held in the state maps, by kind.", "short", 8,
-					q(m("sum by (kind) (waba_exporter_state_entries{%s})"), "{{kind}}")),
-				timeseriesPanel("Evictions", "State entries evicted per hour, by kind and reason (capacity evictions truncate the metrics).", "short", 8,
-					q(m("sum by (kind, reason) (increase(waba_exporter_state_evictions_total{%s}[1h]))"), "{{kind}} {{reason}}")).
-					Links(runbook(c, alerts.AlertExporterStateEvictions)),
-				timeseriesPanel("Label values folded into other", "Values over a label's cap per hour, by label.", "short", 8,
-					q(m("sum by (label) (increase(waba_exporter_label_values_overflow_total{%s}[1h]))"), "{{label}}")).
-					Links(runbook(c, alerts.AlertExporterLabelOverflow)),
-			),
-			line(
-				timeseriesPanel("Duplicates and out-of-order events", "Deduplicated retries and events older than the state, per second.", "cps", 12,
-					q(m("sum by (kind) (rate(waba_exporter_duplicate_events_total{%s}[$__rate_interval]))"), "duplicate {{kind}}"),
-					q(m("sum by (kind) (rate(waba_exporter_out_of_order_events_total{%s}[$__rate_interval]))"), "out of order {{kind}}")),
-				timeseriesPanel("Collect duration", "Duration of the last Collect() per instance.", "s", 12,
-					q(m("max by (instance) (waba_exporter_collect_duration_seconds{%s})"), "{{instance}}")),
-			),
-			line(
-				tablePanel("Build", "Version of each running exporter.", "none", 24,
-					tableQuery(m("waba_exporter_build_info{%s}"))),
-			),
+		line(
+			timeseriesPanel("Parse errors by reason", "Lines that could not be decoded, per second.", "cps", 8,
+				q(m("sum by (reason) (rate(waba_exporter_parse_errors_total{%s}[$__rate_interval]))"), "{{reason}}")),
+			timeseriesPanel("Parse error ratio", "Recording rule: share of the lines read that fail to parse (5m); WabaExporterParseErrorsHigh fires above the threshold.", "percentunit", 8,
+				q(rule(alerts.RecParseErrorsPerLine, selInst), "{{instance}} {{logfile}}")).
+				Links(runbook(c, alerts.AlertExporterParseErrorsHigh)),
+			timeseriesPanel("Lines read", "Complete lines read per second.", "cps", 8,
+				q(m("sum by (instance, logfile) (rate(waba_exporter_lines_read_total{%s}[$__rate_interval]))"), "{{instance}} {{logfile}}")),
+		),
+		line(
+			timeseriesPanel("Rotations, truncations and read errors", "File events per hour.", "short", 12,
+				q(m("sum by (logfile) (increase(waba_exporter_file_rotations_total{%s}[1h]))"), "{{logfile}} rotations"),
+				q(m("sum by (logfile) (increase(waba_exporter_file_truncations_total{%s}[1h]))"), "{{logfile}} truncations"),
+				q(m("sum by (logfile) (increase(waba_exporter_file_read_errors_total{%s}[1h]))"), "{{logfile}} read errors")),
+			timeseriesPanel("Pushes failed", "Failed pushes per hour by URL (push mode only).", "short", 12,
+				q(m("sum by (url) (increase(waba_exporter_push_failures_total{%s}[1h]))"), "{{url}}")).
+				Links(runbook(c, alerts.AlertExporterPushFailing)),
+		),
+	)
+}
+
+// stateRow shows the state maps, evictions, label overflow, duplicates and the build.
+func stateRow(c alerts.Config) section {
+	_, selInst := sels(c)
+	m := func(expr string) string { return fmt.Sprintf(expr, selInst) }
+	return row("State",
+		line(
+			timeseriesPanel("State entries", "Entries held in the state maps, by kind.", "short", 8,
+				q(m("sum by (kind) (waba_exporter_state_entries{%s})"), "{{kind}}")),
+			timeseriesPanel("Evictions", "State entries evicted per hour, by kind and reason (capacity evictions truncate the metrics).", "short", 8,
+				q(m("sum by (kind, reason) (increase(waba_exporter_state_evictions_total{%s}[1h]))"), "{{kind}} {{reason}}")).
+				Links(runbook(c, alerts.AlertExporterStateEvictions)),
+			timeseriesPanel("Label values folded into other", "Values over a label's cap per hour, by label.", "short", 8,
+				q(m("sum by (label) (increase(waba_exporter_label_values_overflow_total{%s}[1h]))"), "{{label}}")).
+				Links(runbook(c, alerts.AlertExporterLabelOverflow)),
+		),
+		line(
+			timeseriesPanel("Duplicates and out-of-order events", "Deduplicated retries and events older than the state, per second.", "cps", 12,
+				q(m("sum by (kind) (rate(waba_exporter_duplicate_events_total{%s}[$__rate_interval]))"), "duplicate {{kind}}"),
+				q(m("sum by (kind) (rate(waba_exporter_out_of_order_events_total{%s}[$__rate_interval]))"), "out of order {{kind}}")),
+			timeseriesPanel("Collect duration", "Duration of the last Collect() per instance.", "s", 12,
+				q(m("max by (instance) (waba_exporter_collect_duration_seconds{%s})"), "{{instance}}")),
+		),
+		line(
+			tablePanel("Build", "Version of each running exporter.", "none", 24,
+				tableQuery(m("waba_exporter_build_info{%s}"))),
 		),
 	)
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -18,13 +17,14 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/waba-exporter/waba_exporter/alerts"
+
+	"github.com/waba-exporter/waba_exporter/internal/testutil"
 )
 
 // The end-to-end test runs the real pieces: the exporter binary in demo fast
@@ -73,70 +73,6 @@ labels:
   country_enabled: true
 `
 
-func freePort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
-// proc is a started external process whose output goes to a log file.
-type proc struct {
-	name string
-	cmd  *exec.Cmd
-	log  string
-	done chan struct{}
-}
-
-func start(t *testing.T, dir, name string, bin string, args ...string) *proc {
-	t.Helper()
-	logPath := filepath.Join(dir, name+".log")
-	f, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, args...)
-	cmd.Dir = dir
-	cmd.Stdout, cmd.Stderr = f, f
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		f.Close()
-		t.Fatalf("starting %s: %v", name, err)
-	}
-	p := &proc{name: name, cmd: cmd, log: logPath, done: make(chan struct{})}
-	go func() { cmd.Wait(); f.Close(); close(p.done) }()
-	t.Cleanup(func() {
-		p.stop()
-		if t.Failed() {
-			b, _ := os.ReadFile(logPath)
-			if len(b) > 4000 {
-				b = b[len(b)-4000:]
-			}
-			t.Logf("--- last output of %s:\n%s", name, b)
-		}
-	})
-	return p
-}
-
-// stop sends SIGTERM, and SIGKILL to the process group after 10s.
-func (p *proc) stop() {
-	select {
-	case <-p.done:
-		return
-	default:
-	}
-	p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(10 * time.Second):
-		syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
-		<-p.done
-	}
-}
-
 // poll calls f every interval until it returns nil or the deadline passes,
 // and returns f's last error.
 func poll(timeout, interval time.Duration, f func() error) error {
@@ -161,25 +97,6 @@ func httpGet(u string) ([]byte, int, error) {
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	return b, resp.StatusCode, err
-}
-
-func waitHTTP200(t *testing.T, p *proc, u string, timeout time.Duration) {
-	t.Helper()
-	err := poll(timeout, 200*time.Millisecond, func() error {
-		select {
-		case <-p.done:
-			return fmt.Errorf("%s exited: %v", p.name, p.cmd.ProcessState)
-		default:
-		}
-		_, code, err := httpGet(u)
-		if err == nil && code != http.StatusOK {
-			err = fmt.Errorf("status %d", code)
-		}
-		return err
-	})
-	if err != nil {
-		t.Fatalf("%s not ready at %s within %v: %v", p.name, u, timeout, err)
-	}
 }
 
 // promAPI queries Prometheus' HTTP API and decodes the data field.
@@ -343,7 +260,7 @@ type e2eSetup struct {
 const e2eCustomSelector = `job="whatsapp", team="waba"`
 
 func TestEndToEnd(t *testing.T) {
-	promBin, amBin := requireBin(t, "prometheus"), requireBin(t, "prometheus-alertmanager")
+	promBin, amBin := testutil.Tool(t, "prometheus"), testutil.Tool(t, "prometheus-alertmanager")
 	tmp := t.TempDir()
 
 	// Build the exporter from the repository root.
@@ -363,7 +280,7 @@ func TestEndToEnd(t *testing.T) {
 	hook := httptest.NewServer(rec)
 	t.Cleanup(hook.Close)
 
-	exporterAddr, promAddr, amAddr := freePort(t), freePort(t), freePort(t)
+	exporterAddr, promAddr, amAddr := testutil.FreeAddr(t), testutil.FreeAddr(t), testutil.FreeAddr(t)
 	write := func(name string, b []byte) string {
 		p := filepath.Join(tmp, name)
 		if err := os.WriteFile(p, b, 0o644); err != nil {
@@ -449,24 +366,24 @@ scrape_configs:
 
 	// Pushes go to a port nobody listens on: the push panel has data and
 	// WabaExporterPushFailing must fire.
-	deadPush := "http://" + freePort(t) + "/api/v1/import/prometheus"
-	exp := start(t, tmp, "waba_exporter", exporterBin, "demo",
+	deadPush := "http://" + testutil.FreeAddr(t) + "/api/v1/import/prometheus"
+	exp := testutil.StartProcess(t, tmp, "waba_exporter", exporterBin, "demo",
 		"--web.listen-address="+exporterAddr, "--demo.fast", "--config="+exporterCfg,
 		"--demo.file="+filepath.Join(tmp, "demo.ndjson"), "--push.url="+deadPush, "--push.interval=1s")
-	am := start(t, tmp, "alertmanager", amBin, "--config.file="+amCfg,
+	am := testutil.StartProcess(t, tmp, "alertmanager", amBin, "--config.file="+amCfg,
 		"--storage.path="+filepath.Join(tmp, "am"), "--web.listen-address="+amAddr,
 		"--cluster.listen-address=")
-	prom := start(t, tmp, "prometheus", promBin, "--config.file="+filepath.Join(tmp, "prometheus.yml"),
+	prom := testutil.StartProcess(t, tmp, "prometheus", promBin, "--config.file="+filepath.Join(tmp, "prometheus.yml"),
 		"--storage.tsdb.path="+filepath.Join(tmp, "tsdb"), "--web.listen-address="+promAddr,
 		"--rules.alert.resend-delay=1s")
 
-	waitHTTP200(t, exp, "http://"+exporterAddr+"/metrics", 60*time.Second)
-	waitHTTP200(t, am, "http://"+amAddr+"/-/ready", 30*time.Second)
-	waitHTTP200(t, prom, "http://"+promAddr+"/-/ready", 30*time.Second)
+	exp.WaitHTTP200(t, "http://"+exporterAddr+"/metrics", 60*time.Second)
+	am.WaitHTTP200(t, "http://"+amAddr+"/-/ready", 30*time.Second)
+	prom.WaitHTTP200(t, "http://"+promAddr+"/-/ready", 30*time.Second)
 	promURL := "http://" + promAddr
 
 	// The exporter must become ready (state restored) for the gated alerts.
-	waitHTTP200(t, exp, "http://"+exporterAddr+"/-/ready", 120*time.Second)
+	exp.WaitHTTP200(t, "http://"+exporterAddr+"/-/ready", 120*time.Second)
 
 	for _, su := range setups {
 		t.Run("dashboard queries return data with the "+su.name, func(t *testing.T) {
@@ -692,7 +609,7 @@ scrape_configs:
 	})
 
 	t.Run("exporter down fires", func(t *testing.T) {
-		exp.stop()
+		exp.Stop()
 		for _, su := range setups {
 			want := map[string]string{"alertname": alerts.AlertExporterDown, "instance": exporterAddr, "severity": "critical", "job": su.job}
 			err := poll(60*time.Second, time.Second, func() error {
@@ -726,18 +643,4 @@ scrape_configs:
 			}
 		}
 	})
-}
-
-// requireBin returns the path of an installed binary or fails with the
-// command that installs it.
-func requireBin(t *testing.T, name string) string {
-	t.Helper()
-	if testing.Short() {
-		t.Skipf("-short: skipping the end-to-end test (needs %s)", name)
-	}
-	p, err := exec.LookPath(name)
-	if err != nil {
-		t.Fatalf("%s not found in PATH: run `bash scripts/install-test-deps.sh` as root from the repository root (Debian packages prometheus and prometheus-alertmanager)", name)
-	}
-	return p
 }

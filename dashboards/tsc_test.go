@@ -11,33 +11,9 @@ import (
 	"testing"
 
 	"github.com/waba-exporter/waba_exporter/alerts"
-)
 
-// npmDir is where scripts/install-test-deps.sh installs typescript and
-// @grafana/schema: $WABA_NPM_DIR, else <repo>/.cache/npm.
-func npmDir(t *testing.T) string {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("-short: skipping the TypeScript check (needs node, tsc and @grafana/schema)")
-	}
-	dir := os.Getenv("WABA_NPM_DIR")
-	if dir == "" {
-		dir = filepath.Join("..", ".cache", "npm")
-	}
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range []string{"node_modules/.bin/tsc", "node_modules/@grafana/schema/package.json"} {
-		if _, err := os.Stat(filepath.Join(abs, p)); err != nil {
-			t.Fatalf("%s missing in %s: run `bash scripts/install-test-deps.sh` from the repository root (or set WABA_NPM_DIR to where it installed typescript and @grafana/schema)", p, abs)
-		}
-	}
-	if _, err := exec.LookPath("node"); err != nil {
-		t.Fatal("node not found in PATH: install Node.js (Debian: apt-get install nodejs npm), then run `bash scripts/install-test-deps.sh`")
-	}
-	return abs
-}
+	"github.com/waba-exporter/waba_exporter/internal/testutil"
+)
 
 // panelTypes maps our panel types to their option types in @grafana/schema.
 var panelTypes = map[string]struct{ module, options, fieldConfig string }{
@@ -129,7 +105,7 @@ func runTSC(npm, work, ts string) ([]byte, error) {
 }
 
 func TestDashboardsTypeCheckWithGrafanaSchema(t *testing.T) {
-	dir := npmDir(t)
+	dir := testutil.NpmDir(t)
 	files := make([]string, 0, 4)
 	for name := range All(alerts.Default()) {
 		files = append(files, name)
@@ -148,7 +124,7 @@ func TestDashboardsTypeCheckWithGrafanaSchema(t *testing.T) {
 // TestTypeCheckRejectsInvalid proves the check can fail: a misspelled
 // dashboard field and a wrong panel option type must both be errors.
 func TestTypeCheckRejectsInvalid(t *testing.T) {
-	dir := npmDir(t)
+	dir := testutil.NpmDir(t)
 	for _, tc := range []struct{ name, mutate string }{
 		{"unknown dashboard field", `"schemaVersion": 42,` + "\n" + `  "schemaVersoin": 39,`},
 		{"enum value", `"displayMode": "gradient"` + "|" + `"displayMode": "sparkles"`},

@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/waba-exporter/waba_exporter/internal/testutil"
 )
 
 // binary builds waba_exporter once for the tests of this package.
@@ -172,18 +174,13 @@ func list(t *testing.T, v any, path ...any) []any {
 
 // TestYamllint runs yamllint (Debian package "yamllint") on every YAML file here.
 func TestYamllint(t *testing.T) {
-	if testing.Short() {
-		t.Skip("-short: skipping yamllint")
-	}
-	if _, err := exec.LookPath("yamllint"); err != nil {
-		t.Fatal("yamllint is not installed (Debian: apt-get install yamllint; it is part of scripts/install-test-deps.sh)")
-	}
-	out, err := exec.Command("yamllint", "--strict", "-f", "parsable", "-c", ".yamllint", ".").CombinedOutput()
+	yamllint := testutil.Tool(t, "yamllint")
+	out, err := exec.Command(yamllint, "--strict", "-f", "parsable", "-c", ".yamllint", ".").CombinedOutput()
 	if err != nil {
 		t.Fatalf("yamllint: %v\n%s", err, out)
 	}
 	// yamllint must have seen the files (a wrong path would pass silently).
-	out, err = exec.Command("yamllint", "--list-files", "-c", ".yamllint", ".").CombinedOutput()
+	out, err = exec.Command(yamllint, "--list-files", "-c", ".yamllint", ".").CombinedOutput()
 	if err != nil {
 		t.Fatalf("yamllint --list-files: %v\n%s", err, out)
 	}
@@ -468,23 +465,18 @@ func TestSystemdUnit(t *testing.T) {
 	if stateDir := "/var/lib/" + s["StateDirectory"][0] + "/"; !strings.HasPrefix(cp, stateDir) {
 		t.Errorf("--checkpoint.path=%q is not under the StateDirectory %s", cp, stateDir)
 	}
-	if testing.Short() {
-		t.Skip("-short: skipping systemd-analyze")
-	}
-	if _, err := exec.LookPath("systemd-analyze"); err != nil {
-		t.Fatal("systemd-analyze is not installed (Debian: apt-get install systemd)")
-	}
+	analyze := testutil.Tool(t, "systemd-analyze")
 	// verify needs the ExecStart binary to exist: point it at the one just built.
 	unit := filepath.Join(t.TempDir(), "waba_exporter.service")
 	if err := os.WriteFile(unit, []byte(strings.ReplaceAll(text, execStart[0], mustBinary(t))), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	// verify exits 0 on unknown keys and bad values (it only warns): any output fails.
-	out, err := exec.Command("systemd-analyze", "verify", unit).CombinedOutput()
+	out, err := exec.Command(analyze, "verify", unit).CombinedOutput()
 	if err != nil || len(bytes.TrimSpace(out)) > 0 {
 		t.Errorf("systemd-analyze verify: %v\n%s", err, out)
 	}
-	out, err = exec.Command("systemd-analyze", "security", "--offline=yes", unit).CombinedOutput()
+	out, err = exec.Command(analyze, "security", "--offline=yes", unit).CombinedOutput()
 	m := regexp.MustCompile(`Overall exposure level for waba_exporter\.service: ([0-9.]+)`).FindSubmatch(out)
 	if err != nil || m == nil {
 		t.Fatalf("systemd-analyze security --offline=yes: %v\n%s", err, out)

@@ -16,6 +16,8 @@ import (
 	"github.com/waba-exporter/waba_exporter/alerts"
 	"github.com/waba-exporter/waba_exporter/dashboards"
 	"github.com/waba-exporter/waba_exporter/internal/config"
+
+	"github.com/waba-exporter/waba_exporter/internal/testutil"
 )
 
 // TestGeneratedObjectsUpToDate checks that the committed PrometheusRule and dashboard
@@ -69,13 +71,7 @@ func TestPrometheusRule(t *testing.T) {
 	if strings.Join(names, ",") != alerts.GroupRecording+","+alerts.GroupAlerts {
 		t.Errorf("groups %v", names)
 	}
-	if testing.Short() {
-		t.Skip("-short: skipping promtool")
-	}
-	promtool, err := exec.LookPath("promtool")
-	if err != nil {
-		t.Fatal("promtool is not installed (Debian: apt-get install prometheus; part of scripts/install-test-deps.sh)")
-	}
+	promtool := testutil.Tool(t, "promtool")
 	b, err := yaml.Marshal(map[string]any{"groups": groups})
 	if err != nil {
 		t.Fatal(err)

@@ -12,19 +12,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/waba-exporter/waba_exporter/internal/testutil"
 )
 
 // TestMakeBuildVersion builds with `make build` and checks that the version it compiles
 // in (VERSION=...) is shown by --version (exit 0), by `version`, on the landing page and
 // in waba_exporter_build_info.
 func TestMakeBuildVersion(t *testing.T) {
-	if testing.Short() {
-		t.Skip("-short: skipping make build")
-	}
-	make, err := exec.LookPath("make")
-	if err != nil {
-		t.Fatal("make is not installed (Debian: apt-get install make)")
-	}
+	make := testutil.Tool(t, "make")
 	const v = "7.7.7-versiontest"
 	bin := filepath.Join(t.TempDir(), "waba_exporter")
 	if out, err := exec.Command(make, "-C", "..", "build", "BIN="+bin, "VERSION="+v).CombinedOutput(); err != nil {

@@ -36,7 +36,7 @@ type File struct {
 	size      int64        // size at the last fstat
 	mtime     int64        // mtime (ns) at the last fstat
 	partial   []byte
-	skipping  bool // inside a too-long line (already counted): discard up to the newline
+	skipping  bool // inside a too-long line: discard up to the newline, then hand it out marked TooLong
 	discard   bool // inside a line that started before the start offset: discard, uncounted
 	// skipNUL: after a truncation, a writer that did not open with O_APPEND keeps writing
 	// at its old offset, leaving a hole of NUL bytes before its next line. NUL never
@@ -167,7 +167,6 @@ func (t *Tailer) consume(ctx context.Context, out chan<- *Batch, f *File, data [
 			switch {
 			case f.discard || f.skipping:
 			case len(f.partial)+len(rest) > max:
-				f.src.tooLong.Add(1)
 				f.skipping = true
 				f.partial = releaseBig(f.partial[:0])
 			default:
@@ -182,11 +181,13 @@ func (t *Tailer) consume(ctx context.Context, out chan<- *Batch, f *File, data [
 		case f.discard:
 			f.discard = false
 			f.base.Store(end) // the first line handed out starts here
-		case f.skipping:
+		case f.skipping || len(f.partial)+len(seg) > max:
 			f.skipping = false
-		case len(f.partial)+len(seg) > max:
-			f.src.tooLong.Add(1)
 			f.partial = releaseBig(f.partial[:0])
+			if err := t.emitTooLong(ctx, out, f, end); err != nil {
+				f.delivered.Store(end)
+				return err
+			}
 		default:
 			err := t.emit(ctx, out, f, f.partial, seg, end)
 			f.partial = releaseBig(f.partial[:0])
@@ -209,8 +210,15 @@ func releaseBig(b []byte) []byte {
 	return b
 }
 
-// finalLine delivers an unfinished last line at end of input (replay mode, stdin EOF).
+// finalLine delivers an unfinished last line at end of input (replay mode, stdin EOF),
+// marked TooLong if it is over the limit.
 func (t *Tailer) finalLine(ctx context.Context, out chan<- *Batch, f *File) error {
+	if f.skipping && !f.discard {
+		f.skipping = false
+		err := t.emitTooLong(ctx, out, f, f.off)
+		f.delivered.Store(f.off)
+		return err
+	}
 	if len(f.partial) == 0 || f.skipping || f.discard {
 		return nil
 	}

@@ -6,30 +6,14 @@ import (
 	"log/slog"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/waba-exporter/waba_exporter/internal/testutil"
 )
 
-// fakeClock is a wall clock the test moves by hand.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newFakeClock() *fakeClock { return &fakeClock{now: time.Unix(1_700_000_000, 0)} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
+// newFakeClock returns a wall clock the test moves by hand.
+func newFakeClock() *testutil.Clock { return testutil.NewClock(time.Unix(1_700_000_000, 0)) }
 
 // got is one delivered line, copied out of its batch.
 type got struct {
@@ -48,11 +32,12 @@ type harness struct {
 	t       *testing.T
 	tl      *Tailer
 	w       *StdWaker
-	clock   *fakeClock
+	clock   *testutil.Clock
 	out     chan *Batch
 	cancel  context.CancelFunc
 	done    chan error
-	lines   []got
+	lines   []got           // delivered lines, without those marked TooLong
+	tooLong []int64         // offsets of the lines marked TooLong
 	seen    map[*Batch]bool // distinct batches ever received
 	prog    *Progress       // every delivered line is marked processed
 	stopped bool
@@ -121,6 +106,13 @@ func (h *harness) take(b *Batch) {
 	h.seen[b] = true
 	for i, l := range b.Lines {
 		h.prog.Done(&b.Lines[i])
+		if l.TooLong {
+			if len(l.Data) != 0 {
+				h.t.Errorf("a line marked TooLong has %d bytes of data", len(l.Data))
+			}
+			h.tooLong = append(h.tooLong, l.Offset)
+			continue
+		}
 		g := got{Source: l.Source, File: l.File, Offset: l.Offset, Data: string(l.Data)}
 		if l.File != nil {
 			g.Path = l.File.Path()

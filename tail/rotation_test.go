@@ -293,7 +293,7 @@ func TestCopytruncateWriterWithoutAppend(t *testing.T) {
 			fd.WriteString(joinLines(after)) // lands at the old offset
 			h.step()
 			equalLines(t, "no-append writer", h.data(), append(before, after...))
-			if st := h.stats(0); st.Truncations != 1 || st.LinesTooLong != 0 {
+			if st := h.stats(0); st.Truncations != 1 || len(h.tooLong) != 0 {
 				t.Fatalf("stats %+v", st)
 			}
 		})

@@ -53,8 +53,9 @@
 //
 // A line ends at "\n"; a trailing "\r" is removed. An unfinished last line is held until its
 // newline arrives (in replay mode, and on standard input, it is delivered at end of input).
-// Lines longer than [Options.MaxLineBytes] are skipped whole and counted in
-// SourceStats.LinesTooLong; the next line is delivered intact.
+// Lines longer than [Options.MaxLineBytes] are skipped whole: the consumer gets, in their
+// place, a Line marked TooLong, without data, so that it can count them with the parse
+// errors and record its progress past them. The next line is delivered intact.
 //
 // # Memory
 //
@@ -190,20 +191,22 @@ type Line struct {
 	// Data is the line without "\n" and without a trailing "\r". It is valid until the
 	// Batch is released.
 	Data []byte
+	// TooLong marks a line that was longer than MaxLineBytes and was skipped: Data is
+	// empty; Source, File and Offset are set as for any line.
+	TooLong bool
 }
 
 // SourceStats are the counters and gauges of one configured source, for self-metrics.
 type SourceStats struct {
-	Source       string
-	LinesRead    uint64 // complete lines delivered
-	BytesRead    uint64 // bytes read from files (newlines and skipped lines included)
-	LinesTooLong uint64 // lines skipped for exceeding MaxLineBytes
-	Rotations    uint64 // new identity at a path that held another file
-	Truncations  uint64 // size below offset or fingerprint changed
-	ReadErrors   uint64 // failed open/stat/read attempts
-	LinesLost    uint64 // lines of files rotated away before they could be read (lost.go)
-	Up           bool   // every path exists and is readable (a glob: at least one match)
-	LastRead     time.Time
+	Source      string
+	LinesRead   uint64 // complete lines delivered (not those marked TooLong)
+	BytesRead   uint64 // bytes read from files (newlines and skipped lines included)
+	Rotations   uint64 // new identity at a path that held another file
+	Truncations uint64 // size below offset or fingerprint changed
+	ReadErrors  uint64 // failed open/stat/read attempts
+	LinesLost   uint64 // lines of files rotated away before they could be read (lost.go)
+	Up          bool   // every path exists and is readable (a glob: at least one match)
+	LastRead    time.Time
 	// LagBytes is, summed over open files, the size from a fresh fstat minus the offset
 	// up to which lines have been handed out.
 	LagBytes  int64
@@ -217,7 +220,7 @@ type source struct {
 	glob    bool
 	stdin   bool
 
-	linesRead, bytesRead, tooLong      atomic.Uint64
+	linesRead, bytesRead               atomic.Uint64
 	rotations, truncations, readErrors atomic.Uint64
 	linesLost                          atomic.Uint64 // lost.go
 	// handedOut counts the lines put in a batch (Batch.add), applied those a consumer
@@ -415,15 +418,14 @@ func (t *Tailer) Stats() []SourceStats {
 	for i, s := range t.sources {
 		idx[s] = i
 		st := SourceStats{
-			Source:       s.name,
-			LinesRead:    s.linesRead.Load(),
-			BytesRead:    s.bytesRead.Load(),
-			LinesTooLong: s.tooLong.Load(),
-			Rotations:    s.rotations.Load(),
-			Truncations:  s.truncations.Load(),
-			ReadErrors:   s.readErrors.Load(),
-			LinesLost:    s.linesLost.Load(),
-			Up:           s.up.Load(),
+			Source:      s.name,
+			LinesRead:   s.linesRead.Load(),
+			BytesRead:   s.bytesRead.Load(),
+			Rotations:   s.rotations.Load(),
+			Truncations: s.truncations.Load(),
+			ReadErrors:  s.readErrors.Load(),
+			LinesLost:   s.linesLost.Load(),
+			Up:          s.up.Load(),
 		}
 		if ns := s.lastRead.Load(); ns != 0 {
 			st.LastRead = time.Unix(0, ns)
@@ -457,47 +459,47 @@ func (t *Tailer) Run(ctx context.Context, out chan<- *Batch) error {
 	defer close(quit)
 	defer t.closeAll()
 
-	var stdinCh <-chan stdinChunk
-	var stdinFile *File
+	in := &stdinStream{}
 	if t.stdin != nil {
-		stdinCh = startStdin(t.opts.Stdin, t.opts.BatchBytes, quit)
-		stdinFile = &File{src: t.stdin, path: "-"}
+		in.ch = startStdin(t.opts.Stdin, t.opts.BatchBytes, quit)
+		in.file = &File{src: t.stdin, path: "-"}
 	}
-
 	if t.replay {
-		for {
-			more, err := t.pass(ctx, out)
-			if err != nil {
-				return nil
-			}
-			if !more {
-				break
-			}
-		}
-		t.synced.Store(true)
-		for _, f := range t.order {
-			if err := t.finalLine(ctx, out, f); err != nil {
-				return nil
-			}
-		}
-		if err := t.flush(ctx, out); err != nil {
-			return nil
-		}
-		for stdinCh != nil {
-			select {
-			case <-ctx.Done():
-				return nil
-			case c := <-stdinCh:
-				if done, err := t.stdinChunk(ctx, out, stdinFile, c); err != nil {
-					return nil
-				} else if done {
-					stdinCh = nil
-				}
-			}
-		}
-		return nil
+		t.runReplay(ctx, out, in)
+	} else {
+		t.runFollow(ctx, out, in)
 	}
+	return nil
+}
 
+// stdinStream is the source "-" while Run runs: chunks from startStdin, delivered as the
+// lines of one File. ch is nil when there is no such source or its input has ended.
+type stdinStream struct {
+	ch   <-chan stdinChunk
+	file *File
+}
+
+// runReplay reads every file once to its end, delivers their unfinished last lines, then
+// standard input to its end. It returns early when ctx is done.
+func (t *Tailer) runReplay(ctx context.Context, out chan<- *Batch, in *stdinStream) {
+	if !t.passes(ctx, out) {
+		return
+	}
+	t.synced.Store(true)
+	for _, f := range t.order {
+		if t.finalLine(ctx, out, f) != nil {
+			return
+		}
+	}
+	if t.flush(ctx, out) != nil {
+		return
+	}
+	t.serveStdin(ctx, out, in, nil)
+}
+
+// runFollow runs passes, each followed by a wait for the waker (serving standard input
+// meanwhile), until ctx is done.
+func (t *Tailer) runFollow(ctx context.Context, out chan<- *Batch, in *stdinStream) {
 	w := t.opts.Waker
 	if w == nil {
 		sw := NewWaker(WakerOptions{PollInterval: t.opts.PollInterval, Fsnotify: true, Coalesce: 10 * time.Millisecond, Logger: t.log})
@@ -511,17 +513,8 @@ func (t *Tailer) Run(ctx context.Context, out chan<- *Batch) error {
 	var stepDone chan struct{}
 	watchedGen, watchedPass := ^uint64(0), uint64(0)
 	for {
-		for {
-			more, err := t.pass(ctx, out)
-			if err != nil {
-				return nil
-			}
-			if !more {
-				break
-			}
-			if ctx.Err() != nil {
-				return nil
-			}
+		if !t.passes(ctx, out) {
+			return
 		}
 		t.synced.Store(true)
 		if t.gen != watchedGen || t.passN-watchedPass >= 64 {
@@ -533,24 +526,52 @@ func (t *Tailer) Run(ctx context.Context, out chan<- *Batch) error {
 		}
 		if stepDone != nil {
 			close(stepDone)
-			stepDone = nil
 		}
-	wait:
-		select {
-		case <-ctx.Done():
-			return nil
-		case stepDone = <-w.C():
-		case c := <-stdinCh:
-			done, err := t.stdinChunk(ctx, out, stdinFile, c)
-			if err != nil {
-				return nil
-			}
-			if done {
-				stdinCh = nil
-			}
-			goto wait
+		var ok bool
+		if stepDone, ok = t.serveStdin(ctx, out, in, w.C()); !ok {
+			return
 		}
 	}
+}
+
+// passes runs passes until one finds every file at its end. It returns false when Run
+// must return (ctx done, or a send on out was cancelled).
+func (t *Tailer) passes(ctx context.Context, out chan<- *Batch) bool {
+	for {
+		more, err := t.pass(ctx, out)
+		if err != nil {
+			return false
+		}
+		if !more {
+			return true
+		}
+		if ctx.Err() != nil {
+			return false
+		}
+	}
+}
+
+// serveStdin delivers standard input until wake fires (returning the waker's step
+// channel), or, when wake is nil, until standard input has ended. ok is false when Run
+// must return (ctx done, or a send on out was cancelled).
+func (t *Tailer) serveStdin(ctx context.Context, out chan<- *Batch, in *stdinStream, wake <-chan chan struct{}) (step chan struct{}, ok bool) {
+	for wake != nil || in.ch != nil {
+		select {
+		case <-ctx.Done():
+			return nil, false
+		case step = <-wake:
+			return step, true
+		case c := <-in.ch:
+			done, err := t.stdinChunk(ctx, out, in.file, c)
+			if err != nil {
+				return nil, false
+			}
+			if done {
+				in.ch = nil
+			}
+		}
+	}
+	return nil, true
 }
 
 // closeAll releases every open file when Run returns, keeping their identities and
@@ -676,6 +697,20 @@ func (t *Tailer) emit(ctx context.Context, out chan<- *Batch, f *File, a, c []by
 	b := t.batch()
 	b.add(f, a, c, end)
 	f.src.linesRead.Add(1)
+	return t.flushFull(ctx, out, b)
+}
+
+// emitTooLong hands out, in place of a line skipped for its length, a Line marked TooLong
+// ending at end.
+func (t *Tailer) emitTooLong(ctx context.Context, out chan<- *Batch, f *File, end int64) error {
+	b := t.batch()
+	b.add(f, nil, nil, end)
+	b.Lines[len(b.Lines)-1].TooLong = true
+	return t.flushFull(ctx, out, b)
+}
+
+// flushFull sends b, the batch being filled, once it is full.
+func (t *Tailer) flushFull(ctx context.Context, out chan<- *Batch, b *Batch) error {
 	if b.size() >= t.opts.BatchBytes || len(b.Lines) >= maxBatchLines {
 		return t.flush(ctx, out)
 	}

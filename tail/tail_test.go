@@ -8,6 +8,7 @@ import (
 	"math/rand"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -53,37 +54,37 @@ func TestLongLinesSkippedAndCounted(t *testing.T) {
 		name    string
 		writes  []string // each followed by a pass
 		want    []string
-		tooLong uint64
+		tooLong []int64 // offsets just past the newline of each skipped line
 	}{
 		{
 			name:    "one write",
 			writes:  []string{"short1\n" + strings.Repeat("a", 250) + "\nshort2\n"},
 			want:    []string{"short1", "short2"},
-			tooLong: 1,
+			tooLong: []int64{7 + 251},
 		},
 		{
 			name:    "exactly the limit is delivered, one more is not",
 			writes:  []string{strings.Repeat("b", 100) + "\n" + strings.Repeat("c", 101) + "\nnext\n"},
 			want:    []string{strings.Repeat("b", 100), "next"},
-			tooLong: 1,
+			tooLong: []int64{101 + 102},
 		},
 		{
 			name:    "long line arriving across passes",
 			writes:  []string{"ok\n" + strings.Repeat("d", 60), strings.Repeat("d", 60), strings.Repeat("d", 60) + "\nafter\n"},
 			want:    []string{"ok", "after"},
-			tooLong: 1,
+			tooLong: []int64{3 + 181},
 		},
 		{
 			name:    "CRLF line at the limit",
 			writes:  []string{strings.Repeat("e", 99) + "\r\nz\n"},
 			want:    []string{strings.Repeat("e", 99), "z"},
-			tooLong: 0,
+			tooLong: nil,
 		},
 		{
 			name:    "several long lines in a row",
 			writes:  []string{strings.Repeat("f", 300) + "\n" + strings.Repeat("g", 101) + "\n" + "h\n"},
 			want:    []string{"h"},
-			tooLong: 2,
+			tooLong: []int64{301, 301 + 102},
 		},
 	}
 	for _, tc := range tests {
@@ -97,13 +98,37 @@ func TestLongLinesSkippedAndCounted(t *testing.T) {
 				h.step()
 			}
 			equalLines(t, tc.name, h.data(), tc.want)
-			st := h.stats(0)
-			if st.LinesTooLong != tc.tooLong {
-				t.Fatalf("LinesTooLong = %d, want %d", st.LinesTooLong, tc.tooLong)
+			if !slices.Equal(h.tooLong, tc.tooLong) {
+				t.Fatalf("lines marked TooLong end at %v, want %v", h.tooLong, tc.tooLong)
 			}
 			fi, _ := os.Stat(path)
 			if last := h.lines[len(h.lines)-1]; last.Offset != fi.Size() {
 				t.Fatalf("last offset %d, file size %d", last.Offset, fi.Size())
+			}
+		})
+	}
+}
+
+// TestTooLongFinalLine: at the end of a replay (a file, standard input), an unfinished
+// last line over the limit is handed out marked TooLong, ending at the end of input.
+func TestTooLongFinalLine(t *testing.T) {
+	content := "short\n" + strings.Repeat("x", 150)
+	path := filepath.Join(t.TempDir(), "a.log")
+	writeFile(t, path, content)
+	for _, tc := range []struct {
+		name string
+		opts Options
+	}{
+		{"file", Options{Sources: []string{path}}},
+		{"stdin", Options{Sources: []string{"-"}, Stdin: strings.NewReader(content)}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.opts.MaxLineBytes, tc.opts.BatchBytes = 100, 32
+			h := startHarness(t, tc.opts, 8, nil)
+			h.wait()
+			equalLines(t, tc.name, h.data(), []string{"short"})
+			if want := []int64{int64(len(content))}; !slices.Equal(h.tooLong, want) {
+				t.Fatalf("lines marked TooLong end at %v, want %v", h.tooLong, want)
 			}
 		})
 	}
@@ -119,8 +144,8 @@ func TestDefaultMaxLineIs4MiB(t *testing.T) {
 	if len(h.lines) != 2 || len(h.lines[0].Data) != len(big) || h.lines[1].Data != "end" {
 		t.Fatalf("got %d lines", len(h.lines))
 	}
-	if st := h.stats(0); st.LinesTooLong != 1 {
-		t.Fatalf("LinesTooLong = %d", st.LinesTooLong)
+	if want := []int64{int64(len(big) + 1 + len(huge) + 1)}; !slices.Equal(h.tooLong, want) {
+		t.Fatalf("lines marked TooLong end at %v, want %v", h.tooLong, want)
 	}
 }
 
@@ -703,11 +728,13 @@ func TestRandomChunking(t *testing.T) {
 			all := content.String()
 
 			var want []string
-			var tooLong uint64
+			var tooLong []int64
 			parts := strings.Split(all, "\n")
+			var end int64
 			for _, l := range parts[:len(parts)-1] {
+				end += int64(len(l)) + 1
 				if len(l) > maxLine {
-					tooLong++
+					tooLong = append(tooLong, end)
 					continue
 				}
 				want = append(want, strings.TrimSuffix(l, "\r"))
@@ -723,8 +750,8 @@ func TestRandomChunking(t *testing.T) {
 				h.step()
 			}
 			equalLines(t, "random chunks", h.data(), want)
-			if st := h.stats(0); st.LinesTooLong != tooLong || st.BytesRead != uint64(len(all)) {
-				t.Fatalf("too long %d (want %d), bytes %d (want %d)", st.LinesTooLong, tooLong, st.BytesRead, len(all))
+			if st := h.stats(0); !slices.Equal(h.tooLong, tooLong) || st.BytesRead != uint64(len(all)) {
+				t.Fatalf("too long at %v (want %v), bytes %d (want %d)", h.tooLong, tooLong, st.BytesRead, len(all))
 			}
 		})
 	}

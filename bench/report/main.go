@@ -260,15 +260,32 @@ func show(f figure, format string) string {
 	return fmt.Sprintf(format, f.v)
 }
 
+// printf prints to the report.
+type printf func(format string, a ...any)
+
+// write prints the report of in as Markdown, one section after the other.
 func write(w io.Writer, in *inputs) {
 	p := func(format string, a ...any) { fmt.Fprintf(w, format, a...) }
+	writeMachine(p, in)
+	writeEndToEnd(p, in)
+	writeFigures(p, in)
+	writeConcurrency(p, in)
+	writeProfile(p, in)
+}
+
+// writeMachine prints the title and the machine the figures were measured on.
+func writeMachine(p printf, in *inputs) {
 	m := in.machine
 	p("# Benchmark results\n\n")
 	p("Written by `make bench` (bench/run.sh, bench/report); targets from `docs/performance.md`.\n")
 	p("Medians of %s runs per process; every ratio compares figures measured in the same run.\n\n", orNA(m["runs"]))
 	p("**Machine:** %s, %s cores, %s, %s; load average %s (the machine is shared: absolute\n", orNA(m["cpu"]), orNA(m["cores"]), orNA(m["go"]), orNA(m["date"]), orNA(m["load"]))
 	p("figures drift, ratios measured in the same run are what to compare).\n\n")
+}
 
+// writeEndToEnd prints the replay against the parse-only limit, per input and core count.
+func writeEndToEnd(p printf, in *inputs) {
+	m := in.machine
 	p("## End to end: `waba_exporter replay` vs the parse-only limit\n\n")
 	p("`replay --openmetrics /dev/null FILE` (tailer, decoder, state machine, final exposition) against\n")
 	p("`bench/parseonly FILE` (bufio lines + fastjson parse of every line + status count), same file,\n")
@@ -298,7 +315,10 @@ func write(w io.Writer, in *inputs) {
 		}
 	}
 	p("\n")
+}
 
+// writeFigures prints every figure with its target and verdict.
+func writeFigures(p printf, in *inputs) {
 	p("## Figures and targets\n\n")
 	p("| figure | measured | target | result |\n|---|---:|---|---|\n")
 	row := func(name string, f figure, format string, t target) {
@@ -328,7 +348,10 @@ func write(w io.Writer, in *inputs) {
 	row("decode / parse-only, same status webhook, same run (BenchmarkDecodeVsParse)", in.benchValue("BenchmarkDecodeVsParse", "decode/parse"), "%.2f", info)
 	row("state machine, per status event (BenchmarkApplyStatus)", in.benchValue("BenchmarkApplyStatus", "ns/op"), "%.0f ns", info)
 	p("\n")
+}
 
+// writeConcurrency prints the serial and parallel decode-and-apply runs.
+func writeConcurrency(p printf, in *inputs) {
 	p("## Concurrency prototype: decode on one goroutine, apply on another\n\n")
 	p("`bench/replayprof -mode serial|parallel` on the gen file, no tailer: serial decodes and applies\n")
 	p("on one goroutine; parallel is the engine (pipeline.Run): batches of 512 lines decoded on one\n")
@@ -353,7 +376,10 @@ func write(w io.Writer, in *inputs) {
 	} else {
 		p("n/a\n\n")
 	}
+}
 
+// writeProfile prints the CPU and allocation profiles of the replay.
+func writeProfile(p printf, in *inputs) {
 	p("## CPU profile of the replay (gen file)\n\n")
 	p("`bench/replayprof -mode replay -cpuprofile` (the profile is kept in .cache/bench/replay.cpu.pprof).\n\n")
 	if shares := profileShares(in.cum); len(shares) > 0 {

@@ -89,24 +89,7 @@ func Demo(ctx context.Context, o DemoOptions) error {
 		o.History = 30 * 24 * time.Hour
 	}
 	if o.WriteLines > 0 {
-		if o.File == "" {
-			return ConfigError{fmt.Errorf("--demo.write-lines needs --demo.file")}
-		}
-		f, err := os.Create(o.File)
-		if err != nil {
-			return err
-		}
-		bw := bufio.NewWriterSize(f, 1<<20)
-		s := sim.New(sim.Options{Seed: o.Seed, Start: o.Now().Add(-o.History)})
-		if err := s.WriteN(bw, o.WriteLines); err != nil {
-			f.Close()
-			return err
-		}
-		if err := bw.Flush(); err != nil {
-			f.Close()
-			return err
-		}
-		return f.Close()
+		return writeDemoLines(o)
 	}
 	po := push.Options{URLs: o.Serve.PushURLs, Interval: o.Serve.PushInterval, ExtraLabels: o.Serve.PushExtraLabels}
 	if err := po.Validate(); err != nil {
@@ -119,23 +102,11 @@ func Demo(ctx context.Context, o DemoOptions) error {
 		}
 		o.Config = cfg
 	}
-	var f *os.File
-	var err error
-	if o.File == "" {
-		// A directory of its own, removed on exit (the month of history is ~200 MB).
-		dir, derr := os.MkdirTemp("", "waba-demo-*")
-		if derr != nil {
-			return derr
-		}
-		defer os.RemoveAll(dir)
-		f, err = os.Create(filepath.Join(dir, "webhooks.ndjson"))
-	} else {
-		f, err = os.OpenFile(o.File, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
-	}
+	f, cleanup, err := openDemoFile(o.File)
 	if err != nil {
 		return err
 	}
-	defer f.Close()
+	defer cleanup()
 	// The simulator's log, after the config's own inputs (a --config may add logs to tail
 	// beside it, e.g. account events for an alert test).
 	cfg := *o.Config
@@ -152,6 +123,62 @@ func Demo(ctx context.Context, o DemoOptions) error {
 	simErr := make(chan error, 1)
 	go func() { simErr <- s.Play(ctx, f, o.Now, o.Rate, speed) }()
 
+	announceDemo(o, f.Name())
+	err = Run(ctx, RunOptions{Serve: o.Serve, Config: &cfg, Logger: o.Logger, Now: o.Now, PollInterval: o.PollInterval, Started: o.Started})
+	cancel()
+	if serr := <-simErr; err == nil && serr != nil && ctx.Err() == nil {
+		err = serr
+	}
+	return err
+}
+
+// writeDemoLines writes o.WriteLines simulated lines to o.File and returns (no exporter).
+func writeDemoLines(o DemoOptions) error {
+	if o.File == "" {
+		return ConfigError{fmt.Errorf("--demo.write-lines needs --demo.file")}
+	}
+	f, err := os.Create(o.File)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriterSize(f, 1<<20)
+	s := sim.New(sim.Options{Seed: o.Seed, Start: o.Now().Add(-o.History)})
+	if err := s.WriteN(bw, o.WriteLines); err != nil {
+		f.Close()
+		return err
+	}
+	if err := bw.Flush(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// openDemoFile opens the log the simulator appends to: name truncated, or, when name is
+// empty, a file in a temporary directory of its own (the month of history is ~200 MB).
+// cleanup closes the file and removes that directory.
+func openDemoFile(name string) (f *os.File, cleanup func(), err error) {
+	if name != "" {
+		f, err = os.OpenFile(name, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+		if err != nil {
+			return nil, nil, err
+		}
+		return f, func() { f.Close() }, nil
+	}
+	dir, err := os.MkdirTemp("", "waba-demo-*")
+	if err != nil {
+		return nil, nil, err
+	}
+	f, err = os.Create(filepath.Join(dir, "webhooks.ndjson"))
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, nil, err
+	}
+	return f, func() { f.Close(); os.RemoveAll(dir) }, nil
+}
+
+// announceDemo tells the user where the simulated log is and where the metrics are.
+func announceDemo(o DemoOptions, file string) {
 	addr := "http://localhost:9874"
 	if len(o.Serve.ListenAddresses) > 0 {
 		addr = "http://" + hostPort(o.Serve.ListenAddresses[0])
@@ -160,13 +187,7 @@ func Demo(ctx context.Context, o DemoOptions) error {
 	if o.File != "" {
 		keep = ""
 	}
-	fmt.Fprintf(o.Stdout, "waba_exporter demo: simulated webhooks are appended to %s%s\nOpen %s%s for the metrics (Ctrl-C to stop).\n", f.Name(), keep, addr, telemetryPath(o.Serve.TelemetryPath))
-	err = Run(ctx, RunOptions{Serve: o.Serve, Config: &cfg, Logger: o.Logger, Now: o.Now, PollInterval: o.PollInterval, Started: o.Started})
-	cancel()
-	if serr := <-simErr; err == nil && serr != nil && ctx.Err() == nil {
-		err = serr
-	}
-	return err
+	fmt.Fprintf(o.Stdout, "waba_exporter demo: simulated webhooks are appended to %s%s\nOpen %s%s for the metrics (Ctrl-C to stop).\n", file, keep, addr, telemetryPath(o.Serve.TelemetryPath))
 }
 
 func hostPort(a string) string {

@@ -49,11 +49,10 @@ type inputSet struct {
 }
 
 type runningInput struct {
-	in      config.Input
-	t       *tail.Tailer
-	cancel  context.CancelFunc
-	done    chan struct{} // closed when t.Run returns
-	tooLong uint64        // lines over the limit already counted into the pipeline
+	in     config.Input
+	t      *tail.Tailer
+	cancel context.CancelFunc
+	done   chan struct{} // closed when t.Run returns
 }
 
 type stoppedInput struct {
@@ -72,6 +71,34 @@ func (s *inputSet) set(ins []config.Input) error {
 	if s.stopped == nil {
 		s.stopped = map[string]*stoppedInput{}
 	}
+	s.updateRunning(ins)
+	first := !s.started
+	s.started = true
+	var errs []error
+	s.order = s.order[:0]
+	for _, in := range ins {
+		s.order = append(s.order, in.Path)
+		if _, ok := s.running[in.Path]; ok {
+			continue
+		}
+		if err := s.start(in, first); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if first && s.prog != nil {
+		// Restore points of checkpointed sources not configured now stay in the next
+		// checkpoints, so a reload that adds them back resumes there.
+		for src, pos := range s.saved {
+			s.prog.Carry(src, pos)
+		}
+	}
+	s.updateProgress()
+	return errors.Join(errs...)
+}
+
+// updateRunning stops the running inputs that ins no longer lists (keeping their
+// positions) and applies changed options to the others in place. Called with s.mu held.
+func (s *inputSet) updateRunning(ins []config.Input) {
 	want := map[string]config.Input{}
 	for _, in := range ins {
 		want[in.Path] = in
@@ -92,77 +119,72 @@ func (s *inputSet) set(ins []config.Input) error {
 			s.log.Info("input options changed; reading continues where it was", "logfile", path)
 		}
 	}
-	first := !s.started
-	s.started = true
-	var errs []error
-	s.order = s.order[:0]
-	for _, in := range ins {
-		s.order = append(s.order, in.Path)
-		if _, ok := s.running[in.Path]; ok {
-			continue
-		}
-		start := tail.StartBeginning
-		if in.Start == config.StartEnd {
-			start = tail.StartEnd
-		}
-		var positions []tail.Position
-		how := "new path, start " + start.String()
-		if old, ok := s.stopped[in.Path]; ok {
-			select {
-			case <-old.done:
-			case <-time.After(stopWait):
-				errs = append(errs, fmt.Errorf("inputs: %s: the previous reader of this path has not stopped yet; not started", in.Path))
-				continue
-			}
-			positions, _ = old.t.Resume()
-			old.t.Retire()
-			delete(s.stopped, in.Path)
-			start = tail.StartBeginning // files without a position appeared since it stopped
-			how = "resumed where it was stopped"
-		} else if saved, ok := s.saved[in.Path]; ok {
-			positions = saved
-			start = tail.StartBeginning
-			how = "resumed from the checkpoint"
-		} else if first && s.restored {
-			start = tail.StartBeginning // new since the checkpoint: nothing of it is counted
-			how = "new since the checkpoint, read from its beginning"
-		}
-		delete(s.saved, in.Path)
-		if s.prog != nil {
-			s.prog.Carry(in.Path, nil)
-		}
-		s.p.SetDecoderOptions(in.Path, DecoderOptions(in))
-		s.p.AddSource(in.Path)
-		t, err := tail.New(tail.Options{
-			Sources: []string{in.Path}, Start: start, Follow: true, Positions: positions,
-			PollInterval: s.poll, MaxLineBytes: in.MaxLineBytes, Logger: s.log,
-		})
-		if err != nil {
-			errs = append(errs, fmt.Errorf("inputs: %s: %w", in.Path, err))
-			continue
-		}
-		ctx, cancel := context.WithCancel(s.ctx)
-		r := &runningInput{in: in, t: t, cancel: cancel, done: make(chan struct{})}
-		s.running[in.Path] = r
-		s.wg.Add(1)
-		s.run(func() error {
-			defer s.wg.Done()
-			defer close(r.done)
-			return t.Run(ctx, s.out)
-		})
-		if !first {
-			s.log.Info("input started", "logfile", in.Path, "how", how)
-		}
+}
+
+// start starts a tailer for in, which is not running. first is true during the first set.
+// Called with s.mu held.
+func (s *inputSet) start(in config.Input, first bool) error {
+	start, positions, how, err := s.startPoint(in, first)
+	if err != nil {
+		return err
 	}
-	if first && s.prog != nil {
-		// Restore points of checkpointed sources not configured now stay in the next
-		// checkpoints, so a reload that adds them back resumes there.
-		for src, pos := range s.saved {
-			s.prog.Carry(src, pos)
-		}
+	delete(s.saved, in.Path)
+	if s.prog != nil {
+		s.prog.Carry(in.Path, nil)
 	}
-	s.updateProgress()
-	return errors.Join(errs...)
+	s.p.SetDecoderOptions(in.Path, DecoderOptions(in))
+	s.p.AddSource(in.Path)
+	t, err := tail.New(tail.Options{
+		Sources: []string{in.Path}, Start: start, Follow: true, Positions: positions,
+		PollInterval: s.poll, MaxLineBytes: in.MaxLineBytes, Logger: s.log,
+	})
+	if err != nil {
+		return fmt.Errorf("inputs: %s: %w", in.Path, err)
+	}
+	ctx, cancel := context.WithCancel(s.ctx)
+	r := &runningInput{in: in, t: t, cancel: cancel, done: make(chan struct{})}
+	s.running[in.Path] = r
+	s.wg.Add(1)
+	s.run(func() error {
+		defer s.wg.Done()
+		defer close(r.done)
+		return t.Run(ctx, s.out)
+	})
+	if !first {
+		s.log.Info("input started", "logfile", in.Path, "how", how)
+	}
+	return nil
+}
+
+// startPoint decides where a tailer for in starts: where a stopped tailer of the path
+// left off (waiting for it to return), at the checkpoint's positions, from the beginning
+// when the path is new since the checkpoint, else per the input's start option. how says
+// which, for the log. Called with s.mu held.
+func (s *inputSet) startPoint(in config.Input, first bool) (start tail.StartMode, positions []tail.Position, how string, err error) {
+	start = tail.StartBeginning
+	if in.Start == config.StartEnd {
+		start = tail.StartEnd
+	}
+	if old, ok := s.stopped[in.Path]; ok {
+		select {
+		case <-old.done:
+		case <-time.After(stopWait):
+			return 0, nil, "", fmt.Errorf("inputs: %s: the previous reader of this path has not stopped yet; not started", in.Path)
+		}
+		positions, _ = old.t.Resume()
+		old.t.Retire()
+		delete(s.stopped, in.Path)
+		// Files without a position appeared since it stopped.
+		return tail.StartBeginning, positions, "resumed where it was stopped", nil
+	}
+	if saved, ok := s.saved[in.Path]; ok {
+		return tail.StartBeginning, saved, "resumed from the checkpoint", nil
+	}
+	if first && s.restored {
+		// New since the checkpoint: nothing of it is counted.
+		return tail.StartBeginning, nil, "new since the checkpoint, read from its beginning", nil
+	}
+	return start, nil, "new path, start " + start.String(), nil
 }
 
 // updateProgress hands the Progress every tailer whose files it must cover: running ones
@@ -192,21 +214,6 @@ func (s *inputSet) tailers() []*tail.Tailer {
 		}
 	}
 	return out
-}
-
-// countTooLong moves the tailers' counts of skipped over-long lines into the pipeline's
-// parse errors (reason line_too_long).
-func (s *inputSet) countTooLong() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, r := range s.running {
-		for _, st := range r.t.Stats() {
-			if st.LinesTooLong > r.tooLong {
-				s.p.CountTooLong(st.Source, st.LinesTooLong-r.tooLong)
-				r.tooLong = st.LinesTooLong
-			}
-		}
-	}
 }
 
 // wait stops nothing by itself: it waits for every tailer to return (after ctx ends).

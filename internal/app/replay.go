@@ -161,13 +161,5 @@ func replayFile(ctx context.Context, p *pipeline.Pipeline, f string, log *slog.L
 	if err := <-errc; herr == nil && err != nil {
 		return fmt.Errorf("replay %s: %w", filepath.Base(f), err)
 	}
-	if herr != nil {
-		return herr
-	}
-	for _, s := range t.Stats() {
-		if s.LinesTooLong > 0 {
-			p.CountTooLong(f, s.LinesTooLong)
-		}
-	}
-	return nil
+	return herr
 }

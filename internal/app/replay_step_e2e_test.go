@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -16,12 +15,13 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/waba-exporter/waba_exporter/alerts"
 	"github.com/waba-exporter/waba_exporter/internal/config"
+
+	"github.com/waba-exporter/waba_exporter/internal/testutil"
 )
 
 // TestReplayStepBackfillEndToEnd is issue 17 item 9 with the real tools: a generated
@@ -39,17 +39,7 @@ import (
 // does not extrapolate and it equals v(T1)-v(T0) exactly; the offset form is checked
 // as well, which is exact in any version.
 func TestReplayStepBackfillEndToEnd(t *testing.T) {
-	if testing.Short() {
-		t.Skip("-short: needs python3, ../shared, promtool and prometheus")
-	}
-	promtool, err := exec.LookPath("promtool")
-	if err != nil {
-		t.Fatal("promtool is not installed (make deps)")
-	}
-	prometheus, err := exec.LookPath("prometheus")
-	if err != nil {
-		t.Fatal("prometheus is not installed (make deps)")
-	}
+	promtool, prometheus := testutil.Tool(t, "promtool"), testutil.Tool(t, "prometheus")
 	const (
 		step     = time.Hour       // the README uses 5m; an hour keeps the test fast, the rule is the same
 		job      = "waba-exporter" // the shipped rules' and dashboards' selector (checked below)
@@ -61,7 +51,7 @@ func TestReplayStepBackfillEndToEnd(t *testing.T) {
 	log, _ := generate(t, "pmp", 30000)
 	dir := t.TempDir()
 	om := filepath.Join(dir, "history.om")
-	err = Replay(context.Background(), ReplayOptions{Config: config.Default(), Files: []string{log}, Out: om,
+	err := Replay(context.Background(), ReplayOptions{Config: config.Default(), Files: []string{log}, Out: om,
 		Step: step, ExtraLabels: []string{"job=" + job, "instance=" + instance}})
 	if err != nil {
 		t.Fatal(err)
@@ -95,11 +85,11 @@ func TestReplayStepBackfillEndToEnd(t *testing.T) {
 	if err := os.WriteFile(cfg, []byte("global: {}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	addr := freeAddr(t)
-	startProcess(t, dir, prometheus, "--config.file="+cfg, "--storage.tsdb.path="+data, "--storage.tsdb.retention.time=100y",
+	addr := testutil.FreeAddr(t)
+	prom := testutil.StartProcess(t, dir, "prometheus", prometheus, "--config.file="+cfg, "--storage.tsdb.path="+data, "--storage.tsdb.retention.time=100y",
 		"--web.listen-address="+addr, "--log.level=warn")
 	api := "http://" + addr
-	waitReady(t, api+"/-/ready")
+	prom.WaitHTTP200(t, api+"/-/ready", 60*time.Second) // Prometheus opens the blocks first
 
 	sel := fmt.Sprintf(`waba_outbound_message_status_total{job=%q,instance=%q,status="sent"}`, job, instance)
 	// Prometheus 3 ranges are left-open: the sample at T1-1d falls out, increase()
@@ -339,67 +329,4 @@ func rangePoints(t *testing.T, api, expr string, start, end, step int64) int {
 		}
 	}
 	return len(nonZero)
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
-// startProcess starts bin in its own process group, its output in dir; Cleanup stops it
-// (SIGTERM, then SIGKILL after 10s) and shows the output's end when the test failed.
-func startProcess(t *testing.T, dir, bin string, args ...string) {
-	t.Helper()
-	logPath := filepath.Join(dir, filepath.Base(bin)+".log")
-	lf, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, args...)
-	cmd.Dir = dir
-	cmd.Stdout, cmd.Stderr = lf, lf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		lf.Close()
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { cmd.Wait(); lf.Close(); close(done) }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			<-done
-		}
-		if t.Failed() {
-			b, _ := os.ReadFile(logPath)
-			if len(b) > 4000 {
-				b = b[len(b)-4000:]
-			}
-			t.Logf("--- %s output:\n%s", filepath.Base(bin), b)
-		}
-	})
-}
-
-// waitReady polls url until it answers 200 (at most 60s: Prometheus opens the blocks).
-func waitReady(t *testing.T, u string) {
-	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		if resp, err := http.Get(u); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	t.Fatalf("%s not ready after 60s", u)
 }

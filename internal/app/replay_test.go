@@ -17,9 +17,9 @@ import (
 
 	"github.com/waba-exporter/waba_exporter/internal/config"
 	"github.com/waba-exporter/waba_exporter/internal/exporter"
-)
 
-const genTool = "../../../shared/tools/gen_webhooks.py"
+	"github.com/waba-exporter/waba_exporter/internal/testutil"
+)
 
 // groundTruth is the part of gen_webhooks.py --stats that a replay must reproduce.
 type groundTruth struct {
@@ -50,17 +50,12 @@ var genOptions = []string{"--api-version", "23", "--bsuid-share", "0.3", "--capa
 
 func generate(t *testing.T, pricing string, lines int) (string, groundTruth) {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("-short: needs python3 and the reference generator beside the checkout (../shared)")
-	}
-	if _, err := os.Stat(genTool); err != nil {
-		t.Fatalf("the generator %s is missing: ../shared must be beside the checkout (%v)", genTool, err)
-	}
+	python, script := testutil.Generator(t)
 	dir := t.TempDir()
 	out := filepath.Join(dir, "gen.ndjson")
 	stats := filepath.Join(dir, "gen.stats.json")
-	args := append([]string{genTool, "--lines", fmt.Sprint(lines), "--seed", "7", "--pricing", pricing, "--out", out, "--stats", stats}, genOptions...)
-	cmd := exec.Command("python3", args...)
+	args := append([]string{script, "--lines", fmt.Sprint(lines), "--seed", "7", "--pricing", pricing, "--out", out, "--stats", stats}, genOptions...)
+	cmd := exec.Command(python, args...)
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("gen_webhooks.py: %v\n%s", err, b)
 	}
@@ -200,7 +195,7 @@ func equalMaps(t *testing.T, what string, got, want map[string]float64) {
 	}
 }
 
-// TestReplayMatchesGeneratorGroundTruth replays logs of the reference generator (genTool) in
+// TestReplayMatchesGeneratorGroundTruth replays logs of the reference generator (testutil.Generator) in
 // the three pricing eras and compares with the generator's ground truth (issues 2 and 8).
 func TestReplayMatchesGeneratorGroundTruth(t *testing.T) {
 	for _, pricing := range []string{"cbp", "pmp", "mixed"} {
@@ -346,12 +341,10 @@ func TestReplayMatchesCampaignGroundTruth(t *testing.T) {
 	for _, pricing := range []string{"cbp", "pmp", "mixed"} {
 		t.Run(pricing, func(t *testing.T) {
 			t.Parallel()
-			if testing.Short() {
-				t.Skip("-short: needs python3 and the reference generator beside the checkout (../shared)")
-			}
+			python, script := testutil.Generator(t)
 			dir := t.TempDir()
 			out, stats := filepath.Join(dir, "gen.ndjson"), filepath.Join(dir, "gen.stats.json")
-			cmd := exec.Command("python3", genTool, "--lines", "30000", "--seed", "11", "--pricing", pricing,
+			cmd := exec.Command(python, script, "--lines", "30000", "--seed", "11", "--pricing", pricing,
 				"--out", out, "--stats", stats, "--api-version", "23", "--bsuid-share", "0.2", "--campaigns")
 			if b, err := cmd.CombinedOutput(); err != nil {
 				t.Fatalf("gen_webhooks.py: %v\n%s", err, b)

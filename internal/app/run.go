@@ -112,7 +112,6 @@ func Run(ctx context.Context, o RunOptions) error {
 	})
 	err = g.Wait()
 	ins.wait()
-	ins.countTooLong()
 	if cp != nil {
 		// Every line handed to the pipeline has been applied: the final checkpoint holds
 		// them all, and the next start resumes after them.
@@ -170,15 +169,14 @@ func newCheckpointer(so *ServeOptions, st *runState, prog *tail.Progress, srv *s
 }
 
 // onIdle returns the engine's Idle hook: called with every line handed out applied and
-// nothing pending, at least once a second while the inputs are quiet. It moves the
-// tailers' over-long line counts into the pipeline; once every tailer has read every file
-// to its end, the state is ready (the windows are rebuilt from what the files hold), and
-// from then on the wall clock is let into the state machine once a second (windows
-// expire without new events; while a backlog is read, event time alone drives it).
+// nothing pending, at least once a second while the inputs are quiet. Once every tailer
+// has read every file to its end, the state is ready (the windows are rebuilt from what
+// the files hold), and from then on the wall clock is let into the state machine once a
+// second (windows expire without new events; while a backlog is read, event time alone
+// drives it).
 func onIdle(p *pipeline.Pipeline, ins *inputSet, health *exporter.Health, now func() time.Time, log *slog.Logger) func() {
 	var last int64
 	return func() {
-		ins.countTooLong()
 		if !caughtUp(ins.tailers()) {
 			return
 		}

@@ -16,10 +16,12 @@
 //
 // # Atomicity
 //
-// [Write] writes the whole file to a temporary file in the same directory, fsyncs it,
-// renames it over the destination and fsyncs the directory. A crash at any point leaves
+// [Write] and [Writer] write the whole file to a temporary file in the same directory
+// (github.com/google/renameio/v2: "." + the file's name + random digits, mode 0600),
+// fsync it, rename it over the destination and fsync the directory (renameio does not:
+// without it the rename itself may not survive a power loss). A crash at any point leaves
 // either the previous checkpoint or the new one under path, never a mix; at worst a stale
-// temporary file (path + ".tmp-*") remains, which the next Write removes.
+// temporary file remains, which the next write removes.
 //
 // # Corrupt or foreign files are set aside, never silently dropped
 //
@@ -41,7 +43,10 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
+
+	"github.com/google/renameio/v2"
 )
 
 // Magic is the first 8 bytes of every checkpoint file.
@@ -85,73 +90,86 @@ func (e *SetAsideError) Error() string {
 // Unwrap returns the kind (ErrCorrupt or ErrVersion).
 func (e *SetAsideError) Unwrap() error { return e.Kind }
 
-// crashBeforeRename is a test hook: when set, Write calls it after the temporary file is
+// crashBeforeRename is a test hook: when set, a write calls it after the temporary file is
 // durable and before the rename.
 var crashBeforeRename func()
 
 // Write atomically replaces the checkpoint at path with payload, tagged with version.
 // On return without error the new checkpoint is durable (file and directory fsynced).
 // On error the previous checkpoint, if any, is untouched.
-func Write(path string, version uint32, payload []byte) (err error) {
+func Write(path string, version uint32, payload []byte) error {
+	w, err := Create(path, version)
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(payload); err != nil {
+		w.Abort()
+		return err
+	}
+	return w.Commit()
+}
+
+// createTemp removes the temporary files a crashed write left for path and creates a new
+// one beside path, with mode 0600 whatever the umask.
+func createTemp(path string) (*renameio.PendingFile, error) {
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
 	}
 	removeStaleTemps(dir, base)
+	return renameio.NewPendingFile(path, renameio.WithTempDir(dir), renameio.WithStaticPermissions(0o600))
+}
 
-	tmp, err := os.CreateTemp(dir, base+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("checkpoint: create temp file: %w", err)
-	}
-	tmpName := tmp.Name()
-	defer func() {
-		if err != nil {
-			_ = tmp.Close()
-			_ = os.Remove(tmpName)
-		}
-	}()
-	if err = tmp.Chmod(0o600); err != nil {
-		return fmt.Errorf("checkpoint: chmod temp file: %w", err)
-	}
-	var hdr [headerSize]byte
-	copy(hdr[:8], Magic)
-	binary.BigEndian.PutUint32(hdr[8:12], version)
-	binary.BigEndian.PutUint64(hdr[12:20], uint64(len(payload)))
-	crc := crc32.Update(0, castagnoli, hdr[:])
-	crc = crc32.Update(crc, castagnoli, payload)
-	var trl [trailerSize]byte
-	binary.BigEndian.PutUint32(trl[:], crc)
-	for _, b := range [][]byte{hdr[:], payload, trl[:]} {
-		if _, err = tmp.Write(b); err != nil {
-			return fmt.Errorf("checkpoint: write temp file: %w", err)
-		}
-	}
-	if err = tmp.Sync(); err != nil {
+// replace makes the complete temporary file f durable, renames it over path and fsyncs
+// the directory. On a failure before the rename f is removed (and the previous
+// checkpoint untouched).
+func replace(f *renameio.PendingFile, path string) error {
+	if err := f.Sync(); err != nil {
+		f.Cleanup()
 		return fmt.Errorf("checkpoint: fsync temp file: %w", err)
-	}
-	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("checkpoint: close temp file: %w", err)
 	}
 	if crashBeforeRename != nil {
 		crashBeforeRename()
 	}
-	if err = os.Rename(tmpName, path); err != nil {
+	if err := f.CloseAtomicallyReplace(); err != nil {
+		f.Cleanup()
 		return fmt.Errorf("checkpoint: rename into place: %w", err)
 	}
-	if err = syncDir(dir); err != nil {
+	if err := syncDir(filepath.Dir(path)); err != nil {
 		// The rename happened; only its durability is in doubt. Report it.
 		return fmt.Errorf("checkpoint: fsync directory: %w", err)
 	}
 	return nil
 }
 
-// removeStaleTemps deletes temporary files left by a Write that crashed. Only one writer
-// per path is supported, so any such file is garbage.
+// removeStaleTemps deletes the temporary files of path left by a write that crashed:
+// renameio's ("." + base + digits) and, from versions before it, base + ".tmp-*". Only one
+// writer per path is supported, so any such file is garbage.
 func removeStaleTemps(dir, base string) {
-	matches, _ := filepath.Glob(filepath.Join(dir, globEscape(base)+".tmp-*"))
-	for _, m := range matches {
+	for _, m := range staleTemps(dir, base) {
 		_ = os.Remove(m)
 	}
+}
+
+// staleTemps lists the temporary files of base in dir (see removeStaleTemps).
+func staleTemps(dir, base string) []string {
+	legacy, _ := filepath.Glob(filepath.Join(dir, globEscape(base)+".tmp-*"))
+	dotted, _ := filepath.Glob(filepath.Join(dir, "."+globEscape(base)+"[0-9]*"))
+	for _, m := range dotted {
+		if isDigits(strings.TrimPrefix(filepath.Base(m), "."+base)) {
+			legacy = append(legacy, m)
+		}
+	}
+	return legacy
+}
+
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 func globEscape(s string) string {

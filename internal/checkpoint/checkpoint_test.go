@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -242,7 +243,7 @@ func TestCrashBeforeRename(t *testing.T) {
 	if ws, ok := ee.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
 		t.Fatalf("child exit %v, want SIGKILL; output=%s", err, out)
 	}
-	temps, _ := filepath.Glob(path + ".tmp-*")
+	temps := leftovers(t, path)
 	if len(temps) != 1 {
 		t.Fatalf("want exactly one leftover temp file from the crashed write, got %v", temps)
 	}
@@ -253,12 +254,48 @@ func TestCrashBeforeRename(t *testing.T) {
 	if err := Write(path, 1, []byte("new state")); err != nil {
 		t.Fatal(err)
 	}
-	if temps, _ := filepath.Glob(path + ".tmp-*"); len(temps) != 0 {
+	if temps := leftovers(t, path); len(temps) != 0 {
 		t.Fatalf("stale temp files not cleaned: %v", temps)
 	}
 	got, err = Read(path, 1)
 	if err != nil || string(got) != "new state" {
 		t.Fatalf("Read = %q, %v", got, err)
+	}
+}
+
+// leftovers lists the files beside the checkpoint at path whose names contain its name,
+// other than itself and its set-aside copies: the temporary files of writes.
+func leftovers(t *testing.T, path string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(filepath.Dir(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range entries {
+		base := filepath.Base(path)
+		if n := e.Name(); strings.Contains(n, base) && n != base && !strings.HasPrefix(n, base+".bad-") {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// TestStaleTempsOfOlderVersions: a temporary file left by a crash of a version before
+// renameio (path + ".tmp-*") is removed by the next write as well; files that only look
+// alike are left alone.
+func TestStaleTempsOfOlderVersions(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state")
+	for _, name := range []string{"state.tmp-123", ".state42", ".state.keep", ".state4x", "other.tmp-1"} {
+		if err := os.WriteFile(filepath.Join(filepath.Dir(path), name), nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := Write(path, 1, []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := leftovers(t, path), []string{".state.keep", ".state4x"}; !slices.Equal(got, want) {
+		t.Fatalf("left %v, want %v", got, want)
 	}
 }
 

@@ -33,6 +33,22 @@ func FuzzRead(f *testing.F) {
 	f.Add(good[:len(good)-1])
 	f.Add([]byte(Magic))
 	f.Add([]byte{})
+	// Each way a file can be damaged, from a good one: a length field one over the size
+	// (a torn write), one over MaxPayload, a flipped payload bit (checksum), another magic,
+	// trailing bytes, the header alone, and a larger binary payload.
+	torn := bytes.Clone(good)
+	binary.BigEndian.PutUint64(torn[12:20], uint64(len("state")+1))
+	f.Add(torn)
+	huge := bytes.Clone(good)
+	binary.BigEndian.PutUint64(huge[12:20], MaxPayload+1)
+	f.Add(huge)
+	flipped := bytes.Clone(good)
+	flipped[20] ^= 1
+	f.Add(flipped)
+	f.Add(append([]byte("WABACKPX"), good[8:]...))
+	f.Add(append(bytes.Clone(good), 0))
+	f.Add(good[:20])
+	f.Add(encodeDoc(version, bytes.Repeat([]byte{0, 0xff, '\n', 7}, 1024)))
 	dir := f.TempDir()
 	f.Fuzz(func(t *testing.T, data []byte) {
 		path := filepath.Join(dir, "state.ckpt")

@@ -8,7 +8,8 @@ import (
 	"hash/crc32"
 	"io"
 	"os"
-	"path/filepath"
+
+	"github.com/google/renameio/v2"
 )
 
 // Writer streams one checkpoint to a temporary file and puts it in place on Commit, in
@@ -20,32 +21,23 @@ import (
 // Use: Create, any number of Write calls, then Commit (or Abort). Not safe for
 // concurrent use.
 type Writer struct {
-	path, dir string
-	f         *os.File
-	bw        *bufio.Writer
-	n         uint64
-	err       error
-	done      bool
+	path string
+	f    *renameio.PendingFile // nil once renamed into place or removed
+	bw   *bufio.Writer
+	n    uint64
+	err  error
+	done bool
 }
 
 const bufferSize = 256 << 10
 
 // Create starts a checkpoint for path, tagged with version.
 func Create(path string, version uint32) (*Writer, error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	removeStaleTemps(dir, base)
-	f, err := os.CreateTemp(dir, base+".tmp-*")
+	f, err := createTemp(path)
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint: create temp file: %w", err)
 	}
-	w := &Writer{path: path, dir: dir, f: f, bw: bufio.NewWriterSize(f, bufferSize)}
-	if err := f.Chmod(0o600); err != nil {
-		w.Abort()
-		return nil, fmt.Errorf("checkpoint: chmod temp file: %w", err)
-	}
+	w := &Writer{path: path, f: f, bw: bufio.NewWriterSize(f, bufferSize)}
 	var hdr [headerSize]byte
 	copy(hdr[:8], Magic)
 	binary.BigEndian.PutUint32(hdr[8:12], version)
@@ -95,7 +87,7 @@ func (w *Writer) Commit() (err error) {
 	if _, err = w.f.WriteAt(lenField[:], 12); err != nil {
 		return fmt.Errorf("checkpoint: write temp file: %w", err)
 	}
-	crc, err := crcOf(w.f, headerSize+int64(w.n))
+	crc, err := crcOf(w.f.File, headerSize+int64(w.n))
 	if err != nil {
 		return fmt.Errorf("checkpoint: read temp file back: %w", err)
 	}
@@ -104,26 +96,9 @@ func (w *Writer) Commit() (err error) {
 	if _, err = w.f.WriteAt(trl[:], headerSize+int64(w.n)); err != nil {
 		return fmt.Errorf("checkpoint: write temp file: %w", err)
 	}
-	if err = w.f.Sync(); err != nil {
-		return fmt.Errorf("checkpoint: fsync temp file: %w", err)
-	}
-	name := w.f.Name()
-	if err = w.f.Close(); err != nil {
-		return fmt.Errorf("checkpoint: close temp file: %w", err)
-	}
-	w.f = nil
-	if crashBeforeRename != nil {
-		crashBeforeRename()
-	}
-	if err = os.Rename(name, w.path); err != nil {
-		os.Remove(name)
-		return fmt.Errorf("checkpoint: rename into place: %w", err)
-	}
-	w.done = true
-	if err = syncDir(w.dir); err != nil {
-		return fmt.Errorf("checkpoint: fsync directory: %w", err)
-	}
-	return nil
+	f := w.f
+	w.f, w.done = nil, true // replace removes f on failure
+	return replace(f, w.path)
 }
 
 // Abort discards the checkpoint being written.
@@ -133,9 +108,7 @@ func (w *Writer) Abort() {
 	}
 	w.done = true
 	if w.f != nil {
-		name := w.f.Name()
-		w.f.Close()
-		os.Remove(name)
+		w.f.Cleanup()
 		w.f = nil
 	}
 }

@@ -56,7 +56,7 @@ func TestStreamedCheckpointReadsBack(t *testing.T) {
 	if got, err := Read(path, 7); err != nil || !bytes.Equal(got, payload) {
 		t.Fatalf("after an abort: Read = %d bytes, %v", len(got), err)
 	}
-	if tmps, _ := filepath.Glob(path + ".tmp-*"); len(tmps) != 0 {
+	if tmps := leftovers(t, path); len(tmps) != 0 {
 		t.Errorf("temporary files left: %v", tmps)
 	}
 }

@@ -6,10 +6,11 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"reflect"
 	"regexp"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -229,30 +230,10 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 	}
 	switch v.Type() {
 	case durationType:
-		if !d.scalar(n, path, "a duration such as 90s, 36h or 7d") {
-			return
-		}
-		dur, err := ParseDuration(n.Value)
-		if err != nil {
-			d.errorAt(n.Line, path, "%v", err)
-			return
-		}
-		v.SetInt(int64(dur))
+		d.decodeDuration(n, v, path)
 		return
 	case limitType:
-		if !d.scalar(n, path, "a messaging limit such as TIER_1K or 1000") {
-			return
-		}
-		l, err := ParseLimit(n.Value)
-		if errors.Is(err, ErrLimitNotSet) {
-			d.errorAt(n.Line, path, "TIER_NOT_SET is not a limit; remove the entry to use the limit that webhooks report")
-			return
-		}
-		if err != nil {
-			d.errorAt(n.Line, path, "%v", err)
-			return
-		}
-		v.SetFloat(l)
+		d.decodeLimit(n, v, path)
 		return
 	}
 	switch v.Kind() {
@@ -264,17 +245,60 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 		}
 		d.decode(n, v.Elem(), path)
 	case reflect.Slice:
-		if n.Kind != yaml.SequenceNode {
-			d.errorAt(n.Line, path, "expected a list, got %s", describe(n))
-			return
-		}
-		s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
-		for i, c := range n.Content {
-			d.decode(c, s.Index(i), fmt.Sprintf("%s[%d]", path, i))
-		}
-		v.Set(s)
+		d.decodeSlice(n, v, path)
 	case reflect.Map:
 		d.decodeMap(n, v, path)
+	case reflect.String, reflect.Bool, reflect.Int, reflect.Int64, reflect.Float64:
+		d.decodeScalar(n, v, path)
+	default:
+		panic("config: no decoder for " + v.Type().String())
+	}
+}
+
+func (d *decoder) decodeDuration(n *yaml.Node, v reflect.Value, path string) {
+	if !d.scalar(n, path, "a duration such as 90s, 36h or 7d") {
+		return
+	}
+	dur, err := ParseDuration(n.Value)
+	if err != nil {
+		d.errorAt(n.Line, path, "%v", err)
+		return
+	}
+	v.SetInt(int64(dur))
+}
+
+func (d *decoder) decodeLimit(n *yaml.Node, v reflect.Value, path string) {
+	if !d.scalar(n, path, "a messaging limit such as TIER_1K or 1000") {
+		return
+	}
+	l, err := ParseLimit(n.Value)
+	if errors.Is(err, ErrLimitNotSet) {
+		d.errorAt(n.Line, path, "TIER_NOT_SET is not a limit; remove the entry to use the limit that webhooks report")
+		return
+	}
+	if err != nil {
+		d.errorAt(n.Line, path, "%v", err)
+		return
+	}
+	v.SetFloat(l)
+}
+
+func (d *decoder) decodeSlice(n *yaml.Node, v reflect.Value, path string) {
+	if n.Kind != yaml.SequenceNode {
+		d.errorAt(n.Line, path, "expected a list, got %s", describe(n))
+		return
+	}
+	s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
+	for i, c := range n.Content {
+		d.decode(c, s.Index(i), fmt.Sprintf("%s[%d]", path, i))
+	}
+	v.Set(s)
+}
+
+// decodeScalar sets a string, bool, integer or float v from a scalar n whose YAML tag
+// matches the kind (a quoted "3" is not an integer).
+func (d *decoder) decodeScalar(n *yaml.Node, v reflect.Value, path string) {
+	switch v.Kind() {
 	case reflect.String:
 		if d.scalar(n, path, "a string") {
 			v.SetString(n.Value)
@@ -306,8 +330,6 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 			}
 			v.SetFloat(f)
 		}
-	default:
-		panic("config: no decoder for " + v.Type().String())
 	}
 }
 
@@ -384,7 +406,8 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 		seen[name] = k.Line
 		idx, ok := names[name]
 		if !ok {
-			d.errorAt(k.Line, fp, "unknown field%s", didYouMean(name, sortedKeys(names)))
+			// Sorted: deterministic suggestions when two candidates are equally close.
+			d.errorAt(k.Line, fp, "unknown field%s", didYouMean(name, slices.Sorted(maps.Keys(names))))
 			continue
 		}
 		d.lines[fp] = k.Line
@@ -443,14 +466,4 @@ func yamlName(f reflect.StructField) string {
 		name = strings.ToLower(f.Name)
 	}
 	return name
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	// Deterministic suggestions when two candidates are equally close.
-	sort.Strings(out)
-	return out
 }

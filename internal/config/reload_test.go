@@ -13,24 +13,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/waba-exporter/waba_exporter/internal/testutil"
 )
-
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 type syncBuffer struct {
 	mu sync.Mutex
@@ -69,7 +54,7 @@ func writeFile(t *testing.T, path, content string) {
 
 type harness struct {
 	r       *Reloader
-	clock   *fakeClock
+	clock   *testutil.Clock
 	logs    *syncBuffer
 	results chan ReloadResult
 	changes chan [2]*Config
@@ -84,7 +69,7 @@ type harness struct {
 func start(t *testing.T, content string, opts ReloaderOptions) *harness {
 	t.Helper()
 	h := &harness{
-		clock:   &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)},
+		clock:   testutil.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)),
 		logs:    &syncBuffer{},
 		results: make(chan ReloadResult, 64),
 		changes: make(chan [2]*Config, 64),

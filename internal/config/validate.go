@@ -2,9 +2,10 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 	_ "time/tzdata" // quota time zones must resolve on hosts and images without tzdata
@@ -84,16 +85,30 @@ func validFieldPath(s string) bool {
 	return true
 }
 
+// validate checks a decoded Config section by section, in file order, so errors come out in
+// the order a reader meets them. It also resolves the quota time zones.
 func (d *decoder) validate(c *Config) {
 	allow := map[string]bool{}
 	for _, id := range c.Labels.PhoneNumberIDs {
 		allow[id] = true
 	}
+	d.validateInputs(c.Inputs)
+	d.validateLabels(&c.Labels)
+	d.validateOptOut(&c.OptOut)
+	d.validateReply(c)
+	d.validateQuotas(c.Quotas, allow)
+	d.validatePortfolios(c.Portfolios, allow)
+	d.validateMessagingLimits(c.MessagingLimits, allow)
+	if rc := c.RateCard; rc != nil {
+		d.validateRateCard(rc)
+	}
+	d.validateState(c)
+}
 
-	// inputs
+func (d *decoder) validateInputs(inputs []Input) {
 	paths := map[string]int{}
-	for i := range c.Inputs {
-		in := &c.Inputs[i]
+	for i := range inputs {
+		in := &inputs[i]
 		p := fmt.Sprintf("inputs[%d]", i)
 		switch {
 		case strings.TrimSpace(in.Path) == "":
@@ -111,46 +126,51 @@ func (d *decoder) validate(c *Config) {
 		if in.MaxLineBytes < minMaxLineBytes || in.MaxLineBytes > maxMaxLineBytes {
 			d.errorf(p+".max_line_bytes", "must be between %d (1 KiB) and %d (256 MiB), got %d", minMaxLineBytes, maxMaxLineBytes, in.MaxLineBytes)
 		}
-		e := &in.Envelope
-		ep := p + ".envelope"
-		if e.BodyPath != "" && !validFieldPath(e.BodyPath) {
-			d.errorf(ep+".body_path", "invalid field path %q (dot-separated field names, e.g. request.body)", e.BodyPath)
-		}
-		if e.ReceiveTimePath != "" {
-			if !validFieldPath(e.ReceiveTimePath) {
-				d.errorf(ep+".receive_time_path", "invalid field path %q (dot-separated field names, e.g. received_at)", e.ReceiveTimePath)
-			} else if e.BodyPath == "" {
-				d.errorf(ep+".receive_time_path", "needs envelope.body_path (a raw body has no envelope to read a receive time from)")
-			}
-		}
+		d.validateEnvelope(p+".envelope", &in.Envelope)
 	}
+}
 
-	// labels
-	if c.Labels.ErrorCodeCap < 1 || c.Labels.ErrorCodeCap > maxErrorCodeCap {
-		d.errorf("labels.error_code_cap", "must be between 1 and %d, got %d", maxErrorCodeCap, c.Labels.ErrorCodeCap)
+func (d *decoder) validateEnvelope(ep string, e *Envelope) {
+	if e.BodyPath != "" && !validFieldPath(e.BodyPath) {
+		d.errorf(ep+".body_path", "invalid field path %q (dot-separated field names, e.g. request.body)", e.BodyPath)
 	}
-	if c.Labels.CountryCap < 1 || c.Labels.CountryCap > maxCountryCap {
-		d.errorf("labels.country_cap", "must be between 1 and %d, got %d", maxCountryCap, c.Labels.CountryCap)
+	if e.ReceiveTimePath != "" {
+		if !validFieldPath(e.ReceiveTimePath) {
+			d.errorf(ep+".receive_time_path", "invalid field path %q (dot-separated field names, e.g. received_at)", e.ReceiveTimePath)
+		} else if e.BodyPath == "" {
+			d.errorf(ep+".receive_time_path", "needs envelope.body_path (a raw body has no envelope to read a receive time from)")
+		}
 	}
-	d.checkIDs("labels.phone_number_ids", c.Labels.PhoneNumberIDs, nil)
+}
 
-	// opt_out
-	d.checkKeywords("opt_out.keywords", c.OptOut.Keywords, "keyword")
-	d.checkKeywords("opt_out.opt_in_keywords", c.OptOut.OptInKeywords, "keyword")
+func (d *decoder) validateLabels(l *Labels) {
+	if l.ErrorCodeCap < 1 || l.ErrorCodeCap > maxErrorCodeCap {
+		d.errorf("labels.error_code_cap", "must be between 1 and %d, got %d", maxErrorCodeCap, l.ErrorCodeCap)
+	}
+	if l.CountryCap < 1 || l.CountryCap > maxCountryCap {
+		d.errorf("labels.country_cap", "must be between 1 and %d, got %d", maxCountryCap, l.CountryCap)
+	}
+	d.checkIDs("labels.phone_number_ids", l.PhoneNumberIDs, nil)
+}
+
+func (d *decoder) validateOptOut(o *OptOut) {
+	d.checkKeywords("opt_out.keywords", o.Keywords, "keyword")
+	d.checkKeywords("opt_out.opt_in_keywords", o.OptInKeywords, "keyword")
 	if d.has("opt_out.button_payloads") { // else copied from keywords, checked above
-		d.checkKeywords("opt_out.button_payloads", c.OptOut.ButtonPayloads, "button payload")
+		d.checkKeywords("opt_out.button_payloads", o.ButtonPayloads, "button payload")
 	}
 	out := map[string]bool{}
-	for _, kw := range c.OptOut.Keywords {
+	for _, kw := range o.Keywords {
 		out[strings.ToLower(strings.TrimSpace(kw))] = true
 	}
-	for i, kw := range c.OptOut.OptInKeywords {
+	for i, kw := range o.OptInKeywords {
 		if k := strings.ToLower(strings.TrimSpace(kw)); k != "" && out[k] {
 			d.errorf(fmt.Sprintf("opt_out.opt_in_keywords[%d]", i), "%q is also an opt-out keyword", kw)
 		}
 	}
+}
 
-	// reply
+func (d *decoder) validateReply(c *Config) {
 	if c.Reply.Window <= 0 {
 		d.errorf("reply.window", "must be > 0")
 	} else if c.State.MessageTTL > 0 && c.Reply.Window > c.State.MessageTTL {
@@ -161,18 +181,19 @@ func (d *decoder) validate(c *Config) {
 			d.errorf("state.message_ttl", "%s is shorter than reply.window (%s): messages would be forgotten before a reply could be attributed", c.State.MessageTTL, c.Reply.Window)
 		}
 	}
+}
 
-	// quotas
-	qnames := map[string]int{}
-	for i := range c.Quotas {
-		q := &c.Quotas[i]
+func (d *decoder) validateQuotas(quotas []Quota, allow map[string]bool) {
+	names := map[string]int{}
+	for i := range quotas {
+		q := &quotas[i]
 		p := fmt.Sprintf("quotas[%d]", i)
 		if strings.TrimSpace(q.Name) == "" {
 			d.errorf(p+".name", "required (the quota label value)")
-		} else if j, dup := qnames[q.Name]; dup {
+		} else if j, dup := names[q.Name]; dup {
 			d.errorf(p+".name", "duplicate quota name %q (also quotas[%d])", q.Name, j)
 		} else {
-			qnames[q.Name] = i
+			names[q.Name] = i
 		}
 		switch {
 		case !d.has(p + ".limit"):
@@ -186,69 +207,68 @@ func (d *decoder) validate(c *Config) {
 			d.checkEnum(p+".unit", q.Unit, string(q.Unit))
 		}
 		d.checkIDs(p+".filter.phone_number_ids", q.Filter.PhoneNumberIDs, allow)
-		cats := map[Category]int{}
-		for j, cat := range q.Filter.Categories {
-			cp := fmt.Sprintf("%s.filter.categories[%d]", p, j)
-			if !d.checkEnum(cp, cat, string(cat)) {
-				continue
-			}
-			if k, dup := cats[cat]; dup {
-				d.errorf(cp, "duplicate category %q (also %s.filter.categories[%d])", cat, p, k)
-			}
-			cats[cat] = j
+		d.checkCategories(p, q.Filter.Categories)
+		d.validatePeriod(p+".period", &q.Period)
+	}
+}
+
+func (d *decoder) checkCategories(p string, categories []Category) {
+	cats := map[Category]int{}
+	for j, cat := range categories {
+		cp := fmt.Sprintf("%s.filter.categories[%d]", p, j)
+		if !d.checkEnum(cp, cat, string(cat)) {
+			continue
 		}
-		pp := p + ".period"
-		d.checkEnum(pp+".type", q.Period.Type, string(q.Period.Type))
-		if loc, err := loadLocation(q.Period.Timezone); err != nil {
-			d.errorf(pp+".timezone", "unknown time zone %q (an IANA name such as Europe/Paris or America/Sao_Paulo)", q.Period.Timezone)
-		} else {
-			q.Period.loc = loc
+		if k, dup := cats[cat]; dup {
+			d.errorf(cp, "duplicate category %q (also %s.filter.categories[%d])", cat, p, k)
 		}
-		switch q.Period.Type {
-		case PeriodResetDay:
-			if !d.has(pp + ".reset_day") {
-				d.errorf(pp+".reset_day", "required for period type reset_day (1 to %d)", maxResetDay)
-			} else if q.Period.ResetDay < 1 || q.Period.ResetDay > maxResetDay {
-				d.errorf(pp+".reset_day", "must be between 1 and %d, got %d", maxResetDay, q.Period.ResetDay)
-			}
-		case PeriodCalendarMonth:
-			if q.Period.ResetDay != 0 {
-				d.errorf(pp+".reset_day", "only valid with period type reset_day (calendar_month starts on the 1st)")
-			}
+		cats[cat] = j
+	}
+}
+
+// validatePeriod checks a quota period and resolves its time zone into pd.loc.
+func (d *decoder) validatePeriod(pp string, pd *Period) {
+	d.checkEnum(pp+".type", pd.Type, string(pd.Type))
+	if loc, err := loadLocation(pd.Timezone); err != nil {
+		d.errorf(pp+".timezone", "unknown time zone %q (an IANA name such as Europe/Paris or America/Sao_Paulo)", pd.Timezone)
+	} else {
+		pd.loc = loc
+	}
+	switch pd.Type {
+	case PeriodResetDay:
+		if !d.has(pp + ".reset_day") {
+			d.errorf(pp+".reset_day", "required for period type reset_day (1 to %d)", maxResetDay)
+		} else if pd.ResetDay < 1 || pd.ResetDay > maxResetDay {
+			d.errorf(pp+".reset_day", "must be between 1 and %d, got %d", maxResetDay, pd.ResetDay)
+		}
+	case PeriodCalendarMonth:
+		if pd.ResetDay != 0 {
+			d.errorf(pp+".reset_day", "only valid with period type reset_day (calendar_month starts on the 1st)")
 		}
 	}
+}
 
-	// portfolios
-	pnames := map[string]int{}
+// validatePortfolios checks each portfolio and that a WABA id or phone number id belongs
+// to one portfolio only.
+func (d *decoder) validatePortfolios(pfs []Portfolio, allow map[string]bool) {
+	names := map[string]int{}
 	owner := map[string]string{}
 	wabaOwner := map[string]string{}
-	for i := range c.Portfolios {
-		pf := &c.Portfolios[i]
+	for i := range pfs {
+		pf := &pfs[i]
 		p := fmt.Sprintf("portfolios[%d]", i)
 		if strings.TrimSpace(pf.Name) == "" {
 			d.errorf(p+".name", "required (the portfolio label value)")
-		} else if j, dup := pnames[pf.Name]; dup {
+		} else if j, dup := names[pf.Name]; dup {
 			d.errorf(p+".name", "duplicate portfolio name %q (also portfolios[%d])", pf.Name, j)
 		} else {
-			pnames[pf.Name] = i
+			names[pf.Name] = i
 		}
 		if len(pf.PhoneNumberIDs) == 0 && len(pf.WabaIDs) == 0 {
 			d.errorf(p+".phone_number_ids", "required (at least one phone number id, or waba_ids)")
 		}
 		d.checkIDs(p+".phone_number_ids", pf.PhoneNumberIDs, allow)
-		for j, id := range pf.WabaIDs {
-			wp := fmt.Sprintf("%s.waba_ids[%d]", p, j)
-			switch {
-			case strings.TrimSpace(id) == "":
-				d.errorf(wp, "empty WABA id")
-			case wabaOwner[id] != "" && wabaOwner[id] != pf.Name:
-				d.errorf(wp, "WABA id %q is already in portfolio %q (a WABA belongs to one portfolio)", id, wabaOwner[id])
-			case wabaOwner[id] == pf.Name:
-				d.errorf(wp, "duplicate WABA id %q", id)
-			default:
-				wabaOwner[id] = pf.Name
-			}
-		}
+		d.claimWabaIDs(p, pf, wabaOwner)
 		for j, id := range pf.PhoneNumberIDs {
 			if id == "" {
 				continue
@@ -260,9 +280,28 @@ func (d *decoder) validate(c *Config) {
 			}
 		}
 	}
+}
 
-	// messaging_limits
-	for _, id := range sortedKeys(c.MessagingLimits) {
+// claimWabaIDs records pf as the owner of its WABA ids in wabaOwner, reporting empty,
+// duplicate and already-owned ids.
+func (d *decoder) claimWabaIDs(p string, pf *Portfolio, wabaOwner map[string]string) {
+	for j, id := range pf.WabaIDs {
+		wp := fmt.Sprintf("%s.waba_ids[%d]", p, j)
+		switch {
+		case strings.TrimSpace(id) == "":
+			d.errorf(wp, "empty WABA id")
+		case wabaOwner[id] != "" && wabaOwner[id] != pf.Name:
+			d.errorf(wp, "WABA id %q is already in portfolio %q (a WABA belongs to one portfolio)", id, wabaOwner[id])
+		case wabaOwner[id] == pf.Name:
+			d.errorf(wp, "duplicate WABA id %q", id)
+		default:
+			wabaOwner[id] = pf.Name
+		}
+	}
+}
+
+func (d *decoder) validateMessagingLimits(limits map[string]Limit, allow map[string]bool) {
+	for _, id := range slices.Sorted(maps.Keys(limits)) {
 		p := joinPath("messaging_limits", id)
 		if strings.TrimSpace(id) == "" {
 			d.errorf(p, "empty phone number id")
@@ -270,13 +309,11 @@ func (d *decoder) validate(c *Config) {
 			d.errorf(p, "phone number id %q is not in labels.phone_number_ids, so it is never exported", id)
 		}
 	}
+}
 
-	// rate_card
-	if rc := c.RateCard; rc != nil {
-		d.validateRateCard(rc)
-	}
-
-	// state
+// validateState checks the state section; the campaigns section is checked between the
+// bounds and the lateness rule, the order the errors have always come out in.
+func (d *decoder) validateState(c *Config) {
 	st := &c.State
 	if st.MaxMessages < 1 {
 		d.errorf("state.max_messages", "must be > 0, got %d", st.MaxMessages)
@@ -319,7 +356,7 @@ func (d *decoder) validateRateCard(rc *RateCard) {
 	}
 	d.checkPrices("rate_card.default", rc.Default)
 	regions := phonenumbers.GetSupportedRegions()
-	for _, cc := range sortedKeys(rc.Countries) {
+	for _, cc := range slices.Sorted(maps.Keys(rc.Countries)) {
 		p := joinPath("rate_card.countries", cc)
 		switch {
 		case isUpperAlpha(strings.ToUpper(cc), 2) && cc != strings.ToLower(cc):
@@ -337,17 +374,12 @@ func (d *decoder) validateRateCard(rc *RateCard) {
 }
 
 func (d *decoder) checkPrices(path string, prices map[Category]float64) {
-	keys := make([]string, 0, len(prices))
-	for k := range prices {
-		keys = append(keys, string(k))
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		p := joinPath(path, k)
-		if !d.checkEnum(p, Category(k), k) {
+	for _, k := range slices.Sorted(maps.Keys(prices)) {
+		p := joinPath(path, string(k))
+		if !d.checkEnum(p, k, string(k)) {
 			continue
 		}
-		if v := prices[Category(k)]; !(v >= 0) || math.IsInf(v, 0) {
+		if v := prices[k]; !(v >= 0) || math.IsInf(v, 0) {
 			d.errorf(p, "price must be a finite number >= 0, got %v", v)
 		}
 	}

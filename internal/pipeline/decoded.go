@@ -29,6 +29,7 @@ type decLine struct {
 	fromReceive    bool // decoded with recvTime 0: Time 0 means "the watermark"
 	recvTime       int64
 	blank, counted bool
+	tooLong        bool // skipped by the tailer for its length: a parse error, not a line read
 }
 
 // Bytes is the number of input bytes (lines and their newlines) in the batch.
@@ -83,6 +84,11 @@ func (d *Decoder) Decode(dst *Decoded, lines []Line, recvTime int64) {
 	for i := range lines {
 		l := &lines[i]
 		dl := decLine{source: l.Source, file: l.File, offset: l.Offset, size: uint64(len(l.Data)) + 1, recvTime: recvTime}
+		if l.TooLong {
+			dl.tooLong, dl.size = true, 0
+			dst.lines = append(dst.lines, dl)
+			continue
+		}
 		if len(l.Data) == 0 || isBlank(l.Data) {
 			dl.blank = true
 			dst.lines = append(dst.lines, dl)
@@ -138,11 +144,16 @@ func (p *Pipeline) apply(d *Decoded, rec Recorder) {
 			p.lastName, p.lastSrc = dl.source, p.source(dl.source)
 		}
 		s := p.lastSrc
-		s.Lines++
-		s.Bytes += dl.size
 		if rec != nil && dl.file != nil {
 			rec.Record(dl.file, dl.offset)
 		}
+		if dl.tooLong {
+			// Not a line read: its bytes are in no counter, as in the tailer's reads.
+			s.ParseErrors[webhook.ReasonLineTooLong]++
+			continue
+		}
+		s.Lines++
+		s.Bytes += dl.size
 		if dl.blank {
 			continue
 		}

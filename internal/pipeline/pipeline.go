@@ -133,14 +133,6 @@ func isBlank(b []byte) bool {
 	return true
 }
 
-// CountTooLong records lines skipped for length by the tailer, so that they are counted
-// with the parse errors of their logfile.
-func (p *Pipeline) CountTooLong(source string, n uint64) {
-	p.mu.Lock()
-	p.source(source).ParseErrors[webhook.ReasonLineTooLong] += n
-	p.mu.Unlock()
-}
-
 // RestoreCounts sets the per-logfile counters from a checkpoint (before any line).
 func (p *Pipeline) RestoreCounts(counts map[string]SourceCounts) {
 	p.mu.Lock()

@@ -164,30 +164,57 @@ func TestRunStopsAtBeforeError(t *testing.T) {
 // file's end (every line applied), and the tailer's batches were taken as they are.
 func TestRunRecordsProgress(t *testing.T) {
 	lines := simLines(t, 400)
-	path := filepath.Join(t.TempDir(), "in.ndjson")
 	data := append(bytes.Join(lines, []byte("\n")), '\n')
+	p, path := runFile(t, data, tail.Options{BatchBytes: 4096})
+	var n uint64
+	p.Read(func(v View) { n = v.Counts[path].Lines })
+	if n != 400 {
+		t.Fatalf("%d lines applied, want 400", n)
+	}
+}
+
+// runFile runs a Pipeline over a file holding data, read by a tailer with opts (its
+// Sources and Start set here), and checks that the Progress reached the file's end.
+func runFile(t *testing.T, data []byte, opts tail.Options) (p *Pipeline, path string) {
+	t.Helper()
+	path = filepath.Join(t.TempDir(), "in.ndjson")
 	if err := os.WriteFile(path, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	tl, err := tail.New(tail.Options{Sources: []string{path}, Start: tail.StartBeginning, BatchBytes: 4096})
+	opts.Sources, opts.Start = []string{path}, tail.StartBeginning
+	tl, err := tail.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := make(chan *tail.Batch, 4)
 	go func() { _ = tl.Run(context.Background(), c); close(c) }()
 	prog := tail.NewProgress(tl)
-	p := New(window.New(window.DefaultConfig()), webhook.Options{}, nil, nil)
+	p = New(window.New(window.DefaultConfig()), webhook.Options{}, nil, nil)
 	if err := p.Run(context.Background(), &TailSource{C: c}, Hooks{Progress: prog}); err != nil {
 		t.Fatal(err)
 	}
-	pos := prog.Positions()
-	if len(pos) != 1 || pos[0].Offset != int64(len(data)) {
+	if pos := prog.Positions(); len(pos) != 1 || pos[0].Offset != int64(len(data)) {
 		t.Fatalf("positions %+v, want one at %d", pos, len(data))
 	}
-	var n uint64
-	p.Read(func(v View) { n = v.Counts[path].Lines })
-	if n != 400 {
-		t.Fatalf("%d lines applied, want 400", n)
+	return p, path
+}
+
+// A line the tailer skipped for its length is counted as a line_too_long parse error of
+// its logfile, not as a line or bytes read, and its progress is recorded like any line's:
+// with the long line last, the Progress reaches the end of the file.
+func TestRunCountsTooLongLines(t *testing.T) {
+	lines := simLines(t, 200)
+	maxLine := 0
+	for _, l := range lines {
+		maxLine = max(maxLine, len(l))
+	}
+	long := bytes.Repeat([]byte("x"), maxLine+1)
+	data := append(bytes.Join(append(lines, long), []byte("\n")), '\n')
+	p, path := runFile(t, data, tail.Options{MaxLineBytes: maxLine})
+	var got SourceCounts
+	p.Read(func(v View) { got = *v.Counts[path] })
+	if got.Lines != 200 || got.Bytes != uint64(len(data)-len(long)-1) || got.ParseErrors[webhook.ReasonLineTooLong] != 1 {
+		t.Fatalf("lines %d bytes %d too long %d, want 200, %d, 1", got.Lines, got.Bytes, got.ParseErrors[webhook.ReasonLineTooLong], len(data)-len(long)-1)
 	}
 }
 

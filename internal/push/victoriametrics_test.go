@@ -9,9 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -23,35 +21,14 @@ import (
 	"github.com/waba-exporter/waba_exporter/internal/pipeline"
 	"github.com/waba-exporter/waba_exporter/webhook"
 	"github.com/waba-exporter/waba_exporter/window"
-)
 
-// victoriaMetricsBinary finds the single-node VictoriaMetrics server the push test runs:
-// $WABA_VICTORIA_METRICS, victoria-metrics on PATH, or the repository's .cache/bin.
-func victoriaMetricsBinary(t *testing.T) string {
-	if p := os.Getenv("WABA_VICTORIA_METRICS"); p != "" {
-		return p
-	}
-	if p, err := exec.LookPath("victoria-metrics"); err == nil {
-		return p
-	}
-	if p, err := filepath.Abs("../../.cache/bin/victoria-metrics"); err == nil {
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	if testing.Short() {
-		t.Skip("victoria-metrics not found (-short; make test installs it)")
-	}
-	t.Fatal("victoria-metrics not found ($WABA_VICTORIA_METRICS, PATH, .cache/bin): run scripts/install-test-deps.sh, " +
-		"or build it from the module proxy in a scratch module: printf 'module vmbuild\\ngo 1.26\\nrequire github.com/VictoriaMetrics/VictoriaMetrics v1.129.1\\n' > go.mod && " +
-		"go build -mod=mod -o .cache/bin/victoria-metrics github.com/VictoriaMetrics/VictoriaMetrics/app/victoria-metrics")
-	return ""
-}
+	"github.com/waba-exporter/waba_exporter/internal/testutil"
+)
 
 // startVictoriaMetrics runs a single-node server on a loopback port with its data in a
 // temporary directory and returns its base URL once /health answers.
 func startVictoriaMetrics(t *testing.T) string {
-	bin := victoriaMetricsBinary(t)
+	bin := testutil.Tool(t, "victoria-metrics")
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

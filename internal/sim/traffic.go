@@ -383,6 +383,34 @@ func (s *Sim) newMsg(p int, c int32, cat uint8) *omsg {
 func (s *Sim) outbound(t float64, p int, c int32, cat uint8, flags int) sent {
 	m := s.newMsg(p, c, cat)
 	res := sent{m: m, visD: -1, readAt: -1}
+	s.tagOutbound(m, cat)
+	if s.failOutbound(t, m, s.pair(c, p), cat) {
+		return res
+	}
+	attentive := flags&obAttentive != 0
+	ts := t + s.r.lognorm(0.5, 0.5)
+	s.pushStatus(m, stSent, ts)
+	s.pushModel(int64(ts), phaseSend, modelEv{m: m})
+	if s.r.chance(0.025) {
+		return res // the phone stays offline: only `sent`
+	}
+	td := s.deliverTime(ts, attentive)
+	read := s.r.chance(s.readP(m, cat))
+	m.skipDeliv = read && s.r.chance(0.015)
+	if !m.skipDeliv {
+		s.pushStatus(m, stDelivered, td)
+	}
+	res.visD = td
+	if read {
+		s.readOutbound(m, &res, td, attentive, flags&obVoice != 0)
+	}
+	m.dsec = int64(math.Floor(res.visD))
+	return res
+}
+
+// tagOutbound sets the biz_opaque_callback_data of m: an order reference on some utility
+// messages, the running campaign on marketing ones.
+func (s *Sim) tagOutbound(m *omsg, cat uint8) {
 	if cat == catUtility && s.r.chance(0.3) {
 		m.opaque = "order-" + strconv.Itoa(10000000+s.r.intn(90000000))
 	}
@@ -393,81 +421,78 @@ func (s *Sim) outbound(t float64, p int, c int32, cat uint8, flags int) sent {
 			m.kcamp = 2
 		}
 	}
+}
+
+// failOutbound decides whether m, sent at t to pair, fails (marketing to an opted-out
+// customer always does) and if so plans its statuses and reports true.
+func (s *Sim) failOutbound(t float64, m *omsg, pair int32, cat uint8) bool {
 	switch {
-	case cat == catMarketing && s.optedOut(s.pair(c, p), t):
+	case cat == catMarketing && s.optedOut(pair, t):
 		m.err = 131050
 	case s.r.chance(failRate[cat]):
 		fc := &failCodes[cat]
 		m.err = int32(fc.codes[s.r.pick(fc.weights)])
 	}
-	if m.err != 0 {
-		tf := t + s.r.uniform(0.3, 3)
-		if (m.err == 131026 || m.err == 131000) && s.r.chance(0.5) {
-			// accepted and sent first, failed later: classified at its send, priced on
-			// `sent`, opens nothing
-			ts := t + s.r.uniform(0.3, 2)
-			s.pushStatus(m, stSent, ts)
-			s.pushModel(int64(ts), phaseSend, modelEv{m: m})
-			if s.r.chance(0.5) {
-				tf = ts + s.r.uniform(2, 60)
-			} else {
-				tf = ts + s.r.uniform(60, 7200)
-			}
+	if m.err == 0 {
+		return false
+	}
+	tf := t + s.r.uniform(0.3, 3)
+	if (m.err == 131026 || m.err == 131000) && s.r.chance(0.5) {
+		// accepted and sent first, failed later: classified at its send, priced on
+		// `sent`, opens nothing
+		ts := t + s.r.uniform(0.3, 2)
+		s.pushStatus(m, stSent, ts)
+		s.pushModel(int64(ts), phaseSend, modelEv{m: m})
+		if s.r.chance(0.5) {
+			tf = ts + s.r.uniform(2, 60)
+		} else {
+			tf = ts + s.r.uniform(60, 7200)
 		}
-		s.pushStatus(m, stFailed, tf)
-		return res
 	}
-	attentive := flags&obAttentive != 0
-	ts := t + s.r.lognorm(0.5, 0.5)
-	s.pushStatus(m, stSent, ts)
-	s.pushModel(int64(ts), phaseSend, modelEv{m: m})
-	if s.r.chance(0.025) {
-		return res // the phone stays offline: only `sent`
-	}
-	var td float64
+	s.pushStatus(m, stFailed, tf)
+	return true
+}
+
+// deliverTime draws when a message sent at ts reaches the phone.
+func (s *Sim) deliverTime(ts float64, attentive bool) float64 {
 	switch r := s.r.float(); {
 	case attentive || r < 0.85:
-		td = ts + s.r.lognorm(1.5, 0.8)
+		return ts + s.r.lognorm(1.5, 0.8)
 	case r < 0.97:
-		td = ts + s.r.lognorm(600, 1)
+		return ts + s.r.lognorm(600, 1)
 	default:
-		td = ts + s.r.uniform(3600, 2*day)
+		return ts + s.r.uniform(3600, 2*day)
 	}
-	read := s.r.chance(s.readP(m, cat))
-	m.skipDeliv = read && s.r.chance(0.015)
-	if !m.skipDeliv {
-		s.pushStatus(m, stDelivered, td)
+}
+
+// readOutbound plans the read (and, for voice, played) status of m delivered at td and
+// records it in res.
+func (s *Sim) readOutbound(m *omsg, res *sent, td float64, attentive, voice bool) {
+	var tr float64
+	r := s.r.float()
+	switch {
+	case attentive && r < 0.7:
+		tr = td + s.r.uniform(0.5, 20)
+	case attentive:
+		tr = td + s.r.lognorm(180, 0.8)
+	case r < 0.25:
+		tr = td + s.r.uniform(0.2, 15)
+	case r < 0.7:
+		tr = td + s.r.lognorm(360, 1.2)
+	default:
+		tr = td + min(s.r.lognorm(4*3600, 1), 5*day)
 	}
-	res.visD = td
-	if read {
-		var tr float64
-		r := s.r.float()
-		switch {
-		case attentive && r < 0.7:
-			tr = td + s.r.uniform(0.5, 20)
-		case attentive:
-			tr = td + s.r.lognorm(180, 0.8)
-		case r < 0.25:
-			tr = td + s.r.uniform(0.2, 15)
-		case r < 0.7:
-			tr = td + s.r.lognorm(360, 1.2)
-		default:
-			tr = td + min(s.r.lognorm(4*3600, 1), 5*day)
-		}
-		s.pushStatus(m, stRead, tr)
-		res.readAt = tr
-		if m.skipDeliv {
-			m.priceOn = stRead // Meta sends only `read` when both happen together
-			res.visD = tr
-		} else if s.r.chance(0.25) {
-			m.priceOn = stRead
-		}
-		if flags&obVoice != 0 && s.r.chance(0.8) {
-			s.pushStatus(m, stPlayed, tr+s.r.uniform(1, 40))
-		}
+	s.pushStatus(m, stRead, tr)
+	res.readAt = tr
+	if m.skipDeliv {
+		m.priceOn = stRead // Meta sends only `read` when both happen together
+		res.visD = tr
+	} else if s.r.chance(0.25) {
+		m.priceOn = stRead
 	}
-	m.dsec = int64(math.Floor(res.visD))
-	return res
+	if voice && s.r.chance(0.8) {
+		s.pushStatus(m, stPlayed, tr+s.r.uniform(1, 40))
+	}
 }
 
 // templateSend sends a template and plans the customer's reactions to it.
@@ -664,11 +689,57 @@ func (s *Sim) inbound(t float64, p int, c int32, typ int, ctx, text, payload str
 	b = append(b, ',')
 	b = appendKV(b, "type", inTypeNames[typ])
 	b = append(b, ',')
+	b = s.appendInboundBody(b, p, c, typ, lang, ctx, text, payload)
+	b = append(b, "}]"...)
+	b = appendEnvelopeEnd(b, "messages")
+	s.pushLine(t, b)
+	s.pushModel(sec, phaseInbound, modelEv{pair: s.pair(c, p), referral: referral})
+}
+
+// appendInboundBody appends the type-specific field of an inbound message of type typ.
+func (s *Sim) appendInboundBody(b []byte, p int, c int32, typ, lang int, ctx, text, payload string) []byte {
 	switch typ {
 	case inText:
 		b = append(b, `"text":{`...)
 		b = appendKV(b, "body", text)
 		b = append(b, '}')
+	case inImage, inAudio, inVideo, inDocument, inSticker:
+		b = s.appendInboundMedia(b, typ, lang)
+	case inLocation:
+		b = append(b, `"location":{"latitude":`...)
+		b = strconv.AppendFloat(b, s.r.uniform(-34, 52), 'f', 9, 64)
+		b = append(b, `,"longitude":`...)
+		b = strconv.AppendFloat(b, s.r.uniform(-118, 120), 'f', 9, 64)
+		b = append(b, '}')
+	case inContacts:
+		b = s.appendSharedContact(b, c)
+	case inOrder:
+		b = s.appendOrder(b, p)
+	case inUnsupported:
+		b = append(b, `"errors":[{"code":131051,"title":"Message type unknown","message":"Message type unknown","error_data":{"details":"Message type is currently not supported."}}]`...)
+	case inInteractiveButton, inInteractiveList:
+		b = s.appendInteractive(b, typ)
+	case inButton:
+		b = append(b, `"button":{`...)
+		b = appendKV(b, "payload", payload)
+		b = append(b, ',')
+		b = appendKV(b, "text", text)
+		b = append(b, '}')
+	case inReaction:
+		b = append(b, `"reaction":{`...)
+		b = appendKV(b, "message_id", ctx)
+		if s.r.chance(0.95) { // a removed reaction has no emoji
+			b = append(b, ',')
+			b = appendKV(b, "emoji", emojis[s.r.intn(len(emojis))])
+		}
+		b = append(b, '}')
+	}
+	return b
+}
+
+// appendInboundMedia appends the media object of an image, audio, video, document or sticker.
+func (s *Sim) appendInboundMedia(b []byte, typ, lang int) []byte {
+	switch typ {
 	case inImage:
 		b = append(b, `"image":{`...)
 		if s.r.chance(0.25) {
@@ -699,47 +770,13 @@ func (s *Sim) inbound(t float64, p int, c int32, typ int, ctx, text, payload str
 		b = append(b, `,"animated":`...)
 		b = strconv.AppendBool(b, s.r.chance(0.2))
 		b = append(b, '}')
-	case inLocation:
-		b = append(b, `"location":{"latitude":`...)
-		b = strconv.AppendFloat(b, s.r.uniform(-34, 52), 'f', 9, 64)
-		b = append(b, `,"longitude":`...)
-		b = strconv.AppendFloat(b, s.r.uniform(-118, 120), 'f', 9, 64)
-		b = append(b, '}')
-	case inContacts:
-		cc := int(s.custCountry[c])
-		l := countries[cc].lang
-		first := firstNames[l][s.r.intn(len(firstNames[l]))]
-		shared := string(waID(&s.r, nil, cc))
-		b = append(b, `"contacts":[{"name":{`...)
-		b = appendKV(b, "first_name", first)
-		b = append(b, ',')
-		b = appendKV(b, "formatted_name", first)
-		b = append(b, `},"phones":[{"phone":"+`...)
-		b = append(b, shared...)
-		b = append(b, `","type":"CELL","wa_id":"`...)
-		b = append(b, shared...)
-		b = append(b, `"}]}]`...)
-	case inOrder:
-		b = append(b, `"order":{"catalog_id":"`...)
-		b = strconv.AppendInt(b, 300000000000000+int64(p)*1111111, 10)
-		b = append(b, `","product_items":[`...)
-		for i := range 1 + s.r.intn(3) {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, `{"product_retailer_id":"SKU-`...)
-			b = strconv.AppendInt(b, int64(10000+s.r.intn(90000)), 10)
-			b = append(b, `","quantity":`...)
-			b = strconv.AppendInt(b, int64(1+s.r.intn(3)), 10)
-			b = append(b, `,"item_price":`...)
-			b = strconv.AppendFloat(b, float64(100+s.r.intn(9900))/100, 'f', -1, 64)
-			b = append(b, `,"currency":"`...)
-			b = append(b, [...]string{"USD", "BRL", "INR", "IDR"}[p]...)
-			b = append(b, `"}`...)
-		}
-		b = append(b, "]}"...)
-	case inUnsupported:
-		b = append(b, `"errors":[{"code":131051,"title":"Message type unknown","message":"Message type unknown","error_data":{"details":"Message type is currently not supported."}}]`...)
+	}
+	return b
+}
+
+// appendInteractive appends the reply of a button or list interactive message.
+func (s *Sim) appendInteractive(b []byte, typ int) []byte {
+	switch typ {
 	case inInteractiveButton:
 		r := replyButtons[s.r.intn(len(replyButtons))]
 		b = append(b, `"interactive":{"type":"button_reply","button_reply":{`...)
@@ -756,25 +793,49 @@ func (s *Sim) inbound(t float64, p int, c int32, typ int, ctx, text, payload str
 		b = append(b, ',')
 		b = appendKV(b, "description", r[2])
 		b = append(b, "}}"...)
-	case inButton:
-		b = append(b, `"button":{`...)
-		b = appendKV(b, "payload", payload)
-		b = append(b, ',')
-		b = appendKV(b, "text", text)
-		b = append(b, '}')
-	case inReaction:
-		b = append(b, `"reaction":{`...)
-		b = appendKV(b, "message_id", ctx)
-		if s.r.chance(0.95) { // a removed reaction has no emoji
-			b = append(b, ',')
-			b = appendKV(b, "emoji", emojis[s.r.intn(len(emojis))])
-		}
-		b = append(b, '}')
 	}
-	b = append(b, "}]"...)
-	b = appendEnvelopeEnd(b, "messages")
-	s.pushLine(t, b)
-	s.pushModel(sec, phaseInbound, modelEv{pair: s.pair(c, p), referral: referral})
+	return b
+}
+
+// appendSharedContact appends a shared contact card (a random person of c's country).
+func (s *Sim) appendSharedContact(b []byte, c int32) []byte {
+	cc := int(s.custCountry[c])
+	l := countries[cc].lang
+	first := firstNames[l][s.r.intn(len(firstNames[l]))]
+	shared := string(waID(&s.r, nil, cc))
+	b = append(b, `"contacts":[{"name":{`...)
+	b = appendKV(b, "first_name", first)
+	b = append(b, ',')
+	b = appendKV(b, "formatted_name", first)
+	b = append(b, `},"phones":[{"phone":"+`...)
+	b = append(b, shared...)
+	b = append(b, `","type":"CELL","wa_id":"`...)
+	b = append(b, shared...)
+	b = append(b, `"}]}]`...)
+	return b
+}
+
+// appendOrder appends a catalog order of one to three items in phone p's currency.
+func (s *Sim) appendOrder(b []byte, p int) []byte {
+	b = append(b, `"order":{"catalog_id":"`...)
+	b = strconv.AppendInt(b, 300000000000000+int64(p)*1111111, 10)
+	b = append(b, `","product_items":[`...)
+	for i := range 1 + s.r.intn(3) {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"product_retailer_id":"SKU-`...)
+		b = strconv.AppendInt(b, int64(10000+s.r.intn(90000)), 10)
+		b = append(b, `","quantity":`...)
+		b = strconv.AppendInt(b, int64(1+s.r.intn(3)), 10)
+		b = append(b, `,"item_price":`...)
+		b = strconv.AppendFloat(b, float64(100+s.r.intn(9900))/100, 'f', -1, 64)
+		b = append(b, `,"currency":"`...)
+		b = append(b, [...]string{"USD", "BRL", "INR", "IDR"}[p]...)
+		b = append(b, `"}`...)
+	}
+	b = append(b, "]}"...)
+	return b
 }
 
 func (s *Sim) appendReferral(b []byte) []byte {
