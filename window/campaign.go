@@ -40,21 +40,22 @@ const (
 // maxPendingClicks bounds the clicks kept for messages not seen yet.
 const maxPendingClicks = 100_000
 
-// CampaignDeliveredToReadBuckets are the coarse buckets (seconds) of
-// waba_campaign_delivered_to_read_seconds.
-var CampaignDeliveredToReadBuckets = []float64{60, 300, 1800, 3600, 21600, 86400, 604800}
+// campaignDeliveredToReadBuckets are the coarse buckets (seconds) of the campaign
+// delivered -> read histograms (never modified: histograms share them).
+var campaignDeliveredToReadBuckets = []float64{60, 300, 1800, 3600, 21600, 86400, 604800}
 
-// Campaign funnel steps (the `status` label of waba_campaign_messages_total).
+// CampaignStatus is a step of the campaign funnel (the `status` label of
+// waba_campaign_messages_total); CampaignCounters.Status is indexed by it.
+type CampaignStatus uint8
+
+// Campaign funnel steps. A message counts once per step; read implies delivered.
 const (
-	CampaignSent = iota
+	CampaignSent CampaignStatus = iota
 	CampaignDelivered
 	CampaignRead
 	CampaignFailed
 	NumCampaignStatus
 )
-
-// CampaignStatusNames are the `status` label values, indexed by Campaign*.
-var CampaignStatusNames = [NumCampaignStatus]string{"sent", "delivered", "read", "failed"}
 
 func (ms *msgState) ref() campaign.Ref { return campaign.Ref(ms.camp &^ cfMask) }
 
@@ -102,7 +103,7 @@ type campaigns struct {
 	convSeq    uint64
 }
 
-func newCampaigns(c campaign.Config, mc Config) *campaigns {
+func newCampaigns(c campaign.Config, sec eventSeconds, maxCustomers int) *campaigns {
 	c = c.WithDefaults()
 	tbl, err := campaign.NewTable(c)
 	if err != nil {
@@ -112,12 +113,12 @@ func newCampaigns(c campaign.Config, mc Config) *campaigns {
 		tbl, _ = campaign.NewTable(c)
 	}
 	win := int64(c.AttributionWindow.Seconds())
-	ttl := max(win, mc.ReplyWindow) + mc.AllowedLateness
+	ttl := max(win, sec.replyWindow) + sec.lateness
 	return &campaigns{
 		cfg: c, tbl: tbl, names: campaign.NewNames(c.MaxConversionNames), mode: campaign.ModeOf(c),
 		window: win, maxTouches: c.MaxTouches,
-		custs:  newGenMap[campCust](ttl, mc.MaxCustomers),
-		pend:   newGenMap[uint32](mc.MessageTTL, maxPendingClicks),
+		custs:  newGenMap[campCust](ttl, maxCustomers),
+		pend:   newGenMap[uint32](sec.messageTTL, maxPendingClicks),
 		funnel: map[campKey]*CampaignCounters{}, latency: map[campaign.Ref]*Histogram{},
 		conv: map[convKey]uint64{}, value: map[convKey]float64{}, convq: map[uint64]pendConv{},
 	}
@@ -183,7 +184,7 @@ func (m *Machine) campStatus(ms *msgState, mk uint64, sb uint8, newStatus bool, 
 		if _, _, ok := cs.tbl.Resolve(r); ok {
 			h := cs.latency[r]
 			if h == nil {
-				nh := newHistogram(CampaignDeliveredToReadBuckets)
+				nh := newHistogram(campaignDeliveredToReadBuckets)
 				h = &nh
 				cs.latency[r] = h
 			}
@@ -207,7 +208,7 @@ func (m *Machine) campStatus(ms *msgState, mk uint64, sb uint8, newStatus bool, 
 func (m *Machine) campCredit(ms *msgState) {
 	r := ms.ref()
 	fc := m.camp.counters(ms.biz, r)
-	step := func(have bool, bit uint64, i int) {
+	step := func(have bool, bit uint64, i CampaignStatus) {
 		if have && ms.camp&bit == 0 {
 			ms.camp |= bit
 			fc.Status[i]++
@@ -232,7 +233,7 @@ func (m *Machine) campRecord(ms *msgState, mk uint64) {
 	cs := m.camp
 	cc, _ := cs.custs.getOrCreate(ms.cust, int64(ms.delivT), &cs.evict)
 	cc.biz = ms.biz
-	cc.touches = campaign.Prune(cc.touches, m.watermark-m.cfg.AllowedLateness-cs.window, cs.window)
+	cc.touches = campaign.Prune(cc.touches, m.watermark-m.sec.lateness-cs.window, cs.window)
 	cc.touches = campaign.Record(cc.touches, campaign.Touch{Time: int64(ms.delivT), Key: mk, Ref: ms.ref()}, cs.maxTouches)
 	if ms.flags&mfDelivProc != 0 && ms.delivT >= cc.lastD {
 		// Its delivery item was processed before the customer was tracked.
@@ -269,7 +270,7 @@ func (m *Machine) campReply(it item, prev uint32) {
 	if x == 0 && cc.lastKey != 0 && int64(cc.lastD) <= t {
 		x, d = cc.lastKey, int64(cc.lastD)
 	}
-	if x == 0 || int64(prev) >= d || t >= d+m.cfg.ReplyWindow {
+	if x == 0 || int64(prev) >= d || t >= d+m.sec.replyWindow {
 		return
 	}
 	ms := m.msgs.peek(x)
@@ -654,7 +655,7 @@ func decCampaigns(d *dec, cs *campaigns) {
 	}
 	for i, n := 0, int(d.u32()); i < n; i++ {
 		r := campaign.Ref(d.u64())
-		h := newHistogram(CampaignDeliveredToReadBuckets)
+		h := newHistogram(campaignDeliveredToReadBuckets)
 		d.hist(&h)
 		cs.latency[r] = &h
 	}

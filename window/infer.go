@@ -139,7 +139,7 @@ func (m *Machine) Buffered() int { return m.buf.Len() }
 func (m *Machine) enqueue(it item) {
 	if it.t <= m.frontier {
 		// Behind the reorder window: applied as well as it can be, and counted.
-		m.Self.OutOfOrderLate++
+		m.self.OutOfOrderLate++
 		m.process(it)
 		return
 	}
@@ -148,7 +148,7 @@ func (m *Machine) enqueue(it item) {
 	m.buf.push(it)
 	for m.buf.Len() > m.cfg.MaxBuffered {
 		// Bounded memory under a flood: the oldest item goes before its time.
-		m.Self.EarlyReleased++
+		m.self.EarlyReleased++
 		old := m.buf.pop()
 		m.expire(old.t)
 		if old.t > m.frontier {
@@ -280,7 +280,7 @@ func (m *Machine) processInbound(it item) {
 			c.referralUntil = until
 		}
 	}
-	if c.tmplDeliv != 0 && !c.replied && tt >= c.tmplDeliv && t-int64(c.tmplDeliv) < m.cfg.ReplyWindow {
+	if c.tmplDeliv != 0 && !c.replied && tt >= c.tmplDeliv && t-int64(c.tmplDeliv) < m.sec.replyWindow {
 		attr := AttributionWindow
 		if it.hasCtx && uint32(it.msg) == c.tmplMsg {
 			attr = AttributionContext
@@ -430,7 +430,7 @@ func (m *Machine) classify(ms *msgState, c *custState, t int64) {
 	era := ms.pmodel()
 	if era == model.PricingModelNone {
 		era = model.PricingModelPMP
-		if t < m.cfg.PricingSwitchAt {
+		if t < m.sec.pricingSwitch {
 			era = model.PricingModelCBP
 		}
 	}
@@ -512,7 +512,7 @@ func (m *Machine) compare(ms *msgState, b *Business) {
 // buffer is released, and service windows expire, up to now minus the allowed lateness,
 // even when no event has arrived for a while. An event older than that is late.
 func (m *Machine) Tick(now int64) {
-	upTo := now - m.cfg.AllowedLateness
+	upTo := now - m.sec.lateness
 	m.release(upTo)
 	if upTo > m.frontier {
 		m.frontier = upTo

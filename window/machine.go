@@ -171,6 +171,7 @@ func isTemplate(c model.Category) bool {
 // Machine is the state machine. Create it with New.
 type Machine struct {
 	cfg Config
+	sec eventSeconds // cfg's durations in seconds, set with cfg
 
 	bizIndex  map[string]uint16
 	biz       []*Business
@@ -208,7 +209,7 @@ type Machine struct {
 
 	drops dropLog // businesses already reported as dropped (dropped.go)
 
-	Self SelfStats
+	self SelfStats // read through Stats
 }
 
 // convState is a reported conversation id.
@@ -216,6 +217,10 @@ type convState struct {
 	expiry uint32
 	cat    model.Category
 }
+
+// Stats returns the machine's own health counters. The maps are owned by the Machine:
+// read them under the caller's read lock only.
+func (m *Machine) Stats() SelfStats { return m.self }
 
 // SelfStats are the machine's own health counters.
 type SelfStats struct {
@@ -226,7 +231,7 @@ type SelfStats struct {
 	OutOfOrderLatency uint64 // a negative latency, not observed
 	OutOfOrderLate    uint64 // arrived behind the reorder window
 	EarlyReleased     uint64 // released before the allowed lateness: reorder buffer full
-	Evictions         [numEvictKind][2]uint64
+	Evictions         [NumEvictKind][NumEvictReason]uint64
 	LabelOverflow     map[string]uint64
 	DroppedBusinesses uint64                // events of businesses over the cap or outside the allowlist
 	Dropped           [NumDropReason]uint64 // the same events by reason (dropped.go)
@@ -234,42 +239,50 @@ type SelfStats struct {
 	UnknownCustomer   uint64 // statuses without recipient (On-Prem minimal)
 }
 
-// Eviction kinds and reasons.
+// EvictKind is a kind of bounded state (the `kind` label of state entries and
+// evictions); View.Entries and SelfStats.Evictions are indexed by it.
+type EvictKind uint8
+
+// Kinds of bounded state.
 const (
-	EvictMessage = iota
-	EvictCustomer
-	EvictConversation
-	EvictRecipient
-	EvictIdentity // links of a business-scoped user id to a phone number
-	numEvictKind
+	EvictMessage      EvictKind = iota // message ids (and dedupe keys of id-less events)
+	EvictCustomer                      // (business, customer) pairs
+	EvictConversation                  // reported conversation ids
+	EvictRecipient                     // portfolio recipients of the last 24 h
+	EvictIdentity                      // links of a business-scoped user id to a phone number
+	NumEvictKind
 )
 
-// EvictKindNames are the `kind` label values of evictions and state entries.
-var EvictKindNames = [numEvictKind]string{"message", "customer", "conversation", "recipient", "identity"}
+// EvictReason is why an entry of bounded state was dropped; SelfStats.Evictions is
+// indexed by it.
+type EvictReason uint8
 
 // Eviction reasons.
 const (
-	ReasonTTL      = 0
-	ReasonCapacity = 1
+	ReasonTTL      EvictReason = iota // not touched for a TTL
+	ReasonCapacity                    // dropped early: the map reached its size cap
+	NumEvictReason
 )
 
 // New returns an empty Machine. Zero (or negative) sizes and durations take the defaults.
 func New(cfg Config) *Machine {
 	cfg.fill(DefaultConfig())
+	sec := cfg.seconds()
 	m := &Machine{
 		cfg:       cfg,
+		sec:       sec,
 		bizIndex:  map[string]uint16{},
 		displayTo: map[string]uint16{},
 		pending:   map[string]*Business{},
-		msgs:      newGenMap[msgState](cfg.MessageTTL, cfg.MaxMessages),
-		custs:     newGenMap[custState](cfg.CustomerTTL, cfg.MaxCustomers),
-		convs:     newGenMap[convState](cfg.MessageTTL, cfg.MaxConversations),
-		links:     newGenMap[uint64](cfg.CustomerTTL, cfg.MaxCustomers),
+		msgs:      newGenMap[msgState](sec.messageTTL, cfg.MaxMessages),
+		custs:     newGenMap[custState](sec.customerTTL, cfg.MaxCustomers),
+		convs:     newGenMap[convState](sec.messageTTL, cfg.MaxConversations),
+		links:     newGenMap[uint64](sec.customerTTL, cfg.MaxCustomers),
 		accountIx: map[string]int{},
 		errCodes:  newCapSet(cfg.ErrorCodeCap),
 		countries: newCapSet(cfg.CountryCap),
 		frontier:  math.MinInt64,
-		Self: SelfStats{
+		self: SelfStats{
 			Events:         map[string]uint64{},
 			LabelOverflow:  map[string]uint64{},
 			TemplateEvents: map[string]uint64{},
@@ -282,7 +295,7 @@ func New(cfg Config) *Machine {
 		}
 	}
 	m.setKeywords()
-	m.camp = newCampaigns(cfg.Campaigns, cfg)
+	m.camp = newCampaigns(cfg.Campaigns, sec, cfg.MaxCustomers)
 	for i, p := range cfg.Portfolios {
 		m.ports = append(m.ports, newPortfolio(p.Name, i, cfg.MaxCustomers))
 	}
@@ -322,7 +335,7 @@ func (m *Machine) identity(ev *model.Event, t int64) uint64 {
 		h := m.hash1(ev.Customer)
 		if len(ev.CustomerUserID) > 0 {
 			u := m.hash1(ev.CustomerUserID)
-			if l, _ := m.links.getOrCreate(u, t, &m.Self.Evictions[EvictIdentity]); *l != h {
+			if l, _ := m.links.getOrCreate(u, t, &m.self.Evictions[EvictIdentity]); *l != h {
 				*l = h
 			}
 		}
@@ -379,12 +392,12 @@ func (m *Machine) Watermark() int64 { return m.watermark }
 func (m *Machine) advance(t int64) {
 	if t > m.watermark {
 		m.watermark = t
-		m.msgs.rotate(t, &m.Self.Evictions[EvictMessage])
-		m.custs.rotate(t, &m.Self.Evictions[EvictCustomer])
-		m.convs.rotate(t, &m.Self.Evictions[EvictConversation])
-		m.links.rotate(t, &m.Self.Evictions[EvictIdentity])
+		m.msgs.rotate(t, &m.self.Evictions[EvictMessage])
+		m.custs.rotate(t, &m.self.Evictions[EvictCustomer])
+		m.convs.rotate(t, &m.self.Evictions[EvictConversation])
+		m.links.rotate(t, &m.self.Evictions[EvictIdentity])
 		for _, p := range m.ports {
-			p.recips.rotate(t, &m.Self.Evictions[EvictRecipient])
+			p.recips.rotate(t, &m.self.Evictions[EvictRecipient])
 		}
 		m.camp.custs.rotate(t, &m.camp.evict)
 		m.camp.pend.rotate(t, &m.camp.evict)
@@ -399,7 +412,7 @@ func (m *Machine) CountFields(fields []string) {
 		if f == "" {
 			f = "other"
 		}
-		m.Self.Events[f]++
+		m.self.Events[f]++
 	}
 }
 
@@ -417,7 +430,7 @@ func (m *Machine) Apply(ev *model.Event) {
 	}
 	switch ev.Kind {
 	case model.KindTemplateStatus:
-		m.Self.TemplateEvents[templateEventName(ev.EventName)]++
+		m.self.TemplateEvents[templateEventName(ev.EventName)]++
 		return
 	case model.KindAccountUpdate:
 		m.applyAccount(ev)
@@ -482,13 +495,13 @@ func (m *Machine) Apply(ev *model.Event) {
 		b := m.biz[bi]
 		b.WebhookErrors[m.errorLabel(ev)]++
 	}
-	m.release(m.watermark - m.cfg.AllowedLateness)
+	m.release(m.watermark - m.sec.lateness)
 }
 
 // optOut counts an opt-out signal by source and, when it moves the customer from not
 // opted out to opted out, the customer (docs/spec.md 4.7; a signal without a customer counts as
 // a move). Moves are decided in arrival order.
-func (m *Machine) optOut(b *Business, src int, c *custState) {
+func (m *Machine) optOut(b *Business, src Source, c *custState) {
 	b.OptOuts[src]++
 	if c == nil || !c.optedOut {
 		b.OptedOutCustomers++
@@ -499,7 +512,7 @@ func (m *Machine) optOut(b *Business, src int, c *custState) {
 }
 
 // optIn counts a resume signal; the customer can opt out again.
-func (m *Machine) optIn(b *Business, src int, c *custState) {
+func (m *Machine) optIn(b *Business, src Source, c *custState) {
 	b.OptIns[src]++
 	if c != nil {
 		c.optedOut = false
@@ -529,9 +542,9 @@ func (m *Machine) repeated(ev *model.Event) bool {
 	}
 	k := m.hash(tb[:], ev.Business, ev.DisplayNumber, ev.Customer, ev.CustomerUserID, ev.Account, ev.EventName, ev.Limit, ev.AccountState, ev.Tier,
 		[]byte{byte(ev.Preference), byte(ev.Rating), byte(ev.TierCategory)}, code[:], lim[:], ev.MessageID)
-	ms, fresh := m.msgs.getOrCreate(k, ev.Time, &m.Self.Evictions[EvictMessage])
+	ms, fresh := m.msgs.getOrCreate(k, ev.Time, &m.self.Evictions[EvictMessage])
 	if !fresh {
-		m.Self.DuplicateMessage++
+		m.self.DuplicateMessage++
 		return true
 	}
 	ms.flags = mfInbound // never matched by a status
@@ -567,7 +580,7 @@ func (m *Machine) errorLabel(ev *model.Event) string {
 	}
 	l, over := m.errCodes.add(s)
 	if over {
-		m.Self.LabelOverflow["error_code"]++
+		m.self.LabelOverflow["error_code"]++
 	}
 	return l
 }
@@ -595,7 +608,7 @@ func isLetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
 func (m *Machine) countryIndex(c string) uint8 {
 	_, over := m.countries.add(c)
 	if over {
-		m.Self.LabelOverflow["country"]++
+		m.self.LabelOverflow["country"]++
 		c = "other"
 	}
 	return m.countries.index(c)
@@ -605,7 +618,7 @@ func (m *Machine) countryIndex(c string) uint8 {
 // bi, creating it; a customer whose country is unknown learns it from a later event.
 func (m *Machine) customer(bi uint16, id uint64, ev *model.Event, t int64) (uint64, *custState) {
 	k := custKey(bi, id)
-	c, fresh := m.custs.getOrCreate(k, t, &m.Self.Evictions[EvictCustomer])
+	c, fresh := m.custs.getOrCreate(k, t, &m.self.Evictions[EvictCustomer])
 	if fresh {
 		c.biz = bi
 		c.country = m.countryIndex(m.countryName(ev))
@@ -646,9 +659,9 @@ func (m *Machine) applyStatus(bi uint16, ev *model.Event) {
 	}
 	if ms.seen&sb != 0 || (sb == sbDelivered && ms.seen&sbImpliedDelivered != 0) {
 		if ms.seen&sb != 0 {
-			m.Self.DuplicateStatus++
+			m.self.DuplicateStatus++
 		} else {
-			m.Self.OutOfOrderStatus++ // delivered after read (already implied)
+			m.self.OutOfOrderStatus++ // delivered after read (already implied)
 			if ms.flags&mfLatPending != 0 && uint32(t) < ms.delivT {
 				// The real delivery, within the reorder window: it sets the delivery
 				// time (latencies and what the delivery opens are taken from it).
@@ -670,7 +683,7 @@ func (m *Machine) applyStatus(bi uint16, ev *model.Event) {
 	}
 	// Out of order in the funnel: a stage arriving after a later one.
 	if (sb == sbSent && ms.seen&(sbDelivered|sbRead|sbImpliedDelivered) != 0) || (sb == sbDelivered && ms.seen&sbRead != 0) {
-		m.Self.OutOfOrderStatus++
+		m.self.OutOfOrderStatus++
 	}
 	// Category: learned from the first status that carries one.
 	if ms.cat == model.CategoryUnknown || ms.cat == model.CategoryNone {
@@ -756,14 +769,14 @@ func (m *Machine) applyStatus(bi uint16, ev *model.Event) {
 // message returns the state of outbound message mk of business bi, creating it for the
 // customer of ev; nil when the id belongs to an inbound message.
 func (m *Machine) message(bi uint16, mk uint64, ev *model.Event) (*msgState, bool) {
-	ms, fresh := m.msgs.getOrCreate(mk, ev.Time, &m.Self.Evictions[EvictMessage])
+	ms, fresh := m.msgs.getOrCreate(mk, ev.Time, &m.self.Evictions[EvictMessage])
 	if fresh {
 		ms.biz = bi
 		ms.cat = model.CategoryUnknown
 		if id := m.identity(ev, ev.Time); id != 0 {
 			ms.cust, _ = m.customer(bi, id, ev, ev.Time)
 		} else {
-			m.Self.UnknownCustomer++
+			m.self.UnknownCustomer++
 		}
 	} else if ms.flags&mfInbound != 0 {
 		return nil, false
@@ -830,7 +843,7 @@ func (m *Machine) lateSent(ms *msgState, b *Business) {
 
 func (m *Machine) observeLatency(h *Histogram, d int64) {
 	if d < 0 {
-		m.Self.OutOfOrderLatency++
+		m.self.OutOfOrderLatency++
 		return
 	}
 	h.Observe(float64(d))
@@ -885,7 +898,7 @@ func (m *Machine) msgEra(ms *msgState) model.PricingModel {
 	if t == 0 {
 		t = ms.delivT
 	}
-	if t != 0 && int64(t) < m.cfg.PricingSwitchAt {
+	if t != 0 && int64(t) < m.sec.pricingSwitch {
 		return model.PricingModelCBP
 	}
 	return model.PricingModelPMP
@@ -896,7 +909,7 @@ func (m *Machine) statusEra(ms *msgState, ev *model.Event) model.PricingModel {
 	if ev.PricingModel != model.PricingModelNone {
 		return ev.PricingModel
 	}
-	if ms.pmodel() == model.PricingModelNone && ms.sentT == 0 && ms.delivT == 0 && ev.Time < m.cfg.PricingSwitchAt {
+	if ms.pmodel() == model.PricingModelNone && ms.sentT == 0 && ms.delivT == 0 && ev.Time < m.sec.pricingSwitch {
 		return model.PricingModelCBP
 	}
 	return m.msgEra(ms)
@@ -968,7 +981,7 @@ func (m *Machine) reportedConversation(b *Business, bi uint16, ms *msgState, ev 
 	}
 	ms.flags |= mfReportedConv
 	ck := m.hash1(ev.ConversationID)
-	cs, fresh := m.convs.getOrCreate(ck, ev.Time, &m.Self.Evictions[EvictConversation])
+	cs, fresh := m.convs.getOrCreate(ck, ev.Time, &m.self.Evictions[EvictConversation])
 	if ev.ConversationExpiry > 0 {
 		cs.expiry = uint32(ev.ConversationExpiry)
 	} else if cs.expiry == 0 {
@@ -1010,9 +1023,9 @@ func (m *Machine) applyInbound(bi uint16, ev *model.Event) {
 	t := ev.Time
 	if len(ev.MessageID) > 0 {
 		mk := m.hash1(ev.MessageID)
-		ms, fresh := m.msgs.getOrCreate(mk, t, &m.Self.Evictions[EvictMessage])
+		ms, fresh := m.msgs.getOrCreate(mk, t, &m.self.Evictions[EvictMessage])
 		if !fresh {
-			m.Self.DuplicateMessage++
+			m.self.DuplicateMessage++
 			return
 		}
 		ms.flags = mfInbound

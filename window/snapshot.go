@@ -139,7 +139,7 @@ func (m *Machine) encode(e *enc) {
 		e.f64(q.consumed)
 	}
 	// Self stats.
-	s := &m.Self
+	s := &m.self
 	e.strMap(s.Events)
 	for _, x := range []uint64{s.DuplicateStatus, s.DuplicateMessage, s.OutOfOrderStatus, s.OutOfOrderLatency, s.OutOfOrderLate, s.DroppedBusinesses, s.UnknownCustomer, s.EarlyReleased} {
 		e.u64(x)
@@ -272,7 +272,7 @@ func Restore(cfg Config, data []byte) (m *Machine, err error) {
 			}
 		}
 	}
-	s := &m.Self
+	s := &m.self
 	s.Events = d.strMap()
 	for _, p := range []*uint64{&s.DuplicateStatus, &s.DuplicateMessage, &s.OutOfOrderStatus, &s.OutOfOrderLatency, &s.OutOfOrderLate, &s.DroppedBusinesses, &s.UnknownCustomer, &s.EarlyReleased} {
 		*p = d.u64()

@@ -182,11 +182,11 @@ func (c *Collector) collectDomain(ch chan<- prometheus.Metric, m *window.Machine
 		for mt := model.MessageTypeText; mt < model.NumMessageType; mt++ {
 			counter(ch, dInbound, float64(b.Inbound[mt]), id, mt.String())
 		}
-		for _, cat := range window.LabelCategories {
+		for _, cat := range labelCategories {
 			cs := cat.String()
 			counter(ch, dOutbound, float64(b.Outbound[cat]), id, cs)
-			for f := 0; f < window.NumFunnel; f++ {
-				counter(ch, dOutboundStatus, float64(b.Status[cat][f]), id, cs, window.FunnelNames[f])
+			for f, name := range funnelNames {
+				counter(ch, dOutboundStatus, float64(b.Status[cat][f]), id, cs, name)
 			}
 			if b.SentToDelivered[cat].Count > 0 {
 				histogram(ch, dSentToDeliv, &b.SentToDelivered[cat], id, cs)
@@ -197,8 +197,8 @@ func (c *Collector) collectDomain(ch chan<- prometheus.Metric, m *window.Machine
 			counter(ch, dConvOpened, float64(b.ConversationsOpened[cat]), id, cs)
 			if window.IsTemplateCategory(cat) {
 				counter(ch, dReplyEligible, float64(b.ReplyEligible[cat]), id, cs)
-				for a := 0; a < window.NumAttribution; a++ {
-					counter(ch, dReplies, float64(b.Replies[cat][a]), id, cs, window.AttributionNames[a])
+				for a, name := range attributionNames {
+					counter(ch, dReplies, float64(b.Replies[cat][a]), id, cs, name)
 				}
 				if currency != "" {
 					counter(ch, dCost, b.Cost[cat], id, cs, currency)
@@ -217,13 +217,13 @@ func (c *Collector) collectDomain(ch chan<- prometheus.Metric, m *window.Machine
 		if bv.OldestUnanswered > 0 {
 			gauge(ch, dOldestUnanswered, float64(bv.OldestUnanswered), id)
 		}
-		for s := 0; s < window.NumSource; s++ {
-			counter(ch, dOptOuts, float64(b.OptOuts[s]), id, window.SourceNames[s])
+		for s, name := range sourceNames {
+			counter(ch, dOptOuts, float64(b.OptOuts[s]), id, name)
 		}
 		// Only the sources that can resume (docs/metrics.md 6): keyword with a START keyword.
-		counter(ch, dOptIns, float64(b.OptIns[window.SourceUserPreferences]), id, window.SourceNames[window.SourceUserPreferences])
+		counter(ch, dOptIns, float64(b.OptIns[window.SourceUserPreferences]), id, sourceNames[window.SourceUserPreferences])
 		if optInKeywords {
-			counter(ch, dOptIns, float64(b.OptIns[window.SourceKeyword]), id, window.SourceNames[window.SourceKeyword])
+			counter(ch, dOptIns, float64(b.OptIns[window.SourceKeyword]), id, sourceNames[window.SourceKeyword])
 		}
 		counter(ch, dOptedOutCustoms, float64(b.OptedOutCustomers), id)
 		counter(ch, dFEPOpened, float64(b.FEPWindowsOpened), id)
@@ -234,8 +234,8 @@ func (c *Collector) collectDomain(ch chan<- prometheus.Metric, m *window.Machine
 		counter(ch, dCSWClosed, float64(b.ServiceWindowsClosed), id)
 		counter(ch, dCSWClosedUnans, float64(b.ServiceWindowsClosedUnanswered), id)
 		gauge(ch, dCSWOpen, float64(bv.ServiceWindowsOpen), id)
-		for w, aw := range window.ActiveWindows {
-			gauge(ch, dActive, float64(bv.Active[w]), id, aw.Name)
+		for w, name := range activeWindowNames {
+			gauge(ch, dActive, float64(bv.Active[w]), id, name)
 		}
 		gauge(ch, dUniqueRecipients, float64(bv.UniqueRecipients24h), id)
 		if b.LimitKnown {
@@ -253,14 +253,14 @@ func (c *Collector) collectDomain(ch chan<- prometheus.Metric, m *window.Machine
 		for k, n := range b.Priced {
 			counter(ch, dPriced, float64(n), id, k.Category.String(), k.PricingType.String(), m.CountryName(k.Country))
 		}
-		for f := 0; f < window.NumMismatch; f++ {
-			counter(ch, dMismatches, float64(b.Mismatches[f]), id, window.MismatchNames[f])
+		for f, name := range mismatchNames {
+			counter(ch, dMismatches, float64(b.Mismatches[f]), id, name)
 		}
 	}
 	for _, p := range view.Portfolios {
 		gauge(ch, dPortfolioRecipients, float64(p.UniqueRecipients24h), p.Name)
-		if p.LimitSource != "" {
-			gauge(ch, dPortfolioLimit, p.Limit, p.Name, p.LimitSource)
+		if p.LimitSource != window.LimitUnknown {
+			gauge(ch, dPortfolioLimit, p.Limit, p.Name, limitSourceNames[p.LimitSource])
 		}
 	}
 	for _, a := range m.Accounts() {
@@ -273,8 +273,8 @@ func (c *Collector) collectDomain(ch chan<- prometheus.Metric, m *window.Machine
 			counter(ch, dAccountEvents, float64(n), a.ID, ev)
 		}
 		st := a.Status(view.Now)
-		for _, s := range window.AccountStatuses {
-			gauge(ch, dAccountStatus, b2f(s == st), a.ID, s)
+		for s, name := range accountStatusNames {
+			gauge(ch, dAccountStatus, b2f(window.AccountStatus(s) == st), a.ID, name)
 		}
 		for cat, t := range a.Tiers {
 			gauge(ch, dVolumeTier, t.Value, a.ID, cat.String())
@@ -287,7 +287,7 @@ func (c *Collector) collectDomain(ch chan<- prometheus.Metric, m *window.Machine
 		gauge(ch, dQuotaStart, float64(q.Start), q.Name)
 		gauge(ch, dQuotaEnd, float64(q.End), q.Name)
 	}
-	for ev, n := range m.Self.TemplateEvents {
+	for ev, n := range m.Stats().TemplateEvents {
 		counter(ch, dTemplateStatusEvents, float64(n), ev)
 	}
 }
@@ -302,7 +302,8 @@ func (c *Collector) collectSelf(ch chan<- prometheus.Metric, v pipeline.View, vi
 			counter(ch, dParseErrors, float64(s.ParseErrors[r]), src, r.String())
 		}
 	}
-	events := m.Self.Events
+	st := m.Stats()
+	events := st.Events
 	for _, f := range webhook.Fields() {
 		counter(ch, dEvents, float64(events[f]), f)
 	}
@@ -311,20 +312,21 @@ func (c *Collector) collectSelf(ch chan<- prometheus.Metric, v pipeline.View, vi
 			counter(ch, dEvents, float64(n), f)
 		}
 	}
-	counter(ch, dDuplicates, float64(m.Self.DuplicateStatus), "status")
-	counter(ch, dDuplicates, float64(m.Self.DuplicateMessage), "message")
-	counter(ch, dOutOfOrder, float64(m.Self.OutOfOrderStatus), "status")
-	counter(ch, dOutOfOrder, float64(m.Self.OutOfOrderLatency), "latency")
-	counter(ch, dOutOfOrder, float64(m.Self.OutOfOrderLate), "late")
-	counter(ch, dOutOfOrder, float64(m.Self.EarlyReleased), "early_release")
+	counter(ch, dDuplicates, float64(st.DuplicateStatus), "status")
+	counter(ch, dDuplicates, float64(st.DuplicateMessage), "message")
+	counter(ch, dOutOfOrder, float64(st.OutOfOrderStatus), "status")
+	counter(ch, dOutOfOrder, float64(st.OutOfOrderLatency), "latency")
+	counter(ch, dOutOfOrder, float64(st.OutOfOrderLate), "late")
+	counter(ch, dOutOfOrder, float64(st.EarlyReleased), "early_release")
 	gauge(ch, dLastEvent, float64(m.Watermark()))
-	for k := range window.EvictKindNames {
-		gauge(ch, dStateEntries, float64(view.Entries[k]), window.EvictKindNames[k])
-		counter(ch, dStateEvictions, float64(m.Self.Evictions[k][window.ReasonTTL]), window.EvictKindNames[k], "ttl")
-		counter(ch, dStateEvictions, float64(m.Self.Evictions[k][window.ReasonCapacity]), window.EvictKindNames[k], "capacity")
+	for k, kind := range evictKindNames {
+		gauge(ch, dStateEntries, float64(view.Entries[k]), kind)
+		for r, reason := range evictReasonNames {
+			counter(ch, dStateEvictions, float64(st.Evictions[k][r]), kind, reason)
+		}
 	}
 	for _, l := range []string{"error_code", "country", "waba_id", "portfolio"} {
-		counter(ch, dLabelOverflow, float64(m.Self.LabelOverflow[l]), l)
+		counter(ch, dLabelOverflow, float64(st.LabelOverflow[l]), l)
 	}
 }
 
