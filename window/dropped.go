@@ -10,10 +10,10 @@ type DropReason uint8
 // SelfStats.DroppedBusinesses stays their sum.
 const (
 	DropBusinessCap DropReason = iota // a new phone_number_id beyond Config.MaxBusinesses
-	DropNotAllowed         // a phone_number_id outside the configured allowlist
-	DropNoBusiness         // a body that names no business (On-Premises, Infobip) and no input business is set
-	DropBadMetadata        // a Cloud API body whose metadata is missing or malformed
-	DropNoMessageID        // a status without a message id
+	DropNotAllowed                    // a phone_number_id outside the configured allowlist
+	DropNoBusiness                    // a body that names no business (On-Premises, Infobip) and no input business is set
+	DropBadMetadata                   // a Cloud API body whose metadata is missing or malformed
+	DropNoMessageID                   // a status without a message id
 	NumDropReason
 )
 

@@ -28,7 +28,7 @@ func (w ActiveWindow) Duration() time.Duration { return time.Duration(activeSeco
 type BusinessView struct {
 	ServiceWindowsOpen  uint64
 	Unanswered          uint64
-	OldestUnanswered    int64 // event time; 0 when none
+	OldestUnanswered    int64                   // event time; 0 when none
 	Active              [NumActiveWindow]uint64 // customers with an inbound message in the window
 	UniqueRecipients24h uint64
 	ConversationsOpen   [model.NumCategory]uint64
