@@ -105,7 +105,7 @@ func BenchmarkMemoryPerMessage(b *testing.B) {
 			m.Apply(&ev)
 		}
 		m.Flush()
-		m.buf.items = nil
+		m.buf = newReorder(nil, 0)
 		after := heapAfterGC()
 		runtime.KeepAlive(m)
 		b.ReportMetric(float64(after-before)/float64(m.msgs.Len()), "B/message")

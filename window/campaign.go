@@ -614,7 +614,7 @@ func encCampaigns(e *enc, cs *campaigns) {
 // decCampaigns reads what encCampaigns wrote into cs (made from the current config).
 func decCampaigns(d *dec, cs *campaigns) {
 	var st campaign.TableState
-	for i, n := 0, int(d.u32()); i < n; i++ {
+	d.each(func() {
 		var sl campaign.SlotState
 		sl.Name = d.str()
 		sl.Variants = d.strs()
@@ -622,10 +622,8 @@ func decCampaigns(d *dec, cs *campaigns) {
 		sl.Gen = d.u32()
 		sl.Live = d.n(1)[0] != 0
 		st.Slots = append(st.Slots, sl)
-	}
-	for i, n := 0, int(d.u32()); i < n; i++ {
-		st.Free = append(st.Free, int(d.u32()))
-	}
+	})
+	d.each(func() { st.Free = append(st.Free, int(d.u32())) })
 	x := &st.Stats
 	for _, p := range []*uint64{&x.Tagged, &x.NoTag, &x.Refused, &x.CampaignOverflow, &x.VariantOverflow, &x.Expired} {
 		*p = d.u64()
@@ -639,38 +637,37 @@ func decCampaigns(d *dec, cs *campaigns) {
 		v.lastD = d.u32()
 		v.lastKey = d.u64()
 		v.biz = d.u16()
-		n := int(d.u32())
-		for i := 0; i < n; i++ {
+		d.each(func() {
 			v.touches = append(v.touches, campaign.Touch{Time: d.i64(), Key: d.u64(), Ref: campaign.Ref(d.u64())})
-		}
+		})
 	})
 	decGenMap(d, &cs.pend, func(d *dec, v *uint32) { *v = d.u32() })
 	cs.evict[0], cs.evict[1] = d.u64(), d.u64()
-	for i, n := 0, int(d.u32()); i < n; i++ {
+	d.each(func() {
 		k := campKey{biz: d.u16(), ref: campaign.Ref(d.u64())}
 		fc := &CampaignCounters{}
 		d.u64s(fc.Status[:])
 		fc.Replies, fc.Clicks, fc.OptOuts = d.u64(), d.u64(), d.u64()
 		cs.funnel[k] = fc
-	}
-	for i, n := 0, int(d.u32()); i < n; i++ {
+	})
+	d.each(func() {
 		r := campaign.Ref(d.u64())
 		h := newHistogram(campaignDeliveredToReadBuckets)
 		d.hist(&h)
 		cs.latency[r] = &h
-	}
-	for i, n := 0, int(d.u32()); i < n; i++ {
+	})
+	d.each(func() {
 		k := convKey{ref: campaign.Ref(d.u64()), name: d.str()}
 		cs.conv[k] = d.u64()
-	}
-	for i, n := 0, int(d.u32()); i < n; i++ {
+	})
+	d.each(func() {
 		k := convKey{ref: campaign.Ref(d.u64()), name: d.str()}
 		cs.value[k] = d.f64()
-	}
+	})
 	cs.nextExpire = d.i64()
 	cs.convSeq = d.u64()
-	for i, n := 0, int(d.u32()); i < n; i++ {
+	d.each(func() {
 		id := d.u64()
 		cs.convq[id] = pendConv{cust: d.u64(), name: d.str(), currency: d.str(), value: d.f64()}
-	}
+	})
 }

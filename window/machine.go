@@ -54,7 +54,7 @@ type Machine struct {
 	accountIx map[string]int // WABA id -> index in accounts
 
 	buf       reorder
-	expiry    expiryHeap
+	expiry    expiries
 	frontier  int64 // event time up to which the reorder buffer was released
 	watermark int64
 
@@ -141,6 +141,8 @@ func New(cfg Config) *Machine {
 		errCodes:  newCapSet(cfg.ErrorCodeCap),
 		countries: newCapSet(cfg.CountryCap),
 		frontier:  math.MinInt64,
+		buf:       newReorder(nil, 0),
+		expiry:    newExpiries(nil),
 		self: SelfStats{
 			Events:         map[string]uint64{},
 			LabelOverflow:  map[string]uint64{},
