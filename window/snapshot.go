@@ -38,24 +38,55 @@ func (m *Machine) SnapshotTo(w io.Writer) error {
 	return e.err
 }
 
-// encode writes the sections of a snapshot in their fixed order; decode reads them back
-// in the same order. Changing either means bumping snapshotVersion.
+// encode writes a snapshot: the version and key check, then the sections in the order
+// of snapshotSections.
 func (m *Machine) encode(e *enc) {
 	e.u32(snapshotVersion)
 	e.u64(m.cfg.keyCheck()) // never the key itself (siphash.go)
+	for _, sec := range snapshotSections {
+		sec.enc(m, e)
+	}
+}
+
+// snapshotSections are the sections of a snapshot after its header, in order: encode
+// and decode walk the same list, so that they cannot disagree on it. Changing the list
+// or a section's encoding means bumping snapshotVersion.
+var snapshotSections = []struct {
+	enc func(*Machine, *enc)
+	dec func(*Machine, *dec)
+}{
+	{(*Machine).encClock, (*Machine).decClock},
+	{(*Machine).encBusinesses, (*Machine).decBusinesses},
+	{(*Machine).encLabels, (*Machine).decLabels},
+	{(*Machine).encMaps, (*Machine).decMaps},
+	{(*Machine).encPortfolios, (*Machine).decPortfolios},
+	{(*Machine).encAccounts, (*Machine).decAccounts},
+	{(*Machine).encBuffers, (*Machine).decBuffers},
+	{(*Machine).encQuotas, (*Machine).decQuotas},
+	{func(m *Machine, e *enc) { encSelf(e, &m.self) }, func(m *Machine, d *dec) { decSelf(d, &m.self) }},
+	{func(m *Machine, e *enc) { encCampaigns(e, m.camp) }, func(m *Machine, d *dec) { decCampaigns(d, m.camp) }},
+}
+
+// encClock writes the watermark and the released frontier.
+func (m *Machine) encClock(e *enc) {
 	e.i64(m.watermark)
 	e.i64(m.frontier)
-	m.encBusinesses(e)
-	// Label interning (indexes are stored in state).
+}
+
+func (m *Machine) decClock(d *dec) {
+	m.watermark = d.i64()
+	m.frontier = d.i64()
+}
+
+// encLabels writes the interned label values (state holds their indexes).
+func (m *Machine) encLabels(e *enc) {
 	e.strs(m.errCodes.names)
 	e.strs(m.countries.names)
-	m.encMaps(e)
-	m.encPortfolios(e)
-	m.encAccounts(e)
-	m.encBuffers(e)
-	m.encQuotas(e)
-	encSelf(e, &m.self)
-	encCampaigns(e, m.camp)
+}
+
+func (m *Machine) decLabels(d *dec) {
+	m.errCodes.restore(d.strs())
+	m.countries.restore(d.strs())
 }
 
 // encBusinesses writes the tracked businesses, the display number map and the quality
@@ -232,21 +263,15 @@ func Restore(cfg Config, data []byte) (*Machine, error) {
 	return m, nil
 }
 
-// decode reads what encode wrote after the version and key check, into a new Machine.
-// It stops reading at the first error (d.err).
+// decode reads the sections encode wrote after the version and key check, into a new
+// Machine. Reading stops at the first error (d.err).
 func (m *Machine) decode(d *dec) {
-	m.watermark = d.i64()
-	m.frontier = d.i64()
-	m.decBusinesses(d)
-	m.errCodes.restore(d.strs())
-	m.countries.restore(d.strs())
-	m.decMaps(d)
-	m.decPortfolios(d)
-	m.decAccounts(d)
-	m.decBuffers(d)
-	m.decQuotas(d)
-	decSelf(d, &m.self)
-	decCampaigns(d, m.camp)
+	for _, sec := range snapshotSections {
+		if d.err != nil {
+			return
+		}
+		sec.dec(m, d)
+	}
 }
 
 func (m *Machine) decBusinesses(d *dec) {
