@@ -30,18 +30,27 @@ type Tier struct {
 	UpdateTime int64   // tier_update_time
 }
 
-// Account statuses, the `status` label values of waba_account_status.
-var AccountStatuses = [...]string{"ok", "restricted", "disabled"}
+// AccountStatus is the status of a WhatsApp Business Account (the `status` label of
+// waba_account_status).
+type AccountStatus uint8
+
+// Account statuses.
+const (
+	AccountOK         AccountStatus = iota
+	AccountRestricted               // under an ACCOUNT_RESTRICTION until its expiration
+	AccountDisabled                 // disabled until a REINSTATE
+	NumAccountStatus
+)
 
 // Status returns the account's status at event time now.
-func (a *Account) Status(now int64) string {
+func (a *Account) Status(now int64) AccountStatus {
 	switch {
 	case a.disabled:
-		return "disabled"
+		return AccountDisabled
 	case a.restrictedUntil > now:
-		return "restricted"
+		return AccountRestricted
 	}
-	return "ok"
+	return AccountOK
 }
 
 // Accounts returns the WABAs seen, in first-seen order (read lock only).
@@ -57,7 +66,7 @@ func (m *Machine) account(id []byte) *Account {
 		return m.accounts[i]
 	}
 	if len(m.accounts) >= m.cfg.MaxBusinesses {
-		m.Self.LabelOverflow["waba_id"]++
+		m.self.LabelOverflow["waba_id"]++
 		return nil
 	}
 	a := &Account{ID: string(id), Events: map[string]uint64{}, Tiers: map[model.Category]Tier{}}
@@ -116,9 +125,9 @@ func (m *Machine) applyAccount(ev *model.Event) {
 // tierRepeated reports whether a volume tier update was seen before (Meta's duplicate).
 func (m *Machine) tierRepeated(ev *model.Event) bool {
 	k := m.hash([]byte("tier"), ev.Account, []byte{byte(ev.TierCategory)}, ev.Tier, ev.TierMonth)
-	ms, fresh := m.msgs.getOrCreate(k, max(ev.Time, m.watermark), &m.Self.Evictions[EvictMessage])
+	ms, fresh := m.msgs.getOrCreate(k, max(ev.Time, m.watermark), &m.self.Evictions[EvictMessage])
 	if !fresh {
-		m.Self.DuplicateMessage++
+		m.self.DuplicateMessage++
 		return true
 	}
 	ms.flags = mfInbound // never matched by a status

@@ -73,7 +73,7 @@ func BenchmarkMemoryPerCustomer(b *testing.B) {
 				fillCustomers(m, n)
 				m.Flush()
 				// Messages are forgotten by TTL in production; count customers alone.
-				m.msgs = newGenMap[msgState](m.cfg.MessageTTL, m.cfg.MaxMessages)
+				m.msgs = newGenMap[msgState](m.sec.messageTTL, m.cfg.MaxMessages)
 				after := heapAfterGC()
 				runtime.KeepAlive(m)
 				b.ReportMetric(float64(after-before)/float64(m.custs.Len()), "B/customer")
@@ -105,7 +105,7 @@ func BenchmarkMemoryPerMessage(b *testing.B) {
 			m.Apply(&ev)
 		}
 		m.Flush()
-		m.buf.items = nil
+		m.buf = newReorder(nil, 0)
 		after := heapAfterGC()
 		runtime.KeepAlive(m)
 		b.ReportMetric(float64(after-before)/float64(m.msgs.Len()), "B/message")

@@ -2,50 +2,54 @@ package window
 
 import "github.com/waba-exporter/waba_exporter/model"
 
-// Funnel stages of waba_outbound_message_status_total.
+// Funnel is a stage of the outbound funnel (the `status` label of
+// waba_outbound_message_status_total); Business.Status is indexed by it.
+type Funnel uint8
+
+// Funnel stages, in funnel order.
 const (
-	FunnelSent = iota
+	FunnelSent Funnel = iota
 	FunnelDelivered
 	FunnelRead
 	FunnelPlayed
 	NumFunnel
 )
 
-// FunnelNames are the `status` label values, indexed by funnel stage.
-var FunnelNames = [NumFunnel]string{"sent", "delivered", "read", "played"}
+// Source is where an opt-out or opt-in signal came from; Business.OptOuts and
+// Business.OptIns are indexed by it.
+type Source uint8
 
 // Opt-out / opt-in sources.
 const (
-	SourceUserPreferences = iota
-	SourceKeyword
-	SourceButton
-	SourceDeliveryError
+	SourceUserPreferences Source = iota // a user_preferences webhook (stop / resume)
+	SourceKeyword                       // an inbound text equal to a configured keyword
+	SourceButton                        // a quick-reply button payload equal to a configured one
+	SourceDeliveryError                 // a failed status with error 131050 (Gupshup: 1012)
 	NumSource
 )
 
-// SourceNames are the `source` label values, indexed by source.
-var SourceNames = [NumSource]string{"user_preferences", "keyword", "button", "delivery_error"}
+// Attribution is how a reply was attributed to a template; Business.Replies is indexed
+// by it.
+type Attribution uint8
 
-// Reply attributions.
+// Reply attributions (docs/spec.md 4.6).
 const (
-	AttributionContext = iota
-	AttributionWindow
+	AttributionContext Attribution = iota // the reply quotes the template's id
+	AttributionWindow                     // the reply came within the reply window
 	NumAttribution
 )
 
-// AttributionNames are the `attribution` label values.
-var AttributionNames = [NumAttribution]string{"context", "window"}
+// Mismatch is a pricing field whose reported value contradicts the inferred (or an
+// earlier reported) one; Business.Mismatches is indexed by it.
+type Mismatch uint8
 
 // Mismatch fields.
 const (
-	MismatchConversation = iota
+	MismatchConversation Mismatch = iota
 	MismatchCategory
 	MismatchPricingType
 	NumMismatch
 )
-
-// MismatchNames are the `field` label values of waba_pricing_mismatches_total.
-var MismatchNames = [NumMismatch]string{"conversation", "category", "pricing_type"}
 
 // FailKey labels a failure counter.
 type FailKey struct {
@@ -114,21 +118,14 @@ func newBusiness(id string) *Business {
 		Priced:        map[PricedKey]uint64{},
 		QualityEvents: map[string]uint64{},
 		Rating:        model.RatingUnknown,
-		FirstResponse: newHistogram(ResponseBuckets),
-		Response:      newHistogram(ResponseBuckets),
+		FirstResponse: newHistogram(responseBuckets),
+		Response:      newHistogram(responseBuckets),
 	}
 	for i := range b.SentToDelivered {
-		b.SentToDelivered[i] = newHistogram(SentToDeliveredBuckets)
-		b.DeliveredToRead[i] = newHistogram(DeliveredToReadBuckets)
+		b.SentToDelivered[i] = newHistogram(sentToDeliveredBuckets)
+		b.DeliveredToRead[i] = newHistogram(deliveredToReadBuckets)
 	}
 	return b
-}
-
-// LabelCategories are the category label values of the pre-initialised grid.
-var LabelCategories = []model.Category{
-	model.CategoryMarketing, model.CategoryUtility, model.CategoryAuthentication,
-	model.CategoryAuthenticationInternational, model.CategoryService,
-	model.CategoryReferralConversion, model.CategoryMarketingLite, model.CategoryUnknown, model.CategoryOther,
 }
 
 // Businesses returns the tracked businesses in first-seen order. The slice and the

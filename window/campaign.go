@@ -40,21 +40,22 @@ const (
 // maxPendingClicks bounds the clicks kept for messages not seen yet.
 const maxPendingClicks = 100_000
 
-// CampaignDeliveredToReadBuckets are the coarse buckets (seconds) of
-// waba_campaign_delivered_to_read_seconds.
-var CampaignDeliveredToReadBuckets = []float64{60, 300, 1800, 3600, 21600, 86400, 604800}
+// campaignDeliveredToReadBuckets are the coarse buckets (seconds) of the campaign
+// delivered -> read histograms (never modified: histograms share them).
+var campaignDeliveredToReadBuckets = []float64{60, 300, 1800, 3600, 21600, 86400, 604800}
 
-// Campaign funnel steps (the `status` label of waba_campaign_messages_total).
+// CampaignStatus is a step of the campaign funnel (the `status` label of
+// waba_campaign_messages_total); CampaignCounters.Status is indexed by it.
+type CampaignStatus uint8
+
+// Campaign funnel steps. A message counts once per step; read implies delivered.
 const (
-	CampaignSent = iota
+	CampaignSent CampaignStatus = iota
 	CampaignDelivered
 	CampaignRead
 	CampaignFailed
 	NumCampaignStatus
 )
-
-// CampaignStatusNames are the `status` label values, indexed by Campaign*.
-var CampaignStatusNames = [NumCampaignStatus]string{"sent", "delivered", "read", "failed"}
 
 func (ms *msgState) ref() campaign.Ref { return campaign.Ref(ms.camp &^ cfMask) }
 
@@ -102,7 +103,7 @@ type campaigns struct {
 	convSeq    uint64
 }
 
-func newCampaigns(c campaign.Config, mc Config) *campaigns {
+func newCampaigns(c campaign.Config, sec eventSeconds, maxCustomers int) *campaigns {
 	c = c.WithDefaults()
 	tbl, err := campaign.NewTable(c)
 	if err != nil {
@@ -112,12 +113,12 @@ func newCampaigns(c campaign.Config, mc Config) *campaigns {
 		tbl, _ = campaign.NewTable(c)
 	}
 	win := int64(c.AttributionWindow.Seconds())
-	ttl := max(win, mc.ReplyWindow) + mc.AllowedLateness
+	ttl := max(win, sec.replyWindow) + sec.lateness
 	return &campaigns{
 		cfg: c, tbl: tbl, names: campaign.NewNames(c.MaxConversionNames), mode: campaign.ModeOf(c),
 		window: win, maxTouches: c.MaxTouches,
-		custs:  newGenMap[campCust](ttl, mc.MaxCustomers),
-		pend:   newGenMap[uint32](mc.MessageTTL, maxPendingClicks),
+		custs:  newGenMap[campCust](ttl, maxCustomers),
+		pend:   newGenMap[uint32](sec.messageTTL, maxPendingClicks),
 		funnel: map[campKey]*CampaignCounters{}, latency: map[campaign.Ref]*Histogram{},
 		conv: map[convKey]uint64{}, value: map[convKey]float64{}, convq: map[uint64]pendConv{},
 	}
@@ -183,7 +184,7 @@ func (m *Machine) campStatus(ms *msgState, mk uint64, sb uint8, newStatus bool, 
 		if _, _, ok := cs.tbl.Resolve(r); ok {
 			h := cs.latency[r]
 			if h == nil {
-				nh := newHistogram(CampaignDeliveredToReadBuckets)
+				nh := newHistogram(campaignDeliveredToReadBuckets)
 				h = &nh
 				cs.latency[r] = h
 			}
@@ -207,7 +208,7 @@ func (m *Machine) campStatus(ms *msgState, mk uint64, sb uint8, newStatus bool, 
 func (m *Machine) campCredit(ms *msgState) {
 	r := ms.ref()
 	fc := m.camp.counters(ms.biz, r)
-	step := func(have bool, bit uint64, i int) {
+	step := func(have bool, bit uint64, i CampaignStatus) {
 		if have && ms.camp&bit == 0 {
 			ms.camp |= bit
 			fc.Status[i]++
@@ -232,7 +233,7 @@ func (m *Machine) campRecord(ms *msgState, mk uint64) {
 	cs := m.camp
 	cc, _ := cs.custs.getOrCreate(ms.cust, int64(ms.delivT), &cs.evict)
 	cc.biz = ms.biz
-	cc.touches = campaign.Prune(cc.touches, m.watermark-m.cfg.AllowedLateness-cs.window, cs.window)
+	cc.touches = campaign.Prune(cc.touches, m.watermark-m.sec.lateness-cs.window, cs.window)
 	cc.touches = campaign.Record(cc.touches, campaign.Touch{Time: int64(ms.delivT), Key: mk, Ref: ms.ref()}, cs.maxTouches)
 	if ms.flags&mfDelivProc != 0 && ms.delivT >= cc.lastD {
 		// Its delivery item was processed before the customer was tracked.
@@ -269,7 +270,7 @@ func (m *Machine) campReply(it item, prev uint32) {
 	if x == 0 && cc.lastKey != 0 && int64(cc.lastD) <= t {
 		x, d = cc.lastKey, int64(cc.lastD)
 	}
-	if x == 0 || int64(prev) >= d || t >= d+m.cfg.ReplyWindow {
+	if x == 0 || int64(prev) >= d || t >= d+m.sec.replyWindow {
 		return
 	}
 	ms := m.msgs.peek(x)
@@ -532,144 +533,4 @@ func sortConv(s []CampaignConversion) {
 		}
 		return a.Key < b.Key
 	})
-}
-
-// encCampaigns writes the campaign state (snapshot version 6).
-func encCampaigns(e *enc, cs *campaigns) {
-	st := cs.tbl.State()
-	e.u32(uint32(len(st.Slots)))
-	for _, sl := range st.Slots {
-		e.str(sl.Name)
-		e.strs(sl.Variants)
-		e.i64(sl.Last)
-		e.u32(sl.Gen)
-		e.b = append(e.b, b2b(sl.Live))
-	}
-	e.u32(uint32(len(st.Free)))
-	for _, f := range st.Free {
-		e.u32(uint32(f))
-	}
-	x := st.Stats
-	for _, v := range []uint64{x.Tagged, x.NoTag, x.Refused, x.CampaignOverflow, x.VariantOverflow, x.Expired} {
-		e.u64(v)
-	}
-	e.u64s(x.RefusedBy[:])
-	names, over, ref := cs.names.NamesState()
-	e.strs(names)
-	e.u64(over)
-	e.u64(ref)
-	encGenMap(e, &cs.custs, func(e *enc, v *campCust) {
-		e.u32(v.lastD)
-		e.u64(v.lastKey)
-		e.u16(v.biz)
-		e.u32(uint32(len(v.touches)))
-		for _, t := range v.touches {
-			e.i64(t.Time)
-			e.u64(t.Key)
-			e.u64(uint64(t.Ref))
-		}
-	})
-	encGenMap(e, &cs.pend, func(e *enc, v *uint32) { e.u32(*v) })
-	e.u64(cs.evict[0])
-	e.u64(cs.evict[1])
-	e.u32(uint32(len(cs.funnel)))
-	for k, fc := range cs.funnel {
-		e.u16(k.biz)
-		e.u64(uint64(k.ref))
-		e.u64s(fc.Status[:])
-		e.u64(fc.Replies)
-		e.u64(fc.Clicks)
-		e.u64(fc.OptOuts)
-	}
-	e.u32(uint32(len(cs.latency)))
-	for r, h := range cs.latency {
-		e.u64(uint64(r))
-		e.hist(h)
-	}
-	e.u32(uint32(len(cs.conv)))
-	for k, n := range cs.conv {
-		e.u64(uint64(k.ref))
-		e.str(k.name)
-		e.u64(n)
-	}
-	e.u32(uint32(len(cs.value)))
-	for k, v := range cs.value {
-		e.u64(uint64(k.ref))
-		e.str(k.name)
-		e.f64(v)
-	}
-	e.i64(cs.nextExpire)
-	e.u64(cs.convSeq)
-	e.u32(uint32(len(cs.convq)))
-	for id, pc := range cs.convq {
-		e.u64(id)
-		e.u64(pc.cust)
-		e.str(pc.name)
-		e.str(pc.currency)
-		e.f64(pc.value)
-	}
-}
-
-// decCampaigns reads what encCampaigns wrote into cs (made from the current config).
-func decCampaigns(d *dec, cs *campaigns) {
-	var st campaign.TableState
-	for i, n := 0, int(d.u32()); i < n; i++ {
-		var sl campaign.SlotState
-		sl.Name = d.str()
-		sl.Variants = d.strs()
-		sl.Last = d.i64()
-		sl.Gen = d.u32()
-		sl.Live = d.n(1)[0] != 0
-		st.Slots = append(st.Slots, sl)
-	}
-	for i, n := 0, int(d.u32()); i < n; i++ {
-		st.Free = append(st.Free, int(d.u32()))
-	}
-	x := &st.Stats
-	for _, p := range []*uint64{&x.Tagged, &x.NoTag, &x.Refused, &x.CampaignOverflow, &x.VariantOverflow, &x.Expired} {
-		*p = d.u64()
-	}
-	d.u64s(x.RefusedBy[:])
-	cs.tbl.SetState(st)
-	names := d.strs()
-	over, ref := d.u64(), d.u64()
-	cs.names.SetNamesState(names, over, ref)
-	decGenMap(d, &cs.custs, func(d *dec, v *campCust) {
-		v.lastD = d.u32()
-		v.lastKey = d.u64()
-		v.biz = d.u16()
-		n := int(d.u32())
-		for i := 0; i < n; i++ {
-			v.touches = append(v.touches, campaign.Touch{Time: d.i64(), Key: d.u64(), Ref: campaign.Ref(d.u64())})
-		}
-	})
-	decGenMap(d, &cs.pend, func(d *dec, v *uint32) { *v = d.u32() })
-	cs.evict[0], cs.evict[1] = d.u64(), d.u64()
-	for i, n := 0, int(d.u32()); i < n; i++ {
-		k := campKey{biz: d.u16(), ref: campaign.Ref(d.u64())}
-		fc := &CampaignCounters{}
-		d.u64s(fc.Status[:])
-		fc.Replies, fc.Clicks, fc.OptOuts = d.u64(), d.u64(), d.u64()
-		cs.funnel[k] = fc
-	}
-	for i, n := 0, int(d.u32()); i < n; i++ {
-		r := campaign.Ref(d.u64())
-		h := newHistogram(CampaignDeliveredToReadBuckets)
-		d.hist(&h)
-		cs.latency[r] = &h
-	}
-	for i, n := 0, int(d.u32()); i < n; i++ {
-		k := convKey{ref: campaign.Ref(d.u64()), name: d.str()}
-		cs.conv[k] = d.u64()
-	}
-	for i, n := 0, int(d.u32()); i < n; i++ {
-		k := convKey{ref: campaign.Ref(d.u64()), name: d.str()}
-		cs.value[k] = d.f64()
-	}
-	cs.nextExpire = d.i64()
-	cs.convSeq = d.u64()
-	for i, n := 0, int(d.u32()); i < n; i++ {
-		id := d.u64()
-		cs.convq[id] = pendConv{cust: d.u64(), name: d.str(), currency: d.str(), value: d.f64()}
-	}
 }

@@ -7,7 +7,8 @@ import (
 	"github.com/waba-exporter/waba_exporter/model"
 )
 
-// Config parameterises a Machine. Durations are in seconds of event time.
+// Config parameterises a Machine. Durations are of event time and count in whole
+// seconds (event times are whole seconds): a fraction of a second is dropped.
 type Config struct {
 	// HashKey and HashKey2 are the 128-bit SipHash key of the 64-bit hashes that stand
 	// for customer, message and conversation ids (siphash.go); the same key must be used
@@ -15,14 +16,14 @@ type Config struct {
 	HashKey  uint64
 	HashKey2 uint64
 
-	MaxMessages      int   // cap on tracked message ids (outbound and inbound)
-	MaxCustomers     int   // cap on tracked (business, customer) pairs
-	MaxConversations int   // cap on tracked reported conversation ids
-	MessageTTL       int64 // a message id is forgotten this long after it was last seen
-	CustomerTTL      int64 // a customer is forgotten this long after it was last seen
-	AllowedLateness  int64 // reorder window for event-time inference (docs/spec.md 4)
-	MaxBuffered      int   // cap on items in the reorder buffer; beyond it the oldest go early
-	ReplyWindow      int64 // reply attribution window (docs/spec.md 4.6)
+	MaxMessages      int           // cap on tracked message ids (outbound and inbound)
+	MaxCustomers     int           // cap on tracked (business, customer) pairs
+	MaxConversations int           // cap on tracked reported conversation ids
+	MessageTTL       time.Duration // a message id is forgotten this long after it was last seen
+	CustomerTTL      time.Duration // a customer is forgotten this long after it was last seen
+	AllowedLateness  time.Duration // reorder window for event-time inference (docs/spec.md 4)
+	MaxBuffered      int           // cap on items in the reorder buffer; beyond it the oldest go early
+	ReplyWindow      time.Duration // reply attribution window (docs/spec.md 4.6)
 
 	ErrorCodeCap  int // distinct error_code label values before folding into "other"
 	CountryCap    int // distinct country label values before folding into "other"
@@ -48,7 +49,7 @@ type Config struct {
 	Portfolios      []Portfolio
 	LimitOverrides  map[string]float64 // phone_number_id -> messaging limit
 	RateCard        *RateCard
-	PricingSwitchAt int64 // start of per-message pricing when a webhook does not say (2025-07-01)
+	PricingSwitchAt time.Time // start of per-message pricing when a webhook does not say (2025-07-01)
 
 	// Campaigns reads campaign tags and bounds their labels (issue 16); zero values take
 	// the defaults of campaign.Config.
@@ -110,17 +111,17 @@ func DefaultConfig() Config {
 		MaxCustomers:     2_000_000,
 		MaxConversations: 2_000_000,
 		MaxBuffered:      500_000,
-		MessageTTL:       7*86400 + 3600,
-		CustomerTTL:      35 * 86400,
-		AllowedLateness:  300,
-		ReplyWindow:      86400,
+		MessageTTL:       7*24*time.Hour + time.Hour,
+		CustomerTTL:      35 * 24 * time.Hour,
+		AllowedLateness:  5 * time.Minute,
+		ReplyWindow:      24 * time.Hour,
 		ErrorCodeCap:     30,
 		CountryCap:       50,
 		MaxBusinesses:    200,
 		OptOutKeywords:   []string{"STOP", "UNSUBSCRIBE"},
 		OptInKeywords:    []string{"START"},
 		OptOutPayloads:   []string{"STOP", "UNSUBSCRIBE"},
-		PricingSwitchAt:  time.Date(2025, 7, 1, 0, 0, 0, 0, time.UTC).Unix(),
+		PricingSwitchAt:  time.Date(2025, 7, 1, 0, 0, 0, 0, time.UTC),
 	}
 }
 
@@ -136,15 +137,34 @@ func (c *Config) fill(d Config) {
 			*f.v = *f.d
 		}
 	}
-	for _, f := range []struct{ v, d *int64 }{
+	for _, f := range []struct{ v, d *time.Duration }{
 		{&c.MessageTTL, &d.MessageTTL}, {&c.CustomerTTL, &d.CustomerTTL}, {&c.ReplyWindow, &d.ReplyWindow},
-		{&c.PricingSwitchAt, &d.PricingSwitchAt},
 	} {
-		if *f.v <= 0 {
+		if *f.v = f.v.Truncate(time.Second); *f.v <= 0 {
 			*f.v = *f.d
 		}
 	}
-	c.AllowedLateness = max(c.AllowedLateness, 0)
+	if c.PricingSwitchAt.Unix() <= 0 {
+		c.PricingSwitchAt = d.PricingSwitchAt
+	}
+	c.AllowedLateness = max(c.AllowedLateness.Truncate(time.Second), 0)
+}
+
+// eventSeconds are the durations and instants of a filled Config in seconds of event
+// time, the unit of the hot path (event times are whole Unix seconds).
+type eventSeconds struct {
+	messageTTL, customerTTL int64
+	lateness, replyWindow   int64
+	pricingSwitch           int64 // Unix time
+}
+
+func (c *Config) seconds() eventSeconds {
+	s := func(d time.Duration) int64 { return int64(d / time.Second) }
+	return eventSeconds{
+		messageTTL: s(c.MessageTTL), customerTTL: s(c.CustomerTTL),
+		lateness: s(c.AllowedLateness), replyWindow: s(c.ReplyWindow),
+		pricingSwitch: c.PricingSwitchAt.Unix(),
+	}
 }
 
 // periodBounds returns the quota period [start, end) containing t.

@@ -25,7 +25,7 @@ func TestConversionCountedNotDeduplicated(t *testing.T) {
 	if w := m.Watermark(); w != 0 {
 		t.Fatalf("conversions moved the watermark to %d", w)
 	}
-	if d := m.Self.DuplicateStatus + m.Self.DuplicateMessage; d != 0 {
+	if d := m.self.DuplicateStatus + m.self.DuplicateMessage; d != 0 {
 		t.Fatalf("conversions counted as %d duplicates", d)
 	}
 	if n := m.msgs.Len() + m.custs.Len(); n != 0 {

@@ -2,20 +2,20 @@ package window
 
 import "github.com/waba-exporter/waba_exporter/model"
 
-// Reasons an event is dropped without reaching the state (the `reason` label of
-// waba_exporter_dropped_events_total). Every drop is counted under exactly one reason,
-// and SelfStats.DroppedBusinesses stays their sum.
+// DropReason is why an event was dropped without reaching the state (the `reason` label
+// of waba_exporter_dropped_events_total); SelfStats.Dropped is indexed by it.
+type DropReason uint8
+
+// Reasons an event is dropped. Every drop is counted under exactly one reason, and
+// SelfStats.DroppedBusinesses stays their sum.
 const (
-	DropBusinessCap = iota // a new phone_number_id beyond Config.MaxBusinesses
-	DropNotAllowed         // a phone_number_id outside the configured allowlist
-	DropNoBusiness         // a body that names no business (On-Premises, Infobip) and no input business is set
-	DropBadMetadata        // a Cloud API body whose metadata is missing or malformed
-	DropNoMessageID        // a status without a message id
+	DropBusinessCap DropReason = iota // a new phone_number_id beyond Config.MaxBusinesses
+	DropNotAllowed                    // a phone_number_id outside the configured allowlist
+	DropNoBusiness                    // a body that names no business (On-Premises, Infobip) and no input business is set
+	DropBadMetadata                   // a Cloud API body whose metadata is missing or malformed
+	DropNoMessageID                   // a status without a message id
 	NumDropReason
 )
-
-// DropReasonNames are the `reason` label values, indexed by reason.
-var DropReasonNames = [NumDropReason]string{"business_cap", "not_allowed", "no_business", "bad_metadata", "no_message_id"}
 
 // Bounds of the record of businesses dropped (for the log line once per new one): at most
 // maxDropSeen ids remembered, at most maxDropQueue waiting to be taken.
@@ -32,9 +32,9 @@ type dropLog struct {
 
 // drop counts one dropped event. A business id dropped for the first time (cap or
 // allowlist) is queued for TakeDroppedBusinesses.
-func (m *Machine) drop(reason int, business []byte) {
-	m.Self.DroppedBusinesses++
-	m.Self.Dropped[reason]++
+func (m *Machine) drop(reason DropReason, business []byte) {
+	m.self.DroppedBusinesses++
+	m.self.Dropped[reason]++
 	if len(business) == 0 || (reason != DropBusinessCap && reason != DropNotAllowed) {
 		return
 	}
@@ -62,7 +62,7 @@ func (m *Machine) dropNoBusiness(ev *model.Event) {
 }
 
 // businessDropReason tells why business(id) refused id.
-func (m *Machine) businessDropReason(id []byte) int {
+func (m *Machine) businessDropReason(id []byte) DropReason {
 	if m.allow != nil && !m.allow[string(id)] {
 		return DropNotAllowed
 	}

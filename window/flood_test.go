@@ -58,12 +58,12 @@ func TestFloodStaysWithinCaps(t *testing.T) {
 	if after > before*2 && after-before > 16<<20 {
 		t.Errorf("heap grew from %d to %d bytes under a flood with fixed caps", before, after)
 	}
-	for _, k := range []int{EvictMessage, EvictCustomer, EvictConversation} {
-		if m.Self.Evictions[k][ReasonCapacity] == 0 {
-			t.Errorf("no capacity evictions counted for %s", EvictKindNames[k])
+	for _, k := range []EvictKind{EvictMessage, EvictCustomer, EvictConversation} {
+		if m.self.Evictions[k][ReasonCapacity] == 0 {
+			t.Errorf("no capacity evictions counted for %s", evictKindNames[k])
 		}
 	}
-	if m.Self.EarlyReleased == 0 {
+	if m.self.EarlyReleased == 0 {
 		t.Error("reorder buffer overflow not counted")
 	}
 	if m.Buffered() > cfg.MaxBuffered {

@@ -1,10 +1,11 @@
 package window
 
 // Bucket upper bounds (seconds) of the latency histograms, from docs/metrics.md sections 2 and 4.
+// Histograms share these slices as their Bounds: they are never modified.
 var (
-	SentToDeliveredBuckets = []float64{1, 2, 5, 10, 30, 60, 120, 300, 900, 3600, 21600, 86400}
-	DeliveredToReadBuckets = []float64{5, 30, 60, 300, 900, 1800, 3600, 7200, 21600, 43200, 86400, 259200}
-	ResponseBuckets        = []float64{10, 30, 60, 120, 300, 600, 1800, 3600, 7200, 14400, 43200, 86400}
+	sentToDeliveredBuckets = []float64{1, 2, 5, 10, 30, 60, 120, 300, 900, 3600, 21600, 86400}
+	deliveredToReadBuckets = []float64{5, 30, 60, 300, 900, 1800, 3600, 7200, 21600, 43200, 86400, 259200}
+	responseBuckets        = []float64{10, 30, 60, 120, 300, 600, 1800, 3600, 7200, 14400, 43200, 86400}
 )
 
 // Histogram is a fixed-bucket histogram of whole seconds. Counts[i] is the number of

@@ -1,6 +1,7 @@
 package window
 
 import (
+	"github.com/waba-exporter/waba_exporter/internal/heap"
 	"github.com/waba-exporter/waba_exporter/model"
 )
 
@@ -25,14 +26,16 @@ type item struct {
 	hasCtx   bool
 }
 
-// reorder is a min-heap of items by (t, cls, seq), typed to avoid container/heap's
-// interface boxing on the hot path.
+// reorder is the reorder buffer: a min-heap of items by (t, cls, seq); seq numbers the
+// items pushed, so that items of one second and class come out in arrival order.
 type reorder struct {
-	items []item
-	seq   uint64
+	h   heap.Heap[item]
+	seq uint64
 }
 
-func (r *reorder) Len() int { return len(r.items) }
+func newReorder(items []item, seq uint64) reorder {
+	return reorder{h: heap.From(itemLess, items), seq: seq}
+}
 
 func itemLess(a, b *item) bool {
 	if a.t != b.t {
@@ -44,112 +47,36 @@ func itemLess(a, b *item) bool {
 	return a.seq < b.seq
 }
 
-func (r *reorder) push(it item) {
-	r.items = append(r.items, it)
-	h := r.items
-	i := len(h) - 1
-	for i > 0 {
-		p := (i - 1) / 2
-		if !itemLess(&h[i], &h[p]) {
-			break
-		}
-		h[i], h[p] = h[p], h[i]
-		i = p
-	}
-}
-
-func (r *reorder) pop() item {
-	h := r.items
-	top := h[0]
-	n := len(h) - 1
-	h[0] = h[n]
-	r.items = h[:n]
-	h = r.items
-	i := 0
-	for {
-		l := 2*i + 1
-		if l >= n {
-			break
-		}
-		c := l
-		if rr := l + 1; rr < n && itemLess(&h[rr], &h[l]) {
-			c = rr
-		}
-		if !itemLess(&h[c], &h[i]) {
-			break
-		}
-		h[i], h[c] = h[c], h[i]
-		i = c
-	}
-	return top
-}
-
 // expiry is a service window that may close at t (lazy: re-checked when popped).
 type expiry struct {
 	t    int64
 	cust uint64
 }
 
-// expiryHeap is a min-heap of expiries by t.
-type expiryHeap []expiry
+// expiries is a min-heap of expiries by t.
+type expiries = heap.Heap[expiry]
 
-func (h *expiryHeap) push(e expiry) {
-	*h = append(*h, e)
-	s := *h
-	i := len(s) - 1
-	for i > 0 {
-		p := (i - 1) / 2
-		if s[p].t <= s[i].t {
-			break
-		}
-		s[i], s[p] = s[p], s[i]
-		i = p
-	}
-}
-
-func (h *expiryHeap) pop() expiry {
-	s := *h
-	top := s[0]
-	n := len(s) - 1
-	s[0] = s[n]
-	s = s[:n]
-	*h = s
-	i := 0
-	for {
-		l := 2*i + 1
-		if l >= n {
-			break
-		}
-		c := l
-		if r := l + 1; r < n && s[r].t < s[l].t {
-			c = r
-		}
-		if s[i].t <= s[c].t {
-			break
-		}
-		s[i], s[c] = s[c], s[i]
-		i = c
-	}
-	return top
+func newExpiries(items []expiry) expiries {
+	return heap.From(func(a, b *expiry) bool { return a.t < b.t }, items)
 }
 
 // Buffered is the number of items waiting in the reorder buffer.
-func (m *Machine) Buffered() int { return m.buf.Len() }
+func (m *Machine) Buffered() int { return m.buf.h.Len() }
 
 func (m *Machine) enqueue(it item) {
 	if it.t <= m.frontier {
 		// Behind the reorder window: applied as well as it can be, and counted.
-		m.Self.OutOfOrderLate++
+		m.self.OutOfOrderLate++
 		m.process(it)
 		return
 	}
 	m.buf.seq++
 	it.seq = m.buf.seq
-	m.buf.push(it)
-	for m.buf.Len() > m.cfg.MaxBuffered {
+	m.buf.h.Push(it)
+	for m.buf.h.Len() > m.cfg.MaxBuffered {
 		// Bounded memory under a flood: the oldest item goes before its time.
-		m.Self.EarlyReleased++
-		old := m.buf.pop()
+		m.self.EarlyReleased++
+		old := m.buf.h.Pop()
 		m.expire(old.t)
 		if old.t > m.frontier {
 			m.frontier = old.t
@@ -182,8 +109,8 @@ func (m *Machine) enqueueStatus(ms *msgState, mk uint64, sb uint8, t int64, tt u
 
 // release processes buffered items up to event time upTo, in event-time order.
 func (m *Machine) release(upTo int64) {
-	for m.buf.Len() > 0 && m.buf.items[0].t <= upTo {
-		it := m.buf.pop()
+	for m.buf.h.Len() > 0 && m.buf.h.Peek().t <= upTo {
+		it := m.buf.h.Pop()
 		m.expire(it.t)
 		if it.t > m.frontier {
 			m.frontier = it.t
@@ -198,14 +125,14 @@ func (m *Machine) release(upTo int64) {
 
 // expire closes the service windows that ended at or before t.
 func (m *Machine) expire(t int64) {
-	for len(m.expiry) > 0 && m.expiry[0].t <= t {
-		e := m.expiry.pop()
+	for m.expiry.Len() > 0 && m.expiry.Peek().t <= t {
+		e := m.expiry.Pop()
 		c := m.custs.peek(e.cust)
 		if c == nil {
 			continue
 		}
 		if int64(c.cswUntil) > e.t {
-			m.expiry.push(expiry{t: int64(c.cswUntil), cust: e.cust})
+			m.expiry.Push(expiry{t: int64(c.cswUntil), cust: e.cust})
 			continue
 		}
 		if int64(c.cswUntil) != e.t {
@@ -264,7 +191,7 @@ func (m *Machine) processInbound(it item) {
 	if int64(c.cswUntil) <= t {
 		b.ServiceWindowsOpened++
 		c.firstRespFrom = tt
-		m.expiry.push(expiry{t: t + day, cust: it.cust})
+		m.expiry.Push(expiry{t: t + day, cust: it.cust})
 	}
 	if until := uint32(t + day); until > c.cswUntil {
 		c.cswUntil = until
@@ -280,7 +207,7 @@ func (m *Machine) processInbound(it item) {
 			c.referralUntil = until
 		}
 	}
-	if c.tmplDeliv != 0 && !c.replied && tt >= c.tmplDeliv && t-int64(c.tmplDeliv) < m.cfg.ReplyWindow {
+	if c.tmplDeliv != 0 && !c.replied && tt >= c.tmplDeliv && t-int64(c.tmplDeliv) < m.sec.replyWindow {
 		attr := AttributionWindow
 		if it.hasCtx && uint32(it.msg) == c.tmplMsg {
 			attr = AttributionContext
@@ -430,7 +357,7 @@ func (m *Machine) classify(ms *msgState, c *custState, t int64) {
 	era := ms.pmodel()
 	if era == model.PricingModelNone {
 		era = model.PricingModelPMP
-		if t < m.cfg.PricingSwitchAt {
+		if t < m.sec.pricingSwitch {
 			era = model.PricingModelCBP
 		}
 	}
@@ -512,7 +439,7 @@ func (m *Machine) compare(ms *msgState, b *Business) {
 // buffer is released, and service windows expire, up to now minus the allowed lateness,
 // even when no event has arrived for a while. An event older than that is late.
 func (m *Machine) Tick(now int64) {
-	upTo := now - m.cfg.AllowedLateness
+	upTo := now - m.sec.lateness
 	m.release(upTo)
 	if upTo > m.frontier {
 		m.frontier = upTo

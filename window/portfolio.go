@@ -82,7 +82,7 @@ func (m *Machine) wabaPortfolio(waba string) int {
 		}
 	}
 	if len(m.ports)-len(m.cfg.Portfolios) >= m.cfg.MaxBusinesses {
-		m.Self.LabelOverflow["portfolio"]++
+		m.self.LabelOverflow["portfolio"]++
 		return -1
 	}
 	m.ports = append(m.ports, newPortfolio(waba, -1, m.cfg.MaxCustomers))
@@ -122,7 +122,7 @@ func (m *Machine) businessInitiatedDelivery(c *custState, ck uint64, t uint32) {
 		return
 	}
 	person := ck ^ bizSalt(c.biz)
-	last, _ := p.recips.getOrCreate(person, int64(t), &m.Self.Evictions[EvictRecipient])
+	last, _ := p.recips.getOrCreate(person, int64(t), &m.self.Evictions[EvictRecipient])
 	if t > *last {
 		*last = t
 	}
@@ -132,7 +132,7 @@ func (m *Machine) businessInitiatedDelivery(c *custState, ck uint64, t uint32) {
 // the portfolio's limit; -1 is unlimited.
 func (m *Machine) applyCapability(ev *model.Event) {
 	if len(ev.Account) == 0 {
-		m.Self.DroppedBusinesses++
+		m.self.DroppedBusinesses++
 		return
 	}
 	i := m.wabaPortfolio(string(ev.Account))
@@ -150,20 +150,26 @@ func (m *Machine) applyCapability(ev *model.Event) {
 	}
 }
 
-// Limit sources of waba_portfolio_messaging_limit_recipients.
+// LimitSource is where a portfolio's messaging limit comes from (the `source` label of
+// waba_portfolio_messaging_limit_recipients).
+type LimitSource uint8
+
+// Limit sources, in order of precedence after LimitUnknown.
 const (
-	LimitSourceWebhook = "webhook"
-	LimitSourceQuality = "quality_update"
-	LimitSourceConfig  = "config"
+	LimitUnknown LimitSource = iota // no limit known
+	LimitWebhook                    // a business_capability_update webhook
+	LimitQuality                    // the latest quality update of one of its numbers
+	LimitConfig                     // the configuration
+	NumLimitSource
 )
 
 // portfolioLimit returns the limit of portfolio pi and where it comes from: the webhook,
 // else the latest quality update of one of its numbers, else the config; ok false when
 // unknown.
-func (m *Machine) portfolioLimit(pi int) (float64, string, bool) {
+func (m *Machine) portfolioLimit(pi int) (float64, LimitSource, bool) {
 	p := m.ports[pi]
 	if p.hookKnown {
-		return p.hookLimit, LimitSourceWebhook, true
+		return p.hookLimit, LimitWebhook, true
 	}
 	var best *Business
 	for _, b := range m.biz {
@@ -172,10 +178,10 @@ func (m *Machine) portfolioLimit(pi int) (float64, string, bool) {
 		}
 	}
 	if best != nil {
-		return best.Limit, LimitSourceQuality, true
+		return best.Limit, LimitQuality, true
 	}
 	if p.cfg >= 0 && m.cfg.Portfolios[p.cfg].Limit > 0 {
-		return m.cfg.Portfolios[p.cfg].Limit, LimitSourceConfig, true
+		return m.cfg.Portfolios[p.cfg].Limit, LimitConfig, true
 	}
-	return 0, "", false
+	return 0, LimitUnknown, false
 }

@@ -37,7 +37,7 @@ func TestReconfigurePortfolios(t *testing.T) {
 	}
 	m.Flush()
 	v := m.View(base + 100)
-	if p, ok := portfolioByName(v, "9"); !ok || p.UniqueRecipients24h != 1 || !math.IsInf(p.Limit, 1) || p.LimitSource != LimitSourceWebhook {
+	if p, ok := portfolioByName(v, "9"); !ok || p.UniqueRecipients24h != 1 || !math.IsInf(p.Limit, 1) || p.LimitSource != LimitWebhook {
 		t.Fatalf("WABA 9's own portfolio before the reload: %+v (found %v)", p, ok)
 	}
 	if p, _ := portfolioByName(v, "kept"); p.UniqueRecipients24h != 1 {
@@ -49,7 +49,7 @@ func TestReconfigurePortfolios(t *testing.T) {
 	if _, ok := portfolioByName(v, "9"); ok {
 		t.Error("WABA 9's own portfolio is still exported after its WABA was configured into brand")
 	}
-	if p, ok := portfolioByName(v, "brand"); !ok || !math.IsInf(p.Limit, 1) || p.LimitSource != LimitSourceWebhook {
+	if p, ok := portfolioByName(v, "brand"); !ok || !math.IsInf(p.Limit, 1) || p.LimitSource != LimitWebhook {
 		t.Errorf("brand after the reload: %+v (found %v), want the learned unlimited limit", p, ok)
 	}
 	if p, _ := portfolioByName(v, "kept"); p.UniqueRecipients24h != 1 {

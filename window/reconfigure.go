@@ -12,6 +12,7 @@ func (m *Machine) Reconfigure(cfg Config) {
 	cfg.MaxMessages, cfg.MaxCustomers, cfg.MaxConversations = old.MaxMessages, old.MaxCustomers, old.MaxConversations
 	cfg.fill(old)
 	m.cfg = cfg
+	m.sec = cfg.seconds()
 	m.setKeywords()
 	m.camp.reconfigure(cfg.Campaigns)
 	m.errCodes.limit = min(cfg.ErrorCodeCap, 250)

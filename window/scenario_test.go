@@ -240,7 +240,7 @@ func scenarioMachine(t *testing.T, sc scenario) (*Machine, int64) {
 		return v, ok
 	}
 	if sc.Config.AllowedLateness != nil {
-		cfg.AllowedLateness = *sc.Config.AllowedLateness
+		cfg.AllowedLateness = time.Duration(*sc.Config.AllowedLateness) * time.Second
 	}
 	if sc.Config.Keywords != nil {
 		cfg.OptOutKeywords = sc.Config.Keywords
@@ -326,8 +326,8 @@ func flatten(m *Machine, now, base int64) map[string]float64 {
 		for c := model.Category(0); c < model.NumCategory; c++ {
 			cs := c.String()
 			add(float64(b.Outbound[c]), "outbound", cs)
-			for f := 0; f < NumFunnel; f++ {
-				add(float64(b.Status[c][f]), "status", cs, FunnelNames[f])
+			for f := range NumFunnel {
+				add(float64(b.Status[c][f]), "status", cs, funnelNames[f])
 			}
 			add(float64(b.SentToDelivered[c].Count), "sent_to_delivered.count", cs)
 			add(b.SentToDelivered[c].Sum, "sent_to_delivered.sum", cs)
@@ -335,8 +335,8 @@ func flatten(m *Machine, now, base int64) map[string]float64 {
 			add(b.DeliveredToRead[c].Sum, "delivered_to_read.sum", cs)
 			add(float64(b.ConversationsOpened[c]), "conversations_opened", cs)
 			add(float64(b.ReplyEligible[c]), "reply_eligible", cs)
-			for a := 0; a < NumAttribution; a++ {
-				add(float64(b.Replies[c][a]), "replies", cs, AttributionNames[a])
+			for a := range NumAttribution {
+				add(float64(b.Replies[c][a]), "replies", cs, attributionNames[a])
 			}
 			add(b.Cost[c], "cost", cs)
 			add(float64(view.Businesses[i].ConversationsOpen[c]), "conversations_open", cs)
@@ -351,12 +351,12 @@ func flatten(m *Machine, now, base int64) map[string]float64 {
 			add(float64(n), "priced", k.Category.String(), k.PricingType.String())
 			add(float64(n), "priced_country", m.CountryName(k.Country))
 		}
-		for f := 0; f < NumMismatch; f++ {
-			add(float64(b.Mismatches[f]), "mismatches", MismatchNames[f])
+		for f := range NumMismatch {
+			add(float64(b.Mismatches[f]), "mismatches", mismatchNames[f])
 		}
-		for s := 0; s < NumSource; s++ {
-			add(float64(b.OptOuts[s]), "opt_outs", SourceNames[s])
-			add(float64(b.OptIns[s]), "opt_ins", SourceNames[s])
+		for s := range NumSource {
+			add(float64(b.OptOuts[s]), "opt_outs", sourceNames[s])
+			add(float64(b.OptIns[s]), "opt_ins", sourceNames[s])
 		}
 		add(float64(b.FEPWindowsOpened), "fep_windows_opened")
 		add(float64(b.OptedOutCustomers), "opted_out_customers")
@@ -380,28 +380,28 @@ func flatten(m *Machine, now, base int64) map[string]float64 {
 		if bv.OldestUnanswered != 0 {
 			add(float64(bv.OldestUnanswered-base), "oldest_unanswered")
 		}
-		for w, aw := range ActiveWindows {
-			add(float64(bv.Active[w]), "active", aw.Name)
+		for w, name := range activeWindowNames {
+			add(float64(bv.Active[w]), "active", name)
 		}
 		add(float64(bv.UniqueRecipients24h), "unique_recipients_24h")
 	}
 	for _, p := range view.Portfolios {
 		add(float64(p.UniqueRecipients24h), "portfolio_recipients_24h", p.Name)
-		if p.LimitSource != "" {
-			add(p.Limit, "portfolio_limit", p.Name, p.LimitSource)
+		if p.LimitSource != LimitUnknown {
+			add(p.Limit, "portfolio_limit", p.Name, limitSourceNames[p.LimitSource])
 		}
 	}
 	for _, a := range m.Accounts() {
 		for ev, n := range a.Events {
 			add(float64(n), "account_events", a.ID, ev)
 		}
-		add(1, "account_status", a.ID, a.Status(now))
+		add(1, "account_status", a.ID, accountStatusNames[a.Status(now)])
 		for c, t := range a.Tiers {
 			add(t.Value, "volume_tier", a.ID, c.String())
 		}
 	}
-	for k := range EvictKindNames {
-		add(float64(view.Entries[k]), "entries", EvictKindNames[k])
+	for k, name := range evictKindNames {
+		add(float64(view.Entries[k]), "entries", name)
 	}
 	for _, q := range view.Quotas {
 		add(q.Used, "quota_used", q.Name)
@@ -410,8 +410,8 @@ func flatten(m *Machine, now, base int64) map[string]float64 {
 	}
 	cv := m.Campaigns()
 	for _, f := range cv.Funnel {
-		for s := 0; s < NumCampaignStatus; s++ {
-			add(float64(f.Status[s]), "campaign", f.Campaign, f.Variant, CampaignStatusNames[s])
+		for s := range NumCampaignStatus {
+			add(float64(f.Status[s]), "campaign", f.Campaign, f.Variant, campaignStatusNames[s])
 		}
 		add(float64(f.Replies), "campaign_replies", f.Campaign, f.Variant)
 		add(float64(f.Clicks), "campaign_clicks", f.Campaign, f.Variant)
@@ -433,14 +433,14 @@ func flatten(m *Machine, now, base int64) map[string]float64 {
 	for r, n := range cv.Stats.Refused {
 		add(float64(n), "campaign_refused", campaign.RefuseReasonNames[r])
 	}
-	add(float64(m.Self.DuplicateStatus), "duplicates.status")
-	add(float64(m.Self.DuplicateMessage), "duplicates.message")
-	add(float64(m.Self.OutOfOrderStatus), "out_of_order.status")
-	add(float64(m.Self.OutOfOrderLatency), "out_of_order.latency")
-	add(float64(m.Self.OutOfOrderLate), "out_of_order.late")
-	for k := range EvictKindNames {
-		add(float64(m.Self.Evictions[k][ReasonCapacity]), "evictions", EvictKindNames[k], "capacity")
-		add(float64(m.Self.Evictions[k][ReasonTTL]), "evictions", EvictKindNames[k], "ttl")
+	add(float64(m.self.DuplicateStatus), "duplicates.status")
+	add(float64(m.self.DuplicateMessage), "duplicates.message")
+	add(float64(m.self.OutOfOrderStatus), "out_of_order.status")
+	add(float64(m.self.OutOfOrderLatency), "out_of_order.latency")
+	add(float64(m.self.OutOfOrderLate), "out_of_order.late")
+	for k, name := range evictKindNames {
+		add(float64(m.self.Evictions[k][ReasonCapacity]), "evictions", name, "capacity")
+		add(float64(m.self.Evictions[k][ReasonTTL]), "evictions", name, "ttl")
 	}
 	return out
 }
@@ -490,7 +490,7 @@ func TestInterleavingProperty(t *testing.T) {
 		}
 		t.Run(strings.TrimSuffix(file, ".yaml"), func(t *testing.T) {
 			want := orderFree(runScenario(t, sc, sc.Events))
-			lateness := DefaultConfig().AllowedLateness
+			lateness := int64(DefaultConfig().AllowedLateness / time.Second)
 			if sc.Config.AllowedLateness != nil {
 				lateness = *sc.Config.AllowedLateness
 			}

@@ -38,12 +38,60 @@ func (m *Machine) SnapshotTo(w io.Writer) error {
 	return e.err
 }
 
+// encode writes a snapshot: the version and key check, then the sections in the order
+// of snapshotSections.
 func (m *Machine) encode(e *enc) {
 	e.u32(snapshotVersion)
 	e.u64(m.cfg.keyCheck()) // never the key itself (siphash.go)
+	for _, sec := range snapshotSections {
+		sec.enc(m, e)
+	}
+}
+
+// snapshotSections are the sections of a snapshot after its header, in order: encode
+// and decode walk the same list, so that they cannot disagree on it. Changing the list
+// or a section's encoding means bumping snapshotVersion.
+var snapshotSections = []struct {
+	enc func(*Machine, *enc)
+	dec func(*Machine, *dec)
+}{
+	{(*Machine).encClock, (*Machine).decClock},
+	{(*Machine).encBusinesses, (*Machine).decBusinesses},
+	{(*Machine).encLabels, (*Machine).decLabels},
+	{(*Machine).encMaps, (*Machine).decMaps},
+	{(*Machine).encPortfolios, (*Machine).decPortfolios},
+	{(*Machine).encAccounts, (*Machine).decAccounts},
+	{(*Machine).encBuffers, (*Machine).decBuffers},
+	{(*Machine).encQuotas, (*Machine).decQuotas},
+	{func(m *Machine, e *enc) { encSelf(e, &m.self) }, func(m *Machine, d *dec) { decSelf(d, &m.self) }},
+	{func(m *Machine, e *enc) { encCampaigns(e, m.camp) }, func(m *Machine, d *dec) { decCampaigns(d, m.camp) }},
+}
+
+// encClock writes the watermark and the released frontier.
+func (m *Machine) encClock(e *enc) {
 	e.i64(m.watermark)
 	e.i64(m.frontier)
-	// Businesses.
+}
+
+func (m *Machine) decClock(d *dec) {
+	m.watermark = d.i64()
+	m.frontier = d.i64()
+}
+
+// encLabels writes the interned label values (state holds their indexes).
+func (m *Machine) encLabels(e *enc) {
+	e.strs(m.errCodes.names)
+	e.strs(m.countries.names)
+}
+
+func (m *Machine) decLabels(d *dec) {
+	m.errCodes.restore(d.strs())
+	m.countries.restore(d.strs())
+}
+
+// encBusinesses writes the tracked businesses, the display number map and the quality
+// updates kept aside for unknown display numbers.
+func (m *Machine) encBusinesses(e *enc) {
 	e.u32(uint32(len(m.biz)))
 	for _, b := range m.biz {
 		encBusiness(e, b)
@@ -59,10 +107,10 @@ func (m *Machine) encode(e *enc) {
 		encBusiness(e, b)
 		e.spill()
 	}
-	// Label interning (indexes are stored in state).
-	e.strs(m.errCodes.names)
-	e.strs(m.countries.names)
-	// Maps.
+}
+
+// encMaps writes the message, customer, conversation and identity maps.
+func (m *Machine) encMaps(e *enc) {
 	encGenMap(e, &m.msgs, func(e *enc, v *msgState) {
 		e.u64(v.cust)
 		e.u32(v.sentT)
@@ -88,6 +136,9 @@ func (m *Machine) encode(e *enc) {
 		e.b = append(e.b, byte(v.cat))
 	})
 	encGenMap(e, &m.links, func(e *enc, v *uint64) { e.u64(*v) })
+}
+
+func (m *Machine) encPortfolios(e *enc) {
 	e.u32(uint32(len(m.ports)))
 	for _, p := range m.ports {
 		e.str(p.name)
@@ -96,6 +147,9 @@ func (m *Machine) encode(e *enc) {
 		e.i64(p.hookAt)
 		encGenMap(e, &p.recips, func(e *enc, v *uint32) { e.u32(*v) })
 	}
+}
+
+func (m *Machine) encAccounts(e *enc) {
 	e.u32(uint32(len(m.accounts)))
 	for _, a := range m.accounts {
 		e.str(a.ID)
@@ -111,10 +165,14 @@ func (m *Machine) encode(e *enc) {
 			e.i64(t.UpdateTime)
 		}
 	}
-	// Reorder buffer and expiry heap.
+}
+
+// encBuffers writes the reorder buffer and the expiry heap, in heap order.
+func (m *Machine) encBuffers(e *enc) {
 	e.u64(m.buf.seq)
-	e.u32(uint32(len(m.buf.items)))
-	for _, it := range m.buf.items {
+	items := m.buf.h.Items()
+	e.u32(uint32(len(items)))
+	for _, it := range items {
 		e.i64(it.t)
 		e.u64(it.seq)
 		e.u64(it.cust)
@@ -123,13 +181,17 @@ func (m *Machine) encode(e *enc) {
 		e.b = append(e.b, it.cls, b2b(it.referral), b2b(it.hasCtx))
 		e.spill()
 	}
-	e.u32(uint32(len(m.expiry)))
-	for _, x := range m.expiry {
+	exps := m.expiry.Items()
+	e.u32(uint32(len(exps)))
+	for _, x := range exps {
 		e.i64(x.t)
 		e.u64(x.cust)
 		e.spill()
 	}
-	// Quotas by name.
+}
+
+// encQuotas writes the quotas' usage by name.
+func (m *Machine) encQuotas(e *enc) {
 	e.u32(uint32(len(m.quotas)))
 	for _, q := range m.quotas {
 		e.str(q.q.Name)
@@ -138,61 +200,98 @@ func (m *Machine) encode(e *enc) {
 		e.f64(q.used)
 		e.f64(q.consumed)
 	}
-	// Self stats.
-	s := &m.Self
+}
+
+// selfCounters are the scalar counters of SelfStats in snapshot order.
+func selfCounters(s *SelfStats) []*uint64 {
+	return []*uint64{&s.DuplicateStatus, &s.DuplicateMessage, &s.OutOfOrderStatus, &s.OutOfOrderLatency, &s.OutOfOrderLate, &s.DroppedBusinesses, &s.UnknownCustomer, &s.EarlyReleased}
+}
+
+func encSelf(e *enc, s *SelfStats) {
 	e.strMap(s.Events)
-	for _, x := range []uint64{s.DuplicateStatus, s.DuplicateMessage, s.OutOfOrderStatus, s.OutOfOrderLatency, s.OutOfOrderLate, s.DroppedBusinesses, s.UnknownCustomer, s.EarlyReleased} {
-		e.u64(x)
+	for _, p := range selfCounters(s) {
+		e.u64(*p)
 	}
 	for k := range s.Evictions {
-		e.u64(s.Evictions[k][0])
-		e.u64(s.Evictions[k][1])
+		e.u64s(s.Evictions[k][:])
 	}
 	e.strMap(s.LabelOverflow)
 	e.strMap(s.TemplateEvents)
-	// Reliability: drops by reason.
-	e.u64s(s.Dropped[:])
-	encCampaigns(e, m.camp)
+	e.u64s(s.Dropped[:]) // reliability: drops by reason
+}
+
+func decSelf(d *dec, s *SelfStats) {
+	s.Events = d.strMap()
+	for _, p := range selfCounters(s) {
+		*p = d.u64()
+	}
+	for k := range s.Evictions {
+		d.u64s(s.Evictions[k][:])
+	}
+	s.LabelOverflow = d.strMap()
+	s.TemplateEvents = d.strMap()
+	d.u64s(s.Dropped[:])
 }
 
 // Restore rebuilds a Machine with cfg from a Snapshot. The hash key must be the one the
-// snapshot was taken with (ids are stored as keyed hashes).
-func Restore(cfg Config, data []byte) (m *Machine, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			m, err = nil, fmt.Errorf("window: corrupt snapshot: %v", r)
-		}
-	}()
+// snapshot was taken with (ids are stored as keyed hashes). A snapshot that is short,
+// has trailing bytes or counts beyond its length is refused with an error.
+func Restore(cfg Config, data []byte) (*Machine, error) {
 	d := &dec{b: data}
-	if v := d.u32(); v != snapshotVersion {
+	if v := d.u32(); d.err == nil && v != snapshotVersion {
 		return nil, fmt.Errorf("window: snapshot version %d, want %d", v, snapshotVersion)
 	}
 	check := d.u64()
+	if d.err != nil {
+		return nil, fmt.Errorf("window: corrupt snapshot: %w", d.err)
+	}
 	if cfg.HashKey == 0 && cfg.HashKey2 == 0 {
 		cfg.HashKey, cfg.HashKey2 = DefaultConfig().HashKey, DefaultConfig().HashKey2
 	}
 	if check != cfg.keyCheck() {
 		return nil, errors.New("window: snapshot was taken with another hash key")
 	}
-	m = New(cfg)
-	m.watermark = d.i64()
-	m.frontier = d.i64()
+	m := New(cfg)
+	m.decode(d)
+	if d.err != nil {
+		return nil, fmt.Errorf("window: corrupt snapshot: %w", d.err)
+	}
+	if len(d.b) != 0 {
+		return nil, fmt.Errorf("window: %d trailing bytes in snapshot", len(d.b))
+	}
+	m.resolvePorts()
+	return m, nil
+}
+
+// decode reads the sections encode wrote after the version and key check, into a new
+// Machine. Reading stops at the first error (d.err).
+func (m *Machine) decode(d *dec) {
+	for _, sec := range snapshotSections {
+		if d.err != nil {
+			return
+		}
+		sec.dec(m, d)
+	}
+}
+
+func (m *Machine) decBusinesses(d *dec) {
 	m.biz, m.bizIndex, m.lastBiz = nil, map[string]uint16{}, nil
-	for i, n := 0, int(d.u32()); i < n; i++ {
+	d.each(func() {
 		b := decBusiness(d)
 		m.bizIndex[b.ID] = uint16(len(m.biz))
 		m.biz = append(m.biz, b)
-	}
-	for i, n := 0, int(d.u32()); i < n; i++ {
+	})
+	d.each(func() {
 		k := d.str()
 		m.displayTo[k] = d.u16()
-	}
-	for i, n := 0, int(d.u32()); i < n; i++ {
+	})
+	d.each(func() {
 		b := decBusiness(d)
 		m.pending[b.ID] = b
-	}
-	m.errCodes.restore(d.strs())
-	m.countries.restore(d.strs())
+	})
+}
+
+func (m *Machine) decMaps(d *dec) {
 	decGenMap(d, &m.msgs, func(d *dec, v *msgState) {
 		v.cust = d.u64()
 		v.sentT = d.u32()
@@ -212,25 +311,29 @@ func Restore(cfg Config, data []byte) (m *Machine, err error) {
 			v.conv[i] = d.u32()
 		}
 		v.biz = d.u16()
-		b := d.n(3)
-		v.tmplCat, v.country, v.replied = model.Category(b[0]), b[1], b[2] != 0
-		v.optedOut = d.n(1)[0] != 0
+		b := d.n(4)
+		v.tmplCat, v.country, v.replied, v.optedOut = model.Category(b[0]), b[1], b[2] != 0, b[3] != 0
 	})
 	decGenMap(d, &m.convs, func(d *dec, v *convState) {
 		v.expiry = d.u32()
 		v.cat = model.Category(d.n(1)[0])
 	})
 	decGenMap(d, &m.links, func(d *dec, v *uint64) { *v = d.u64() })
-	for i, n := 0, int(d.u32()); i < n; i++ {
+}
+
+// decPortfolios reads the portfolios: a configured one is matched by name (dropped when
+// no longer configured), a WABA's own is appended.
+func (m *Machine) decPortfolios(d *dec) {
+	d.each(func() {
 		p := newPortfolio(d.str(), -1, m.cfg.MaxCustomers)
-		configured := true
 		f := d.n(2)
-		configured, p.hookKnown = f[0] != 0, f[1] != 0
+		configured := f[0] != 0
+		p.hookKnown = f[1] != 0
 		p.hookLimit, p.hookAt = d.f64(), d.i64()
 		decGenMap(d, &p.recips, func(d *dec, v *uint32) { *v = d.u32() })
 		if !configured {
 			m.ports = append(m.ports, p) // a WABA's own portfolio
-			continue
+			return
 		}
 		for pi, cp := range m.cfg.Portfolios {
 			if cp.Name == p.name {
@@ -238,32 +341,45 @@ func Restore(cfg Config, data []byte) (m *Machine, err error) {
 				m.ports[pi] = p
 			}
 		}
-	}
-	for i, n := 0, int(d.u32()); i < n; i++ {
+	})
+}
+
+func (m *Machine) decAccounts(d *dec) {
+	d.each(func() {
 		a := &Account{ID: d.str(), Events: d.strMap(), Tiers: map[model.Category]Tier{}}
 		a.disabled = d.n(1)[0] != 0
 		a.restrictedUntil, a.statusAt = d.i64(), d.i64()
-		for j, k := 0, int(d.u32()); j < k; j++ {
+		d.each(func() {
 			c := model.Category(d.n(1)[0])
 			a.Tiers[c] = Tier{Value: d.f64(), Month: d.str(), UpdateTime: d.i64()}
-		}
+		})
 		m.accountIx[a.ID] = len(m.accounts)
 		m.accounts = append(m.accounts, a)
-	}
-	m.buf.seq = d.u64()
-	m.buf.items = make([]item, d.count())
-	for i := range m.buf.items {
-		it := &m.buf.items[i]
+	})
+}
+
+func (m *Machine) decBuffers(d *dec) {
+	seq := d.u64()
+	items := make([]item, d.count())
+	for i := range items {
+		it := &items[i]
 		it.t, it.seq, it.cust, it.msg = d.i64(), d.u64(), d.u64(), d.u64()
 		it.aux = d.u32()
 		b := d.n(3)
 		it.cls, it.referral, it.hasCtx = b[0], b[1] != 0, b[2] != 0
 	}
-	m.expiry = make(expiryHeap, d.count())
-	for i := range m.expiry {
-		m.expiry[i] = expiry{t: d.i64(), cust: d.u64()}
+	m.buf = newReorder(items, seq)
+	exps := make([]expiry, d.count())
+	for i := range exps {
+		exps[i] = expiry{t: d.i64(), cust: d.u64()}
 	}
-	for i, n := 0, int(d.u32()); i < n; i++ {
+	m.expiry = newExpiries(exps)
+}
+
+// decQuotas gives the configured quotas their usage, by name (a quota no longer
+// configured is dropped).
+func (m *Machine) decQuotas(d *dec) {
+	d.each(func() {
 		name := d.str()
 		st, en, used, consumed := d.i64(), d.i64(), d.f64(), d.f64()
 		for qi := range m.quotas {
@@ -271,26 +387,7 @@ func Restore(cfg Config, data []byte) (m *Machine, err error) {
 				m.quotas[qi].start, m.quotas[qi].end, m.quotas[qi].used, m.quotas[qi].consumed = st, en, used, consumed
 			}
 		}
-	}
-	s := &m.Self
-	s.Events = d.strMap()
-	for _, p := range []*uint64{&s.DuplicateStatus, &s.DuplicateMessage, &s.OutOfOrderStatus, &s.OutOfOrderLatency, &s.OutOfOrderLate, &s.DroppedBusinesses, &s.UnknownCustomer, &s.EarlyReleased} {
-		*p = d.u64()
-	}
-	for k := range s.Evictions {
-		s.Evictions[k][0] = d.u64()
-		s.Evictions[k][1] = d.u64()
-	}
-	s.LabelOverflow = d.strMap()
-	s.TemplateEvents = d.strMap()
-	// Reliability: drops by reason.
-	d.u64s(s.Dropped[:])
-	decCampaigns(d, m.camp)
-	if len(d.b) != 0 {
-		return nil, fmt.Errorf("window: %d trailing bytes in snapshot", len(d.b))
-	}
-	m.resolvePorts()
-	return m, nil
+	})
 }
 
 func encBusiness(e *enc, b *Business) {
@@ -354,11 +451,11 @@ func decBusiness(d *dec) *Business {
 		d.hist(&b.SentToDelivered[i])
 		d.hist(&b.DeliveredToRead[i])
 	}
-	for i, n := 0, int(d.u32()); i < n; i++ {
+	d.each(func() {
 		cat := model.Category(d.n(1)[0])
 		code := d.str()
 		b.Failed[FailKey{Category: cat, Code: code}] = d.u64()
-	}
+	})
 	b.WebhookErrors = d.strMap()
 	d.u64s(b.ConversationsOpened[:])
 	b.FEPWindowsOpened = d.u64()
@@ -376,10 +473,10 @@ func decBusiness(d *dec) *Business {
 	}
 	d.u64s(b.OptOuts[:])
 	d.u64s(b.OptIns[:])
-	for i, n := 0, int(d.u32()); i < n; i++ {
+	d.each(func() {
 		k := d.n(3)
 		b.Priced[PricedKey{Category: model.Category(k[0]), PricingType: model.PricingType(k[1]), Country: k[2]}] = d.u64()
-	}
+	})
 	for i := range b.Cost {
 		b.Cost[i] = d.f64()
 	}
@@ -409,10 +506,10 @@ func encGenMap[V any](e *enc, g *genMap[V], fn func(*enc, *V)) {
 func decGenMap[V any](d *dec, g *genMap[V], fn func(*dec, *V)) {
 	g.start = d.i64()
 	for _, gn := range [2]*gen[V]{g.cur, g.old} {
-		for i, n := 0, int(d.u32()); i < n; i++ {
+		d.each(func() {
 			k := d.u64()
 			fn(d, gn.add(k))
-		}
+		})
 	}
 }
 
@@ -434,8 +531,9 @@ func b2b(b bool) byte {
 	return 0
 }
 
-// enc and dec are a minimal little-endian binary encoding. dec panics on short input;
-// Restore recovers and reports the snapshot as corrupt.
+// enc and dec are a minimal little-endian binary encoding. dec keeps the first error
+// (short input, a count beyond the bytes left) and reads zeros from then on; callers
+// check err once at the end, and loops over counts stop at the first error (each).
 //
 // With a writer, enc streams: spill, called after each entry of the large collections,
 // hands the buffer to w once it holds spillBytes, so the buffer stays bounded by
@@ -502,12 +600,34 @@ func (e *enc) hist(h *Histogram) {
 }
 
 type dec struct {
-	b []byte
+	b   []byte
+	err error
 }
 
+var (
+	errShort    = errors.New("short snapshot")
+	errBadCount = errors.New("a count beyond the bytes left")
+)
+
+// fail records the first error and drops the rest of the input.
+func (d *dec) fail(err error) {
+	if d.err == nil {
+		d.err = err
+	}
+	d.b = nil
+}
+
+// zeros is what n returns after an error (every fixed-size read is at most 8 bytes).
+var zeros [8]byte
+
+// n returns the next k bytes; after an error, k zero bytes (k <= 8), or nil.
 func (d *dec) n(k int) []byte {
 	if len(d.b) < k {
-		panic("short snapshot")
+		d.fail(errShort)
+		if k <= len(zeros) {
+			return zeros[:k]
+		}
+		return nil
 	}
 	out := d.b[:k]
 	d.b = d.b[k:]
@@ -519,26 +639,31 @@ func (d *dec) u64() uint64  { return binary.LittleEndian.Uint64(d.n(8)) }
 func (d *dec) i64() int64   { return int64(d.u64()) }
 func (d *dec) f64() float64 { return math.Float64frombits(d.u64()) }
 func (d *dec) str() string {
-	n := int(d.u32())
+	n := d.count()
 	return string(d.n(n))
 }
 
-// count reads the length of a list about to be allocated. Every element takes at least
+// count reads the length of a list about to be read. Every element takes at least
 // one byte, so a count beyond the bytes left is corrupt: refused before it sizes an
-// allocation (found by FuzzRestore: 4G items ran the process out of memory).
+// allocation or a loop (found by FuzzRestore: 4G items ran the process out of memory).
 func (d *dec) count() int {
 	n := int(d.u32())
 	if n > len(d.b) {
-		panic("bad count")
+		d.fail(errBadCount)
+		return 0
 	}
 	return n
 }
-func (d *dec) strs() []string {
-	n := int(d.u32())
-	if n > len(d.b) {
-		panic("bad count")
+
+// each reads a count and calls f that many times, stopping at the first error.
+func (d *dec) each(f func()) {
+	for i, n := 0, d.count(); i < n && d.err == nil; i++ {
+		f()
 	}
-	out := make([]string, n)
+}
+
+func (d *dec) strs() []string {
+	out := make([]string, d.count())
 	for i := range out {
 		out[i] = d.str()
 	}
@@ -550,17 +675,15 @@ func (d *dec) u64s(vs []uint64) {
 	}
 }
 func (d *dec) strMap() map[string]uint64 {
-	n := int(d.u32())
-	if n > len(d.b) {
-		panic("bad count")
-	}
+	n := d.count()
 	m := make(map[string]uint64, n)
-	for i := 0; i < n; i++ {
+	for i := 0; i < n && d.err == nil; i++ {
 		k := d.str()
 		m[k] = d.u64()
 	}
 	return m
 }
+
 func (d *dec) hist(h *Histogram) {
 	h.Count = d.u64()
 	h.Sum = d.f64()

@@ -1,19 +1,35 @@
 package window
 
-import "github.com/waba-exporter/waba_exporter/model"
+import (
+	"time"
 
-// Active-customer windows of waba_active_customers.
-var ActiveWindows = [3]struct {
-	Name    string
-	Seconds int64
-}{{"1d", day}, {"7d", 7 * day}, {"30d", 30 * day}}
+	"github.com/waba-exporter/waba_exporter/model"
+)
+
+// ActiveWindow is a trailing window of BusinessView.Active (customers with an inbound
+// message within it, waba_active_customers).
+type ActiveWindow uint8
+
+// Active-customer windows.
+const (
+	Active1d  ActiveWindow = iota // the last day
+	Active7d                      // the last 7 days
+	Active30d                     // the last 30 days
+	NumActiveWindow
+)
+
+// activeSeconds are the lengths of the active-customer windows, in seconds.
+var activeSeconds = [NumActiveWindow]int64{day, 7 * day, 30 * day}
+
+// Duration returns the length of the window.
+func (w ActiveWindow) Duration() time.Duration { return time.Duration(activeSeconds[w]) * time.Second }
 
 // BusinessView holds the gauges derived from state for one business at a scrape.
 type BusinessView struct {
 	ServiceWindowsOpen  uint64
 	Unanswered          uint64
-	OldestUnanswered    int64 // event time; 0 when none
-	Active              [3]uint64
+	OldestUnanswered    int64                   // event time; 0 when none
+	Active              [NumActiveWindow]uint64 // customers with an inbound message in the window
 	UniqueRecipients24h uint64
 	ConversationsOpen   [model.NumCategory]uint64
 }
@@ -23,7 +39,7 @@ type PortfolioView struct {
 	Name                string
 	UniqueRecipients24h uint64
 	Limit               float64
-	LimitSource         string // LimitSource*; "" when the limit is unknown
+	LimitSource         LimitSource // LimitUnknown when the limit is unknown
 }
 
 // View is everything a scrape derives from state at "now" (event time).
@@ -32,7 +48,7 @@ type View struct {
 	Businesses []BusinessView // indexed like Businesses()
 	Portfolios []PortfolioView
 	Quotas     []QuotaView
-	Entries    [numEvictKind]int
+	Entries    [NumEvictKind]int // entries of each kind of bounded state
 }
 
 // View computes the scrape-time gauges in one pass over the customers. It does not
@@ -52,8 +68,8 @@ func (m *Machine) View(now int64) View {
 			}
 		}
 		if c.lastInbound != 0 {
-			for i, w := range ActiveWindows {
-				if int64(c.lastInbound) > now-w.Seconds {
+			for i, w := range activeSeconds {
+				if int64(c.lastInbound) > now-w {
 					bv.Active[i]++
 				}
 			}

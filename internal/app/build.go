@@ -28,11 +28,11 @@ func WindowConfig(cfg *config.Config) window.Config {
 	w := window.DefaultConfig()
 	w.MaxMessages = cfg.State.MaxMessages
 	w.MaxCustomers = cfg.State.MaxCustomers
-	w.MessageTTL = int64(cfg.State.MessageTTL.Std().Seconds())
-	w.CustomerTTL = int64(cfg.State.CustomerTTL.Std().Seconds())
+	w.MessageTTL = cfg.State.MessageTTL.Std()
+	w.CustomerTTL = cfg.State.CustomerTTL.Std()
 	w.MaxBusinesses = cfg.State.MaxBusinesses
-	w.AllowedLateness = int64(cfg.State.AllowedLateness.Std().Seconds())
-	w.ReplyWindow = int64(cfg.Reply.Window.Std().Seconds())
+	w.AllowedLateness = cfg.State.AllowedLateness.Std()
+	w.ReplyWindow = cfg.Reply.Window.Std()
 	w.Campaigns = cfg.Campaigns.Campaign()
 	w.ErrorCodeCap = cfg.Labels.ErrorCodeCap
 	w.CountryCap = cfg.Labels.CountryCap

@@ -3,7 +3,6 @@ package app
 import (
 	"bufio"
 	"bytes"
-	"container/heap"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -13,6 +12,7 @@ import (
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
+	"github.com/waba-exporter/waba_exporter/internal/heap"
 )
 
 // defaultSpillBudget is how many bytes of one family's samples are sorted in memory at
@@ -292,7 +292,7 @@ func (s *stepWriter) writeFamily(w *bufio.Writer, fs *famSpill, buf []byte) ([]b
 			return buf, err
 		}
 	}
-	h := &runHeap{}
+	h := heap.New(runLess)
 	for i, f := range runs {
 		c := &runCursor{r: bufio.NewReaderSize(f, 64<<10), run: i}
 		ok, err := c.next()
@@ -300,21 +300,18 @@ func (s *stepWriter) writeFamily(w *bufio.Writer, fs *famSpill, buf []byte) ([]b
 			return buf, err
 		}
 		if ok {
-			h.cs = append(h.cs, c)
+			h.Push(c)
 		}
 	}
-	heap.Init(h)
 	for h.Len() > 0 {
-		c := h.cs[0]
+		c := h.Pop()
 		w.Write(c.data)
 		ok, err := c.next()
 		if err != nil {
 			return buf, err
 		}
 		if ok {
-			heap.Fix(h, 0)
-		} else {
-			heap.Pop(h)
+			h.Push(c)
 		}
 	}
 	return buf, nil
@@ -354,20 +351,10 @@ func (c *runCursor) next() (bool, error) {
 	return true, nil
 }
 
-// runHeap orders cursors by key, then by run (earlier runs hold earlier steps).
-type runHeap struct{ cs []*runCursor }
-
-func (h *runHeap) Len() int { return len(h.cs) }
-func (h *runHeap) Less(i, j int) bool {
-	if c := bytes.Compare(h.cs[i].key, h.cs[j].key); c != 0 {
+// runLess orders cursors by key, then by run (earlier runs hold earlier steps).
+func runLess(a, b **runCursor) bool {
+	if c := bytes.Compare((*a).key, (*b).key); c != 0 {
 		return c < 0
 	}
-	return h.cs[i].run < h.cs[j].run
-}
-func (h *runHeap) Swap(i, j int) { h.cs[i], h.cs[j] = h.cs[j], h.cs[i] }
-func (h *runHeap) Push(x any)    { h.cs = append(h.cs, x.(*runCursor)) }
-func (h *runHeap) Pop() any {
-	c := h.cs[len(h.cs)-1]
-	h.cs = h.cs[:len(h.cs)-1]
-	return c
+	return (*a).run < (*b).run
 }

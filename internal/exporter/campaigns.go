@@ -30,8 +30,8 @@ func collectCampaigns(ch chan<- prometheus.Metric, m *window.Machine) {
 	v := m.Campaigns()
 	for i := range v.Funnel {
 		f := &v.Funnel[i]
-		for s := 0; s < window.NumCampaignStatus; s++ {
-			counter(ch, dCampMessages, float64(f.Status[s]), f.Business, f.Campaign, f.Variant, window.CampaignStatusNames[s])
+		for s, name := range campaignStatusNames {
+			counter(ch, dCampMessages, float64(f.Status[s]), f.Business, f.Campaign, f.Variant, name)
 		}
 		counter(ch, dCampReplies, float64(f.Replies), f.Business, f.Campaign, f.Variant)
 		counter(ch, dCampClicks, float64(f.Clicks), f.Business, f.Campaign, f.Variant)

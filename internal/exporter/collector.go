@@ -1,7 +1,8 @@
 package exporter
 
 import (
-	"sort"
+	"maps"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -139,7 +140,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	gauge(ch, dReloadOK, b2f(h.ReloadSuccessful.Load()))
 	gauge(ch, dReloadTime, float64(h.ReloadSuccess.Load()))
 	h.mu.Lock()
-	for _, url := range sortedKeys(h.push) {
+	for _, url := range slices.Sorted(maps.Keys(h.push)) {
 		s := h.push[url]
 		counter(ch, dPushFailures, float64(s.failures), url)
 		gauge(ch, dPushSuccess, float64(s.lastSuccess), url)
@@ -156,15 +157,6 @@ func b2f(b bool) float64 {
 	return 0
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
 var convOpenCats = []model.Category{model.CategoryMarketing, model.CategoryUtility, model.CategoryAuthentication, model.CategoryAuthenticationInternational, model.CategoryService, model.CategoryReferralConversion}
 
 var ratings = []model.Rating{model.RatingGreen, model.RatingYellow, model.RatingRed, model.RatingUnknown}
@@ -173,96 +165,149 @@ var ratings = []model.Rating{model.RatingGreen, model.RatingYellow, model.Rating
 // a WABA, so that alerts on their increase see the series.
 var accountEventGrid = []string{"account_violation", "account_restriction", "disabled_update", "volume_based_pricing_tier_update"}
 
+// collectDomain emits the domain metrics (docs/metrics.md sections 1 to 9), one metric
+// family group per function.
 func (c *Collector) collectDomain(ch chan<- prometheus.Metric, m *window.Machine, view *window.View) {
 	currency := m.Currency()
 	optInKeywords := len(m.Config().OptInKeywords) > 0
 	for i, b := range m.Businesses() {
-		id := b.ID
 		bv := &view.Businesses[i]
-		for mt := model.MessageTypeText; mt < model.NumMessageType; mt++ {
-			counter(ch, dInbound, float64(b.Inbound[mt]), id, mt.String())
-		}
-		for _, cat := range window.LabelCategories {
-			cs := cat.String()
-			counter(ch, dOutbound, float64(b.Outbound[cat]), id, cs)
-			for f := 0; f < window.NumFunnel; f++ {
-				counter(ch, dOutboundStatus, float64(b.Status[cat][f]), id, cs, window.FunnelNames[f])
-			}
-			if b.SentToDelivered[cat].Count > 0 {
-				histogram(ch, dSentToDeliv, &b.SentToDelivered[cat], id, cs)
-			}
-			if b.DeliveredToRead[cat].Count > 0 {
-				histogram(ch, dDelivToRead, &b.DeliveredToRead[cat], id, cs)
-			}
-			counter(ch, dConvOpened, float64(b.ConversationsOpened[cat]), id, cs)
-			if window.IsTemplateCategory(cat) {
-				counter(ch, dReplyEligible, float64(b.ReplyEligible[cat]), id, cs)
-				for a := 0; a < window.NumAttribution; a++ {
-					counter(ch, dReplies, float64(b.Replies[cat][a]), id, cs, window.AttributionNames[a])
-				}
-				if currency != "" {
-					counter(ch, dCost, b.Cost[cat], id, cs, currency)
-				}
-			}
-		}
-		for k, n := range b.Failed {
-			counter(ch, dFailed, float64(n), id, k.Category.String(), k.Code)
-		}
-		for code, n := range b.WebhookErrors {
-			counter(ch, dWebhookErrors, float64(n), id, code)
-		}
-		histogram(ch, dFirstResponse, &b.FirstResponse, id)
-		histogram(ch, dResponse, &b.Response, id)
-		gauge(ch, dUnanswered, float64(bv.Unanswered), id)
-		if bv.OldestUnanswered > 0 {
-			gauge(ch, dOldestUnanswered, float64(bv.OldestUnanswered), id)
-		}
-		for s := 0; s < window.NumSource; s++ {
-			counter(ch, dOptOuts, float64(b.OptOuts[s]), id, window.SourceNames[s])
-		}
-		// Only the sources that can resume (docs/metrics.md 6): keyword with a START keyword.
-		counter(ch, dOptIns, float64(b.OptIns[window.SourceUserPreferences]), id, window.SourceNames[window.SourceUserPreferences])
-		if optInKeywords {
-			counter(ch, dOptIns, float64(b.OptIns[window.SourceKeyword]), id, window.SourceNames[window.SourceKeyword])
-		}
-		counter(ch, dOptedOutCustoms, float64(b.OptedOutCustomers), id)
-		counter(ch, dFEPOpened, float64(b.FEPWindowsOpened), id)
-		for _, cat := range convOpenCats {
-			gauge(ch, dConvOpen, float64(bv.ConversationsOpen[cat]), id, cat.String())
-		}
-		counter(ch, dCSWOpened, float64(b.ServiceWindowsOpened), id)
-		counter(ch, dCSWClosed, float64(b.ServiceWindowsClosed), id)
-		counter(ch, dCSWClosedUnans, float64(b.ServiceWindowsClosedUnanswered), id)
-		gauge(ch, dCSWOpen, float64(bv.ServiceWindowsOpen), id)
-		for w, aw := range window.ActiveWindows {
-			gauge(ch, dActive, float64(bv.Active[w]), id, aw.Name)
-		}
-		gauge(ch, dUniqueRecipients, float64(bv.UniqueRecipients24h), id)
-		if b.LimitKnown {
-			gauge(ch, dMessagingLimit, b.Limit, id)
-		}
-		if b.Display != "" || b.WabaID != "" {
-			gauge(ch, dPhoneInfo, 1, id, b.Display, b.WabaID)
-		}
-		for _, r := range ratings {
-			gauge(ch, dQualityRating, b2f(b.Rating == r), id, r.String())
-		}
-		for ev, n := range b.QualityEvents {
-			counter(ch, dQualityEvents, float64(n), id, ev)
-		}
-		for k, n := range b.Priced {
-			counter(ch, dPriced, float64(n), id, k.Category.String(), k.PricingType.String(), m.CountryName(k.Country))
-		}
-		for f := 0; f < window.NumMismatch; f++ {
-			counter(ch, dMismatches, float64(b.Mismatches[f]), id, window.MismatchNames[f])
-		}
+		collectMessages(ch, b, currency)
+		collectResponses(ch, b, bv)
+		collectOptOuts(ch, b, optInKeywords)
+		collectWindows(ch, b, bv)
+		collectQuality(ch, b)
+		collectPricing(ch, m, b)
 	}
 	for _, p := range view.Portfolios {
 		gauge(ch, dPortfolioRecipients, float64(p.UniqueRecipients24h), p.Name)
-		if p.LimitSource != "" {
-			gauge(ch, dPortfolioLimit, p.Limit, p.Name, p.LimitSource)
+		if p.LimitSource != window.LimitUnknown {
+			gauge(ch, dPortfolioLimit, p.Limit, p.Name, limitSourceNames[p.LimitSource])
 		}
 	}
+	collectAccounts(ch, m, view.Now)
+	for _, q := range view.Quotas {
+		gauge(ch, dQuotaLimit, q.Limit, q.Name)
+		gauge(ch, dQuotaUsed, q.Used, q.Name)
+		counter(ch, dQuotaConsumed, q.Consumed, q.Name)
+		gauge(ch, dQuotaStart, float64(q.Start), q.Name)
+		gauge(ch, dQuotaEnd, float64(q.End), q.Name)
+	}
+	for ev, n := range m.Stats().TemplateEvents {
+		counter(ch, dTemplateStatusEvents, float64(n), ev)
+	}
+}
+
+// collectMessages emits the inbound and outbound message counters, the funnel and its
+// latencies, failures and the reply counters, on the pre-initialised category grid.
+func collectMessages(ch chan<- prometheus.Metric, b *window.Business, currency string) {
+	id := b.ID
+	for mt := model.MessageTypeText; mt < model.NumMessageType; mt++ {
+		counter(ch, dInbound, float64(b.Inbound[mt]), id, mt.String())
+	}
+	for _, cat := range labelCategories {
+		cs := cat.String()
+		counter(ch, dOutbound, float64(b.Outbound[cat]), id, cs)
+		for f, name := range funnelNames {
+			counter(ch, dOutboundStatus, float64(b.Status[cat][f]), id, cs, name)
+		}
+		if b.SentToDelivered[cat].Count > 0 {
+			histogram(ch, dSentToDeliv, &b.SentToDelivered[cat], id, cs)
+		}
+		if b.DeliveredToRead[cat].Count > 0 {
+			histogram(ch, dDelivToRead, &b.DeliveredToRead[cat], id, cs)
+		}
+		counter(ch, dConvOpened, float64(b.ConversationsOpened[cat]), id, cs)
+		if window.IsTemplateCategory(cat) {
+			counter(ch, dReplyEligible, float64(b.ReplyEligible[cat]), id, cs)
+			for a, name := range attributionNames {
+				counter(ch, dReplies, float64(b.Replies[cat][a]), id, cs, name)
+			}
+			if currency != "" {
+				counter(ch, dCost, b.Cost[cat], id, cs, currency)
+			}
+		}
+	}
+	for k, n := range b.Failed {
+		counter(ch, dFailed, float64(n), id, k.Category.String(), k.Code)
+	}
+	for code, n := range b.WebhookErrors {
+		counter(ch, dWebhookErrors, float64(n), id, code)
+	}
+}
+
+// collectResponses emits the response times and the unanswered conversations.
+func collectResponses(ch chan<- prometheus.Metric, b *window.Business, bv *window.BusinessView) {
+	histogram(ch, dFirstResponse, &b.FirstResponse, b.ID)
+	histogram(ch, dResponse, &b.Response, b.ID)
+	gauge(ch, dUnanswered, float64(bv.Unanswered), b.ID)
+	if bv.OldestUnanswered > 0 {
+		gauge(ch, dOldestUnanswered, float64(bv.OldestUnanswered), b.ID)
+	}
+}
+
+// collectOptOuts emits the opt-out and opt-in counters.
+func collectOptOuts(ch chan<- prometheus.Metric, b *window.Business, optInKeywords bool) {
+	id := b.ID
+	for s, name := range sourceNames {
+		counter(ch, dOptOuts, float64(b.OptOuts[s]), id, name)
+	}
+	// Only the sources that can resume (docs/metrics.md 6): keyword with a START keyword.
+	counter(ch, dOptIns, float64(b.OptIns[window.SourceUserPreferences]), id, sourceNames[window.SourceUserPreferences])
+	if optInKeywords {
+		counter(ch, dOptIns, float64(b.OptIns[window.SourceKeyword]), id, sourceNames[window.SourceKeyword])
+	}
+	counter(ch, dOptedOutCustoms, float64(b.OptedOutCustomers), id)
+}
+
+// collectWindows emits the free entry point, conversation and service windows, and the
+// active customers and unique recipients.
+func collectWindows(ch chan<- prometheus.Metric, b *window.Business, bv *window.BusinessView) {
+	id := b.ID
+	counter(ch, dFEPOpened, float64(b.FEPWindowsOpened), id)
+	for _, cat := range convOpenCats {
+		gauge(ch, dConvOpen, float64(bv.ConversationsOpen[cat]), id, cat.String())
+	}
+	counter(ch, dCSWOpened, float64(b.ServiceWindowsOpened), id)
+	counter(ch, dCSWClosed, float64(b.ServiceWindowsClosed), id)
+	counter(ch, dCSWClosedUnans, float64(b.ServiceWindowsClosedUnanswered), id)
+	gauge(ch, dCSWOpen, float64(bv.ServiceWindowsOpen), id)
+	for w, name := range activeWindowNames {
+		gauge(ch, dActive, float64(bv.Active[w]), id, name)
+	}
+	gauge(ch, dUniqueRecipients, float64(bv.UniqueRecipients24h), id)
+}
+
+// collectQuality emits the messaging limit, the phone number info, the quality rating
+// and quality events.
+func collectQuality(ch chan<- prometheus.Metric, b *window.Business) {
+	id := b.ID
+	if b.LimitKnown {
+		gauge(ch, dMessagingLimit, b.Limit, id)
+	}
+	if b.Display != "" || b.WabaID != "" {
+		gauge(ch, dPhoneInfo, 1, id, b.Display, b.WabaID)
+	}
+	for _, r := range ratings {
+		gauge(ch, dQualityRating, b2f(b.Rating == r), id, r.String())
+	}
+	for ev, n := range b.QualityEvents {
+		counter(ch, dQualityEvents, float64(n), id, ev)
+	}
+}
+
+// collectPricing emits the priced messages and the pricing mismatches.
+func collectPricing(ch chan<- prometheus.Metric, m *window.Machine, b *window.Business) {
+	for k, n := range b.Priced {
+		counter(ch, dPriced, float64(n), b.ID, k.Category.String(), k.PricingType.String(), m.CountryName(k.Country))
+	}
+	for f, name := range mismatchNames {
+		counter(ch, dMismatches, float64(b.Mismatches[f]), b.ID, name)
+	}
+}
+
+// collectAccounts emits the account events, status and volume tiers of every WABA.
+func collectAccounts(ch chan<- prometheus.Metric, m *window.Machine, now int64) {
 	for _, a := range m.Accounts() {
 		for _, ev := range accountEventGrid {
 			if _, ok := a.Events[ev]; !ok {
@@ -272,23 +317,13 @@ func (c *Collector) collectDomain(ch chan<- prometheus.Metric, m *window.Machine
 		for ev, n := range a.Events {
 			counter(ch, dAccountEvents, float64(n), a.ID, ev)
 		}
-		st := a.Status(view.Now)
-		for _, s := range window.AccountStatuses {
-			gauge(ch, dAccountStatus, b2f(s == st), a.ID, s)
+		st := a.Status(now)
+		for s, name := range accountStatusNames {
+			gauge(ch, dAccountStatus, b2f(window.AccountStatus(s) == st), a.ID, name)
 		}
 		for cat, t := range a.Tiers {
 			gauge(ch, dVolumeTier, t.Value, a.ID, cat.String())
 		}
-	}
-	for _, q := range view.Quotas {
-		gauge(ch, dQuotaLimit, q.Limit, q.Name)
-		gauge(ch, dQuotaUsed, q.Used, q.Name)
-		counter(ch, dQuotaConsumed, q.Consumed, q.Name)
-		gauge(ch, dQuotaStart, float64(q.Start), q.Name)
-		gauge(ch, dQuotaEnd, float64(q.End), q.Name)
-	}
-	for ev, n := range m.Self.TemplateEvents {
-		counter(ch, dTemplateStatusEvents, float64(n), ev)
 	}
 }
 
@@ -302,7 +337,8 @@ func (c *Collector) collectSelf(ch chan<- prometheus.Metric, v pipeline.View, vi
 			counter(ch, dParseErrors, float64(s.ParseErrors[r]), src, r.String())
 		}
 	}
-	events := m.Self.Events
+	st := m.Stats()
+	events := st.Events
 	for _, f := range webhook.Fields() {
 		counter(ch, dEvents, float64(events[f]), f)
 	}
@@ -311,20 +347,21 @@ func (c *Collector) collectSelf(ch chan<- prometheus.Metric, v pipeline.View, vi
 			counter(ch, dEvents, float64(n), f)
 		}
 	}
-	counter(ch, dDuplicates, float64(m.Self.DuplicateStatus), "status")
-	counter(ch, dDuplicates, float64(m.Self.DuplicateMessage), "message")
-	counter(ch, dOutOfOrder, float64(m.Self.OutOfOrderStatus), "status")
-	counter(ch, dOutOfOrder, float64(m.Self.OutOfOrderLatency), "latency")
-	counter(ch, dOutOfOrder, float64(m.Self.OutOfOrderLate), "late")
-	counter(ch, dOutOfOrder, float64(m.Self.EarlyReleased), "early_release")
+	counter(ch, dDuplicates, float64(st.DuplicateStatus), "status")
+	counter(ch, dDuplicates, float64(st.DuplicateMessage), "message")
+	counter(ch, dOutOfOrder, float64(st.OutOfOrderStatus), "status")
+	counter(ch, dOutOfOrder, float64(st.OutOfOrderLatency), "latency")
+	counter(ch, dOutOfOrder, float64(st.OutOfOrderLate), "late")
+	counter(ch, dOutOfOrder, float64(st.EarlyReleased), "early_release")
 	gauge(ch, dLastEvent, float64(m.Watermark()))
-	for k := range window.EvictKindNames {
-		gauge(ch, dStateEntries, float64(view.Entries[k]), window.EvictKindNames[k])
-		counter(ch, dStateEvictions, float64(m.Self.Evictions[k][window.ReasonTTL]), window.EvictKindNames[k], "ttl")
-		counter(ch, dStateEvictions, float64(m.Self.Evictions[k][window.ReasonCapacity]), window.EvictKindNames[k], "capacity")
+	for k, kind := range evictKindNames {
+		gauge(ch, dStateEntries, float64(view.Entries[k]), kind)
+		for r, reason := range evictReasonNames {
+			counter(ch, dStateEvictions, float64(st.Evictions[k][r]), kind, reason)
+		}
 	}
 	for _, l := range []string{"error_code", "country", "waba_id", "portfolio"} {
-		counter(ch, dLabelOverflow, float64(m.Self.LabelOverflow[l]), l)
+		counter(ch, dLabelOverflow, float64(st.LabelOverflow[l]), l)
 	}
 }
 

@@ -25,7 +25,6 @@ import (
 
 	"github.com/waba-exporter/waba_exporter/model"
 	"github.com/waba-exporter/waba_exporter/webhook"
-	"github.com/waba-exporter/waba_exporter/window"
 )
 
 const metricsDocPath = "../../docs/metrics.md"
@@ -253,13 +252,13 @@ func fixed(xs ...string) func() []string { return func() []string { return xs } 
 
 var docLabels = map[string]labelDoc{
 	"phone_number_id":      {"The business phone number (Meta's `metadata.phone_number_id` or the provider's equivalent); never a customer's number.", nil},
-	"category":             {"Pricing category of the message or conversation.", names(window.LabelCategories)},
-	"status":               {"Status reached for the first time.", func() []string { return window.FunnelNames[:] }},
+	"category":             {"Pricing category of the message or conversation.", names(labelCategories)},
+	"status":               {"Status reached for the first time.", fixed(funnelNames[:]...)},
 	"message_type":         {"Type of the inbound message.", messageTypes},
 	"error_code":           {"Error code reported by the provider, capped in number (beyond the cap: `other`); `none` when a failure has no code.", nil},
-	"attribution":          {"How a reply was attributed: by the `context` id it quotes, or by time `window`.", func() []string { return window.AttributionNames[:] }},
-	"source":               {"Where an opt-out or opt-in signal came from.", func() []string { return window.SourceNames[:] }},
-	"window":               {"Trailing window of event time.", activeWindows},
+	"attribution":          {"How a reply was attributed: by the `context` id it quotes, or by time `window`.", fixed(attributionNames[:]...)},
+	"source":               {"Where an opt-out or opt-in signal came from.", fixed(sourceNames[:]...)},
+	"window":               {"Trailing window of event time.", fixed(activeWindowNames[:]...)},
 	"quota":                {"Name of a configured quota.", nil},
 	"portfolio":            {"Name of a configured portfolio (numbers sharing one messaging limit).", nil},
 	"rating":               {"Quality rating, as a state set (1 for the current rating, 0 for the others).", names(ratings)},
@@ -292,14 +291,6 @@ func pricingTypes() []string {
 	var out []string
 	for pt := model.PricingTypeRegular; pt < model.NumPricingType; pt++ {
 		out = append(out, pt.String())
-	}
-	return out
-}
-
-func activeWindows() []string {
-	var out []string
-	for _, w := range window.ActiveWindows {
-		out = append(out, w.Name)
 	}
 	return out
 }

@@ -28,8 +28,9 @@ type Reliability struct {
 
 // collectDropped emits the state machine's drops by reason (under the pipeline's lock).
 func collectDropped(ch chan<- prometheus.Metric, m *window.Machine) {
-	for r, name := range window.DropReasonNames {
-		counter(ch, dDroppedEvents, float64(m.Self.Dropped[r]), name)
+	dropped := m.Stats().Dropped
+	for r, name := range dropReasonNames {
+		counter(ch, dDroppedEvents, float64(dropped[r]), name)
 	}
 }
 

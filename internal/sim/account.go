@@ -152,7 +152,7 @@ func (s *Sim) accountUpdate(t float64, p int) {
 		b = appendKV(b, "effective_month", unixTime(t).Format("2006-01"))
 		b = append(b, '}')
 		// Delivered a second later: pushLine would draw a latency from the traffic stream.
-		s.out.push(outItem{at: micros(t + 1), seq: s.nextSeq(), line: appendAccountEnd(b, "account_update"), kind: itemLine})
+		s.out.Push(outItem{at: micros(t + 1), seq: s.nextSeq(), line: appendAccountEnd(b, "account_update"), kind: itemLine})
 	}
 	b := appendAccountStart(nil, phones[p].waba, int64(t))
 	switch s.r.intn(4) {

@@ -108,5 +108,5 @@ func (s *Sim) conversion(t float64, p int, c int32) {
 	s.stats.Conversions++
 	// written by the business a few seconds after the fact (its own delay draw, so the
 	// traffic stream is not shifted)
-	s.out.push(outItem{at: micros(t + s.kr.uniform(1, 30)), seq: s.nextSeq(), line: b, kind: itemLine})
+	s.out.Push(outItem{at: micros(t + s.kr.uniform(1, 30)), seq: s.nextSeq(), line: b, kind: itemLine})
 }

@@ -6,6 +6,8 @@ import (
 	"io"
 	"math"
 	"time"
+
+	"github.com/waba-exporter/waba_exporter/internal/heap"
 )
 
 // Options configure a Sim. Zero values take the documented defaults.
@@ -200,9 +202,9 @@ type Sim struct {
 	slabs       []*[slabSize]pairState
 	nStates     int
 
-	out   minHeap[outItem]
-	model minHeap[modelEv]
-	gen   minHeap[genTask]
+	out   heap.Heap[outItem]
+	model heap.Heap[modelEv]
+	gen   heap.Heap[genTask]
 	seq   uint64
 
 	quality  [nPhones]qualityState
@@ -255,9 +257,9 @@ func New(opts Options) *Sim {
 	s.r = newRNG(opts.Seed, 1)
 	s.cr = newRNG(opts.Seed, 2)
 	s.kr = newRNG(opts.Seed, 3)
-	s.out.less = func(a, b *outItem) bool { return a.at < b.at || (a.at == b.at && a.seq < b.seq) }
-	s.model.less = func(a, b *modelEv) bool { return a.key < b.key || (a.key == b.key && a.seq < b.seq) }
-	s.gen.less = func(a, b *genTask) bool { return a.t < b.t || (a.t == b.t && a.seq < b.seq) }
+	s.out = heap.New(func(a, b *outItem) bool { return a.at < b.at || (a.at == b.at && a.seq < b.seq) })
+	s.model = heap.New(func(a, b *modelEv) bool { return a.key < b.key || (a.key == b.key && a.seq < b.seq) })
+	s.gen = heap.New(func(a, b *genTask) bool { return a.t < b.t || (a.t == b.t && a.seq < b.seq) })
 	s.rate = rateSchedule{base: opts.Rate, live: opts.Rate, liveFrom: math.Inf(1)}
 	return s
 }
@@ -284,13 +286,13 @@ func (s *Sim) start(at time.Time) {
 func (s *Sim) Next(dst []byte) ([]byte, time.Time) {
 	s.start(s.opts.Start)
 	for {
-		if s.out.len() > 0 {
-			top := s.out.peek()
+		if s.out.Len() > 0 {
+			top := s.out.Peek()
 			// Everything that can affect the pricing of the lines batched into this one
 			// (arrival <= top+1 s, so sent at a second <= floor(top)+1) is planned by
 			// sources due before floor(top)+2.
 			lim := floorDiv(top.at, 1e6) + 2
-			if s.gen.peek().t >= float64(lim) {
+			if s.gen.Peek().t >= float64(lim) {
 				s.applyModel(lim)
 				return s.emit(dst)
 			}
@@ -324,20 +326,20 @@ func floorDiv(a, b int64) int64 {
 func (s *Sim) nextSeq() uint64 { s.seq++; return s.seq }
 
 func (s *Sim) fireNext() {
-	g := s.gen.pop()
+	g := s.gen.Pop()
 	if next, ok := g.src.fire(s, g.t); ok {
 		s.addSource(next, g.src)
 	}
 }
 
 func (s *Sim) addSource(t float64, src source) {
-	s.gen.push(genTask{t: t, seq: s.nextSeq(), src: src})
+	s.gen.Push(genTask{t: t, seq: s.nextSeq(), src: src})
 }
 
 // applyModel applies the pricing model events of every second below lim.
 func (s *Sim) applyModel(lim int64) {
-	for s.model.len() > 0 && s.model.peek().key < lim<<2 {
-		ev := s.model.pop()
+	for s.model.Len() > 0 && s.model.Peek().key < lim<<2 {
+		ev := s.model.Pop()
 		sec := ev.key >> 2
 		switch ev.key & 3 {
 		case phaseInbound:
@@ -353,12 +355,12 @@ func (s *Sim) applyModel(lim int64) {
 func (s *Sim) pushModel(sec int64, phase int, ev modelEv) {
 	ev.key = sec<<2 | int64(phase)
 	ev.seq = s.nextSeq()
-	s.model.push(ev)
+	s.model.Push(ev)
 }
 
 // full reports whether new traffic must be skipped to keep memory bounded.
 func (s *Sim) full() bool {
-	if s.out.len() >= s.opts.MaxPending {
+	if s.out.Len() >= s.opts.MaxPending {
 		s.stats.SkippedUnits++
 		return true
 	}
@@ -379,12 +381,12 @@ func micros(t float64) int64 { return int64(math.Floor(t * 1e6)) }
 
 // pushStatus plans a status of m with event time ts (its webhook arrives later).
 func (s *Sim) pushStatus(m *omsg, st uint8, ts float64) {
-	s.out.push(outItem{at: micros(ts + s.latency()), seq: s.nextSeq(), ts: int64(math.Floor(ts)), m: m, kind: itemStatus, st: st, phone: m.phone})
+	s.out.Push(outItem{at: micros(ts + s.latency()), seq: s.nextSeq(), ts: int64(math.Floor(ts)), m: m, kind: itemStatus, st: st, phone: m.phone})
 }
 
 // pushLine plans a prebuilt line for event time t.
 func (s *Sim) pushLine(t float64, line []byte) {
-	s.out.push(outItem{at: micros(t + s.latency()), seq: s.nextSeq(), line: line, kind: itemLine})
+	s.out.Push(outItem{at: micros(t + s.latency()), seq: s.nextSeq(), line: line, kind: itemLine})
 }
 
 // batchCap draws how many statuses of one number may share a webhook.
@@ -409,7 +411,7 @@ func (s *Sim) batchCap() int {
 
 // emit pops the next line (a batch of statuses, or a prebuilt line) and appends it.
 func (s *Sim) emit(dst []byte) ([]byte, time.Time) {
-	top := s.out.pop()
+	top := s.out.Pop()
 	at := top.at
 	start := len(dst)
 	retried := top.kind == itemRetry
@@ -418,12 +420,12 @@ func (s *Sim) emit(dst []byte) ([]byte, time.Time) {
 		dst = append(dst, top.line...)
 	default:
 		s.batch = append(s.batch[:0], top)
-		for n := s.batchCap(); len(s.batch) < n && s.out.len() > 0; {
-			nx := s.out.peek()
+		for n := s.batchCap(); len(s.batch) < n && s.out.Len() > 0; {
+			nx := s.out.Peek()
 			if nx.kind != itemStatus || nx.phone != top.phone || nx.at > at+1e6 {
 				break
 			}
-			s.batch = append(s.batch, s.out.pop())
+			s.batch = append(s.batch, s.out.Pop())
 		}
 		dst = appendEnvelopeStart(dst, int(top.phone))
 		dst = append(dst, `"statuses":[`...)
@@ -440,7 +442,7 @@ func (s *Sim) emit(dst []byte) ([]byte, time.Time) {
 	s.stats.Lines++
 	if retried {
 		s.stats.Retries++
-	} else if s.opts.RetryRate > 0 && s.r.chance(s.opts.RetryRate) && s.out.len() < s.opts.MaxPending {
+	} else if s.opts.RetryRate > 0 && s.r.chance(s.opts.RetryRate) && s.out.Len() < s.opts.MaxPending {
 		var d float64
 		switch r := s.r.float(); {
 		case r < 0.7:
@@ -451,7 +453,7 @@ func (s *Sim) emit(dst []byte) ([]byte, time.Time) {
 			d = s.r.uniform(3600, 4*3600)
 		}
 		cp := append([]byte(nil), dst[start:]...)
-		s.out.push(outItem{at: at + micros(d), seq: s.nextSeq(), line: cp, kind: itemRetry})
+		s.out.Push(outItem{at: at + micros(d), seq: s.nextSeq(), line: cp, kind: itemRetry})
 	}
 	return dst, time.UnixMicro(at).UTC()
 }

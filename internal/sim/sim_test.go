@@ -395,9 +395,9 @@ func TestBoundedPending(t *testing.T) {
 	maxOut, maxModel, maxGen := 0, 0, 0
 	for range 15000 {
 		s.Next(nil)
-		maxOut = max(maxOut, s.out.len())
-		maxModel = max(maxModel, s.model.len())
-		maxGen = max(maxGen, s.gen.len())
+		maxOut = max(maxOut, s.out.Len())
+		maxModel = max(maxModel, s.model.Len())
+		maxGen = max(maxGen, s.gen.Len())
 	}
 	if maxOut > limit+100 || maxModel > limit+100 || maxGen > 200 {
 		t.Fatalf("pending lines %d, model events %d, sources %d with MaxPending %d", maxOut, maxModel, maxGen, limit)

@@ -1,0 +1,48 @@
+package window_test
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/waba-exporter/waba_exporter/model"
+	"github.com/waba-exporter/waba_exporter/window"
+)
+
+// A customer writes to a business number, which answers a minute later; the answer is
+// delivered and read. The counters are read from the Business, the scrape-time gauges
+// from a View at "now" (event time).
+func Example() {
+	m := window.New(window.DefaultConfig())
+	t := time.Date(2025, 8, 1, 9, 0, 0, 0, time.UTC).Unix()
+	biz, cust := []byte("106540352242922"), []byte("15550000001") // a fictional 555 number
+	reply := func(status model.Status, at int64) model.Event {
+		return model.Event{Kind: model.KindStatus, Business: biz, Customer: cust, MessageID: []byte("wamid.out1"),
+			Time: at, Status: status, Category: model.CategoryService}
+	}
+	events := []model.Event{
+		{Kind: model.KindInbound, Business: biz, Customer: cust, MessageID: []byte("wamid.in1"), Time: t,
+			MessageType: model.MessageTypeText, Text: []byte("hello")},
+		reply(model.StatusSent, t+60),
+		reply(model.StatusDelivered, t+62),
+		reply(model.StatusRead, t+120),
+	}
+	for i := range events {
+		m.Apply(&events[i])
+	}
+	m.Flush() // end of input: release the reorder buffer
+
+	b := m.Businesses()[0]
+	fmt.Println("read:", b.Status[model.CategoryService][window.FunnelRead])
+	fmt.Println("first responses:", b.FirstResponse.Count, "after", b.FirstResponse.Sum, "s")
+	v := m.View(t + 3600)
+	bv := v.Businesses[0]
+	fmt.Println("service windows open:", bv.ServiceWindowsOpen)
+	fmt.Println("active customers (1d):", bv.Active[window.Active1d])
+	fmt.Println("messages tracked:", v.Entries[window.EvictMessage])
+	// Output:
+	// read: 1
+	// first responses: 1 after 60 s
+	// service windows open: 1
+	// active customers (1d): 1
+	// messages tracked: 2
+}
