@@ -353,12 +353,7 @@ func caughtUp(ts []*tail.Tailer) bool {
 func sourceStats(ts []*tail.Tailer) []exporter.SourceStats {
 	var out []exporter.SourceStats
 	for _, t := range ts {
-		for _, s := range t.Stats() {
-			out = append(out, exporter.SourceStats{
-				Source: s.Source, Rotations: s.Rotations, Truncations: s.Truncations, ReadErrors: s.ReadErrors,
-				Up: s.Up, LastRead: s.LastRead, LagBytes: s.LagBytes, FilesOpen: s.FilesOpen, LinesLost: s.LinesLost,
-			})
-		}
+		out = append(out, t.Stats()...)
 	}
 	return out
 }

@@ -1,6 +1,7 @@
 package exporter
 
 import (
+	"github.com/waba-exporter/waba_exporter/tail"
 	"maps"
 	"slices"
 	"sync"
@@ -14,16 +15,8 @@ import (
 	"github.com/waba-exporter/waba_exporter/window"
 )
 
-// SourceStats is what the tailer reports of one logfile.
-type SourceStats struct {
-	Source                             string
-	Rotations, Truncations, ReadErrors uint64
-	Up                                 bool
-	LastRead                           time.Time
-	LagBytes                           int64
-	FilesOpen                          int
-	LinesLost                          uint64 // rotated away unread (selfmetrics_reliability.go)
-}
+// SourceStats is what the tailer reports of one logfile, as it reports it.
+type SourceStats = tail.SourceStats
 
 // Health holds the exporter-level states set by the process (readiness, checkpoint,
 // reload, push). All fields are safe for concurrent use.
