@@ -1,7 +1,6 @@
 package exporter
 
 import (
-	"github.com/waba-exporter/waba_exporter/tail"
 	"maps"
 	"slices"
 	"sync"
@@ -11,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/waba-exporter/waba_exporter/internal/pipeline"
 	"github.com/waba-exporter/waba_exporter/model"
+	"github.com/waba-exporter/waba_exporter/tail"
 	"github.com/waba-exporter/waba_exporter/webhook"
 	"github.com/waba-exporter/waba_exporter/window"
 )
