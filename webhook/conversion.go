@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/valyala/fastjson"
+	"github.com/waba-exporter/waba_exporter/model"
 )
 
 // Conversion lines (docs/conversions.md): a line of our own that the business appends to
@@ -98,7 +99,7 @@ func (d *Decoder) conversion(v *fastjson.Value) *ParseError {
 	if !ok || t <= 0 {
 		return errConvTimeBad
 	}
-	ev := d.add(&Event{Kind: KindConversion, Provider: ProviderBusiness, Field: FieldConversion})
+	ev := d.add(&model.Event{Kind: model.KindConversion, Provider: model.ProviderBusiness, Field: FieldConversion})
 	ev.Business = b
 	if p, isPhone := phoneNumber(c); isPhone {
 		ev.Customer = p

@@ -4,6 +4,7 @@ import (
 	"bytes"
 
 	"github.com/valyala/fastjson"
+	"github.com/waba-exporter/waba_exporter/model"
 )
 
 // tryInfobip decodes Infobip WhatsApp webhooks: {results[]} holding delivery reports
@@ -31,10 +32,10 @@ func (d *Decoder) tryInfobip(v *fastjson.Value, tk *top, recvTime int64) bool {
 			}
 		}
 		if len(arr) == 0 {
-			d.add(&Event{Provider: ProviderInfobip, Field: FieldMessages, Kind: KindOther, Time: recvTime})
+			d.add(&model.Event{Provider: model.ProviderInfobip, Field: FieldMessages, Kind: model.KindOther, Time: recvTime})
 		}
 	case tk.templateID != nil && tk.change != nil:
-		ev := d.add(&Event{Provider: ProviderInfobip, Field: FieldMessageTemplateStatusUpdate, Kind: KindTemplateStatus})
+		ev := d.add(&model.Event{Provider: model.ProviderInfobip, Field: FieldMessageTemplateStatusUpdate, Kind: model.KindTemplateStatus})
 		ev.Time = recvTime
 		if t, r := isoTime(tk.timestamp); r == ReasonNone {
 			ev.Time = t
@@ -131,11 +132,11 @@ func (d *Decoder) infobipResult(r *fastjson.Value) *ParseError {
 	if len(id) == 0 {
 		return errInfobipID
 	}
-	b := Event{Provider: ProviderInfobip, Field: FieldMessages, MessageID: id}
+	b := model.Event{Provider: model.ProviderInfobip, Field: FieldMessages, MessageID: id}
 	switch {
 	case status != nil && status.Type() == fastjson.TypeObject:
 		st, raw := infobipStatus(status)
-		if st == StatusNone {
+		if st == model.StatusNone {
 			return errInfobipStatus
 		}
 		tv := doneAt
@@ -150,13 +151,13 @@ func (d *Decoder) infobipResult(r *fastjson.Value) *ParseError {
 			return errInfobipTimeBad
 		}
 		ev := d.add(&b)
-		ev.Kind = KindStatus
+		ev.Kind = model.KindStatus
 		ev.Status = st
 		ev.Time = t
 		ev.Customer = to
 		ev.Business = sender
 		d.setTag(ev, tag)
-		if st == StatusFailed {
+		if st == model.StatusFailed {
 			if errObj != nil && errObj.Type() == fastjson.TypeObject {
 				ev.ErrorCode, ev.ErrorCodeRaw = d.errorCode(errObj.Get("id"))
 				if ev.ErrorCode == 0 {
@@ -180,16 +181,16 @@ func (d *Decoder) infobipResult(r *fastjson.Value) *ParseError {
 			}
 		}
 	case seenAt != nil || deletedAt != nil:
-		st, tv := StatusRead, seenAt
+		st, tv := model.StatusRead, seenAt
 		if seenAt == nil {
-			st, tv = StatusDeleted, deletedAt
+			st, tv = model.StatusDeleted, deletedAt
 		}
 		t, rr := isoTime(tv)
 		if rr != ReasonNone {
 			return errInfobipTimeBad
 		}
 		ev := d.add(&b)
-		ev.Kind = KindStatus
+		ev.Kind = model.KindStatus
 		ev.Status = st
 		ev.Time = t
 		// Seen reports: `from` is the customer who saw it, `to` the business number.
@@ -212,10 +213,10 @@ func (d *Decoder) infobipResult(r *fastjson.Value) *ParseError {
 			return errInfobipTimeBad
 		}
 		ev := d.add(&b)
-		ev.Kind = KindInbound
+		ev.Kind = model.KindInbound
 		ev.Time = t
 		ev.Customer, ev.Business = from, to
-		ev.MessageType = MessageTypeOther
+		ev.MessageType = model.MessageTypeOther
 		if message != nil && message.Type() == fastjson.TypeObject {
 			d.infobipMessage(message, ev)
 		}
@@ -227,48 +228,48 @@ func (d *Decoder) infobipResult(r *fastjson.Value) *ParseError {
 
 // infobipStatus maps status{groupName, name} onto a Status, and returns the group name
 // as the raw failure code.
-func infobipStatus(s *fastjson.Value) (Status, []byte) {
+func infobipStatus(s *fastjson.Value) (model.Status, []byte) {
 	group := s.GetStringBytes("groupName")
 	var buf [32]byte
 	switch string(lower(&buf, group)) {
 	case "pending":
-		return StatusAccepted, group
+		return model.StatusAccepted, group
 	case "delivered":
 		// Infobip's DELIVERED group holds DELIVERED_TO_OPERATOR (handed to WhatsApp,
 		// Meta's `sent`) and DELIVERED_TO_HANDSET (Meta's `delivered`).
 		if bytes.EqualFold(s.GetStringBytes("name"), deliveredToOperator) {
-			return StatusSent, group
+			return model.StatusSent, group
 		}
-		return StatusDelivered, group
+		return model.StatusDelivered, group
 	case "undeliverable", "expired", "rejected":
-		return StatusFailed, group
+		return model.StatusFailed, group
 	}
-	return StatusNone, nil
+	return model.StatusNone, nil
 }
 
 var deliveredToOperator = []byte("DELIVERED_TO_OPERATOR")
 
 // infobipMessage fills the inbound fields from message{type, text, payload, id, context, referral}.
-func (d *Decoder) infobipMessage(m *fastjson.Value, ev *Event) {
+func (d *Decoder) infobipMessage(m *fastjson.Value, ev *model.Event) {
 	typ := m.GetStringBytes("type")
 	var buf [32]byte
 	lt := lower(&buf, typ)
 	switch string(lt) {
 	case "interactive_button_reply", "interactive_list_reply", "interactive_flow_reply", "interactive_product":
-		ev.MessageType = MessageTypeInteractive
+		ev.MessageType = model.MessageTypeInteractive
 		ev.Payload = m.GetStringBytes("id")
 	case "button", "quick_reply":
-		ev.MessageType = MessageTypeButton
+		ev.MessageType = model.MessageTypeButton
 		ev.Payload = m.GetStringBytes("payload")
 		if len(ev.Payload) == 0 {
 			ev.Payload = m.GetStringBytes("text")
 		}
 	default:
 		if len(typ) > 0 {
-			ev.MessageType = ParseMessageType(typ)
+			ev.MessageType = model.ParseMessageType(typ)
 		}
 	}
-	if ev.MessageType == MessageTypeText {
+	if ev.MessageType == model.MessageTypeText {
 		ev.Text = m.GetStringBytes("text")
 	}
 	if ctx := m.Get("context"); ctx != nil && ctx.Type() == fastjson.TypeObject {

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/binary"
 	"math/bits"
+
+	"github.com/waba-exporter/waba_exporter/model"
 )
 
 // The fast path: a single pass over the raw bytes of a Cloud API `messages` webhook
@@ -493,15 +495,15 @@ general:
 
 // addFast appends a zeroed event of kind k from the Cloud API's messages field, built in
 // place (an Event is a few hundred bytes).
-func (d *Decoder) addFast(k Kind) *Event {
-	d.events = append(d.events, Event{})
+func (d *Decoder) addFast(k model.Kind) *model.Event {
+	d.events = append(d.events, model.Event{})
 	ev := &d.events[len(d.events)-1]
-	ev.Kind, ev.Provider, ev.Field = k, ProviderMeta, FieldMessages
+	ev.Kind, ev.Provider, ev.Field = k, model.ProviderMeta, FieldMessages
 	return ev
 }
 
 func (d *Decoder) fastStatus(s *fscan) {
-	ev := d.addFast(KindStatus)
+	ev := d.addFast(model.KindStatus)
 	var seen uint32
 	for more := s.open('{'); more; more = s.next('}') {
 		switch string(s.key()) {
@@ -510,7 +512,7 @@ func (d *Decoder) fastStatus(s *fscan) {
 			ev.MessageID = s.str()
 		case "status":
 			s.once(&seen, 2)
-			ev.Status = ParseStatus(s.str())
+			ev.Status = model.ParseStatus(s.str())
 		case "timestamp":
 			s.once(&seen, 4)
 			t, ok := fastTime(s.str())
@@ -547,7 +549,7 @@ func (d *Decoder) fastStatus(s *fscan) {
 							s.skip(10)
 						}
 					}
-					ev.ConversationOrigin = ParseCategory(typ)
+					ev.ConversationOrigin = model.ParseCategory(typ)
 				default:
 					s.skip(9)
 				}
@@ -571,13 +573,13 @@ func (d *Decoder) fastStatus(s *fscan) {
 					}
 				case "pricing_model":
 					s.once(&ps, 2)
-					ev.PricingModel = ParsePricingModel(s.str())
+					ev.PricingModel = model.ParsePricingModel(s.str())
 				case "type":
 					s.once(&ps, 4)
-					ev.PricingType = ParsePricingType(s.str())
+					ev.PricingType = model.ParsePricingType(s.str())
 				case "category":
 					s.once(&ps, 8)
-					ev.Category = ParseCategory(s.str())
+					ev.Category = model.ParseCategory(s.str())
 				default:
 					s.skip(9)
 				}
@@ -598,7 +600,7 @@ func (d *Decoder) fastStatus(s *fscan) {
 				// general path does, into d.scratch (no allocation after warm-up).
 				tag = d.unescape(s, s.b[q:s.i])
 			}
-			if len(tag) > MaxCampaignTagBytes {
+			if len(tag) > model.MaxCampaignTagBytes {
 				s.bad = true // refused with an error: the general path reports it
 				return
 			}
@@ -615,7 +617,7 @@ func (d *Decoder) fastStatus(s *fscan) {
 		}
 	}
 	// id, status and timestamp are required; an unknown status is an error.
-	if seen&7 != 7 || len(ev.MessageID) == 0 || ev.Status == StatusNone {
+	if seen&7 != 7 || len(ev.MessageID) == 0 || ev.Status == model.StatusNone {
 		s.bad = true
 	}
 }
@@ -671,7 +673,7 @@ func (s *fscan) fastErrorCode() int64 {
 }
 
 func (d *Decoder) fastMessage(s *fscan) {
-	ev := d.addFast(KindInbound)
+	ev := d.addFast(model.KindInbound)
 	var seen uint32
 	var typ, body, bodyQuoted, payload, btnText []byte
 	bodyEsc := false
@@ -790,22 +792,22 @@ func (d *Decoder) fastMessage(s *fscan) {
 		return
 	}
 	if typ == nil {
-		ev.MessageType = MessageTypeOther
+		ev.MessageType = model.MessageTypeOther
 	} else {
-		ev.MessageType = ParseMessageType(typ)
+		ev.MessageType = model.ParseMessageType(typ)
 	}
 	switch ev.MessageType {
-	case MessageTypeText:
+	case model.MessageTypeText:
 		if bodyEsc {
 			body = d.unescape(s, bodyQuoted)
 		}
 		ev.Text = body
-	case MessageTypeButton:
+	case model.MessageTypeButton:
 		ev.Payload = payload
 		if payload == nil {
 			ev.Payload = btnText
 		}
-	case MessageTypeInteractive:
+	case model.MessageTypeInteractive:
 		for r, found := range replyFound {
 			if found {
 				ev.Payload = replyID[r]

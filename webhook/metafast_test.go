@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/waba-exporter/waba_exporter/internal/sim"
+	"github.com/waba-exporter/waba_exporter/model"
 )
 
 // genScript is the shared seeded generator (../shared/tools from the repository root).
@@ -144,10 +145,10 @@ var fastCorpus = []struct {
 func sameResult(t *testing.T, fast, slow *Decoder, line []byte) bool {
 	t.Helper()
 	evs, perr := fast.Decode(line, 1752000000)
-	got := append([]Event(nil), evs...)
+	got := append([]model.Event(nil), evs...)
 	gotFields := append([]string(nil), fast.ChangeFields()...)
 	want, wantErr := slow.Decode(line, 1752000000)
-	if !reflect.DeepEqual(got, append([]Event(nil), want...)) || perr != wantErr ||
+	if !reflect.DeepEqual(got, append([]model.Event(nil), want...)) || perr != wantErr ||
 		!reflect.DeepEqual(gotFields, append([]string(nil), slow.ChangeFields()...)) {
 		t.Fatalf("fast and general paths differ on %.300q:\nfast    %v %v %v\ngeneral %v %v %v",
 			line, toEvs(got), perr, gotFields, toEvs(want), wantErr, slow.ChangeFields())

@@ -1,6 +1,10 @@
 package webhook
 
-import "bytes"
+import (
+	"bytes"
+
+	"github.com/waba-exporter/waba_exporter/model"
+)
 
 // looksLikeForm reports whether b could be an application/x-www-form-urlencoded body:
 // only URL-safe bytes, and a `key=` before the first `&`.
@@ -140,19 +144,19 @@ func (d *Decoder) decodeTwilio(body []byte, recvTime int64) {
 
 	start := len(d.events)
 	defer d.noteBody(start)
-	ev := d.add(&Event{Provider: ProviderTwilio, Field: FieldMessages})
+	ev := d.add(&model.Event{Provider: model.ProviderTwilio, Field: FieldMessages})
 	ev.MessageID = id
 	ev.Time = recvTime
 	if !whatsapp {
 		// An SMS/MMS callback logged next to WhatsApp traffic: counted, not modelled.
-		ev.Kind = KindOther
+		ev.Kind = model.KindOther
 		ev.Field = FieldOther
 		return
 	}
 	var buf [32]byte
 	switch string(lower(&buf, status)) {
 	case "received", "receiving":
-		ev.Kind = KindInbound
+		ev.Kind = model.KindInbound
 		ev.Business = to
 		ev.Customer = from
 		if len(ev.Customer) == 0 {
@@ -170,23 +174,23 @@ func (d *Decoder) decodeTwilio(body []byte, recvTime int64) {
 		if len(ev.Payload) == 0 {
 			ev.Payload = d.unform(f.listID)
 		}
-		if ev.MessageType == MessageTypeText {
+		if ev.MessageType == model.MessageTypeText {
 			ev.Text = d.unform(f.body)
 		}
-		if ev.MessageType == MessageTypeButton && len(ev.Payload) == 0 {
+		if ev.MessageType == model.MessageTypeButton && len(ev.Payload) == 0 {
 			ev.Payload = d.unform(f.buttonText)
 		}
 		return
 	}
-	ev.Kind = KindStatus
+	ev.Kind = model.KindStatus
 	ev.Business = from
 	ev.Customer = to
 	ev.Status = twilioStatus(status)
 	var eb [32]byte
-	if string(lower(&eb, d.unform(f.eventType))) == "read" && ev.Status != StatusFailed {
-		ev.Status = StatusRead
+	if string(lower(&eb, d.unform(f.eventType))) == "read" && ev.Status != model.StatusFailed {
+		ev.Status = model.StatusRead
 	}
-	if ev.Status == StatusNone {
+	if ev.Status == model.StatusNone {
 		d.drop()
 		d.fail(errTwilioUnknown)
 		return
@@ -205,53 +209,53 @@ func (d *Decoder) decodeTwilio(body []byte, recvTime int64) {
 
 // twilioStatus maps Twilio's message statuses onto ours: its own words, then the
 // shared vocabulary (sent, delivered, read, failed, queued, accepted).
-func twilioStatus(s []byte) Status {
+func twilioStatus(s []byte) model.Status {
 	var buf [32]byte
 	switch string(lower(&buf, s)) {
 	case "undelivered":
-		return StatusFailed
+		return model.StatusFailed
 	case "scheduled", "sending", "canceled":
 		// Before Meta has the message (canceled: it never will): seen, counted as nothing.
-		return StatusAccepted
+		return model.StatusAccepted
 	}
-	return ParseStatus(s)
+	return model.ParseStatus(s)
 }
 
 // twilioMessageType uses Twilio's MessageType when sent, else infers the type from the
 // media, location and button fields.
-func twilioMessageType(d *Decoder, f *twilioForm) MessageType {
+func twilioMessageType(d *Decoder, f *twilioForm) model.MessageType {
 	if mt := d.unform(f.messageType); len(mt) > 0 {
 		var buf [32]byte
 		if string(lower(&buf, mt)) == "quick_reply" {
-			return MessageTypeButton
+			return model.MessageTypeButton
 		}
-		return ParseMessageType(mt)
+		return model.ParseMessageType(mt)
 	}
 	switch {
 	case len(f.latitude) > 0:
-		return MessageTypeLocation
+		return model.MessageTypeLocation
 	case len(f.buttonPayload) > 0 || len(f.buttonText) > 0:
-		return MessageTypeButton
+		return model.MessageTypeButton
 	case len(f.listID) > 0:
-		return MessageTypeInteractive
+		return model.MessageTypeInteractive
 	}
 	if n, ok := parseInt(d.unform(f.numMedia)); ok && n > 0 {
 		mt := d.unform(f.mediaType0)
 		switch {
 		case bytes.HasPrefix(mt, []byte("image/webp")):
-			return MessageTypeSticker
+			return model.MessageTypeSticker
 		case bytes.HasPrefix(mt, []byte("image/")):
-			return MessageTypeImage
+			return model.MessageTypeImage
 		case bytes.HasPrefix(mt, []byte("audio/")):
-			return MessageTypeAudio
+			return model.MessageTypeAudio
 		case bytes.HasPrefix(mt, []byte("video/")):
-			return MessageTypeVideo
+			return model.MessageTypeVideo
 		case bytes.HasPrefix(mt, []byte("text/vcard")), bytes.HasPrefix(mt, []byte("text/x-vcard")):
-			return MessageTypeContacts
+			return model.MessageTypeContacts
 		}
-		return MessageTypeDocument
+		return model.MessageTypeDocument
 	}
-	return MessageTypeText
+	return model.MessageTypeText
 }
 
 // stripWhatsApp removes a `whatsapp:` prefix and the `+` of an E.164 number, so Twilio
