@@ -85,8 +85,8 @@ type Options struct {
 }
 
 // Decoder decodes one line at a time. It is not safe for concurrent use: use one per
-// goroutine. The events, their []byte fields and the returned *ParseError's target are
-// owned by the decoder (events until the next call; errors are static values).
+// goroutine. The events and their []byte fields are owned by the decoder and valid until
+// its next call; the errors it returns are static *ParseError values.
 //
 // After warm-up (its buffers have grown to the largest line seen), decoding a Meta
 // status or inbound webhook allocates nothing.
@@ -140,7 +140,10 @@ func NewDecoder(opts Options) *Decoder {
 // line may yield events and an error at once (e.g. one of three statuses has a bad
 // timestamp); the caller counts the error once per line. A line that is empty or only
 // white space yields neither.
-func (d *Decoder) Decode(line []byte, recvTime int64) ([]model.Event, *ParseError) {
+//
+// A non-nil error is always a *ParseError (a static value: returning it allocates
+// nothing); errors.As, or errors.AsType[*ParseError], gives its Reason.
+func (d *Decoder) Decode(line []byte, recvTime int64) ([]model.Event, error) {
 	d.events = d.events[:0]
 	d.scratch = d.scratch[:0]
 	d.err, d.nerr = nil, 0
@@ -220,13 +223,18 @@ func (d *Decoder) noteBody(start int) {
 	}
 }
 
-func (d *Decoder) result() ([]model.Event, *ParseError) {
+// result returns the line's events and its first error. The error is converted to the
+// error interface only when there is one: a nil *ParseError in an interface is not nil.
+func (d *Decoder) result() ([]model.Event, error) {
 	if len(d.events) == 0 {
 		if d.err == nil {
 			// Every decoder reports what it cannot use; this is a safety net.
 			return nil, errUnknownFormat
 		}
 		return nil, d.err
+	}
+	if d.err == nil {
+		return d.events, nil
 	}
 	return d.events, d.err
 }

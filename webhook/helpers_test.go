@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"reflect"
@@ -105,7 +106,8 @@ func runDecodeCases(t *testing.T, cases []decodeCase) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			d := NewDecoder(tc.opts)
-			got, perr := d.Decode([]byte(tc.line), tc.recv)
+			got, err := d.Decode([]byte(tc.line), tc.recv)
+			perr := parseErr(t, err)
 			switch {
 			case tc.reason == ReasonNone && perr != nil:
 				t.Fatalf("unexpected error %v", perr)
@@ -121,7 +123,7 @@ func runDecodeCases(t *testing.T, cases []decodeCase) {
 			if !reflect.DeepEqual(gotEv, tc.want) {
 				t.Fatalf("events differ\n got: %s\nwant: %s", fmtEvs(gotEv), fmtEvs(tc.want))
 			}
-			checkInvariants(t, got, perr)
+			checkInvariants(t, got, err)
 		})
 	}
 }
@@ -135,10 +137,24 @@ func fmtEvs(es []ev) string {
 	return sb.String()
 }
 
-// checkInvariants asserts what every decoded line must satisfy, whatever the input.
-func checkInvariants(t testing.TB, evs []model.Event, perr *ParseError) {
+// parseErr returns the *ParseError that err holds (nil for a nil err) and fails when a
+// non-nil err is anything else: Decode's contract.
+func parseErr(t testing.TB, err error) *ParseError {
 	t.Helper()
-	if perr != nil {
+	if err == nil {
+		return nil
+	}
+	var pe *ParseError
+	if !errors.As(err, &pe) || pe == nil {
+		t.Fatalf("Decode returned %T (%v), not a *ParseError", err, err)
+	}
+	return pe
+}
+
+// checkInvariants asserts what every decoded line must satisfy, whatever the input.
+func checkInvariants(t testing.TB, evs []model.Event, err error) {
+	t.Helper()
+	if perr := parseErr(t, err); perr != nil {
 		if perr.Reason <= ReasonNone || perr.Reason >= NumReason {
 			t.Fatalf("error with reason out of range: %d", perr.Reason)
 		}

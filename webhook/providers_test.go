@@ -256,7 +256,8 @@ func TestFixedFormats(t *testing.T) {
 	for _, f := range []Format{FormatMeta, FormatOnPrem, FormatGupshup, FormatInfobip} {
 		for name, line := range lines {
 			d := NewDecoder(Options{Format: f})
-			evs, perr := d.Decode([]byte(line), 0)
+			evs, err := d.Decode([]byte(line), 0)
+			perr := parseErr(t, err)
 			// Gupshup v3 is the Meta shape, so format gupshup reads it too.
 			if name == f.String() || (f == FormatGupshup && name == "meta") {
 				if perr != nil || len(evs) != 1 {

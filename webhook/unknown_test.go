@@ -52,7 +52,8 @@ func TestForeignBodiesAreUnknownFormat(t *testing.T) {
 				line = `{"body":` + f.body + `}`
 			}
 			d := NewDecoder(opts)
-			evs, perr := d.Decode([]byte(line), 1752000000)
+			evs, err := d.Decode([]byte(line), 1752000000)
+			perr := parseErr(t, err)
 			if perr == nil || perr.Reason != ReasonUnknownFormat || len(evs) != 0 {
 				t.Errorf("%s (format %v): got %d events, error %v; want unknown_format", f.name, opts.Format, len(evs), perr)
 			}
