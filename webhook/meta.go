@@ -427,44 +427,12 @@ func (d *Decoder) metaStatus(s *fastjson.Value, b *model.Event) *ParseError {
 	ev.CustomerUserID = recipientUID
 	d.setTag(ev, tag)
 	if conv != nil && conv.Type() == fastjson.TypeObject {
-		co, _ := conv.Object()
-		co.Visit(func(k []byte, v *fastjson.Value) {
-			switch string(k) {
-			case "id":
-				ev.ConversationID = v.GetStringBytes()
-			case "expiration_timestamp":
-				ev.ConversationExpiry = optUnix(v)
-			case "origin":
-				ev.ConversationOrigin = model.ParseCategory(v.GetStringBytes("type"))
-			}
-		})
+		metaConversation(ev, conv)
 	}
 	if pr != nil && pr.Type() == fastjson.TypeObject {
-		po, _ := pr.Object()
-		po.Visit(func(k []byte, v *fastjson.Value) {
-			switch string(k) {
-			case "billable":
-				switch v.Type() {
-				case fastjson.TypeTrue:
-					ev.Billable = 1
-				case fastjson.TypeFalse:
-					ev.Billable = -1
-				}
-			case "pricing_model":
-				ev.PricingModel = model.ParsePricingModel(v.GetStringBytes())
-			case "type":
-				ev.PricingType = model.ParsePricingType(v.GetStringBytes())
-			case "category":
-				ev.Category = model.ParseCategory(v.GetStringBytes())
-			}
-		})
+		metaPricing(ev, pr)
 	}
-	if errs != nil && errs.Type() == fastjson.TypeArray {
-		arr, _ := errs.Array()
-		if len(arr) > 0 && arr[0].Type() == fastjson.TypeObject {
-			ev.ErrorCode, ev.ErrorCodeRaw = d.errorCode(arr[0].Get("code"))
-		}
-	}
+	ev.ErrorCode, ev.ErrorCodeRaw, _ = d.firstErrorCode(errs)
 	return nil
 }
 
@@ -531,6 +499,69 @@ func (d *Decoder) metaMessage(m *fastjson.Value, b *model.Event) *ParseError {
 	if ctx != nil && ctx.Type() == fastjson.TypeObject {
 		ev.ContextID = ctx.GetStringBytes("id")
 	}
+	metaContent(ev, text, button, interactive)
+	var hasErr bool
+	ev.ErrorCode, ev.ErrorCodeRaw, hasErr = d.firstErrorCode(errs)
+	if hasErr && typ == nil {
+		ev.MessageType = model.MessageTypeUnsupported
+	}
+	return nil
+}
+
+// metaConversation reads a status's conversation object (an object) into ev.
+func metaConversation(ev *model.Event, conv *fastjson.Value) {
+	co, _ := conv.Object()
+	co.Visit(func(k []byte, v *fastjson.Value) {
+		switch string(k) {
+		case "id":
+			ev.ConversationID = v.GetStringBytes()
+		case "expiration_timestamp":
+			ev.ConversationExpiry = optUnix(v)
+		case "origin":
+			ev.ConversationOrigin = model.ParseCategory(v.GetStringBytes("type"))
+		}
+	})
+}
+
+// metaPricing reads a status's pricing object (an object) into ev.
+func metaPricing(ev *model.Event, pr *fastjson.Value) {
+	po, _ := pr.Object()
+	po.Visit(func(k []byte, v *fastjson.Value) {
+		switch string(k) {
+		case "billable":
+			switch v.Type() {
+			case fastjson.TypeTrue:
+				ev.Billable = 1
+			case fastjson.TypeFalse:
+				ev.Billable = -1
+			}
+		case "pricing_model":
+			ev.PricingModel = model.ParsePricingModel(v.GetStringBytes())
+		case "type":
+			ev.PricingType = model.ParsePricingType(v.GetStringBytes())
+		case "category":
+			ev.Category = model.ParseCategory(v.GetStringBytes())
+		}
+	})
+}
+
+// firstErrorCode reads the code of the first item of an errors array, as errorCode does;
+// ok is false when errs is not an array whose first item is an object.
+func (d *Decoder) firstErrorCode(errs *fastjson.Value) (code int64, raw []byte, ok bool) {
+	if errs == nil || errs.Type() != fastjson.TypeArray {
+		return 0, nil, false
+	}
+	arr, _ := errs.Array()
+	if len(arr) == 0 || arr[0].Type() != fastjson.TypeObject {
+		return 0, nil, false
+	}
+	code, raw = d.errorCode(arr[0].Get("code"))
+	return code, raw, true
+}
+
+// metaContent sets the contents a message of ev.MessageType keeps: the text body, the
+// button payload (else its text), or the id of the first interactive reply present.
+func metaContent(ev *model.Event, text, button, interactive *fastjson.Value) {
 	switch ev.MessageType {
 	case model.MessageTypeText:
 		if text != nil && text.Type() == fastjson.TypeObject {
@@ -553,16 +584,6 @@ func (d *Decoder) metaMessage(m *fastjson.Value, b *model.Event) *ParseError {
 			}
 		}
 	}
-	if errs != nil && errs.Type() == fastjson.TypeArray {
-		arr, _ := errs.Array()
-		if len(arr) > 0 && arr[0].Type() == fastjson.TypeObject {
-			ev.ErrorCode, ev.ErrorCodeRaw = d.errorCode(arr[0].Get("code"))
-			if typ == nil {
-				ev.MessageType = model.MessageTypeUnsupported
-			}
-		}
-	}
-	return nil
 }
 
 var interactiveReplies = [...]string{"button_reply", "list_reply"}

@@ -135,6 +135,11 @@ var fastCorpus = []struct {
 	{`{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"value":{"statuses":[{"id":"a","status":"sent","timestamp":"1752000000"}]},"field":"messages"}]}`, false},
 	{`{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"value":{"statuses":[{"id":"a","status":"sent","timestamp":"1752000000","p":"\"}]},"field":"messages"}]}]}`, false},
 	{`{"object":"whatsapp_business_account","x":` + strings.Repeat("[", 100) + strings.Repeat("]", 100) + `,"entry":[{"id":"1","changes":[{"value":{"statuses":[{"id":"a","status":"sent","timestamp":"1752000000"}]},"field":"messages"}]}]}`, false},
+	// fastMaxDepth: a skipped value may be enclosed by 64 containers, not 65
+	{`{"object":"whatsapp_business_account","x":` + strings.Repeat("[", 64) + strings.Repeat("]", 64) + `,"entry":[{"id":"1","changes":[{"value":{"statuses":[{"id":"a","status":"sent","timestamp":"1752000000"}]},"field":"messages"}]}]}`, true},
+	{`{"object":"whatsapp_business_account","x":` + strings.Repeat("[", 65) + strings.Repeat("]", 65) + `,"entry":[{"id":"1","changes":[{"value":{"statuses":[{"id":"a","status":"sent","timestamp":"1752000000"}]},"field":"messages"}]}]}`, false},
+	{metaBody("messages", msgValue(`"statuses":[{"id":"a","status":"sent","timestamp":"1752000000","x":`+strings.Repeat("[", 57)+strings.Repeat("]", 57)+`}]`)), true},
+	{metaBody("messages", msgValue(`"statuses":[{"id":"a","status":"sent","timestamp":"1752000000","x":`+strings.Repeat("[", 58)+strings.Repeat("]", 58)+`}]`)), false},
 	{`{"object":"whatsapp_business_account","x":` + strings.Repeat("[", 400) + strings.Repeat("]", 400) + `,"entry":[]}`, false},
 	{`{"object":"whatsapp_business_account","x":tru,"entry":[]}`, false},
 	{`{"object":"whatsapp_business_account","x":` + "\x01" + `,"entry":[]}`, false},
