@@ -165,8 +165,8 @@ func TestISO4217(t *testing.T) {
 		ok   bool
 	}{{"EUR", true}, {"BRL", true}, {"USD", true}, {"AED", true}, {"ZMW", true}, {"XTS", true},
 		{"eur", false}, {"EU", false}, {"EURO", false}, {"", false}, {"AAA", false}, {"ZZZ", false}, {"E\x00R", false}} {
-		if got := IsISO4217([]byte(c.code)); got != c.ok {
-			t.Errorf("IsISO4217(%q) = %v, want %v", c.code, got, c.ok)
+		if got := isISO4217([]byte(c.code)); got != c.ok {
+			t.Errorf("isISO4217(%q) = %v, want %v", c.code, got, c.ok)
 		}
 	}
 	if n := len(iso4217); n%3 != 0 || n < 150*3 {
@@ -177,7 +177,7 @@ func TestISO4217(t *testing.T) {
 			t.Fatalf("table not sorted at %s", iso4217[i:i+3])
 		}
 	}
-	if a := testing.AllocsPerRun(100, func() { IsISO4217([]byte("EUR")) }); a != 0 {
+	if a := testing.AllocsPerRun(100, func() { isISO4217([]byte("EUR")) }); a != 0 {
 		t.Errorf("%.1f allocations", a)
 	}
 }

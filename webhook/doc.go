@@ -99,7 +99,7 @@
 // A status's biz_opaque_callback_data (Meta, 360dialog, Gupshup v3; Infobip's callbackData)
 // is Event.CampaignTag, raw and bounded (model.MaxCampaignTagBytes; longer: the status is
 // kept untagged and the line reports ReasonTagTooLong). Package campaign interprets it. A
-// line {"waba_conversion": {...}} of any log is a KindConversion event (conversion.go,
+// line {"waba_conversion": {...}} of any log is a model.KindConversion event (conversion.go,
 // docs/conversions.md); a malformed one is ReasonBadConversion.
 //
 // Provider statuses and error codes are mapped onto ours and the original code is kept

@@ -205,7 +205,7 @@ func checkInvariants(t testing.TB, evs []model.Event, err error) {
 		case model.KindConversion:
 			if len(e.Business) == 0 || (len(e.Customer) == 0) == (len(e.CustomerUserID) == 0) || e.Time == 0 ||
 				len(e.ConversionName) == 0 || !(e.ConversionValue >= 0) || e.ConversionValue > math.MaxFloat64 ||
-				(len(e.ConversionCurrency) > 0 && !IsISO4217(e.ConversionCurrency)) ||
+				(len(e.ConversionCurrency) > 0 && !isISO4217(e.ConversionCurrency)) ||
 				(len(e.ConversionCurrency) == 0 && e.ConversionValue != 0) {
 				t.Fatalf("conversion event %d malformed: %+v", i, toEv(e))
 			}

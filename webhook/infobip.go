@@ -135,6 +135,19 @@ func (d *Decoder) scanInfobipItem(o *fastjson.Object) (it infobipItem) {
 	return it
 }
 
+// infobipTime reads the required time of a report: errInfobipTimeMiss when absent,
+// errInfobipTimeBad when unreadable.
+func infobipTime(v *fastjson.Value) (int64, *ParseError) {
+	t, r := isoTime(v)
+	switch r {
+	case ReasonNone:
+		return t, nil
+	case ReasonMissingField:
+		return 0, errInfobipTimeMiss
+	}
+	return 0, errInfobipTimeBad
+}
+
 // infobipResult decodes one results[] item: a delivery report (a status object), a seen
 // or deletion report (seenAt, deletedAt) or an inbound message (receivedAt, message).
 // It returns the item's error, if any (the item then gives no event).
@@ -170,12 +183,9 @@ func (d *Decoder) infobipDelivery(it *infobipItem, b *model.Event) *ParseError {
 	if tv == nil {
 		tv = it.sentAt
 	}
-	t, rr := isoTime(tv)
-	if rr == ReasonMissingField {
-		return errInfobipTimeMiss
-	}
-	if rr != ReasonNone {
-		return errInfobipTimeBad
+	t, e := infobipTime(tv)
+	if e != nil {
+		return e
 	}
 	ev := d.add(b)
 	ev.Kind = model.KindStatus
@@ -222,9 +232,9 @@ func (d *Decoder) infobipSeen(it *infobipItem, b *model.Event) *ParseError {
 	if it.seenAt == nil {
 		st, tv = model.StatusDeleted, it.deletedAt
 	}
-	t, rr := isoTime(tv)
-	if rr != ReasonNone {
-		return errInfobipTimeBad
+	t, e := infobipTime(tv) // tv is present: a bad time is the only error
+	if e != nil {
+		return e
 	}
 	ev := d.add(b)
 	ev.Kind = model.KindStatus
@@ -246,12 +256,9 @@ func (d *Decoder) infobipInbound(it *infobipItem, b *model.Event) *ParseError {
 	if len(it.from) == 0 {
 		return errInfobipFrom
 	}
-	t, rr := isoTime(it.receivedAt)
-	if rr == ReasonMissingField {
-		return errInfobipTimeMiss
-	}
-	if rr != ReasonNone {
-		return errInfobipTimeBad
+	t, e := infobipTime(it.receivedAt)
+	if e != nil {
+		return e
 	}
 	ev := d.add(b)
 	ev.Kind = model.KindInbound
