@@ -183,14 +183,10 @@ func (d *Decoder) infobipDelivery(it *infobipItem, b *model.Event) *ParseError {
 	if tv == nil {
 		tv = it.sentAt
 	}
-	t, e := infobipTime(tv)
+	ev, e := d.addInfobipStatus(b, st, tv)
 	if e != nil {
 		return e
 	}
-	ev := d.add(b)
-	ev.Kind = model.KindStatus
-	ev.Status = st
-	ev.Time = t
 	ev.Customer = it.to
 	ev.Business = it.sender
 	d.setTag(ev, it.tag)
@@ -210,6 +206,18 @@ func (d *Decoder) infobipDelivery(it *infobipItem, b *model.Event) *ParseError {
 		}
 	}
 	return nil
+}
+
+// addInfobipStatus adds a status event st of b at the report time tv; it adds nothing
+// when tv is absent or unreadable (the error says which).
+func (d *Decoder) addInfobipStatus(b *model.Event, st model.Status, tv *fastjson.Value) (*model.Event, *ParseError) {
+	t, e := infobipTime(tv)
+	if e != nil {
+		return nil, e
+	}
+	ev := d.add(b)
+	ev.Kind, ev.Status, ev.Time = model.KindStatus, st, t
+	return ev, nil
 }
 
 // infobipFailure sets the error code of a failed delivery: error.id when numeric, else
@@ -232,14 +240,10 @@ func (d *Decoder) infobipSeen(it *infobipItem, b *model.Event) *ParseError {
 	if it.seenAt == nil {
 		st, tv = model.StatusDeleted, it.deletedAt
 	}
-	t, e := infobipTime(tv) // tv is present: a bad time is the only error
+	ev, e := d.addInfobipStatus(b, st, tv) // tv is present: a bad time is the only error
 	if e != nil {
 		return e
 	}
-	ev := d.add(b)
-	ev.Kind = model.KindStatus
-	ev.Status = st
-	ev.Time = t
 	// Seen reports: `from` is the customer who saw it, `to` the business number.
 	ev.Customer, ev.Business = it.from, it.to
 	if len(ev.Customer) == 0 {
