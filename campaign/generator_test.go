@@ -3,6 +3,7 @@ package campaign
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"math"
@@ -130,8 +131,9 @@ func checkGenerated(t *testing.T, path string, truth *genTruth) {
 		h.Write(sc.Bytes())
 		retry := seenLine[h.Sum64()]
 		seenLine[h.Sum64()] = true
-		evs, perr := dec.Decode(sc.Bytes(), 0)
-		if perr != nil && perr.Reason != webhook.ReasonUnknownFormat {
+		evs, err := dec.Decode(sc.Bytes(), 0)
+		var perr *webhook.ParseError
+		if errors.As(err, &perr) && perr.Reason != webhook.ReasonUnknownFormat {
 			// value-level errors and other fields decode; no line of the generator is bad
 			t.Fatalf("decode: %v", perr)
 		}

@@ -488,9 +488,6 @@ func (e *Event) ByteFields() [NumByteFields]*[]byte {
 		&e.ConversionCurrency}
 }
 
-// Reset clears e for reuse without freeing anything.
-func (e *Event) Reset() { *e = Event{} }
-
 // noMatch is what Lower returns for values too long to be any keyword.
 var noMatch = []byte{0}
 

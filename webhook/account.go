@@ -4,6 +4,7 @@ import (
 	"bytes"
 
 	"github.com/valyala/fastjson"
+	"github.com/waba-exporter/waba_exporter/model"
 )
 
 // Account-level details of the Cloud API's phone_number_quality_update,
@@ -18,7 +19,7 @@ import (
 //     number; a string of digits is accepted too. A tier name in
 //     max_daily_conversations_per_business goes to Limit when current_limit is absent
 //     (Meta drops current_limit in 2026). Anything else leaves the fields zero.
-func (d *Decoder) limits(ev *Event, x *value) {
+func (d *Decoder) limits(ev *model.Event, x *value) {
 	if ev.Field != FieldBusinessCapabilityUpdate {
 		ev.Limit = scalarBytes(d, x.limit)
 	}
@@ -87,7 +88,7 @@ func limitNumber(v *fastjson.Value) (int64, bool) {
 //     tier -> Tier, tier_update_time -> TierUpdateTime, effective_month -> TierMonth.
 //
 // Members of unexpected types are left zero; they never make the change invalid.
-func accountDetails(ev *Event, x *value) {
+func accountDetails(ev *model.Event, x *value) {
 	if x.banInfo != nil && x.banInfo.Type() == fastjson.TypeObject {
 		ev.AccountState = x.banInfo.GetStringBytes("waba_ban_state")
 	}
@@ -107,7 +108,7 @@ func accountDetails(ev *Event, x *value) {
 		o.Visit(func(k []byte, v *fastjson.Value) {
 			switch string(k) {
 			case "pricing_category":
-				ev.TierCategory = ParseCategory(v.GetStringBytes())
+				ev.TierCategory = model.ParseCategory(v.GetStringBytes())
 			case "tier":
 				ev.Tier = v.GetStringBytes()
 			case "tier_update_time":

@@ -3,6 +3,8 @@ package webhook
 import (
 	"strings"
 	"testing"
+
+	"github.com/waba-exporter/waba_exporter/model"
 )
 
 // tagStatus is a messages-change status with the given biz_opaque_callback_data member
@@ -16,8 +18,8 @@ func tagStatus(tag string) string {
 }
 
 func TestDecodeCampaignTag(t *testing.T) {
-	want := with(metaEv(KindStatus), func(e *ev) {
-		e.ID, e.Status, e.Time, e.Customer = "wamid.T", StatusSent, 1752300000, "61400000005"
+	want := with(metaEv(model.KindStatus), func(e *ev) {
+		e.ID, e.Status, e.Time, e.Customer = "wamid.T", model.StatusSent, 1752300000, "61400000005"
 	})
 	tagged := func(tag string) []ev { return []ev{with(want, func(e *ev) { e.Tag = tag })} }
 	long512 := strings.Repeat("x", 512)
@@ -37,7 +39,7 @@ func TestDecodeCampaignTag(t *testing.T) {
 			name: "gupshup v3 passes it through",
 			line: `{"entry":[{"changes":[{"field":"messages","value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"` + tDisp + `","phone_number_id":"` + tPNID + `"},
 				"statuses":[{"gs_id":"gs-1","id":"wamid.T","recipient_id":"61400000005","status":"sent","timestamp":"1752300000","biz_opaque_callback_data":"campaign=c;variant=A"}]}}],"id":"` + tWABA + `"}],"gs_app_id":"app-uuid-1","object":"whatsapp_business_account"}`,
-			want: []ev{with(want, func(e *ev) { e.Provider, e.Tag = ProviderGupshup, "campaign=c;variant=A" })},
+			want: []ev{with(want, func(e *ev) { e.Provider, e.Tag = model.ProviderGupshup, "campaign=c;variant=A" })},
 		},
 		{
 			name: "360dialog passes the Meta body through (bare entry)",
@@ -48,8 +50,8 @@ func TestDecodeCampaignTag(t *testing.T) {
 			name: "one over-long tag among two statuses: both kept, one error",
 			line: metaBody("messages", msgValue(`"statuses":[{"id":"a","status":"sent","timestamp":"1752300000","biz_opaque_callback_data":"`+long512+`z"},{"id":"b","status":"read","timestamp":"1752300001","biz_opaque_callback_data":"campaign=e"}]`)),
 			want: []ev{
-				with(metaEv(KindStatus), func(e *ev) { e.ID, e.Status, e.Time = "a", StatusSent, 1752300000 }),
-				with(metaEv(KindStatus), func(e *ev) { e.ID, e.Status, e.Time, e.Tag = "b", StatusRead, 1752300001, "campaign=e" }),
+				with(metaEv(model.KindStatus), func(e *ev) { e.ID, e.Status, e.Time = "a", model.StatusSent, 1752300000 }),
+				with(metaEv(model.KindStatus), func(e *ev) { e.ID, e.Status, e.Time, e.Tag = "b", model.StatusRead, 1752300001, "campaign=e" }),
 			},
 			reason: ReasonTagTooLong,
 		},
@@ -87,7 +89,7 @@ const convP = `"phone_number_id":"106540352242922"`
 func conv(members string) string { return `{"waba_conversion":{` + members + `}}` }
 
 func TestDecodeConversion(t *testing.T) {
-	base := ev{Kind: KindConversion, Provider: ProviderBusiness, Field: FieldConversion, Business: "106540352242922",
+	base := ev{Kind: model.KindConversion, Provider: model.ProviderBusiness, Field: FieldConversion, Business: "106540352242922",
 		Time: 1749090570, ConvName: "purchase", ConvValue: 49.9, ConvCurrency: "EUR"}
 	bad := ReasonBadConversion
 	cases := []decodeCase{
@@ -145,7 +147,7 @@ func TestConversionChangeFieldsAndReasons(t *testing.T) {
 		t.Fatalf("events %v, error %v, fields %v", toEvs(evs), err, d.ChangeFields())
 	}
 	_, err = d.Decode([]byte(conv(convP+`,"customer":"447440640449","value":-2,"currency":"EUR","timestamp":1749090570`)), 0)
-	if err == nil || len(d.ChangeFields()) != 0 || err.Reason.String() != "bad_conversion" || strings.Contains(err.Error(), "447440640449") {
+	if err == nil || len(d.ChangeFields()) != 0 || parseErr(t, err).Reason.String() != "bad_conversion" || strings.Contains(err.Error(), "447440640449") {
 		t.Fatalf("bad conversion: error %v, fields %v", err, d.ChangeFields())
 	}
 	names := map[string]bool{}
@@ -163,8 +165,8 @@ func TestISO4217(t *testing.T) {
 		ok   bool
 	}{{"EUR", true}, {"BRL", true}, {"USD", true}, {"AED", true}, {"ZMW", true}, {"XTS", true},
 		{"eur", false}, {"EU", false}, {"EURO", false}, {"", false}, {"AAA", false}, {"ZZZ", false}, {"E\x00R", false}} {
-		if got := IsISO4217([]byte(c.code)); got != c.ok {
-			t.Errorf("IsISO4217(%q) = %v, want %v", c.code, got, c.ok)
+		if got := isISO4217([]byte(c.code)); got != c.ok {
+			t.Errorf("isISO4217(%q) = %v, want %v", c.code, got, c.ok)
 		}
 	}
 	if n := len(iso4217); n%3 != 0 || n < 150*3 {
@@ -175,7 +177,7 @@ func TestISO4217(t *testing.T) {
 			t.Fatalf("table not sorted at %s", iso4217[i:i+3])
 		}
 	}
-	if a := testing.AllocsPerRun(100, func() { IsISO4217([]byte("EUR")) }); a != 0 {
+	if a := testing.AllocsPerRun(100, func() { isISO4217([]byte("EUR")) }); a != 0 {
 		t.Errorf("%.1f allocations", a)
 	}
 }
@@ -196,7 +198,7 @@ func FuzzConversion(f *testing.F) {
 		evs, err := d.Decode(line, 0)
 		checkInvariants(t, evs, err)
 		for _, e := range evs {
-			if e.Kind == KindConversion && err != nil {
+			if e.Kind == model.KindConversion && err != nil {
 				t.Fatalf("a conversion event with error %v", err)
 			}
 		}
@@ -210,15 +212,15 @@ func TestDecodeInfobipCallbackData(t *testing.T) {
 		return `{"results":[{"bulkId":"b","status":{"groupId":3,"groupName":"DELIVERED","id":5,"name":"DELIVERED_TO_HANDSET"},"callbackData":"` + cb +
 			`","messageId":"ib-1","doneAt":"2025-07-15T10:00:05.123+02:00","to":"48600000011"}]}`
 	}
-	want := ev{Kind: KindStatus, Provider: ProviderInfobip, Field: FieldMessages, Business: "biz",
-		Customer: "48600000011", ID: "ib-1", Time: 1752566405, Status: StatusDelivered, Inferred: true}
+	want := ev{Kind: model.KindStatus, Provider: model.ProviderInfobip, Field: FieldMessages, Business: "biz",
+		Customer: "48600000011", ID: "ib-1", Time: 1752566405, Status: model.StatusDelivered, Inferred: true}
 	opts := Options{Business: "biz"}
 	runDecodeCases(t, []decodeCase{
 		{name: "delivery report", opts: opts, line: dr("campaign=spring;variant=A"), want: []ev{with(want, func(e *ev) { e.Tag = "campaign=spring;variant=A" })}},
 		{name: "over-long", opts: opts, line: dr(long), want: []ev{want}, reason: ReasonTagTooLong},
 		{name: "seen report",
 			line: `{"results":[{"messageId":"ib-2","from":"48600000011","to":"48220000001","seenAt":"2025-07-15T08:01:00Z","callbackData":"campaign=s"}]}`,
-			want: []ev{{Kind: KindStatus, Provider: ProviderInfobip, Field: FieldMessages, Business: "48220000001", Customer: "48600000011", ID: "ib-2", Time: 1752566460, Status: StatusRead, Inferred: true, Tag: "campaign=s"}}},
+			want: []ev{{Kind: model.KindStatus, Provider: model.ProviderInfobip, Field: FieldMessages, Business: "48220000001", Customer: "48600000011", ID: "ib-2", Time: 1752566460, Status: model.StatusRead, Inferred: true, Tag: "campaign=s"}}},
 	})
 }
 

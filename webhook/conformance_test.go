@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/waba-exporter/waba_exporter/model"
 )
 
 // payloadDir holds the published example bodies (read-only, shared with the project;
@@ -19,115 +21,115 @@ const payloadDir = "../../shared/payloads"
 type nameRule struct {
 	re *regexp.Regexp
 	// kind is the Kind the name implies, KindNone if the rule says nothing about it.
-	kind  Kind
+	kind  model.Kind
 	check func(t *testing.T, m []string, e ev)
 }
 
-func rule(expr string, kind Kind, check func(t *testing.T, m []string, e ev)) nameRule {
+func rule(expr string, kind model.Kind, check func(t *testing.T, m []string, e ev)) nameRule {
 	return nameRule{re: regexp.MustCompile(expr), kind: kind, check: check}
 }
 
 // enumName turns a name fragment like "account-restriction" into "ACCOUNT_RESTRICTION".
 func enumName(s string) string { return strings.ToUpper(strings.ReplaceAll(s, "-", "_")) }
 
-var statusWords = map[string]Status{
-	"sent": StatusSent, "delivered": StatusDelivered, "read": StatusRead, "failed": StatusFailed,
-	"deleted": StatusDeleted, "enqueued": StatusAccepted, "seen": StatusRead,
+var statusWords = map[string]model.Status{
+	"sent": model.StatusSent, "delivered": model.StatusDelivered, "read": model.StatusRead, "failed": model.StatusFailed,
+	"deleted": model.StatusDeleted, "enqueued": model.StatusAccepted, "seen": model.StatusRead,
 }
 
-var inboundWords = map[string]MessageType{
-	"text": MessageTypeText, "image": MessageTypeImage, "location": MessageTypeLocation,
-	"reaction": MessageTypeReaction, "interactive": MessageTypeInteractive, "button": MessageTypeButton,
-	"list": MessageTypeInteractive, "unsupported": MessageTypeUnsupported,
+var inboundWords = map[string]model.MessageType{
+	"text": model.MessageTypeText, "image": model.MessageTypeImage, "location": model.MessageTypeLocation,
+	"reaction": model.MessageTypeReaction, "interactive": model.MessageTypeInteractive, "button": model.MessageTypeButton,
+	"list": model.MessageTypeInteractive, "unsupported": model.MessageTypeUnsupported,
 }
 
 // nameRules is what a file name says, as the SOURCES.md naming goes:
 // <provider>-<kind>-<what>[-<code>][-<pricing>...].
 var nameRules = []nameRule{
 	// provider prefixes
-	rule(`^(meta-cloud|360dialog)-`, KindNone, func(t *testing.T, _ []string, e ev) { eq(t, "provider", e.Provider, ProviderMeta) }),
-	rule(`^onprem-`, KindNone, func(t *testing.T, _ []string, e ev) { eq(t, "provider", e.Provider, ProviderOnPrem) }),
-	rule(`^gupshup-v[23]-`, KindNone, func(t *testing.T, _ []string, e ev) { eq(t, "provider", e.Provider, ProviderGupshup) }),
-	rule(`^twilio-`, KindNone, func(t *testing.T, _ []string, e ev) { eq(t, "provider", e.Provider, ProviderTwilio) }),
-	rule(`^infobip-`, KindNone, func(t *testing.T, _ []string, e ev) { eq(t, "provider", e.Provider, ProviderInfobip) }),
+	rule(`^(meta-cloud|360dialog)-`, model.KindNone, func(t *testing.T, _ []string, e ev) { eq(t, "provider", e.Provider, model.ProviderMeta) }),
+	rule(`^onprem-`, model.KindNone, func(t *testing.T, _ []string, e ev) { eq(t, "provider", e.Provider, model.ProviderOnPrem) }),
+	rule(`^gupshup-v[23]-`, model.KindNone, func(t *testing.T, _ []string, e ev) { eq(t, "provider", e.Provider, model.ProviderGupshup) }),
+	rule(`^twilio-`, model.KindNone, func(t *testing.T, _ []string, e ev) { eq(t, "provider", e.Provider, model.ProviderTwilio) }),
+	rule(`^infobip-`, model.KindNone, func(t *testing.T, _ []string, e ev) { eq(t, "provider", e.Provider, model.ProviderInfobip) }),
 
 	// campaign tags: set exactly on the file named for it (its value is "some data")
-	rule(`-biz-opaque-callback-data$`, KindNone, func(t *testing.T, _ []string, e ev) { eq(t, "campaign tag", e.Tag, "some data") }),
+	rule(`-biz-opaque-callback-data$`, model.KindNone, func(t *testing.T, _ []string, e ev) { eq(t, "campaign tag", e.Tag, "some data") }),
 
 	// kinds
-	rule(`-(?:status|message-event|delivery-report)-(sent|delivered|read|failed|deleted|enqueued)(?:-|$)`, KindStatus,
+	rule(`-(?:status|message-event|delivery-report)-(sent|delivered|read|failed|deleted|enqueued)(?:-|$)`, model.KindStatus,
 		func(t *testing.T, m []string, e ev) { eq(t, "status", e.Status, statusWords[m[1]]) }),
-	rule(`-status-v\d+-`, KindStatus, func(t *testing.T, _ []string, e ev) {}),
-	rule(`-(seen)-report`, KindStatus, func(t *testing.T, m []string, e ev) { eq(t, "status", e.Status, StatusRead) }),
-	rule(`-(?:message-)?inbound-([a-z]+)`, KindInbound, func(t *testing.T, m []string, e ev) {
+	rule(`-status-v\d+-`, model.KindStatus, func(t *testing.T, _ []string, e ev) {}),
+	rule(`-(seen)-report`, model.KindStatus, func(t *testing.T, m []string, e ev) { eq(t, "status", e.Status, model.StatusRead) }),
+	rule(`-(?:message-)?inbound-([a-z]+)`, model.KindInbound, func(t *testing.T, m []string, e ev) {
 		mt, ok := inboundWords[m[1]]
 		if !ok {
 			t.Fatalf("test does not know inbound type %q", m[1])
 		}
 		eq(t, "message type", e.MsgType, mt)
 	}),
-	rule(`-user-preferences-(stop|resume)`, KindUserPreference, func(t *testing.T, m []string, e ev) {
-		eq(t, "preference", e.Preference, map[string]Preference{"stop": PreferenceStop, "resume": PreferenceResume}[m[1]])
+	rule(`-user-preferences-(stop|resume)`, model.KindUserPreference, func(t *testing.T, m []string, e ev) {
+		eq(t, "preference", e.Preference, map[string]model.Preference{"stop": model.PreferenceStop, "resume": model.PreferenceResume}[m[1]])
 	}),
-	rule(`-phone-number-quality-update-([a-z-]+)`, KindQualityUpdate, func(t *testing.T, m []string, e ev) {
+	rule(`-phone-number-quality-update-([a-z-]+)`, model.KindQualityUpdate, func(t *testing.T, m []string, e ev) {
 		eq(t, "event", e.EventName, enumName(m[1]))
 	}),
-	rule(`-message-template-status-update-([a-z-]+)`, KindTemplateStatus, func(t *testing.T, m []string, e ev) {
+	rule(`-message-template-status-update-([a-z-]+)`, model.KindTemplateStatus, func(t *testing.T, m []string, e ev) {
 		eq(t, "event", e.EventName, enumName(m[1]))
 	}),
-	rule(`-template-update-event`, KindTemplateStatus, func(t *testing.T, _ []string, e ev) {
+	rule(`-template-update-event`, model.KindTemplateStatus, func(t *testing.T, _ []string, e ev) {
 		if e.EventName == "" {
 			t.Fatal("template event without an event name")
 		}
 	}),
-	rule(`-account-update-([a-z-]+)`, KindAccountUpdate, func(t *testing.T, m []string, e ev) {
+	rule(`-account-update-([a-z-]+)`, model.KindAccountUpdate, func(t *testing.T, m []string, e ev) {
 		eq(t, "event", e.EventName, enumName(m[1]))
 	}),
-	rule(`-value-errors-`, KindWebhookError, func(t *testing.T, _ []string, e ev) {}),
+	rule(`-value-errors-`, model.KindWebhookError, func(t *testing.T, _ []string, e ev) {}),
 	// A billing report is a status-kind event without a status: the pricing Gupshup
 	// reports for the message it names.
-	rule(`-billing-event-`, KindStatus, func(t *testing.T, _ []string, e ev) {
+	rule(`-billing-event-`, model.KindStatus, func(t *testing.T, _ []string, e ev) {
 		eq(t, "field", e.Field, FieldMessages)
 		eq(t, "billing", e.Billing, true)
-		eq(t, "status", e.Status, StatusNone)
-		if e.ID == "" || e.Customer == "" || e.Model == PricingModelNone || e.Billable == 0 {
+		eq(t, "status", e.Status, model.StatusNone)
+		if e.ID == "" || e.Customer == "" || e.Model == model.PricingModelNone || e.Billable == 0 {
 			t.Fatal("billing event without message id, customer, pricing model or billable")
 		}
 	}),
 	// account_update details
-	rule(`-account-update-account-restriction`, KindNone, func(t *testing.T, _ []string, e ev) {
+	rule(`-account-update-account-restriction`, model.KindNone, func(t *testing.T, _ []string, e ev) {
 		if e.RestrUntil == 0 {
 			t.Fatal("restriction without its expiration")
 		}
 	}),
-	rule(`-account-update-disabled-update`, KindNone, func(t *testing.T, _ []string, e ev) {
+	rule(`-account-update-disabled-update`, model.KindNone, func(t *testing.T, _ []string, e ev) {
 		if e.AcctState == "" {
 			t.Fatal("disabled update without its ban state")
 		}
 	}),
 
 	// details
-	rule(`-(\d{3,6})(?:-|$)`, KindNone, func(t *testing.T, m []string, e ev) {
+	rule(`-(\d{3,6})(?:-|$)`, model.KindNone, func(t *testing.T, m []string, e ev) {
 		code, _ := strconv.ParseInt(m[1], 10, 64)
 		eq(t, "error code", e.ErrorCode, code)
 	}),
-	rule(`-(cbp|pmp)-`, KindNone, func(t *testing.T, m []string, e ev) {
-		eq(t, "pricing model", e.Model, map[string]PricingModel{"cbp": PricingModelCBP, "pmp": PricingModelPMP}[m[1]])
+	rule(`-(cbp|pmp)-`, model.KindNone, func(t *testing.T, m []string, e ev) {
+		eq(t, "pricing model", e.Model, map[string]model.PricingModel{"cbp": model.PricingModelCBP, "pmp": model.PricingModelPMP}[m[1]])
 	}),
-	rule(`-(?:cbp|pmp|billing-event)-(marketing-lite|marketing|utility|authentication|service)(?:-|$)`, KindNone,
-		func(t *testing.T, m []string, e ev) { eq(t, "category", e.Category, ParseCategory([]byte(m[1]))) }),
-	rule(`-with-conversation|-with-expiration`, KindNone, func(t *testing.T, _ []string, e ev) {
+	rule(`-(?:cbp|pmp|billing-event)-(marketing-lite|marketing|utility|authentication|service)(?:-|$)`, model.KindNone,
+		func(t *testing.T, m []string, e ev) { eq(t, "category", e.Category, model.ParseCategory([]byte(m[1]))) }),
+	rule(`-with-conversation|-with-expiration`, model.KindNone, func(t *testing.T, _ []string, e ev) {
 		if e.ConvID == "" || e.ConvExpiry == 0 {
 			t.Fatalf("want a conversation with expiry, got %q/%d", e.ConvID, e.ConvExpiry)
 		}
 	}),
-	rule(`-no-conversation-no-pricing`, KindNone, func(t *testing.T, _ []string, e ev) {
-		if e.ConvID != "" || e.Model != PricingModelNone || e.Category != CategoryNone {
+	rule(`-no-conversation-no-pricing`, model.KindNone, func(t *testing.T, _ []string, e ev) {
+		if e.ConvID != "" || e.Model != model.PricingModelNone || e.Category != model.CategoryNone {
 			t.Fatal("want no conversation and no pricing")
 		}
 	}),
-	rule(`-ctwa-referral`, KindNone, func(t *testing.T, _ []string, e ev) { eq(t, "referral", e.Referral, true) }),
-	rule(`-context$|-list-reply|-button-reply|-quick-reply`, KindNone, func(t *testing.T, m []string, e ev) {
+	rule(`-ctwa-referral`, model.KindNone, func(t *testing.T, _ []string, e ev) { eq(t, "referral", e.Referral, true) }),
+	rule(`-context$|-list-reply|-button-reply|-quick-reply`, model.KindNone, func(t *testing.T, m []string, e ev) {
 		if m[0] == "-context" && e.ContextID == "" {
 			t.Fatal("want a context id")
 		}
@@ -228,7 +230,7 @@ func checkByName(t *testing.T, stem string, body []byte) {
 			if m == nil {
 				continue
 			}
-			if r.kind != KindNone {
+			if r.kind != model.KindNone {
 				kinds++
 				eq(t, "kind", e.Kind, r.kind)
 			}

@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/valyala/fastjson"
+	"github.com/waba-exporter/waba_exporter/model"
 )
 
 // Conversion lines (docs/conversions.md): a line of our own that the business appends to
@@ -85,7 +86,7 @@ func (d *Decoder) conversion(v *fastjson.Value) *ParseError {
 	var currency []byte
 	if cur != nil {
 		currency = cur.GetStringBytes()
-		if !IsISO4217(currency) {
+		if !isISO4217(currency) {
 			return errConvCurrency
 		}
 	} else if value != 0 {
@@ -98,7 +99,7 @@ func (d *Decoder) conversion(v *fastjson.Value) *ParseError {
 	if !ok || t <= 0 {
 		return errConvTimeBad
 	}
-	ev := d.add(&Event{Kind: KindConversion, Provider: ProviderBusiness, Field: FieldConversion})
+	ev := d.add(&model.Event{Kind: model.KindConversion, Provider: model.ProviderBusiness, Field: FieldConversion})
 	ev.Business = b
 	if p, isPhone := phoneNumber(c); isPhone {
 		ev.Customer = p
@@ -159,9 +160,9 @@ func phoneNumber(c []byte) ([]byte, bool) {
 // ISO 4217 list as published in Debian's iso-codes).
 const iso4217 = "AEDAFNALLAMDANGAOAARSAUDAWGAZNBAMBBDBDTBGNBHDBIFBMDBNDBOBBOVBRLBSDBTNBWPBYNBZDCADCDFCHECHFCHWCLFCLPCNYCOPCOUCRCCUCCUPCVECZKDJFDKKDOPDZDEGPERNETBEURFJDFKPGBPGELGHSGIPGMDGNFGTQGYDHKDHNLHRKHTGHUFIDRILSINRIQDIRRISKJMDJODJPYKESKGSKHRKMFKPWKRWKWDKYDKZTLAKLBPLKRLRDLSLLYDMADMDLMGAMKDMMKMNTMOPMRUMURMVRMWKMXNMXVMYRMZNNADNGNNIONOKNPRNZDOMRPABPENPGKPHPPKRPLNPYGQARRONRSDRUBRWFSARSBDSCRSDGSEKSGDSHPSLESLLSOSSRDSSPSTNSVCSYPSZLTHBTJSTMTTNDTOPTRYTTDTWDTZSUAHUGXUSDUSNUYIUYUUYWUZSVEDVESVNDVUVWSTXAFXAGXAUXBAXBBXBCXBDXCDXDRXOFXPDXPFXPTXSUXTSXUAXXXYERZARZMWZWL"
 
-// IsISO4217 reports whether b is an active ISO 4217 currency code (upper case). It does
+// isISO4217 reports whether b is an active ISO 4217 currency code (upper case). It does
 // not allocate.
-func IsISO4217(b []byte) bool {
+func isISO4217(b []byte) bool {
 	if len(b) != 3 {
 		return false
 	}

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/valyala/fastjson"
+	"github.com/waba-exporter/waba_exporter/model"
 )
 
 // Format selects how lines of an input are decoded.
@@ -84,8 +85,8 @@ type Options struct {
 }
 
 // Decoder decodes one line at a time. It is not safe for concurrent use: use one per
-// goroutine. The events, their []byte fields and the returned *ParseError's target are
-// owned by the decoder (events until the next call; errors are static values).
+// goroutine. The events and their []byte fields are owned by the decoder and valid until
+// its next call; the errors it returns are static *ParseError values.
 //
 // After warm-up (its buffers have grown to the largest line seen), decoding a Meta
 // status or inbound webhook allocates nothing.
@@ -102,7 +103,7 @@ type Decoder struct {
 	pStr   fastjson.Parser // unescapes a string the fast path keeps
 	noFast bool
 	p2     fastjson.Parser // parses a body held as a string inside an envelope
-	events []Event
+	events []model.Event
 	// scratch holds bytes the decoder produces itself (numbers rendered as text, decoded
 	// form values). It is reset per Decode; events may point into it, so it is only ever
 	// appended to within one call (a reallocation leaves earlier slices on the old array,
@@ -119,7 +120,7 @@ type Decoder struct {
 
 // NewDecoder returns a Decoder for opts.
 func NewDecoder(opts Options) *Decoder {
-	d := &Decoder{opts: opts, events: make([]Event, 0, 16), scratch: make([]byte, 0, 1024),
+	d := &Decoder{opts: opts, events: make([]model.Event, 0, 16), scratch: make([]byte, 0, 1024),
 		contacts: make([]contact, 0, 8)}
 	if opts.Envelope.BodyPath != "" {
 		d.bodyPath = strings.Split(opts.Envelope.BodyPath, ".")
@@ -139,7 +140,10 @@ func NewDecoder(opts Options) *Decoder {
 // line may yield events and an error at once (e.g. one of three statuses has a bad
 // timestamp); the caller counts the error once per line. A line that is empty or only
 // white space yields neither.
-func (d *Decoder) Decode(line []byte, recvTime int64) ([]Event, *ParseError) {
+//
+// A non-nil error is always a *ParseError (a static value: returning it allocates
+// nothing); errors.As, or errors.AsType[*ParseError], gives its Reason.
+func (d *Decoder) Decode(line []byte, recvTime int64) ([]model.Event, error) {
 	d.events = d.events[:0]
 	d.scratch = d.scratch[:0]
 	d.err, d.nerr = nil, 0
@@ -219,13 +223,18 @@ func (d *Decoder) noteBody(start int) {
 	}
 }
 
-func (d *Decoder) result() ([]Event, *ParseError) {
+// result returns the line's events and its first error. The error is converted to the
+// error interface only when there is one: a nil *ParseError in an interface is not nil.
+func (d *Decoder) result() ([]model.Event, error) {
 	if len(d.events) == 0 {
 		if d.err == nil {
 			// Every decoder reports what it cannot use; this is a safety net.
 			return nil, errUnknownFormat
 		}
 		return nil, d.err
+	}
+	if d.err == nil {
+		return d.events, nil
 	}
 	return d.events, d.err
 }
@@ -334,7 +343,7 @@ func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\
 
 // add appends a zeroed event carrying the common fields of base and returns it. The
 // pointer is valid until the next add.
-func (d *Decoder) add(base *Event) *Event {
+func (d *Decoder) add(base *model.Event) *model.Event {
 	d.events = append(d.events, *base)
 	return &d.events[len(d.events)-1]
 }

@@ -1,5 +1,9 @@
 // Package webhook turns one logged webhook body (one line) into normalized events
-// (docs/spec.md 3.4), whatever the provider that sent it.
+// (docs/spec.md 3.4), whatever the provider that sent it. The events are model.Event
+// values: their types and vocabulary (kinds, statuses, categories, ...) live in package
+// model, which the state machine (package window) shares without importing this one.
+//
+// A Decoder, made by NewDecoder with Options, decodes one line per call to Decode.
 //
 // # Contract
 //
@@ -13,10 +17,11 @@
 //     changes without entry.time). An envelope's receive-time field replaces it.
 //   - A line may yield events and an error at once (one of three statuses is bad): the
 //     good parts are returned, the first problem is reported, the caller counts it once.
-//   - Errors are static *ParseError values carrying a bounded Reason and a fixed detail,
-//     never payload content, so they can be logged and used as a label without leaking
-//     customer data. Bad input of any kind (invalid JSON, binary, truncated lines, absurd
-//     timestamps, unknown shapes) is an error, never a panic (fuzzed).
+//   - Decode's error is nil or a static *ParseError (get it with errors.As) carrying a
+//     bounded Reason and a fixed detail, never payload content, so it can be logged and
+//     used as a label without leaking customer data. Bad input of any kind (invalid
+//     JSON, binary, truncated lines, absurd timestamps, unknown shapes) is an error, never
+//     a panic (fuzzed).
 //   - Event.Field is always one of Fields(), a fixed set of static strings. A change with
 //     three statuses gives three events; Decoder.ChangeFields lists the changes themselves
 //     (for waba_exporter_events_total{field}, which counts changes).
@@ -94,7 +99,7 @@
 // A status's biz_opaque_callback_data (Meta, 360dialog, Gupshup v3; Infobip's callbackData)
 // is Event.CampaignTag, raw and bounded (model.MaxCampaignTagBytes; longer: the status is
 // kept untagged and the line reports ReasonTagTooLong). Package campaign interprets it. A
-// line {"waba_conversion": {...}} of any log is a KindConversion event (conversion.go,
+// line {"waba_conversion": {...}} of any log is a model.KindConversion event (conversion.go,
 // docs/conversions.md); a malformed one is ReasonBadConversion.
 //
 // Provider statuses and error codes are mapped onto ours and the original code is kept

@@ -10,6 +10,8 @@ import (
 	"sort"
 	"testing"
 	"time"
+
+	"github.com/waba-exporter/waba_exporter/model"
 )
 
 // genMonth writes a generated log with args and returns its path and ground truth.
@@ -90,7 +92,7 @@ func TestGeneratorIdentityLimitsAccount(t *testing.T) {
 		checkInvariants(t, evs, perr)
 		for _, e := range evs {
 			switch e.Kind {
-			case KindStatus, KindInbound:
+			case model.KindStatus, model.KindInbound:
 				p, u := string(e.Customer), string(e.CustomerUserID)
 				s := seen{phone: p != "", id: u != "", t: e.Time}
 				switch {
@@ -110,7 +112,7 @@ func TestGeneratorIdentityLimitsAccount(t *testing.T) {
 				}
 				find(s.key)
 				sightings = append(sightings, s)
-			case KindQualityUpdate:
+			case model.KindQualityUpdate:
 				if e.Field != FieldBusinessCapabilityUpdate {
 					continue
 				}
@@ -120,11 +122,11 @@ func TestGeneratorIdentityLimitsAccount(t *testing.T) {
 				if l := lastLimit[string(e.Account)]; e.Time >= l.t {
 					lastLimit[string(e.Account)] = lim{e.Time, e.LimitRecipients}
 				}
-			case KindAccountUpdate:
+			case model.KindAccountUpdate:
 				accountEvents[string(e.EventName)]++
 				switch string(e.EventName) {
 				case "VOLUME_BASED_PRICING_TIER_UPDATE":
-					if e.TierCategory != CategoryUtility && e.TierCategory != CategoryAuthentication || len(e.Tier) == 0 ||
+					if e.TierCategory != model.CategoryUtility && e.TierCategory != model.CategoryAuthentication || len(e.Tier) == 0 ||
 						e.TierUpdateTime != e.Time || !month.Match(e.TierMonth) ||
 						string(e.TierMonth) != time.Unix(e.Time, 0).UTC().Format("2006-01") {
 						t.Fatalf("line %d: volume tier update %+v", lines, toEv(e))

@@ -1,6 +1,9 @@
 package webhook
 
-import "github.com/valyala/fastjson"
+import (
+	"github.com/valyala/fastjson"
+	"github.com/waba-exporter/waba_exporter/model"
+)
 
 // tryGupshup decodes the Gupshup v2 envelope {app, timestamp(ms), version, type, payload}:
 // `message-event` (outbound statuses), `message` (inbound), `billing-event`, and
@@ -16,7 +19,7 @@ func (d *Decoder) tryGupshup(tk *top, recvTime int64) bool {
 		d.fail(errGupshupPayload)
 		return true
 	}
-	b := Event{Provider: ProviderGupshup, Field: FieldMessages, Business: scalarBytes(d, tk.app)}
+	b := model.Event{Provider: model.ProviderGupshup, Field: FieldMessages, Business: scalarBytes(d, tk.app)}
 	// The envelope time is the event time where the payload has no better one.
 	envTime := recvTime
 	if tk.timestamp != nil {
@@ -41,7 +44,7 @@ func (d *Decoder) tryGupshup(tk *top, recvTime int64) bool {
 		d.gupshupUserEvent(pl, &b, envTime)
 	default:
 		ev := d.add(&b)
-		ev.Kind = KindOther
+		ev.Kind = model.KindOther
 		ev.Field = FieldOther
 		ev.Time = envTime
 	}
@@ -52,7 +55,7 @@ func (d *Decoder) tryGupshup(tk *top, recvTime int64) bool {
 
 // gupshupStatus decodes a message-event payload:
 // {id, gsId, type, destination, payload{ts | code,reason | whatsappMessageId,type}, conversation, pricing}.
-func (d *Decoder) gupshupStatus(pl *fastjson.Value, b *Event, envTime int64) {
+func (d *Decoder) gupshupStatus(pl *fastjson.Value, b *model.Event, envTime int64) {
 	// The id that stays the same across a message's events is Gupshup's own: gsId on
 	// Meta-side events, id on enqueued and synchronously failed ones.
 	id := pl.GetStringBytes("gsId")
@@ -63,21 +66,21 @@ func (d *Decoder) gupshupStatus(pl *fastjson.Value, b *Event, envTime int64) {
 		d.fail(errGupshupID)
 		return
 	}
-	var st Status
+	var st model.Status
 	var buf [32]byte
 	switch string(lower(&buf, pl.GetStringBytes("type"))) {
 	case "enqueued":
-		st = StatusAccepted
+		st = model.StatusAccepted
 	case "sent":
-		st = StatusSent
+		st = model.StatusSent
 	case "delivered":
-		st = StatusDelivered
+		st = model.StatusDelivered
 	case "read":
-		st = StatusRead
+		st = model.StatusRead
 	case "failed":
-		st = StatusFailed
+		st = model.StatusFailed
 	case "deleted":
-		st = StatusDeleted
+		st = model.StatusDeleted
 	default:
 		d.fail(errGupshupStatus)
 		return
@@ -94,22 +97,22 @@ func (d *Decoder) gupshupStatus(pl *fastjson.Value, b *Event, envTime int64) {
 		}
 	}
 	ev := d.add(b)
-	ev.Kind = KindStatus
+	ev.Kind = model.KindStatus
 	ev.Status = st
 	ev.MessageID = id
 	ev.Time = t
 	ev.Customer = scalarBytes(d, pl.Get("destination"))
 	if inner != nil && inner.Type() == fastjson.TypeObject {
-		if st == StatusFailed {
+		if st == model.StatusFailed {
 			// Sync failures carry Gupshup's own codes (1xxx), async ones Meta's.
 			ev.ErrorCode, ev.ErrorCodeRaw = d.errorCode(inner.Get("code"))
 		}
-		if st == StatusAccepted {
+		if st == model.StatusAccepted {
 			var tb [32]byte
 			if string(lower(&tb, inner.GetStringBytes("type"))) == "session" {
 				// A session (free-form) message is a service message; Gupshup only says
 				// so on enqueued, Meta-side events carry no category.
-				ev.Category = CategoryService
+				ev.Category = model.CategoryService
 				ev.PricingInferred = true
 			}
 		}
@@ -117,17 +120,17 @@ func (d *Decoder) gupshupStatus(pl *fastjson.Value, b *Event, envTime int64) {
 	if conv := pl.Get("conversation"); conv != nil && conv.Type() == fastjson.TypeObject {
 		ev.ConversationID = conv.GetStringBytes("id")
 		ev.ConversationExpiry = optUnix(conv.Get("expiresAt"))
-		ev.ConversationOrigin = ParseCategory(conv.GetStringBytes("type"))
+		ev.ConversationOrigin = model.ParseCategory(conv.GetStringBytes("type"))
 	}
 	if pr := pl.Get("pricing"); pr != nil && pr.Type() == fastjson.TypeObject {
-		ev.PricingModel = ParsePricingModel(pr.GetStringBytes("policy"))
-		ev.Category = ParseCategory(pr.GetStringBytes("category"))
+		ev.PricingModel = model.ParsePricingModel(pr.GetStringBytes("policy"))
+		ev.Category = model.ParseCategory(pr.GetStringBytes("category"))
 		ev.PricingInferred = false
 	}
 }
 
 // gupshupInbound decodes a message payload: {id, source, type, payload{...}, sender, context}.
-func (d *Decoder) gupshupInbound(pl *fastjson.Value, b *Event, envTime int64) {
+func (d *Decoder) gupshupInbound(pl *fastjson.Value, b *model.Event, envTime int64) {
 	id := pl.GetStringBytes("id")
 	if len(id) == 0 {
 		d.fail(errGupshupID)
@@ -142,14 +145,14 @@ func (d *Decoder) gupshupInbound(pl *fastjson.Value, b *Event, envTime int64) {
 		return
 	}
 	ev := d.add(b)
-	ev.Kind = KindInbound
+	ev.Kind = model.KindInbound
 	ev.MessageID = id
 	ev.Customer = src
 	ev.Time = envTime
 	typ := pl.GetStringBytes("type")
-	ev.MessageType = MessageTypeOther
+	ev.MessageType = model.MessageTypeOther
 	if typ != nil {
-		ev.MessageType = ParseMessageType(typ)
+		ev.MessageType = model.ParseMessageType(typ)
 	}
 	inner := pl.Get("payload")
 	if inner != nil && inner.Type() != fastjson.TypeObject {
@@ -182,7 +185,7 @@ func (d *Decoder) gupshupInbound(pl *fastjson.Value, b *Event, envTime int64) {
 			ev.Payload = inner.GetStringBytes("text")
 		}
 		if string(lt) == "quick_reply" {
-			ev.MessageType = MessageTypeButton
+			ev.MessageType = model.MessageTypeButton
 		}
 	}
 }
@@ -208,7 +211,7 @@ func (d *Decoder) gupshupInbound(pl *fastjson.Value, b *Event, envTime int64) {
 // Either way a type that is a pricing type goes to PricingType, and category, when given,
 // is the Category. billable is a boolean (a "true"/"false" string is accepted). A billing
 // event that names no message is missing_field.
-func (d *Decoder) gupshupBilling(pl *fastjson.Value, b *Event, envTime int64) {
+func (d *Decoder) gupshupBilling(pl *fastjson.Value, b *model.Event, envTime int64) {
 	var id, dest, convID []byte
 	if ref := pl.Get("references"); ref != nil && ref.Type() == fastjson.TypeObject {
 		id = ref.GetStringBytes("gsId")
@@ -223,8 +226,8 @@ func (d *Decoder) gupshupBilling(pl *fastjson.Value, b *Event, envTime int64) {
 		return
 	}
 	ev := d.add(b)
-	ev.Kind = KindStatus
-	ev.Status = StatusNone
+	ev.Kind = model.KindStatus
+	ev.Status = model.StatusNone
 	ev.Billing = true
 	ev.MessageID = id
 	ev.Customer = dest
@@ -234,19 +237,19 @@ func (d *Decoder) gupshupBilling(pl *fastjson.Value, b *Event, envTime int64) {
 	if ded == nil || ded.Type() != fastjson.TypeObject {
 		return
 	}
-	ev.PricingModel = ParsePricingModel(ded.GetStringBytes("model"))
+	ev.PricingModel = model.ParsePricingModel(ded.GetStringBytes("model"))
 	typ := ded.GetStringBytes("type")
-	var typCat Category
-	if pt := ParsePricingType(typ); pt != PricingTypeNone {
+	var typCat model.Category
+	if pt := model.ParsePricingType(typ); pt != model.PricingTypeNone {
 		ev.PricingType = pt
 	} else {
 		typCat = billingCategory(typ)
 	}
 	ev.Category = typCat
 	if c := ded.GetStringBytes("category"); len(c) > 0 {
-		ev.Category = ParseCategory(c)
+		ev.Category = model.ParseCategory(c)
 	}
-	if ev.PricingModel != PricingModelPMP {
+	if ev.PricingModel != model.PricingModelPMP {
 		ev.ConversationOrigin = typCat
 	}
 	if ct := ded.GetStringBytes("conversationType"); len(ct) > 0 {
@@ -271,20 +274,20 @@ func (d *Decoder) gupshupBilling(pl *fastjson.Value, b *Event, envTime int64) {
 
 // billingCategory maps a CBP conversation type of a Gupshup billing event to a Category:
 // the pricing categories, and Gupshup's FEP (free entry point) and FTC (free tier).
-func billingCategory(b []byte) Category {
+func billingCategory(b []byte) model.Category {
 	var buf [32]byte
 	switch string(lower(&buf, b)) {
 	case "fep":
-		return CategoryReferralConversion
+		return model.CategoryReferralConversion
 	case "ftc":
-		return CategoryUnknown
+		return model.CategoryUnknown
 	}
-	return ParseCategory(b)
+	return model.ParseCategory(b)
 }
 
 // gupshupUserEvent decodes a user-event payload {phone, type: opted-in|opted-out|...}:
 // opting out of (in to) the business's messages is a marketing stop (resume).
-func (d *Decoder) gupshupUserEvent(pl *fastjson.Value, b *Event, envTime int64) {
+func (d *Decoder) gupshupUserEvent(pl *fastjson.Value, b *model.Event, envTime int64) {
 	ev := d.add(b)
 	ev.Field = FieldUserPreferences
 	ev.Time = envTime
@@ -292,13 +295,13 @@ func (d *Decoder) gupshupUserEvent(pl *fastjson.Value, b *Event, envTime int64) 
 	var buf [32]byte
 	switch string(lower(&buf, pl.GetStringBytes("type"))) {
 	case "opted-out", "opted_out":
-		ev.Kind, ev.Preference = KindUserPreference, PreferenceStop
+		ev.Kind, ev.Preference = model.KindUserPreference, model.PreferenceStop
 	case "opted-in", "opted_in":
-		ev.Kind, ev.Preference = KindUserPreference, PreferenceResume
+		ev.Kind, ev.Preference = model.KindUserPreference, model.PreferenceResume
 	default:
-		ev.Kind = KindOther // sandbox-start and the like
+		ev.Kind = model.KindOther // sandbox-start and the like
 	}
-	if ev.Kind == KindUserPreference && len(ev.Customer) == 0 {
-		ev.Kind, ev.Preference = KindOther, PreferenceNone
+	if ev.Kind == model.KindUserPreference && len(ev.Customer) == 0 {
+		ev.Kind, ev.Preference = model.KindOther, model.PreferenceNone
 	}
 }

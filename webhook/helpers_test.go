@@ -1,18 +1,21 @@
 package webhook
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/waba-exporter/waba_exporter/model"
 )
 
 // ev is an Event with its byte fields as strings, for comparisons in tests. Fields that
 // a test does not set must be zero in the decoded event too.
 type ev struct {
-	Kind         Kind
-	Provider     Provider
+	Kind         model.Kind
+	Provider     model.Provider
 	Field        string
 	Business     string
 	Display      string
@@ -20,32 +23,32 @@ type ev struct {
 	Customer     string
 	ID           string
 	Time         int64
-	Status       Status
-	Category     Category
-	Model        PricingModel
-	PType        PricingType
+	Status       model.Status
+	Category     model.Category
+	Model        model.PricingModel
+	PType        model.PricingType
 	Billable     int8
 	ConvID       string
-	ConvOrigin   Category
+	ConvOrigin   model.Category
 	ConvExpiry   int64
 	ErrorCode    int64
 	ErrorCodeRaw string
 	Inferred     bool
-	MsgType      MessageType
+	MsgType      model.MessageType
 	Referral     bool
 	ContextID    string
 	Payload      string
 	Text         string
-	Preference   Preference
+	Preference   model.Preference
 	EventName    string
 	Limit        string
-	Rating       Rating
+	Rating       model.Rating
 	UserID       string // CustomerUserID
 	Country      string // CustomerCountry
 	LimitRecip   int64  // LimitRecipients
 	AcctState    string // AccountState
 	RestrUntil   int64  // RestrictionUntil
-	TierCat      Category
+	TierCat      model.Category
 	Tier         string
 	TierTime     int64
 	TierMonth    string
@@ -56,7 +59,7 @@ type ev struct {
 	ConvCurrency string  // ConversionCurrency
 }
 
-func toEv(e Event) ev {
+func toEv(e model.Event) ev {
 	return ev{
 		Kind: e.Kind, Provider: e.Provider, Field: e.Field,
 		Business: string(e.Business), Display: string(e.DisplayNumber), Account: string(e.Account),
@@ -75,7 +78,7 @@ func toEv(e Event) ev {
 	}
 }
 
-func toEvs(es []Event) []ev {
+func toEvs(es []model.Event) []ev {
 	out := make([]ev, 0, len(es))
 	for _, e := range es {
 		out = append(out, toEv(e))
@@ -103,7 +106,8 @@ func runDecodeCases(t *testing.T, cases []decodeCase) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			d := NewDecoder(tc.opts)
-			got, perr := d.Decode([]byte(tc.line), tc.recv)
+			got, err := d.Decode([]byte(tc.line), tc.recv)
+			perr := parseErr(t, err)
 			switch {
 			case tc.reason == ReasonNone && perr != nil:
 				t.Fatalf("unexpected error %v", perr)
@@ -119,7 +123,7 @@ func runDecodeCases(t *testing.T, cases []decodeCase) {
 			if !reflect.DeepEqual(gotEv, tc.want) {
 				t.Fatalf("events differ\n got: %s\nwant: %s", fmtEvs(gotEv), fmtEvs(tc.want))
 			}
-			checkInvariants(t, got, perr)
+			checkInvariants(t, got, err)
 		})
 	}
 }
@@ -133,10 +137,24 @@ func fmtEvs(es []ev) string {
 	return sb.String()
 }
 
-// checkInvariants asserts what every decoded line must satisfy, whatever the input.
-func checkInvariants(t testing.TB, evs []Event, perr *ParseError) {
+// parseErr returns the *ParseError that err holds (nil for a nil err) and fails when a
+// non-nil err is anything else: Decode's contract.
+func parseErr(t testing.TB, err error) *ParseError {
 	t.Helper()
-	if perr != nil {
+	if err == nil {
+		return nil
+	}
+	var pe *ParseError
+	if !errors.As(err, &pe) || pe == nil {
+		t.Fatalf("Decode returned %T (%v), not a *ParseError", err, err)
+	}
+	return pe
+}
+
+// checkInvariants asserts what every decoded line must satisfy, whatever the input.
+func checkInvariants(t testing.TB, evs []model.Event, err error) {
+	t.Helper()
+	if perr := parseErr(t, err); perr != nil {
 		if perr.Reason <= ReasonNone || perr.Reason >= NumReason {
 			t.Fatalf("error with reason out of range: %d", perr.Reason)
 		}
@@ -149,10 +167,10 @@ func checkInvariants(t testing.TB, evs []Event, perr *ParseError) {
 		fields[f] = true
 	}
 	for i, e := range evs {
-		if e.Kind == KindNone || e.Kind >= NumKind {
+		if e.Kind == model.KindNone || e.Kind >= model.NumKind {
 			t.Fatalf("event %d: kind %d", i, e.Kind)
 		}
-		if e.Provider == ProviderNone {
+		if e.Provider == model.ProviderNone {
 			t.Fatalf("event %d: no provider", i)
 		}
 		if !fields[e.Field] {
@@ -162,41 +180,41 @@ func checkInvariants(t testing.TB, evs []Event, perr *ParseError) {
 			t.Fatalf("event %d: time %d out of range", i, e.Time)
 		}
 		switch e.Kind {
-		case KindStatus:
-			if (e.Status == StatusNone) != e.Billing || e.Status >= NumStatus {
+		case model.KindStatus:
+			if (e.Status == model.StatusNone) != e.Billing || e.Status >= model.NumStatus {
 				t.Fatalf("status event %d: status %v with Billing %v (only a billing report has none)", i, e.Status, e.Billing)
 			}
 			if len(e.MessageID) == 0 {
 				t.Fatalf("status event %d without a message id", i)
 			}
-			if e.Time == 0 && e.Provider != ProviderTwilio {
+			if e.Time == 0 && e.Provider != model.ProviderTwilio {
 				t.Fatalf("status event %d without a time", i)
 			}
-		case KindInbound:
-			if e.MessageType == MessageTypeNone || len(e.MessageID) == 0 || (len(e.Customer) == 0 && len(e.CustomerUserID) == 0) {
+		case model.KindInbound:
+			if e.MessageType == model.MessageTypeNone || len(e.MessageID) == 0 || (len(e.Customer) == 0 && len(e.CustomerUserID) == 0) {
 				t.Fatalf("inbound event %d incomplete: %+v", i, toEv(e))
 			}
-		case KindUserPreference:
-			if e.Preference == PreferenceNone || (len(e.Customer) == 0 && len(e.CustomerUserID) == 0) {
+		case model.KindUserPreference:
+			if e.Preference == model.PreferenceNone || (len(e.Customer) == 0 && len(e.CustomerUserID) == 0) {
 				t.Fatalf("preference event %d incomplete", i)
 			}
-		case KindWebhookError:
+		case model.KindWebhookError:
 			if e.ErrorCode == 0 && len(e.ErrorCodeRaw) == 0 {
 				t.Fatalf("webhook error event %d without a code", i)
 			}
-		case KindConversion:
+		case model.KindConversion:
 			if len(e.Business) == 0 || (len(e.Customer) == 0) == (len(e.CustomerUserID) == 0) || e.Time == 0 ||
 				len(e.ConversionName) == 0 || !(e.ConversionValue >= 0) || e.ConversionValue > math.MaxFloat64 ||
-				(len(e.ConversionCurrency) > 0 && !IsISO4217(e.ConversionCurrency)) ||
+				(len(e.ConversionCurrency) > 0 && !isISO4217(e.ConversionCurrency)) ||
 				(len(e.ConversionCurrency) == 0 && e.ConversionValue != 0) {
 				t.Fatalf("conversion event %d malformed: %+v", i, toEv(e))
 			}
 		}
-		if len(e.CampaignTag) > MaxCampaignTagBytes || (e.CampaignTag != nil && len(e.CampaignTag) == 0) ||
-			(len(e.CampaignTag) > 0 && e.Kind != KindStatus) {
+		if len(e.CampaignTag) > model.MaxCampaignTagBytes || (e.CampaignTag != nil && len(e.CampaignTag) == 0) ||
+			(len(e.CampaignTag) > 0 && e.Kind != model.KindStatus) {
 			t.Fatalf("event %d: campaign tag of %d bytes on a %v event", i, len(e.CampaignTag), e.Kind)
 		}
-		if e.Kind != KindConversion && (e.ConversionName != nil || e.ConversionValue != 0 || e.ConversionCurrency != nil) {
+		if e.Kind != model.KindConversion && (e.ConversionName != nil || e.ConversionValue != 0 || e.ConversionCurrency != nil) {
 			t.Fatalf("event %d: conversion fields on a %v event", i, e.Kind)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 
 	"github.com/valyala/fastjson"
+	"github.com/waba-exporter/waba_exporter/model"
 )
 
 // Customer identity (docs/spec.md 4.9). Meta names a customer by phone number (wa_id, from,
@@ -70,7 +71,7 @@ func (d *Decoder) scanContacts(v *fastjson.Value) {
 // showing both links them) and sets CustomerCountry from profile.country_code. Events
 // without a customer (webhook errors) match nothing. Both decoding paths call this, so
 // the result depends only on what they read, not on how.
-func applyContacts(evs []Event, cs []contact) {
+func applyContacts(evs []model.Event, cs []contact) {
 	if len(cs) == 0 {
 		return
 	}

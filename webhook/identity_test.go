@@ -1,6 +1,10 @@
 package webhook
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/waba-exporter/waba_exporter/model"
+)
 
 // BSUIDs of the test bodies: opaque strings in Meta's `user.` + hex form and in another
 // form, since the decoder must not care.
@@ -12,14 +16,14 @@ const (
 
 func TestDecodeCustomerIdentity(t *testing.T) {
 	inbound := func(f func(*ev)) ev {
-		return with(metaEv(KindInbound), func(e *ev) {
-			e.ID, e.Time, e.MsgType, e.Text = "wamid.IN1", 1752300000, MessageTypeText, "hola"
+		return with(metaEv(model.KindInbound), func(e *ev) {
+			e.ID, e.Time, e.MsgType, e.Text = "wamid.IN1", 1752300000, model.MessageTypeText, "hola"
 			f(e)
 		})
 	}
 	status := func(id string, f func(*ev)) ev {
-		return with(metaEv(KindStatus), func(e *ev) {
-			e.ID, e.Time, e.Status = id, 1752300000, StatusSent
+		return with(metaEv(model.KindStatus), func(e *ev) {
+			e.ID, e.Time, e.Status = id, 1752300000, model.StatusSent
 			f(e)
 		})
 	}
@@ -95,16 +99,16 @@ func TestDecodeCustomerIdentity(t *testing.T) {
 			name: "user preference of a BSUID-only customer",
 			line: metaBody("user_preferences", msgValue(`"contacts":[{"wa_id":"","user_id":"`+tUID1+`"}],"user_preferences":[
 				{"wa_id":"","user_id":"`+tUID1+`","detail":"x","category":"marketing_messages","value":"stop","timestamp":1752300001}]`)),
-			want: []ev{with(metaEv(KindUserPreference), func(e *ev) {
-				e.Field, e.UserID, e.Preference, e.Time = FieldUserPreferences, tUID1, PreferenceStop, 1752300001
+			want: []ev{with(metaEv(model.KindUserPreference), func(e *ev) {
+				e.Field, e.UserID, e.Preference, e.Time = FieldUserPreferences, tUID1, model.PreferenceStop, 1752300001
 			})},
 		},
 		{
 			name: "user preference with phone and BSUID",
 			line: metaBody("user_preferences", msgValue(`"user_preferences":[
 				{"wa_id":"447700000003","user_id":"`+tUID2+`","category":"marketing_messages","value":"resume","timestamp":1752300001}]`)),
-			want: []ev{with(metaEv(KindUserPreference), func(e *ev) {
-				e.Field, e.Customer, e.UserID, e.Preference, e.Time = FieldUserPreferences, "447700000003", tUID2, PreferenceResume, 1752300001
+			want: []ev{with(metaEv(model.KindUserPreference), func(e *ev) {
+				e.Field, e.Customer, e.UserID, e.Preference, e.Time = FieldUserPreferences, "447700000003", tUID2, model.PreferenceResume, 1752300001
 			})},
 		},
 		{
@@ -115,16 +119,16 @@ func TestDecodeCustomerIdentity(t *testing.T) {
 		{
 			name: "On-Premises body: contacts complete the identity too",
 			line: `{"contacts":[{"profile":{"name":"A","country_code":"DE"},"wa_id":"4915100000001","user_id":"` + tUID3 + `"}],"messages":[{"from":"4915100000001","id":"m1","timestamp":"1752300000","type":"text","text":{"body":"hi"}}]}`,
-			want: []ev{{Kind: KindInbound, Provider: ProviderOnPrem, Field: FieldMessages, Customer: "4915100000001", UserID: tUID3, Country: "DE",
-				ID: "m1", Time: 1752300000, MsgType: MessageTypeText, Text: "hi"}},
+			want: []ev{{Kind: model.KindInbound, Provider: model.ProviderOnPrem, Field: FieldMessages, Customer: "4915100000001", UserID: tUID3, Country: "DE",
+				ID: "m1", Time: 1752300000, MsgType: model.MessageTypeText, Text: "hi"}},
 		},
 	}
 	runDecodeCases(t, cases)
 }
 
 func TestDecodeLimitsAndAccountDetails(t *testing.T) {
-	acct := func(k Kind, field string, f func(*ev)) ev {
-		e := ev{Kind: k, Provider: ProviderMeta, Field: field, Account: tWABA, Time: 1752400000}
+	acct := func(k model.Kind, field string, f func(*ev)) ev {
+		e := ev{Kind: k, Provider: model.ProviderMeta, Field: field, Account: tWABA, Time: 1752400000}
 		f(&e)
 		return e
 	}
@@ -132,7 +136,7 @@ func TestDecodeLimitsAndAccountDetails(t *testing.T) {
 		return `{"entry":[{"id":"` + tWABA + `","time":1752400000,"changes":[{"value":` + value + `,"field":"` + field + `"}]}],"object":"whatsapp_business_account"}`
 	}
 	capUpd := func(n int64) ev {
-		return acct(KindQualityUpdate, FieldBusinessCapabilityUpdate, func(e *ev) { e.LimitRecip = n })
+		return acct(model.KindQualityUpdate, FieldBusinessCapabilityUpdate, func(e *ev) { e.LimitRecip = n })
 	}
 	cases := []decodeCase{
 		{name: "capability update v24+", line: entry("business_capability_update", `{"max_daily_conversations_per_business":10000}`), want: []ev{capUpd(10000)}},
@@ -161,14 +165,14 @@ func TestDecodeLimitsAndAccountDetails(t *testing.T) {
 		{
 			name: "quality update since October 2025: tier and portfolio limit",
 			line: entry("phone_number_quality_update", `{"display_phone_number":"15550001234","event":"UPGRADE","old_limit":"TIER_2K","current_limit":"TIER_10K","max_daily_conversations_per_business":10000}`),
-			want: []ev{acct(KindQualityUpdate, FieldPhoneNumberQualityUpdate, func(e *ev) {
+			want: []ev{acct(model.KindQualityUpdate, FieldPhoneNumberQualityUpdate, func(e *ev) {
 				e.Display, e.EventName, e.Limit, e.LimitRecip = "15550001234", "UPGRADE", "TIER_10K", 10000
 			})},
 		},
 		{
 			name: "quality update after current_limit is dropped, with a tier name in the new field",
 			line: entry("phone_number_quality_update", `{"display_phone_number":"15550001234","event":"UPGRADE","max_daily_conversations_per_business":"TIER_UNLIMITED"}`),
-			want: []ev{acct(KindQualityUpdate, FieldPhoneNumberQualityUpdate, func(e *ev) {
+			want: []ev{acct(model.KindQualityUpdate, FieldPhoneNumberQualityUpdate, func(e *ev) {
 				e.Display, e.EventName, e.Limit = "15550001234", "UPGRADE", "TIER_UNLIMITED"
 			})},
 		},
@@ -178,29 +182,29 @@ func TestDecodeLimitsAndAccountDetails(t *testing.T) {
 				{"restriction_type":"RESTRICTED_BIZ_INITIATED_MESSAGING","expiration":1752900000},
 				{"restriction_type":"RESTRICTED_CUSTOMER_INITIATED_MESSAGING","expiration":"1753000000"},
 				{"restriction_type":"RESTRICTED_ADD_PHONE_NUMBER_ACTION","expiration":1752500000}]}`),
-			want: []ev{acct(KindAccountUpdate, FieldAccountUpdate, func(e *ev) { e.EventName, e.RestrUntil = "ACCOUNT_RESTRICTION", 1753000000 })},
+			want: []ev{acct(model.KindAccountUpdate, FieldAccountUpdate, func(e *ev) { e.EventName, e.RestrUntil = "ACCOUNT_RESTRICTION", 1753000000 })},
 		},
 		{
 			name: "account restriction without expirations",
 			line: entry("account_update", `{"event":"ACCOUNT_RESTRICTION","restriction_info":[{"restriction_type":"RESTRICTED_ADD_PHONE_NUMBER_ACTION"},"x"]}`),
-			want: []ev{acct(KindAccountUpdate, FieldAccountUpdate, func(e *ev) { e.EventName = "ACCOUNT_RESTRICTION" })},
+			want: []ev{acct(model.KindAccountUpdate, FieldAccountUpdate, func(e *ev) { e.EventName = "ACCOUNT_RESTRICTION" })},
 		},
 		{
 			name: "disabled update scheduled",
 			line: entry("account_update", `{"event":"DISABLED_UPDATE","ban_info":{"waba_ban_state":"SCHEDULE_FOR_DISABLE","waba_ban_date":"July 27, 2025"}}`),
-			want: []ev{acct(KindAccountUpdate, FieldAccountUpdate, func(e *ev) { e.EventName, e.AcctState = "DISABLED_UPDATE", "SCHEDULE_FOR_DISABLE" })},
+			want: []ev{acct(model.KindAccountUpdate, FieldAccountUpdate, func(e *ev) { e.EventName, e.AcctState = "DISABLED_UPDATE", "SCHEDULE_FOR_DISABLE" })},
 		},
 		{
 			name: "volume pricing tier update",
 			line: entry("account_update", `{"volume_tier_info":{"tier_update_time":1752400000,"pricing_category":"AUTHENTICATION","tier":"25000001:50000000","effective_month":"2025-07","region":"India"},"event":"VOLUME_BASED_PRICING_TIER_UPDATE"}`),
-			want: []ev{acct(KindAccountUpdate, FieldAccountUpdate, func(e *ev) {
-				e.EventName, e.TierCat, e.Tier, e.TierTime, e.TierMonth = "VOLUME_BASED_PRICING_TIER_UPDATE", CategoryAuthentication, "25000001:50000000", 1752400000, "2025-07"
+			want: []ev{acct(model.KindAccountUpdate, FieldAccountUpdate, func(e *ev) {
+				e.EventName, e.TierCat, e.Tier, e.TierTime, e.TierMonth = "VOLUME_BASED_PRICING_TIER_UPDATE", model.CategoryAuthentication, "25000001:50000000", 1752400000, "2025-07"
 			})},
 		},
 		{
 			name: "volume tier with members of other types",
 			line: entry("account_update", `{"event":"VOLUME_BASED_PRICING_TIER_UPDATE","volume_tier_info":{"tier_update_time":"soon","pricing_category":7,"tier":["a"],"effective_month":null}}`),
-			want: []ev{acct(KindAccountUpdate, FieldAccountUpdate, func(e *ev) { e.EventName = "VOLUME_BASED_PRICING_TIER_UPDATE" })},
+			want: []ev{acct(model.KindAccountUpdate, FieldAccountUpdate, func(e *ev) { e.EventName = "VOLUME_BASED_PRICING_TIER_UPDATE" })},
 		},
 	}
 	runDecodeCases(t, cases)

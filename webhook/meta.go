@@ -4,6 +4,7 @@ import (
 	"bytes"
 
 	"github.com/valyala/fastjson"
+	"github.com/waba-exporter/waba_exporter/model"
 )
 
 // The values of Event.Field: the webhook change fields we tell apart (the `field` label of
@@ -103,10 +104,10 @@ func (d *Decoder) tryMeta(v *fastjson.Value, tk *top, recvTime int64) bool {
 		d.fail(errWrongObject)
 		return true
 	}
-	base := Event{Provider: ProviderMeta}
+	base := model.Event{Provider: model.ProviderMeta}
 	var gsApp []byte
 	if tk.gsApp != nil {
-		base.Provider = ProviderGupshup
+		base.Provider = model.ProviderGupshup
 		gsApp = scalarBytes(d, tk.gsApp)
 	}
 	switch {
@@ -129,7 +130,7 @@ func (d *Decoder) tryMeta(v *fastjson.Value, tk *top, recvTime int64) bool {
 	return true
 }
 
-func (d *Decoder) metaEntry(e *fastjson.Value, base *Event, gsApp []byte, recvTime int64) {
+func (d *Decoder) metaEntry(e *fastjson.Value, base *model.Event, gsApp []byte, recvTime int64) {
 	o, err := e.Object()
 	if err != nil {
 		d.fail(errEntryType)
@@ -233,7 +234,7 @@ func scanValue(o *fastjson.Object) (x value) {
 	return x
 }
 
-func (d *Decoder) metaChange(c *fastjson.Value, entry *Event, entryTime int64) {
+func (d *Decoder) metaChange(c *fastjson.Value, entry *model.Event, entryTime int64) {
 	co, err := c.Object()
 	if err != nil {
 		d.fail(errChangeType)
@@ -274,7 +275,7 @@ func (d *Decoder) metaChange(c *fastjson.Value, entry *Event, entryTime int64) {
 		applyContacts(d.events[before:], d.contacts)
 	case FieldPhoneNumberQualityUpdate, FieldBusinessCapabilityUpdate:
 		ev := d.add(&b)
-		ev.Kind = KindQualityUpdate
+		ev.Kind = model.KindQualityUpdate
 		ev.Time = entryTime
 		if x.display != nil {
 			ev.DisplayNumber = x.display
@@ -282,7 +283,7 @@ func (d *Decoder) metaChange(c *fastjson.Value, entry *Event, entryTime int64) {
 		ev.EventName = x.event
 		d.limits(ev, &x)
 		if x.rating != nil {
-			ev.Rating = ParseRating(x.rating.GetStringBytes())
+			ev.Rating = model.ParseRating(x.rating.GetStringBytes())
 		}
 	case FieldMessageTemplateStatusUpdate, FieldAccountUpdate:
 		if len(x.event) == 0 {
@@ -290,9 +291,9 @@ func (d *Decoder) metaChange(c *fastjson.Value, entry *Event, entryTime int64) {
 			return
 		}
 		ev := d.add(&b)
-		ev.Kind = KindAccountUpdate
+		ev.Kind = model.KindAccountUpdate
 		if b.Field == FieldMessageTemplateStatusUpdate {
-			ev.Kind = KindTemplateStatus
+			ev.Kind = model.KindTemplateStatus
 		}
 		ev.Time = entryTime
 		ev.EventName = x.event
@@ -304,17 +305,17 @@ func (d *Decoder) metaChange(c *fastjson.Value, entry *Event, entryTime int64) {
 		// A change we recognise but do not model (or one carrying nothing we model):
 		// still one event, so that it is counted by field.
 		ev := d.add(&b)
-		ev.Kind = KindOther
+		ev.Kind = model.KindOther
 		ev.Time = entryTime
 	}
 }
 
 // setTag gives a status its campaign tag (biz_opaque_callback_data, Infobip's
-// callbackData): none when empty; a value over MaxCampaignTagBytes is refused as a tag
+// callbackData): none when empty; a value over model.MaxCampaignTagBytes is refused as a tag
 // with errTagTooLong (the status itself is good and kept, untagged).
-func (d *Decoder) setTag(ev *Event, tag []byte) {
+func (d *Decoder) setTag(ev *model.Event, tag []byte) {
 	switch {
-	case len(tag) > MaxCampaignTagBytes:
+	case len(tag) > model.MaxCampaignTagBytes:
 		d.fail(errTagTooLong)
 	case len(tag) > 0:
 		ev.CampaignTag = tag
@@ -335,7 +336,7 @@ func (d *Decoder) array(v *fastjson.Value) []*fastjson.Value {
 }
 
 // messagesValue decodes the value of a `messages` change, or an On-Premises body.
-func (d *Decoder) messagesValue(x *value, b *Event, fallbackTime int64) {
+func (d *Decoder) messagesValue(x *value, b *model.Event, fallbackTime int64) {
 	for _, st := range d.array(x.statuses) {
 		if e := d.metaStatus(st, b); e != nil {
 			d.fail(e)
@@ -358,14 +359,14 @@ func (d *Decoder) messagesValue(x *value, b *Event, fallbackTime int64) {
 				continue
 			}
 			ev := d.add(b)
-			ev.Kind = KindWebhookError
+			ev.Kind = model.KindWebhookError
 			ev.Time = fallbackTime
 			ev.ErrorCode, ev.ErrorCodeRaw = code, raw
 		}
 	}
 }
 
-func (d *Decoder) metaStatus(s *fastjson.Value, b *Event) *ParseError {
+func (d *Decoder) metaStatus(s *fastjson.Value, b *model.Event) *ParseError {
 	so, err := s.Object()
 	if err != nil {
 		return errArrayType
@@ -406,8 +407,8 @@ func (d *Decoder) metaStatus(s *fastjson.Value, b *Event) *ParseError {
 	if stb == nil {
 		return errStatusStatus
 	}
-	st := ParseStatus(stb)
-	if st == StatusNone {
+	st := model.ParseStatus(stb)
+	if st == model.StatusNone {
 		return errStatusUnknown
 	}
 	t, r := unixTime(ts)
@@ -418,7 +419,7 @@ func (d *Decoder) metaStatus(s *fastjson.Value, b *Event) *ParseError {
 		return errStatusTimeBad
 	}
 	ev := d.add(b)
-	ev.Kind = KindStatus
+	ev.Kind = model.KindStatus
 	ev.MessageID = id
 	ev.Status = st
 	ev.Time = t
@@ -426,48 +427,16 @@ func (d *Decoder) metaStatus(s *fastjson.Value, b *Event) *ParseError {
 	ev.CustomerUserID = recipientUID
 	d.setTag(ev, tag)
 	if conv != nil && conv.Type() == fastjson.TypeObject {
-		co, _ := conv.Object()
-		co.Visit(func(k []byte, v *fastjson.Value) {
-			switch string(k) {
-			case "id":
-				ev.ConversationID = v.GetStringBytes()
-			case "expiration_timestamp":
-				ev.ConversationExpiry = optUnix(v)
-			case "origin":
-				ev.ConversationOrigin = ParseCategory(v.GetStringBytes("type"))
-			}
-		})
+		metaConversation(ev, conv)
 	}
 	if pr != nil && pr.Type() == fastjson.TypeObject {
-		po, _ := pr.Object()
-		po.Visit(func(k []byte, v *fastjson.Value) {
-			switch string(k) {
-			case "billable":
-				switch v.Type() {
-				case fastjson.TypeTrue:
-					ev.Billable = 1
-				case fastjson.TypeFalse:
-					ev.Billable = -1
-				}
-			case "pricing_model":
-				ev.PricingModel = ParsePricingModel(v.GetStringBytes())
-			case "type":
-				ev.PricingType = ParsePricingType(v.GetStringBytes())
-			case "category":
-				ev.Category = ParseCategory(v.GetStringBytes())
-			}
-		})
+		metaPricing(ev, pr)
 	}
-	if errs != nil && errs.Type() == fastjson.TypeArray {
-		arr, _ := errs.Array()
-		if len(arr) > 0 && arr[0].Type() == fastjson.TypeObject {
-			ev.ErrorCode, ev.ErrorCodeRaw = d.errorCode(arr[0].Get("code"))
-		}
-	}
+	ev.ErrorCode, ev.ErrorCodeRaw, _ = d.firstErrorCode(errs)
 	return nil
 }
 
-func (d *Decoder) metaMessage(m *fastjson.Value, b *Event) *ParseError {
+func (d *Decoder) metaMessage(m *fastjson.Value, b *model.Event) *ParseError {
 	mo, err := m.Object()
 	if err != nil {
 		return errArrayType
@@ -514,15 +483,15 @@ func (d *Decoder) metaMessage(m *fastjson.Value, b *Event) *ParseError {
 		return errMsgTimeBad
 	}
 	ev := d.add(b)
-	ev.Kind = KindInbound
+	ev.Kind = model.KindInbound
 	ev.MessageID = id
 	ev.Customer = from
 	ev.CustomerUserID = fromUID
 	ev.Time = t
 	if typ == nil {
-		ev.MessageType = MessageTypeOther
+		ev.MessageType = model.MessageTypeOther
 	} else {
-		ev.MessageType = ParseMessageType(typ)
+		ev.MessageType = model.ParseMessageType(typ)
 	}
 	if referral != nil && referral.Type() == fastjson.TypeObject {
 		ev.Referral = true
@@ -530,19 +499,82 @@ func (d *Decoder) metaMessage(m *fastjson.Value, b *Event) *ParseError {
 	if ctx != nil && ctx.Type() == fastjson.TypeObject {
 		ev.ContextID = ctx.GetStringBytes("id")
 	}
+	metaContent(ev, text, button, interactive)
+	var hasErr bool
+	ev.ErrorCode, ev.ErrorCodeRaw, hasErr = d.firstErrorCode(errs)
+	if hasErr && typ == nil {
+		ev.MessageType = model.MessageTypeUnsupported
+	}
+	return nil
+}
+
+// metaConversation reads a status's conversation object (an object) into ev.
+func metaConversation(ev *model.Event, conv *fastjson.Value) {
+	co, _ := conv.Object()
+	co.Visit(func(k []byte, v *fastjson.Value) {
+		switch string(k) {
+		case "id":
+			ev.ConversationID = v.GetStringBytes()
+		case "expiration_timestamp":
+			ev.ConversationExpiry = optUnix(v)
+		case "origin":
+			ev.ConversationOrigin = model.ParseCategory(v.GetStringBytes("type"))
+		}
+	})
+}
+
+// metaPricing reads a status's pricing object (an object) into ev.
+func metaPricing(ev *model.Event, pr *fastjson.Value) {
+	po, _ := pr.Object()
+	po.Visit(func(k []byte, v *fastjson.Value) {
+		switch string(k) {
+		case "billable":
+			switch v.Type() {
+			case fastjson.TypeTrue:
+				ev.Billable = 1
+			case fastjson.TypeFalse:
+				ev.Billable = -1
+			}
+		case "pricing_model":
+			ev.PricingModel = model.ParsePricingModel(v.GetStringBytes())
+		case "type":
+			ev.PricingType = model.ParsePricingType(v.GetStringBytes())
+		case "category":
+			ev.Category = model.ParseCategory(v.GetStringBytes())
+		}
+	})
+}
+
+// firstErrorCode reads the code of the first item of an errors array, as errorCode does;
+// ok is false when errs is not an array whose first item is an object.
+func (d *Decoder) firstErrorCode(errs *fastjson.Value) (code int64, raw []byte, ok bool) {
+	if errs == nil || errs.Type() != fastjson.TypeArray {
+		return 0, nil, false
+	}
+	arr, _ := errs.Array()
+	if len(arr) == 0 || arr[0].Type() != fastjson.TypeObject {
+		return 0, nil, false
+	}
+	code, raw = d.errorCode(arr[0].Get("code"))
+	return code, raw, true
+}
+
+// metaContent sets the contents a message of ev.MessageType keeps: the text body, the
+// button payload (else its text), or the id of the first interactive reply present.
+func metaContent(ev *model.Event, text, button, interactive *fastjson.Value) {
 	switch ev.MessageType {
-	case MessageTypeText:
+	case model.MessageTypeText:
 		if text != nil && text.Type() == fastjson.TypeObject {
 			ev.Text = text.GetStringBytes("body")
 		}
-	case MessageTypeButton:
+	case model.MessageTypeButton:
 		if button != nil && button.Type() == fastjson.TypeObject {
 			ev.Payload = button.GetStringBytes("payload")
 			if ev.Payload == nil {
 				ev.Payload = button.GetStringBytes("text")
 			}
 		}
-	case MessageTypeInteractive:
+	case model.MessageTypeInteractive:
 		if interactive != nil && interactive.Type() == fastjson.TypeObject {
 			for _, k := range interactiveReplies {
 				if r := interactive.Get(k); r != nil && r.Type() == fastjson.TypeObject {
@@ -552,21 +584,11 @@ func (d *Decoder) metaMessage(m *fastjson.Value, b *Event) *ParseError {
 			}
 		}
 	}
-	if errs != nil && errs.Type() == fastjson.TypeArray {
-		arr, _ := errs.Array()
-		if len(arr) > 0 && arr[0].Type() == fastjson.TypeObject {
-			ev.ErrorCode, ev.ErrorCodeRaw = d.errorCode(arr[0].Get("code"))
-			if typ == nil {
-				ev.MessageType = MessageTypeUnsupported
-			}
-		}
-	}
-	return nil
 }
 
 var interactiveReplies = [...]string{"button_reply", "list_reply"}
 
-func (d *Decoder) userPreferences(ups *fastjson.Value, b *Event) {
+func (d *Decoder) userPreferences(ups *fastjson.Value, b *model.Event) {
 	if ups == nil {
 		return // no entries: counted as an "other" event of this field
 	}
@@ -589,18 +611,18 @@ func (d *Decoder) userPreferences(ups *fastjson.Value, b *Event) {
 		if len(cat) > 0 && !bytes.EqualFold(cat, marketingMessages) {
 			// A preference about something we do not model: counted, not interpreted.
 			ev := d.add(b)
-			ev.Kind = KindOther
+			ev.Kind = model.KindOther
 			ev.Customer, ev.CustomerUserID = wa, uid
 			ev.Time = optUnix(u.Get("timestamp"))
 			continue
 		}
-		var pref Preference
+		var pref model.Preference
 		var buf [32]byte
 		switch string(lower(&buf, u.GetStringBytes("value"))) {
 		case "stop":
-			pref = PreferenceStop
+			pref = model.PreferenceStop
 		case "resume":
-			pref = PreferenceResume
+			pref = model.PreferenceResume
 		default:
 			d.fail(errPrefValue)
 			continue
@@ -611,7 +633,7 @@ func (d *Decoder) userPreferences(ups *fastjson.Value, b *Event) {
 			continue
 		}
 		ev := d.add(b)
-		ev.Kind = KindUserPreference
+		ev.Kind = model.KindUserPreference
 		ev.Customer, ev.CustomerUserID = wa, uid
 		ev.Preference = pref
 		ev.Time = t
@@ -634,14 +656,14 @@ func (d *Decoder) tryOnPrem(tk *top, recvTime int64) bool {
 		return false
 	}
 	start, errBefore := len(d.events), d.nerr
-	b := Event{Provider: ProviderOnPrem, Field: FieldMessages}
+	b := model.Event{Provider: model.ProviderOnPrem, Field: FieldMessages}
 	d.messagesValue(&value{statuses: tk.statuses, messages: tk.messages, errors: tk.errors}, &b, recvTime)
 	d.scanContacts(tk.contacts)
 	applyContacts(d.events[start:], d.contacts)
 	if len(d.events) == start && d.nerr == errBefore {
 		// contacts only: a known shape with nothing we model.
 		ev := d.add(&b)
-		ev.Kind = KindOther
+		ev.Kind = model.KindOther
 		ev.Time = recvTime
 	}
 	d.noteBody(start)

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/binary"
 	"math/bits"
+
+	"github.com/waba-exporter/waba_exporter/model"
 )
 
 // The fast path: a single pass over the raw bytes of a Cloud API `messages` webhook
@@ -27,12 +29,18 @@ import (
 
 // fscan reads JSON from b at i. bad is sticky: once set, the scan is abandoned.
 type fscan struct {
-	b     []byte
-	i     int
+	b []byte
+	i int
+	// depth is the number of containers open at i: open counts one in, next (and open,
+	// for an empty container) one out. Only skip reads it; the readers of the known shape
+	// are at fixed, shallow depths.
+	depth int
 	bad   bool
 	noEsc bool // b holds no backslash at all
 }
 
+// fastMaxDepth bounds the containers enclosing a skipped value (fastjson's own limit,
+// MaxDepth, is 300): deeper lines fall back, so an accepted line would parse.
 const fastMaxDepth = 64
 
 func (s *fscan) ws() {
@@ -173,12 +181,14 @@ func (s *fscan) open(c byte) bool {
 		return false
 	}
 	s.i++
+	s.depth++
 	closer := byte('}')
 	if c == '[' {
 		closer = ']'
 	}
 	if s.peek() == closer {
 		s.i++
+		s.depth--
 		return false
 	}
 	return !s.bad
@@ -193,15 +203,16 @@ func (s *fscan) next(closer byte) bool {
 		return !s.bad
 	case closer:
 		s.i++
+		s.depth--
 		return false
 	}
 	s.bad = true
 	return false
 }
 
-// skip validates and skips one value of any type; depth counts enclosing containers.
-func (s *fscan) skip(depth int) {
-	if depth > fastMaxDepth {
+// skip validates and skips one value of any type.
+func (s *fscan) skip() {
+	if s.depth > fastMaxDepth {
 		s.bad = true
 		return
 	}
@@ -214,11 +225,11 @@ func (s *fscan) skip(depth int) {
 			}
 			s.rawString() // an escaped key is fine: nothing reads it
 			s.expect(':')
-			s.skip(depth + 1)
+			s.skip()
 		}
 	case '[':
 		for more := s.open('['); more; more = s.next(']') {
-			s.skip(depth + 1)
+			s.skip()
 		}
 	case '"':
 		s.rawString()
@@ -254,12 +265,112 @@ func (s *fscan) lit(w string) {
 	s.i += len(w)
 }
 
+// The keys each reader of the fast path reads, one bit per key in that object's seen set:
+// fscan.once refuses a repeated key (fastjson's Visit would take the last, its Get the
+// first), and the required keys are checked against the set once the object is read.
+const (
+	topObject uint32 = 1 << iota
+	topEntry
+	topRequired = topObject | topEntry
+)
+
+const (
+	entryID uint32 = 1 << iota
+	entryChanges
+)
+
+const (
+	changeField uint32 = 1 << iota
+	changeValue
+	changeRequired = changeField | changeValue
+)
+
+const (
+	valueMetadata uint32 = 1 << iota
+	valueStatuses
+	valueMessages
+	valueContacts
+)
+
+const (
+	metadataPhoneID uint32 = 1 << iota
+	metadataDisplay
+)
+
+const (
+	contactWaID uint32 = 1 << iota
+	contactUserID
+	contactProfile
+)
+
+const (
+	statusID uint32 = 1 << iota
+	statusStatus
+	statusTimestamp
+	statusRecipient
+	statusRecipientUser
+	statusConversation
+	statusPricing
+	statusErrors
+	statusTag
+	statusRequired = statusID | statusStatus | statusTimestamp
+)
+
+const (
+	conversationID uint32 = 1 << iota
+	conversationExpiry
+	conversationOrigin
+)
+
+const (
+	pricingBillable uint32 = 1 << iota
+	pricingModel
+	pricingType
+	pricingCategory
+)
+
+const (
+	messageID uint32 = 1 << iota
+	messageFrom
+	messageFromUser
+	messageTimestamp
+	messageType
+	messageReferral
+	messageContext
+	messageText
+	messageButton
+	messageInteractive
+	messageRequired = messageID | messageTimestamp
+)
+
+const (
+	buttonPayload uint32 = 1 << iota
+	buttonText
+)
+
 // once records key bit k in *seen; a repeated key marks the scan bad.
 func (s *fscan) once(seen *uint32, k uint32) {
 	if *seen&k != 0 {
 		s.bad = true
 	}
 	*seen |= k
+}
+
+// member reads an object of which only one member is read, the string named key, and
+// returns that string (nil when absent). Other members are skipped; a repeated key
+// marks the scan bad.
+func (s *fscan) member(key string) []byte {
+	var v []byte
+	var seen uint32
+	for more := s.open('{'); more; more = s.next('}') {
+		if string(s.key()) != key {
+			s.skip()
+			continue
+		}
+		s.once(&seen, 1)
+		v = s.str()
+	}
+	return v
 }
 
 // fastMeta tries the fast path on a trimmed line that starts with '{'.
@@ -284,25 +395,25 @@ func (d *Decoder) fastTop(s *fscan) bool {
 	for more := s.open('{'); more; more = s.next('}') {
 		switch string(s.key()) {
 		case "object":
-			s.once(&seen, 1)
+			s.once(&seen, topObject)
 			if !bytes.Equal(s.str(), wabaObject) {
 				return false
 			}
 		case "entry":
-			s.once(&seen, 2)
+			s.once(&seen, topEntry)
 			for more := s.open('['); more; more = s.next(']') {
 				d.fastEntry(s)
 			}
 		case "changes", "gs_app_id":
 			return false // a bare entry, or Gupshup v3
 		default:
-			s.skip(1)
+			s.skip()
 		}
 		if s.bad {
 			return false
 		}
 	}
-	return seen == 3
+	return seen == topRequired
 }
 
 func (d *Decoder) fastEntry(s *fscan) {
@@ -312,23 +423,23 @@ func (d *Decoder) fastEntry(s *fscan) {
 	for more := s.open('{'); more; more = s.next('}') {
 		switch string(s.key()) {
 		case "id":
-			s.once(&seen, 1)
+			s.once(&seen, entryID)
 			account = s.str()
 		case "changes":
-			s.once(&seen, 2)
+			s.once(&seen, entryChanges)
 			for more := s.open('['); more; more = s.next(']') {
 				d.fastChange(s)
 			}
 		default:
 			// "time" included: for a messages change it is only the time of the events
 			// the fast path never yields (other, webhook error).
-			s.skip(3)
+			s.skip()
 		}
 		if s.bad {
 			return
 		}
 	}
-	if seen&2 == 0 {
+	if seen&entryChanges == 0 {
 		s.bad = true
 		return
 	}
@@ -347,21 +458,21 @@ func (d *Decoder) fastChange(s *fscan) {
 	for more := s.open('{'); more; more = s.next('}') {
 		switch string(s.key()) {
 		case "field":
-			s.once(&seen, 1)
+			s.once(&seen, changeField)
 			if string(s.str()) != FieldMessages {
 				s.bad = true
 			}
 		case "value":
-			s.once(&seen, 2)
+			s.once(&seen, changeValue)
 			business, display = d.fastValue(s)
 		default:
-			s.skip(5)
+			s.skip()
 		}
 		if s.bad {
 			return
 		}
 	}
-	if seen != 3 || len(d.events) == start {
+	if seen != changeRequired || len(d.events) == start {
 		s.bad = true
 		return
 	}
@@ -383,48 +494,54 @@ func (d *Decoder) fastValue(s *fscan) (business, display []byte) {
 	for more := s.open('{'); more; more = s.next('}') {
 		switch string(s.key()) {
 		case "metadata":
-			s.once(&seen, 1)
-			var ms uint32
-			for more := s.open('{'); more; more = s.next('}') {
-				switch string(s.key()) {
-				case "phone_number_id":
-					s.once(&ms, 1)
-					business = s.str()
-				case "display_phone_number":
-					s.once(&ms, 2)
-					display = s.str()
-				default:
-					s.skip(7)
-				}
-			}
+			s.once(&seen, valueMetadata)
+			business, display = s.fastMetadata()
 		case "statuses":
-			s.once(&seen, 2)
+			s.once(&seen, valueStatuses)
 			for more := s.open('['); more; more = s.next(']') {
 				d.fastStatus(s)
 			}
 		case "messages":
-			s.once(&seen, 4)
+			s.once(&seen, valueMessages)
 			for more := s.open('['); more; more = s.next(']') {
 				d.fastMessage(s)
 			}
 		case "contacts":
-			s.once(&seen, 8)
+			s.once(&seen, valueContacts)
 			for more := s.open('['); more; more = s.next(']') {
 				d.fastContact(s)
 			}
 		case "errors":
 			s.bad = true
 		default:
-			s.skip(6)
+			s.skip()
 		}
 		if s.bad {
 			return nil, nil
 		}
 	}
-	if seen&6 == 6 {
+	if seen&(valueStatuses|valueMessages) == valueStatuses|valueMessages {
 		s.bad = true
 	}
 	applyContacts(d.events[start:], d.contacts)
+	return business, display
+}
+
+// fastMetadata reads a change value's metadata object.
+func (s *fscan) fastMetadata() (business, display []byte) {
+	var seen uint32
+	for more := s.open('{'); more; more = s.next('}') {
+		switch string(s.key()) {
+		case "phone_number_id":
+			s.once(&seen, metadataPhoneID)
+			business = s.str()
+		case "display_phone_number":
+			s.once(&seen, metadataDisplay)
+			display = s.str()
+		default:
+			s.skip()
+		}
+	}
 	return business, display
 }
 
@@ -436,7 +553,7 @@ func (d *Decoder) fastContact(s *fscan) {
 		if s.peek() != '{' {
 			s.bad = true
 		}
-		s.skip(8)
+		s.skip()
 		return
 	}
 	var c contact
@@ -444,24 +561,16 @@ func (d *Decoder) fastContact(s *fscan) {
 	for more := s.open('{'); more; more = s.next('}') {
 		switch string(s.key()) {
 		case "wa_id":
-			s.once(&seen, 1)
+			s.once(&seen, contactWaID)
 			c.waID = s.str()
 		case "user_id":
-			s.once(&seen, 2)
+			s.once(&seen, contactUserID)
 			c.userID = s.str()
 		case "profile":
-			s.once(&seen, 4)
-			var ps uint32
-			for more := s.open('{'); more; more = s.next('}') {
-				if string(s.key()) == "country_code" {
-					s.once(&ps, 1)
-					c.country = s.str()
-				} else {
-					s.skip(10)
-				}
-			}
+			s.once(&seen, contactProfile)
+			c.country = s.member("country_code")
 		default:
-			s.skip(9)
+			s.skip()
 		}
 		if s.bad {
 			return
@@ -493,130 +602,144 @@ general:
 
 // addFast appends a zeroed event of kind k from the Cloud API's messages field, built in
 // place (an Event is a few hundred bytes).
-func (d *Decoder) addFast(k Kind) *Event {
-	d.events = append(d.events, Event{})
+func (d *Decoder) addFast(k model.Kind) *model.Event {
+	d.events = append(d.events, model.Event{})
 	ev := &d.events[len(d.events)-1]
-	ev.Kind, ev.Provider, ev.Field = k, ProviderMeta, FieldMessages
+	ev.Kind, ev.Provider, ev.Field = k, model.ProviderMeta, FieldMessages
 	return ev
 }
 
+// fastStatus reads one statuses[] item into a status event, as metaStatus does.
 func (d *Decoder) fastStatus(s *fscan) {
-	ev := d.addFast(KindStatus)
+	ev := d.addFast(model.KindStatus)
 	var seen uint32
 	for more := s.open('{'); more; more = s.next('}') {
 		switch string(s.key()) {
 		case "id":
-			s.once(&seen, 1)
+			s.once(&seen, statusID)
 			ev.MessageID = s.str()
 		case "status":
-			s.once(&seen, 2)
-			ev.Status = ParseStatus(s.str())
+			s.once(&seen, statusStatus)
+			ev.Status = model.ParseStatus(s.str())
 		case "timestamp":
-			s.once(&seen, 4)
-			t, ok := fastTime(s.str())
-			if !ok {
-				s.bad = true
-			}
-			ev.Time = t
+			s.once(&seen, statusTimestamp)
+			ev.Time = s.fastTimestamp()
 		case "recipient_id":
-			s.once(&seen, 8)
+			s.once(&seen, statusRecipient)
 			ev.Customer = s.str()
 		case "recipient_user_id":
-			s.once(&seen, 128)
+			s.once(&seen, statusRecipientUser)
 			ev.CustomerUserID = s.str()
 		case "conversation":
-			s.once(&seen, 16)
-			var cs uint32
-			for more := s.open('{'); more; more = s.next('}') {
-				switch string(s.key()) {
-				case "id":
-					s.once(&cs, 1)
-					ev.ConversationID = s.str()
-				case "expiration_timestamp":
-					s.once(&cs, 2)
-					ev.ConversationExpiry, _ = fastTime(s.str()) // optUnix: 0 if unreadable
-				case "origin":
-					s.once(&cs, 4)
-					var os uint32
-					var typ []byte
-					for more := s.open('{'); more; more = s.next('}') {
-						if string(s.key()) == "type" {
-							s.once(&os, 1)
-							typ = s.str()
-						} else {
-							s.skip(10)
-						}
-					}
-					ev.ConversationOrigin = ParseCategory(typ)
-				default:
-					s.skip(9)
-				}
-			}
+			s.once(&seen, statusConversation)
+			s.fastConversation(ev)
 		case "pricing":
-			s.once(&seen, 32)
-			var ps uint32
-			for more := s.open('{'); more; more = s.next('}') {
-				switch string(s.key()) {
-				case "billable":
-					s.once(&ps, 1)
-					switch s.peek() {
-					case 't':
-						s.lit("true")
-						ev.Billable = 1
-					case 'f':
-						s.lit("false")
-						ev.Billable = -1
-					default:
-						s.bad = true
-					}
-				case "pricing_model":
-					s.once(&ps, 2)
-					ev.PricingModel = ParsePricingModel(s.str())
-				case "type":
-					s.once(&ps, 4)
-					ev.PricingType = ParsePricingType(s.str())
-				case "category":
-					s.once(&ps, 8)
-					ev.Category = ParseCategory(s.str())
-				default:
-					s.skip(9)
-				}
-			}
+			s.once(&seen, statusPricing)
+			s.fastPricing(ev)
 		case "errors":
-			s.once(&seen, 64)
+			s.once(&seen, statusErrors)
 			ev.ErrorCode = s.fastErrorCode()
 		case "biz_opaque_callback_data":
-			s.once(&seen, 256)
-			if s.peek() != '"' {
-				s.bad = true // a non-string: the general path ignores it
-				return
-			}
-			q := s.i
-			tag, esc := s.rawString()
-			if esc {
-				// JSON-format tags arrive escaped ({\"campaign\":...}): unescape as the
-				// general path does, into d.scratch (no allocation after warm-up).
-				tag = d.unescape(s, s.b[q:s.i])
-			}
-			if len(tag) > MaxCampaignTagBytes {
-				s.bad = true // refused with an error: the general path reports it
-				return
-			}
-			if len(tag) > 0 {
-				ev.CampaignTag = tag
-			}
+			s.once(&seen, statusTag)
+			d.fastTag(s, ev)
 		case "gs_id":
 			s.bad = true
 		default:
-			s.skip(8)
+			s.skip()
 		}
 		if s.bad {
 			return
 		}
 	}
 	// id, status and timestamp are required; an unknown status is an error.
-	if seen&7 != 7 || len(ev.MessageID) == 0 || ev.Status == StatusNone {
+	if seen&statusRequired != statusRequired || len(ev.MessageID) == 0 || ev.Status == model.StatusNone {
 		s.bad = true
+	}
+}
+
+// fastTimestamp reads a required timestamp string; one that is not a time marks the scan
+// bad (the general path reports it).
+func (s *fscan) fastTimestamp() int64 {
+	t, ok := fastTime(s.str())
+	if !ok {
+		s.bad = true
+	}
+	return t
+}
+
+// fastConversation reads a status's conversation object into ev.
+func (s *fscan) fastConversation(ev *model.Event) {
+	var seen uint32
+	for more := s.open('{'); more; more = s.next('}') {
+		switch string(s.key()) {
+		case "id":
+			s.once(&seen, conversationID)
+			ev.ConversationID = s.str()
+		case "expiration_timestamp":
+			s.once(&seen, conversationExpiry)
+			ev.ConversationExpiry, _ = fastTime(s.str()) // optUnix: 0 if unreadable
+		case "origin":
+			s.once(&seen, conversationOrigin)
+			ev.ConversationOrigin = model.ParseCategory(s.member("type"))
+		default:
+			s.skip()
+		}
+	}
+}
+
+// fastPricing reads a status's pricing object into ev.
+func (s *fscan) fastPricing(ev *model.Event) {
+	var seen uint32
+	for more := s.open('{'); more; more = s.next('}') {
+		switch string(s.key()) {
+		case "billable":
+			s.once(&seen, pricingBillable)
+			switch s.peek() {
+			case 't':
+				s.lit("true")
+				ev.Billable = 1
+			case 'f':
+				s.lit("false")
+				ev.Billable = -1
+			default:
+				s.bad = true
+			}
+		case "pricing_model":
+			s.once(&seen, pricingModel)
+			ev.PricingModel = model.ParsePricingModel(s.str())
+		case "type":
+			s.once(&seen, pricingType)
+			ev.PricingType = model.ParsePricingType(s.str())
+		case "category":
+			s.once(&seen, pricingCategory)
+			ev.Category = model.ParseCategory(s.str())
+		default:
+			s.skip()
+		}
+	}
+}
+
+// fastTag reads a status's biz_opaque_callback_data into ev.CampaignTag, as setTag does;
+// a non-string or a tag over model.MaxCampaignTagBytes marks the scan bad (the general
+// path ignores the one and reports the other).
+func (d *Decoder) fastTag(s *fscan, ev *model.Event) {
+	if s.peek() != '"' {
+		s.bad = true
+		return
+	}
+	q := s.i
+	tag, esc := s.rawString()
+	if esc {
+		// JSON-format tags arrive escaped ({\"campaign\":...}): unescape as the general
+		// path does, into d.scratch (no allocation after warm-up).
+		tag = d.unescape(s, s.b[q:s.i])
+	}
+	if len(tag) > model.MaxCampaignTagBytes {
+		s.bad = true
+		return
+	}
+	if len(tag) > 0 {
+		ev.CampaignTag = tag
 	}
 }
 
@@ -627,188 +750,206 @@ func (s *fscan) fastErrorCode() int64 {
 	first := true
 	for more := s.open('['); more; more = s.next(']') {
 		if !first {
-			s.skip(10)
+			s.skip()
 			continue
 		}
 		first = false
-		var es uint32
+		var seen uint32
 		for more := s.open('{'); more; more = s.next('}') {
 			if string(s.key()) != "code" {
-				s.skip(11)
+				s.skip()
 				continue
 			}
-			s.once(&es, 1)
-			s.ws()
-			j, neg := s.i, false
-			if j < len(s.b) && s.b[j] == '-' {
-				neg = true
-				j++
-			}
-			n, digits := int64(0), 0
-			for ; j < len(s.b) && '0' <= s.b[j] && s.b[j] <= '9'; j++ {
-				n = n*10 + int64(s.b[j]-'0')
-				digits++
-			}
-			if digits == 0 || digits > 15 || (digits > 1 && s.b[j-digits] == '0') {
-				s.bad = true
-				return 0
-			}
-			if j < len(s.b) {
-				switch s.b[j] {
-				case '.', 'e', 'E', '+', '-':
-					s.bad = true // a fraction or exponent: left to the general path
-					return 0
-				}
-			}
-			s.i = j
-			if neg {
-				n = -n
-			}
-			code = n
+			s.once(&seen, 1)
+			code = s.fastInt()
 		}
 	}
 	return code
 }
 
+// fastInt reads an integer of at most 15 digits without a leading zero, as errorCode
+// takes a number; a fraction, an exponent or a longer number marks the scan bad (left
+// to the general path).
+func (s *fscan) fastInt() int64 {
+	s.ws()
+	j, neg := s.i, false
+	if j < len(s.b) && s.b[j] == '-' {
+		neg = true
+		j++
+	}
+	n, digits := int64(0), 0
+	for ; j < len(s.b) && '0' <= s.b[j] && s.b[j] <= '9'; j++ {
+		n = n*10 + int64(s.b[j]-'0')
+		digits++
+	}
+	if digits == 0 || digits > 15 || (digits > 1 && s.b[j-digits] == '0') {
+		s.bad = true
+		return 0
+	}
+	if j < len(s.b) {
+		switch s.b[j] {
+		case '.', 'e', 'E', '+', '-':
+			s.bad = true
+			return 0
+		}
+	}
+	s.i = j
+	if neg {
+		n = -n
+	}
+	return n
+}
+
+// fastInbound holds the parts of an inbound message whose use depends on its type,
+// which may come after them: fastMessage reads them all, then keeps those of the type.
+type fastInbound struct {
+	typ                       []byte
+	body, bodyQuoted          []byte // text.body, raw, and with its quotes
+	bodyEsc                   bool   // body holds escapes: unescaped only if kept
+	buttonPayload, buttonText []byte
+	replyFound                [len(interactiveReplies)]bool // interactive.<interactiveReplies[i]> is an object
+	replyID                   [len(interactiveReplies)][]byte
+}
+
+// fastMessage reads one messages[] item into an inbound event, as metaMessage does.
 func (d *Decoder) fastMessage(s *fscan) {
-	ev := d.addFast(KindInbound)
+	ev := d.addFast(model.KindInbound)
 	var seen uint32
-	var typ, body, bodyQuoted, payload, btnText []byte
-	bodyEsc := false
-	// replyFound[i]: interactive.<interactiveReplies[i]> is an object; replyID[i] its id.
-	var replyFound [len(interactiveReplies)]bool
-	var replyID [len(interactiveReplies)][]byte
+	var m fastInbound
 	for more := s.open('{'); more; more = s.next('}') {
 		switch string(s.key()) {
 		case "id":
-			s.once(&seen, 1)
+			s.once(&seen, messageID)
 			ev.MessageID = s.str()
 		case "from":
-			s.once(&seen, 2)
+			s.once(&seen, messageFrom)
 			ev.Customer = s.str()
 		case "from_user_id":
-			s.once(&seen, 512)
+			s.once(&seen, messageFromUser)
 			ev.CustomerUserID = s.str()
 		case "timestamp":
-			s.once(&seen, 4)
-			t, ok := fastTime(s.str())
-			if !ok {
-				s.bad = true
-			}
-			ev.Time = t
+			s.once(&seen, messageTimestamp)
+			ev.Time = s.fastTimestamp()
 		case "type":
-			s.once(&seen, 8)
-			typ = s.str()
+			s.once(&seen, messageType)
+			m.typ = s.str()
 		case "referral":
-			s.once(&seen, 16)
+			s.once(&seen, messageReferral)
 			if s.peek() != '{' {
 				s.bad = true
 			}
-			s.skip(8)
+			s.skip()
 			ev.Referral = true
 		case "context":
-			s.once(&seen, 32)
-			var cs uint32
-			for more := s.open('{'); more; more = s.next('}') {
-				if string(s.key()) == "id" {
-					s.once(&cs, 1)
-					ev.ContextID = s.str()
-				} else {
-					s.skip(9)
-				}
-			}
+			s.once(&seen, messageContext)
+			ev.ContextID = s.member("id")
 		case "text":
-			s.once(&seen, 64)
-			var ts uint32
-			for more := s.open('{'); more; more = s.next('}') {
-				if string(s.key()) == "body" {
-					s.once(&ts, 1)
-					if s.peek() != '"' {
-						s.bad = true
-						return
-					}
-					// An escaped body is unescaped below, and only if it is read.
-					q := s.i
-					body, bodyEsc = s.rawString()
-					bodyQuoted = s.b[q:s.i]
-				} else {
-					s.skip(9)
-				}
-			}
+			s.once(&seen, messageText)
+			m.readText(s)
 		case "button":
-			s.once(&seen, 128)
-			var bs uint32
-			for more := s.open('{'); more; more = s.next('}') {
-				switch string(s.key()) {
-				case "payload":
-					s.once(&bs, 1)
-					payload = s.str()
-				case "text":
-					s.once(&bs, 2)
-					btnText = s.str()
-				default:
-					s.skip(9)
-				}
-			}
+			s.once(&seen, messageButton)
+			m.readButton(s)
 		case "interactive":
-			s.once(&seen, 256)
-			var is uint32
-			for more := s.open('{'); more; more = s.next('}') {
-				k := s.key()
-				r := 0
-				for r < len(interactiveReplies) && string(k) != interactiveReplies[r] {
-					r++
-				}
-				if r == len(interactiveReplies) {
-					s.skip(9)
-					continue
-				}
-				s.once(&is, 1<<r)
-				replyFound[r] = true
-				var rs uint32
-				for more := s.open('{'); more; more = s.next('}') {
-					if string(s.key()) == "id" {
-						s.once(&rs, 1)
-						replyID[r] = s.str()
-					} else {
-						s.skip(10)
-					}
-				}
-			}
+			s.once(&seen, messageInteractive)
+			m.readInteractive(s)
 		case "errors":
 			s.bad = true
 		default:
-			s.skip(8)
+			s.skip()
 		}
 		if s.bad {
 			return
 		}
 	}
 	// id and timestamp are required, and a phone number or a BSUID.
-	if seen&5 != 5 || len(ev.MessageID) == 0 || (len(ev.Customer) == 0 && len(ev.CustomerUserID) == 0) {
+	if seen&messageRequired != messageRequired || len(ev.MessageID) == 0 ||
+		(len(ev.Customer) == 0 && len(ev.CustomerUserID) == 0) {
 		s.bad = true
 		return
 	}
-	if typ == nil {
-		ev.MessageType = MessageTypeOther
+	d.fastContent(s, ev, &m)
+}
+
+// readText reads the text object of a message, keeping its body (escaped or not).
+func (m *fastInbound) readText(s *fscan) {
+	var seen uint32
+	for more := s.open('{'); more; more = s.next('}') {
+		if string(s.key()) != "body" {
+			s.skip()
+			continue
+		}
+		s.once(&seen, 1)
+		if s.peek() != '"' {
+			s.bad = true
+			return
+		}
+		// An escaped body is unescaped by fastContent, and only if it is kept.
+		q := s.i
+		m.body, m.bodyEsc = s.rawString()
+		m.bodyQuoted = s.b[q:s.i]
+	}
+}
+
+// readButton reads the button object of a message.
+func (m *fastInbound) readButton(s *fscan) {
+	var seen uint32
+	for more := s.open('{'); more; more = s.next('}') {
+		switch string(s.key()) {
+		case "payload":
+			s.once(&seen, buttonPayload)
+			m.buttonPayload = s.str()
+		case "text":
+			s.once(&seen, buttonText)
+			m.buttonText = s.str()
+		default:
+			s.skip()
+		}
+	}
+}
+
+// readInteractive reads the interactive object of a message: which replies it holds as
+// objects, and their ids.
+func (m *fastInbound) readInteractive(s *fscan) {
+	var seen uint32
+	for more := s.open('{'); more; more = s.next('}') {
+		k := s.key()
+		r := 0
+		for r < len(interactiveReplies) && string(k) != interactiveReplies[r] {
+			r++
+		}
+		if r == len(interactiveReplies) {
+			s.skip()
+			continue
+		}
+		s.once(&seen, 1<<r)
+		m.replyFound[r] = true
+		m.replyID[r] = s.member("id")
+	}
+}
+
+// fastContent sets the message type of ev and the contents that type keeps.
+func (d *Decoder) fastContent(s *fscan, ev *model.Event, m *fastInbound) {
+	if m.typ == nil {
+		ev.MessageType = model.MessageTypeOther
 	} else {
-		ev.MessageType = ParseMessageType(typ)
+		ev.MessageType = model.ParseMessageType(m.typ)
 	}
 	switch ev.MessageType {
-	case MessageTypeText:
-		if bodyEsc {
-			body = d.unescape(s, bodyQuoted)
+	case model.MessageTypeText:
+		body := m.body
+		if m.bodyEsc {
+			body = d.unescape(s, m.bodyQuoted)
 		}
 		ev.Text = body
-	case MessageTypeButton:
-		ev.Payload = payload
-		if payload == nil {
-			ev.Payload = btnText
+	case model.MessageTypeButton:
+		ev.Payload = m.buttonPayload
+		if m.buttonPayload == nil {
+			ev.Payload = m.buttonText
 		}
-	case MessageTypeInteractive:
-		for r, found := range replyFound {
+	case model.MessageTypeInteractive:
+		for r, found := range m.replyFound {
 			if found {
-				ev.Payload = replyID[r]
+				ev.Payload = m.replyID[r]
 				break
 			}
 		}

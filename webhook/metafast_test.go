@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/waba-exporter/waba_exporter/internal/sim"
+	"github.com/waba-exporter/waba_exporter/model"
 )
 
 // genScript is the shared seeded generator (../shared/tools from the repository root).
@@ -134,6 +135,11 @@ var fastCorpus = []struct {
 	{`{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"value":{"statuses":[{"id":"a","status":"sent","timestamp":"1752000000"}]},"field":"messages"}]}`, false},
 	{`{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"value":{"statuses":[{"id":"a","status":"sent","timestamp":"1752000000","p":"\"}]},"field":"messages"}]}]}`, false},
 	{`{"object":"whatsapp_business_account","x":` + strings.Repeat("[", 100) + strings.Repeat("]", 100) + `,"entry":[{"id":"1","changes":[{"value":{"statuses":[{"id":"a","status":"sent","timestamp":"1752000000"}]},"field":"messages"}]}]}`, false},
+	// fastMaxDepth: a skipped value may be enclosed by 64 containers, not 65
+	{`{"object":"whatsapp_business_account","x":` + strings.Repeat("[", 64) + strings.Repeat("]", 64) + `,"entry":[{"id":"1","changes":[{"value":{"statuses":[{"id":"a","status":"sent","timestamp":"1752000000"}]},"field":"messages"}]}]}`, true},
+	{`{"object":"whatsapp_business_account","x":` + strings.Repeat("[", 65) + strings.Repeat("]", 65) + `,"entry":[{"id":"1","changes":[{"value":{"statuses":[{"id":"a","status":"sent","timestamp":"1752000000"}]},"field":"messages"}]}]}`, false},
+	{metaBody("messages", msgValue(`"statuses":[{"id":"a","status":"sent","timestamp":"1752000000","x":`+strings.Repeat("[", 57)+strings.Repeat("]", 57)+`}]`)), true},
+	{metaBody("messages", msgValue(`"statuses":[{"id":"a","status":"sent","timestamp":"1752000000","x":`+strings.Repeat("[", 58)+strings.Repeat("]", 58)+`}]`)), false},
 	{`{"object":"whatsapp_business_account","x":` + strings.Repeat("[", 400) + strings.Repeat("]", 400) + `,"entry":[]}`, false},
 	{`{"object":"whatsapp_business_account","x":tru,"entry":[]}`, false},
 	{`{"object":"whatsapp_business_account","x":` + "\x01" + `,"entry":[]}`, false},
@@ -144,10 +150,10 @@ var fastCorpus = []struct {
 func sameResult(t *testing.T, fast, slow *Decoder, line []byte) bool {
 	t.Helper()
 	evs, perr := fast.Decode(line, 1752000000)
-	got := append([]Event(nil), evs...)
+	got := append([]model.Event(nil), evs...)
 	gotFields := append([]string(nil), fast.ChangeFields()...)
 	want, wantErr := slow.Decode(line, 1752000000)
-	if !reflect.DeepEqual(got, append([]Event(nil), want...)) || perr != wantErr ||
+	if !reflect.DeepEqual(got, append([]model.Event(nil), want...)) || perr != wantErr ||
 		!reflect.DeepEqual(gotFields, append([]string(nil), slow.ChangeFields()...)) {
 		t.Fatalf("fast and general paths differ on %.300q:\nfast    %v %v %v\ngeneral %v %v %v",
 			line, toEvs(got), perr, gotFields, toEvs(want), wantErr, slow.ChangeFields())

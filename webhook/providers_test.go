@@ -1,20 +1,24 @@
 package webhook
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/waba-exporter/waba_exporter/model"
+)
 
 // Twilio bodies as Twilio posts them (form-encoded), with made-up SIDs and numbers.
 func TestDecodeTwilio(t *testing.T) {
 	const recv = 1752400000
-	st := func(id string, s Status, f func(*ev)) ev {
-		e := ev{Kind: KindStatus, Provider: ProviderTwilio, Field: FieldMessages, Business: "14150000001",
+	st := func(id string, s model.Status, f func(*ev)) ev {
+		e := ev{Kind: model.KindStatus, Provider: model.ProviderTwilio, Field: FieldMessages, Business: "14150000001",
 			Customer: "5511900000009", ID: id, Time: recv, Status: s, Inferred: true}
 		if f != nil {
 			f(&e)
 		}
 		return e
 	}
-	in := func(id string, mt MessageType, f func(*ev)) ev {
-		e := ev{Kind: KindInbound, Provider: ProviderTwilio, Field: FieldMessages, Business: "14150000001",
+	in := func(id string, mt model.MessageType, f func(*ev)) ev {
+		e := ev{Kind: model.KindInbound, Provider: model.ProviderTwilio, Field: FieldMessages, Business: "14150000001",
 			Customer: "5511900000009", ID: id, Time: recv, MsgType: mt}
 		if f != nil {
 			f(&e)
@@ -25,42 +29,42 @@ func TestDecodeTwilio(t *testing.T) {
 	const inAddrs = "&From=whatsapp%3A%2B5511900000009&To=whatsapp%3A%2B14150000001&AccountSid=ACtest"
 	cases := []decodeCase{
 		{name: "sent", recv: recv, line: "SmsSid=SMt1&SmsStatus=sent&MessageStatus=sent&ChannelPrefix=whatsapp&MessageSid=SMt1" + addrs,
-			want: []ev{st("SMt1", StatusSent, nil)}},
+			want: []ev{st("SMt1", model.StatusSent, nil)}},
 		{name: "queued is accepted", recv: recv, line: "MessageStatus=queued&MessageSid=SMt2" + addrs,
-			want: []ev{st("SMt2", StatusAccepted, nil)}},
+			want: []ev{st("SMt2", model.StatusAccepted, nil)}},
 		{name: "read via EventType", recv: recv, line: "EventType=READ&SmsStatus=read&MessageStatus=read&MessageSid=SMt3" + addrs,
-			want: []ev{st("SMt3", StatusRead, nil)}},
+			want: []ev{st("SMt3", model.StatusRead, nil)}},
 		{name: "EventType READ wins over an older status", recv: recv, line: "EventType=READ&MessageStatus=delivered&MessageSid=SMt3b" + addrs,
-			want: []ev{st("SMt3b", StatusRead, nil)}},
+			want: []ev{st("SMt3b", model.StatusRead, nil)}},
 		{name: "undelivered with 630xx code", recv: recv, line: "MessageStatus=undelivered&ErrorCode=63016&MessageSid=SMt4" + addrs,
-			want: []ev{st("SMt4", StatusFailed, func(e *ev) { e.ErrorCode = 63016 })}},
+			want: []ev{st("SMt4", model.StatusFailed, func(e *ev) { e.ErrorCode = 63016 })}},
 		{name: "failed with a non-numeric code keeps it raw", recv: recv, line: "MessageStatus=failed&ErrorCode=X1&MessageSid=SMt5" + addrs,
-			want: []ev{st("SMt5", StatusFailed, func(e *ev) { e.ErrorCodeRaw = "X1" })}},
+			want: []ev{st("SMt5", model.StatusFailed, func(e *ev) { e.ErrorCodeRaw = "X1" })}},
 		{name: "no time anywhere gives time 0", line: "MessageStatus=delivered&MessageSid=SMt6" + addrs,
-			want: []ev{st("SMt6", StatusDelivered, func(e *ev) { e.Time = 0 })}},
+			want: []ev{st("SMt6", model.StatusDelivered, func(e *ev) { e.Time = 0 })}},
 		{name: "inbound text with WaId and profile", recv: recv,
 			line: "SmsMessageSid=SMi1&NumMedia=0&ProfileName=Some+One&WaId=5511900000009&SmsStatus=received&Body=Stop+please&NumSegments=1&ReferralNumMedia=0&MessageSid=SMi1" + inAddrs,
-			want: []ev{in("SMi1", MessageTypeText, func(e *ev) { e.Text = "Stop please" })}},
+			want: []ev{in("SMi1", model.MessageTypeText, func(e *ev) { e.Text = "Stop please" })}},
 		{name: "inbound image", recv: recv,
 			line: "MediaContentType0=image%2Fjpeg&NumMedia=1&SmsStatus=received&Body=&MessageSid=MMi2&MediaUrl0=https%3A%2F%2Fexample.invalid%2Fm" + inAddrs,
-			want: []ev{in("MMi2", MessageTypeImage, nil)}},
+			want: []ev{in("MMi2", model.MessageTypeImage, nil)}},
 		{name: "inbound voice note", recv: recv,
 			line: "MediaContentType0=audio%2Fogg&NumMedia=1&SmsStatus=received&MessageSid=MMi3" + inAddrs,
-			want: []ev{in("MMi3", MessageTypeAudio, nil)}},
+			want: []ev{in("MMi3", model.MessageTypeAudio, nil)}},
 		{name: "inbound location", recv: recv,
 			line: "Latitude=-23.5&Longitude=-46.6&Address=Somewhere&NumMedia=0&SmsStatus=received&Body=&MessageSid=SMi4" + inAddrs,
-			want: []ev{in("SMi4", MessageTypeLocation, nil)}},
+			want: []ev{in("SMi4", model.MessageTypeLocation, nil)}},
 		{name: "inbound quick reply with context", recv: recv,
 			line: "ButtonText=Stop+promotions&ButtonPayload=OPTOUT_1&OriginalRepliedMessageSid=SMout9&SmsStatus=received&Body=Stop+promotions&MessageSid=SMi5" + inAddrs,
-			want: []ev{in("SMi5", MessageTypeButton, func(e *ev) { e.Payload, e.ContextID = "OPTOUT_1", "SMout9" })}},
+			want: []ev{in("SMi5", model.MessageTypeButton, func(e *ev) { e.Payload, e.ContextID = "OPTOUT_1", "SMout9" })}},
 		{name: "inbound from a click-to-WhatsApp ad", recv: recv,
 			line: "ReferralCtwaClid=ARAkxyz&ReferralSourceType=ad&ReferralNumMedia=0&SmsStatus=received&Body=Hi&MessageSid=SMi6" + inAddrs,
-			want: []ev{in("SMi6", MessageTypeText, func(e *ev) { e.Referral, e.Text = true, "Hi" })}},
+			want: []ev{in("SMi6", model.MessageTypeText, func(e *ev) { e.Referral, e.Text = true, "Hi" })}},
 		{name: "inbound with MessageType", recv: recv,
 			line: "MessageType=interactive&ListId=row-2&SmsStatus=received&MessageSid=SMi7" + inAddrs,
-			want: []ev{in("SMi7", MessageTypeInteractive, func(e *ev) { e.Payload = "row-2" })}},
+			want: []ev{in("SMi7", model.MessageTypeInteractive, func(e *ev) { e.Payload = "row-2" })}},
 		{name: "SMS callback is other", recv: recv, line: "MessageStatus=delivered&MessageSid=SMs1&To=%2B15550000000&From=%2B15550000001",
-			want: []ev{{Kind: KindOther, Provider: ProviderTwilio, Field: FieldOther, ID: "SMs1", Time: recv}}},
+			want: []ev{{Kind: model.KindOther, Provider: model.ProviderTwilio, Field: FieldOther, ID: "SMs1", Time: recv}}},
 		{name: "unknown status", recv: recv, line: "MessageStatus=vanished&MessageSid=SMt7" + addrs, reason: ReasonUnknownStatus},
 		{name: "no sid", recv: recv, line: "MessageStatus=sent" + addrs, reason: ReasonMissingField},
 		{name: "no status", recv: recv, line: "MessageSid=SMt8" + addrs, reason: ReasonMissingField},
@@ -72,8 +76,8 @@ func TestDecodeTwilio(t *testing.T) {
 }
 
 func TestDecodeGupshupV2(t *testing.T) {
-	st := func(id string, s Status, ts int64, f func(*ev)) ev {
-		e := ev{Kind: KindStatus, Provider: ProviderGupshup, Field: FieldMessages, Business: "shopapp",
+	st := func(id string, s model.Status, ts int64, f func(*ev)) ev {
+		e := ev{Kind: model.KindStatus, Provider: model.ProviderGupshup, Field: FieldMessages, Business: "shopapp",
 			Customer: "6281200000007", ID: id, Time: ts, Status: s}
 		if f != nil {
 			f(&e)
@@ -86,27 +90,27 @@ func TestDecodeGupshupV2(t *testing.T) {
 	cases := []decodeCase{
 		{name: "enqueued session message: service inferred, ms envelope time",
 			line: event("enqueued", `"id":"gs-uuid-1","payload":{"whatsappMessageId":"wa-1","type":"session"}`),
-			want: []ev{st("gs-uuid-1", StatusAccepted, 1752500000, func(e *ev) { e.Category, e.Inferred = CategoryService, true })}},
+			want: []ev{st("gs-uuid-1", model.StatusAccepted, 1752500000, func(e *ev) { e.Category, e.Inferred = model.CategoryService, true })}},
 		{name: "enqueued template: nothing inferred",
 			line: event("enqueued", `"id":"gs-uuid-1b","payload":{"whatsappMessageId":"wa-1b","type":"template"}`),
-			want: []ev{st("gs-uuid-1b", StatusAccepted, 1752500000, nil)}},
+			want: []ev{st("gs-uuid-1b", model.StatusAccepted, 1752500000, nil)}},
 		{name: "sent with conversation and pricing, gsId is the id",
 			line: event("sent", `"id":"wa-2","gsId":"gs-uuid-2","payload":{"ts":1752500001},"conversation":{"id":"c-2","expiresAt":1752586401,"type":"marketing"},"pricing":{"policy":"CBP","category":"marketing"}`),
-			want: []ev{st("gs-uuid-2", StatusSent, 1752500001, func(e *ev) {
-				e.ConvID, e.ConvExpiry, e.ConvOrigin, e.Model, e.Category = "c-2", 1752586401, CategoryMarketing, PricingModelCBP, CategoryMarketing
+			want: []ev{st("gs-uuid-2", model.StatusSent, 1752500001, func(e *ev) {
+				e.ConvID, e.ConvExpiry, e.ConvOrigin, e.Model, e.Category = "c-2", 1752586401, model.CategoryMarketing, model.PricingModelCBP, model.CategoryMarketing
 			})}},
 		{name: "delivered", line: event("delivered", `"id":"wa-3","gsId":"gs-uuid-3","payload":{"ts":1752500002}`),
-			want: []ev{st("gs-uuid-3", StatusDelivered, 1752500002, nil)}},
+			want: []ev{st("gs-uuid-3", model.StatusDelivered, 1752500002, nil)}},
 		{name: "read", line: event("read", `"id":"wa-4","gsId":"gs-uuid-4","payload":{"ts":"1752500003"}`),
-			want: []ev{st("gs-uuid-4", StatusRead, 1752500003, nil)}},
+			want: []ev{st("gs-uuid-4", model.StatusRead, 1752500003, nil)}},
 		{name: "failed synchronously with a Gupshup code",
 			line: event("failed", `"id":"gs-uuid-5","payload":{"code":1002,"reason":"Number does not exist"}`),
-			want: []ev{st("gs-uuid-5", StatusFailed, 1752500000, func(e *ev) { e.ErrorCode = 1002 })}},
+			want: []ev{st("gs-uuid-5", model.StatusFailed, 1752500000, func(e *ev) { e.ErrorCode = 1002 })}},
 		{name: "failed asynchronously with a Meta code",
 			line: event("failed", `"id":"wa-6","gsId":"gs-uuid-6","payload":{"code":131047,"reason":"24h"}`),
-			want: []ev{st("gs-uuid-6", StatusFailed, 1752500000, func(e *ev) { e.ErrorCode = 131047 })}},
+			want: []ev{st("gs-uuid-6", model.StatusFailed, 1752500000, func(e *ev) { e.ErrorCode = 131047 })}},
 		{name: "deleted (legacy)", line: event("deleted", `"id":"wa-7","payload":{"ts":1752500004}`),
-			want: []ev{st("wa-7", StatusDeleted, 1752500004, nil)}},
+			want: []ev{st("wa-7", model.StatusDeleted, 1752500004, nil)}},
 		{name: "unknown event type", line: event("exploded", `"id":"x"`), reason: ReasonUnknownStatus},
 		{name: "bad inner ts", line: event("read", `"id":"x","payload":{"ts":"soon"}`), reason: ReasonBadTimestamp},
 		{name: "bad envelope timestamp",
@@ -114,45 +118,45 @@ func TestDecodeGupshupV2(t *testing.T) {
 			reason: ReasonBadTimestamp},
 		{name: "inbound text",
 			line: `{"app":"shopapp","timestamp":1752500010000,"version":2,"type":"message","payload":{"id":"in-1","source":"6281200000007","type":"text","payload":{"text":"STOP"},"sender":{"phone":"6281200000007","name":"X","country_code":"62","dial_code":"81200000007"}}}`,
-			want: []ev{{Kind: KindInbound, Provider: ProviderGupshup, Field: FieldMessages, Business: "shopapp", Customer: "6281200000007", ID: "in-1", Time: 1752500010, MsgType: MessageTypeText, Text: "STOP"}}},
+			want: []ev{{Kind: model.KindInbound, Provider: model.ProviderGupshup, Field: FieldMessages, Business: "shopapp", Customer: "6281200000007", ID: "in-1", Time: 1752500010, MsgType: model.MessageTypeText, Text: "STOP"}}},
 		{name: "inbound list reply with postback and context",
 			line: `{"app":"shopapp","timestamp":1752500011000,"version":2,"type":"message","payload":{"id":"in-2","source":"6281200000007","type":"list_reply","payload":{"title":"t","id":"row1","reply":"t 1","postbackText":"pb-row1"},"context":{"id":"wa-out-1","gsId":"gs-out-1"}}}`,
-			want: []ev{{Kind: KindInbound, Provider: ProviderGupshup, Field: FieldMessages, Business: "shopapp", Customer: "6281200000007", ID: "in-2", Time: 1752500011, MsgType: MessageTypeInteractive, Payload: "pb-row1", ContextID: "wa-out-1"}}},
+			want: []ev{{Kind: model.KindInbound, Provider: model.ProviderGupshup, Field: FieldMessages, Business: "shopapp", Customer: "6281200000007", ID: "in-2", Time: 1752500011, MsgType: model.MessageTypeInteractive, Payload: "pb-row1", ContextID: "wa-out-1"}}},
 		{name: "inbound quick reply is a button",
 			line: `{"app":"shopapp","timestamp":1752500012000,"version":2,"type":"message","payload":{"id":"in-3","source":"6281200000007","type":"quick_reply","payload":{"text":"Unsubscribe"}}}`,
-			want: []ev{{Kind: KindInbound, Provider: ProviderGupshup, Field: FieldMessages, Business: "shopapp", Customer: "6281200000007", ID: "in-3", Time: 1752500012, MsgType: MessageTypeButton, Payload: "Unsubscribe"}}},
+			want: []ev{{Kind: model.KindInbound, Provider: model.ProviderGupshup, Field: FieldMessages, Business: "shopapp", Customer: "6281200000007", ID: "in-3", Time: 1752500012, MsgType: model.MessageTypeButton, Payload: "Unsubscribe"}}},
 		{name: "inbound location with string coordinates",
 			line: `{"app":"shopapp","timestamp":1752500013000,"version":2,"type":"message","payload":{"id":"in-4","source":"6281200000007","type":"location","payload":{"longitude":"106.8","latitude":"-6.2"}}}`,
-			want: []ev{{Kind: KindInbound, Provider: ProviderGupshup, Field: FieldMessages, Business: "shopapp", Customer: "6281200000007", ID: "in-4", Time: 1752500013, MsgType: MessageTypeLocation}}},
+			want: []ev{{Kind: model.KindInbound, Provider: model.ProviderGupshup, Field: FieldMessages, Business: "shopapp", Customer: "6281200000007", ID: "in-4", Time: 1752500013, MsgType: model.MessageTypeLocation}}},
 		{name: "inbound without source", line: `{"app":"a","timestamp":1752500013000,"type":"message","payload":{"id":"in-5","type":"text"}}`, reason: ReasonMissingField},
 		{name: "billing event (CBP) is a pricing report for its message",
 			line: `{"app":"shopapp","timestamp":1752500020000,"version":2,"type":"billing-event","payload":{"deductions":{"type":"utility","model":"CBP","source":"whatsapp","billable":true},"references":{"id":"wa-9","gsId":"gs-uuid-9","conversationId":"c-9","destination":"6281200000007"}}}`,
-			want: []ev{{Kind: KindStatus, Billing: true, Provider: ProviderGupshup, Field: FieldMessages, Business: "shopapp", Customer: "6281200000007", ID: "gs-uuid-9", Time: 1752500020,
-				Category: CategoryUtility, Model: PricingModelCBP, Billable: 1, ConvID: "c-9", ConvOrigin: CategoryUtility}}},
+			want: []ev{{Kind: model.KindStatus, Billing: true, Provider: model.ProviderGupshup, Field: FieldMessages, Business: "shopapp", Customer: "6281200000007", ID: "gs-uuid-9", Time: 1752500020,
+				Category: model.CategoryUtility, Model: model.PricingModelCBP, Billable: 1, ConvID: "c-9", ConvOrigin: model.CategoryUtility}}},
 		{name: "billing event (CBP) with a conversation type and billable as a string",
 			line: `{"app":"shopapp","timestamp":1752500020000,"version":2,"type":"billing-event","payload":{"deductions":{"type":"FEP","conversationType":"referral_conversion","model":"CBP","source":"whatsapp","billable":"false"},"references":{"id":"wa-9","conversationId":"c-9","destination":"6281200000007"}}}`,
-			want: []ev{{Kind: KindStatus, Billing: true, Provider: ProviderGupshup, Field: FieldMessages, Business: "shopapp", Customer: "6281200000007", ID: "wa-9", Time: 1752500020,
-				Category: CategoryReferralConversion, Model: PricingModelCBP, Billable: -1, ConvID: "c-9", ConvOrigin: CategoryReferralConversion}}},
+			want: []ev{{Kind: model.KindStatus, Billing: true, Provider: model.ProviderGupshup, Field: FieldMessages, Business: "shopapp", Customer: "6281200000007", ID: "wa-9", Time: 1752500020,
+				Category: model.CategoryReferralConversion, Model: model.PricingModelCBP, Billable: -1, ConvID: "c-9", ConvOrigin: model.CategoryReferralConversion}}},
 		{name: "billing event (PMP): type is the pricing type, category the category, no conversation",
 			line: `{"app":"shopapp","timestamp":1752500021000,"version":2,"type":"billing-event","payload":{"deductions":{"type":"regular","model":"PMP","source":"whatsapp","billable":true,"category":"marketing"},"references":{"id":"wa-10","gsId":"gs-uuid-10","destination":"6281200000007"}}}`,
-			want: []ev{{Kind: KindStatus, Billing: true, Provider: ProviderGupshup, Field: FieldMessages, Business: "shopapp", Customer: "6281200000007", ID: "gs-uuid-10", Time: 1752500021,
-				Category: CategoryMarketing, Model: PricingModelPMP, PType: PricingTypeRegular, Billable: 1}}},
+			want: []ev{{Kind: model.KindStatus, Billing: true, Provider: model.ProviderGupshup, Field: FieldMessages, Business: "shopapp", Customer: "6281200000007", ID: "gs-uuid-10", Time: 1752500021,
+				Category: model.CategoryMarketing, Model: model.PricingModelPMP, PType: model.PricingTypeRegular, Billable: 1}}},
 		{name: "billing event (PMP) of a free utility message in a customer service window",
 			line: `{"app":"shopapp","timestamp":1752500021000,"version":2,"type":"billing-event","payload":{"deductions":{"type":"free_customer_service","model":"PMP","billable":false,"category":"utility"},"references":{"gsId":"gs-uuid-11"}}}`,
-			want: []ev{{Kind: KindStatus, Billing: true, Provider: ProviderGupshup, Field: FieldMessages, Business: "shopapp", ID: "gs-uuid-11", Time: 1752500021,
-				Category: CategoryUtility, Model: PricingModelPMP, PType: PricingTypeFreeCustomerService, Billable: -1}}},
+			want: []ev{{Kind: model.KindStatus, Billing: true, Provider: model.ProviderGupshup, Field: FieldMessages, Business: "shopapp", ID: "gs-uuid-11", Time: 1752500021,
+				Category: model.CategoryUtility, Model: model.PricingModelPMP, PType: model.PricingTypeFreeCustomerService, Billable: -1}}},
 		{name: "billing event naming no message is missing_field",
 			line:   `{"app":"shopapp","timestamp":1752500021000,"version":2,"type":"billing-event","payload":{"deductions":{"type":"regular","model":"PMP"},"references":{"destination":"6281200000007"}}}`,
 			reason: ReasonMissingField},
 		{name: "user opt-out event",
 			line: `{"app":"shopapp","timestamp":1752500030000,"version":2,"type":"user-event","payload":{"phone":"6281200000007","type":"opted-out"}}`,
-			want: []ev{{Kind: KindUserPreference, Provider: ProviderGupshup, Field: FieldUserPreferences, Business: "shopapp", Customer: "6281200000007", Time: 1752500030, Preference: PreferenceStop}}},
+			want: []ev{{Kind: model.KindUserPreference, Provider: model.ProviderGupshup, Field: FieldUserPreferences, Business: "shopapp", Customer: "6281200000007", Time: 1752500030, Preference: model.PreferenceStop}}},
 		{name: "other event type",
 			line: `{"app":"shopapp","timestamp":1752500040000,"version":2,"type":"system-event","payload":{"type":"x"}}`,
-			want: []ev{{Kind: KindOther, Provider: ProviderGupshup, Field: FieldOther, Business: "shopapp", Time: 1752500040}}},
+			want: []ev{{Kind: model.KindOther, Provider: model.ProviderGupshup, Field: FieldOther, Business: "shopapp", Time: 1752500040}}},
 		{name: "fixed format gupshup still reads v3 (Meta shape)", opts: Options{Format: FormatGupshup},
 			line: `{"object":"whatsapp_business_account","gs_app_id":"g1","entry":[{"id":"W","changes":[{"field":"account_update","value":{"event":"E"}}]}]}`,
-			want: []ev{{Kind: KindAccountUpdate, Provider: ProviderGupshup, Field: FieldAccountUpdate, Account: "W", EventName: "E"}}},
+			want: []ev{{Kind: model.KindAccountUpdate, Provider: model.ProviderGupshup, Field: FieldAccountUpdate, Account: "W", EventName: "E"}}},
 	}
 	runDecodeCases(t, cases)
 }
@@ -162,8 +166,8 @@ func TestDecodeInfobip(t *testing.T) {
 		return `{"results":[{"bulkId":"b","price":{"pricePerMessage":0.05,"currency":"EUR"},"status":{"groupId":3,"groupName":"` + group + `","id":5,"name":"` + name + `"},` + extra +
 			`"messageId":"ib-1","doneAt":"2025-07-15T10:00:05.123+02:00","sentAt":"2025-07-15T10:00:00.000+02:00","to":"48600000011"}]}`
 	}
-	st := func(s Status, f func(*ev)) ev {
-		e := ev{Kind: KindStatus, Provider: ProviderInfobip, Field: FieldMessages, Business: "biz-default",
+	st := func(s model.Status, f func(*ev)) ev {
+		e := ev{Kind: model.KindStatus, Provider: model.ProviderInfobip, Field: FieldMessages, Business: "biz-default",
 			Customer: "48600000011", ID: "ib-1", Time: 1752566405, Status: s, Billable: 1, Inferred: true}
 		if f != nil {
 			f(&e)
@@ -172,34 +176,34 @@ func TestDecodeInfobip(t *testing.T) {
 	}
 	opts := Options{Business: "biz-default"}
 	cases := []decodeCase{
-		{name: "delivered to handset", opts: opts, line: dr("DELIVERED", "DELIVERED_TO_HANDSET", ""), want: []ev{st(StatusDelivered, nil)}},
-		{name: "delivered to operator is sent", opts: opts, line: dr("DELIVERED", "DELIVERED_TO_OPERATOR", ""), want: []ev{st(StatusSent, nil)}},
-		{name: "pending is accepted", opts: opts, line: dr("PENDING", "PENDING_ENROUTE", ""), want: []ev{st(StatusAccepted, nil)}},
+		{name: "delivered to handset", opts: opts, line: dr("DELIVERED", "DELIVERED_TO_HANDSET", ""), want: []ev{st(model.StatusDelivered, nil)}},
+		{name: "delivered to operator is sent", opts: opts, line: dr("DELIVERED", "DELIVERED_TO_OPERATOR", ""), want: []ev{st(model.StatusSent, nil)}},
+		{name: "pending is accepted", opts: opts, line: dr("PENDING", "PENDING_ENROUTE", ""), want: []ev{st(model.StatusAccepted, nil)}},
 		{name: "undeliverable with error id", opts: opts,
 			line: dr("UNDELIVERABLE", "UNDELIVERABLE_NOT_DELIVERED", `"error":{"id":7003,"name":"EC_SOMETHING","groupId":1,"permanent":true},`),
-			want: []ev{st(StatusFailed, func(e *ev) { e.ErrorCode = 7003 })}},
+			want: []ev{st(model.StatusFailed, func(e *ev) { e.ErrorCode = 7003 })}},
 		{name: "expired without error keeps the group as raw code", opts: opts,
 			line: dr("EXPIRED", "EXPIRED_EXPIRED", `"error":{"id":0,"name":"NO_ERROR"},`),
-			want: []ev{st(StatusFailed, func(e *ev) { e.ErrorCodeRaw = "NO_ERROR" })}},
+			want: []ev{st(model.StatusFailed, func(e *ev) { e.ErrorCodeRaw = "NO_ERROR" })}},
 		{name: "rejected without error object", opts: opts, line: dr("REJECTED", "REJECTED_NETWORK", ""),
-			want: []ev{st(StatusFailed, func(e *ev) { e.ErrorCodeRaw = "REJECTED" })}},
+			want: []ev{st(model.StatusFailed, func(e *ev) { e.ErrorCodeRaw = "REJECTED" })}},
 		{name: "unknown group", line: dr("WEIRD", "X", ""), reason: ReasonUnknownStatus},
 		{name: "seen report: customer from, business to",
 			line: `{"results":[{"messageId":"ib-2","from":"48600000011","to":"48220000001","sentAt":"2025-07-15T08:00:00.000+0000","seenAt":"2025-07-15T08:01:00Z"}]}`,
-			want: []ev{{Kind: KindStatus, Provider: ProviderInfobip, Field: FieldMessages, Business: "48220000001", Customer: "48600000011", ID: "ib-2", Time: 1752566460, Status: StatusRead, Inferred: true}}},
+			want: []ev{{Kind: model.KindStatus, Provider: model.ProviderInfobip, Field: FieldMessages, Business: "48220000001", Customer: "48600000011", ID: "ib-2", Time: 1752566460, Status: model.StatusRead, Inferred: true}}},
 		{name: "inbound text",
 			line: `{"results":[{"from":"48600000011","to":"48220000001","integrationType":"WHATSAPP","receivedAt":"2025-07-15T08:02:00.000+00:00","messageId":"ib-in-1","message":{"type":"TEXT","text":"unsubscribe"},"contact":{"name":"X"},"price":{"pricePerMessage":0,"currency":"EUR"}}],"messageCount":1,"pendingMessageCount":0}`,
-			want: []ev{{Kind: KindInbound, Provider: ProviderInfobip, Field: FieldMessages, Business: "48220000001", Customer: "48600000011", ID: "ib-in-1", Time: 1752566520, MsgType: MessageTypeText, Text: "unsubscribe"}}},
+			want: []ev{{Kind: model.KindInbound, Provider: model.ProviderInfobip, Field: FieldMessages, Business: "48220000001", Customer: "48600000011", ID: "ib-in-1", Time: 1752566520, MsgType: model.MessageTypeText, Text: "unsubscribe"}}},
 		{name: "inbound button reply with context and referral",
 			line: `{"results":[{"from":"48600000011","to":"48220000001","receivedAt":"2025-07-15T08:03:00.000+00:00","messageId":"ib-in-2","message":{"type":"INTERACTIVE_BUTTON_REPLY","id":"btn-yes","title":"Yes","context":{"id":"ib-1","from":"48220000001"},"referral":{"sourceType":"ad"}}}]}`,
-			want: []ev{{Kind: KindInbound, Provider: ProviderInfobip, Field: FieldMessages, Business: "48220000001", Customer: "48600000011", ID: "ib-in-2", Time: 1752566580, MsgType: MessageTypeInteractive, Payload: "btn-yes", ContextID: "ib-1", Referral: true}}},
+			want: []ev{{Kind: model.KindInbound, Provider: model.ProviderInfobip, Field: FieldMessages, Business: "48220000001", Customer: "48600000011", ID: "ib-in-2", Time: 1752566580, MsgType: model.MessageTypeInteractive, Payload: "btn-yes", ContextID: "ib-1", Referral: true}}},
 		{name: "two results, one bad",
 			line:   `{"results":[{"messageId":"ib-3","to":"48600000011","status":{"groupName":"DELIVERED","name":"DELIVERED_TO_HANDSET"},"doneAt":"2025-07-15T10:00:00Z"},{"messageId":"ib-4","to":"48600000011","status":{"groupName":"DELIVERED"},"doneAt":"yesterday"}]}`,
-			want:   []ev{{Kind: KindStatus, Provider: ProviderInfobip, Field: FieldMessages, Customer: "48600000011", ID: "ib-3", Time: 1752573600, Status: StatusDelivered, Inferred: true}},
+			want:   []ev{{Kind: model.KindStatus, Provider: model.ProviderInfobip, Field: FieldMessages, Customer: "48600000011", ID: "ib-3", Time: 1752573600, Status: model.StatusDelivered, Inferred: true}},
 			reason: ReasonBadTimestamp},
 		{name: "template status update",
 			line: `{"messageTemplateId":7,"messageTemplateName":"n","messageTemplateLanguage":"en","timestamp":"2025-07-15T12:00:00.000+00:00","change":{"type":"TEMPLATE_STATUS_UPDATE","newStatus":"REJECTED","reason":"INVALID_FORMAT"},"entityId":1,"applicationId":2}`,
-			want: []ev{{Kind: KindTemplateStatus, Provider: ProviderInfobip, Field: FieldMessageTemplateStatusUpdate, Time: 1752580800, EventName: "REJECTED"}}},
+			want: []ev{{Kind: model.KindTemplateStatus, Provider: model.ProviderInfobip, Field: FieldMessageTemplateStatusUpdate, Time: 1752580800, EventName: "REJECTED"}}},
 		{name: "result of unknown kind", line: `{"results":[{"messageId":"ib-5","to":"1"}]}`, reason: ReasonUnknownFormat},
 		{name: "result without id", line: `{"results":[{"to":"1","status":{"groupName":"DELIVERED"}}]}`, reason: ReasonMissingField},
 	}
@@ -208,8 +212,8 @@ func TestDecodeInfobip(t *testing.T) {
 
 func TestEnvelopes(t *testing.T) {
 	const metaStatus = `{"object":"whatsapp_business_account","entry":[{"id":"W","changes":[{"field":"messages","value":{"metadata":{"phone_number_id":"P"},"statuses":[{"id":"wamid.E","status":"sent","timestamp":"1752600000","recipient_id":"C"}]}}]}]}`
-	metaWant := ev{Kind: KindStatus, Provider: ProviderMeta, Field: FieldMessages, Business: "P", Account: "W", Customer: "C", ID: "wamid.E", Time: 1752600000, Status: StatusSent}
-	twWant := ev{Kind: KindStatus, Provider: ProviderTwilio, Field: FieldMessages, Business: "14150000001", Customer: "5511900000009", ID: "SMe1", Time: 1752600100, Status: StatusDelivered, Inferred: true}
+	metaWant := ev{Kind: model.KindStatus, Provider: model.ProviderMeta, Field: FieldMessages, Business: "P", Account: "W", Customer: "C", ID: "wamid.E", Time: 1752600000, Status: model.StatusSent}
+	twWant := ev{Kind: model.KindStatus, Provider: model.ProviderTwilio, Field: FieldMessages, Business: "14150000001", Customer: "5511900000009", ID: "SMe1", Time: 1752600100, Status: model.StatusDelivered, Inferred: true}
 	const form = "MessageStatus=delivered&MessageSid=SMe1&To=whatsapp%3A%2B5511900000009&From=whatsapp%3A%2B14150000001"
 	env := Options{Envelope: Envelope{BodyPath: "request.body", TimePath: "received_at"}}
 	cases := []decodeCase{
@@ -252,7 +256,8 @@ func TestFixedFormats(t *testing.T) {
 	for _, f := range []Format{FormatMeta, FormatOnPrem, FormatGupshup, FormatInfobip} {
 		for name, line := range lines {
 			d := NewDecoder(Options{Format: f})
-			evs, perr := d.Decode([]byte(line), 0)
+			evs, err := d.Decode([]byte(line), 0)
+			perr := parseErr(t, err)
 			// Gupshup v3 is the Meta shape, so format gupshup reads it too.
 			if name == f.String() || (f == FormatGupshup && name == "meta") {
 				if perr != nil || len(evs) != 1 {

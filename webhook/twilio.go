@@ -1,6 +1,10 @@
 package webhook
 
-import "bytes"
+import (
+	"bytes"
+
+	"github.com/waba-exporter/waba_exporter/model"
+)
 
 // looksLikeForm reports whether b could be an application/x-www-form-urlencoded body:
 // only URL-safe bytes, and a `key=` before the first `&`.
@@ -42,8 +46,18 @@ var (
 // (MessageStatus/SmsStatus) or an incoming message (SmsStatus=received). Bodies carry no
 // time: Time is recvTime (the envelope's receive time, else the caller's read time).
 func (d *Decoder) decodeTwilio(body []byte, recvTime int64) {
-	var f twilioForm
-	seen := false
+	f, ok := parseTwilioForm(body)
+	if !ok {
+		d.fail(errTwilioForm)
+		return
+	}
+	d.buildTwilio(&f, recvTime)
+}
+
+// parseTwilioForm splits a form body into the raw values of the fields we read. ok is
+// false when the body has none of Twilio's message fields (MessageSid, SmsSid,
+// SmsMessageSid, MessageStatus, SmsStatus).
+func parseTwilioForm(body []byte) (f twilioForm, ok bool) {
 	for len(body) > 0 {
 		var pair []byte
 		if i := bytes.IndexByte(body, '&'); i >= 0 {
@@ -56,80 +70,105 @@ func (d *Decoder) decodeTwilio(body []byte, recvTime int64) {
 			continue
 		}
 		var kb [64]byte
-		key, val := formKey(&kb, pair[:eq]), pair[eq+1:]
-		switch string(key) {
-		case "MessageSid":
-			f.messageSid, seen = val, true
-		case "SmsSid":
-			f.smsSid, seen = val, true
-		case "SmsMessageSid":
-			f.smsMessageSid, seen = val, true
-		case "MessageStatus":
-			f.messageStatus, seen = val, true
-		case "SmsStatus":
-			f.smsStatus, seen = val, true
-		case "EventType":
-			f.eventType = val
-		case "From":
-			f.from = val
-		case "To":
-			f.to = val
-		case "ErrorCode":
-			f.errorCode = val
-		case "WaId":
-			f.waID = val
-		case "NumMedia":
-			f.numMedia = val
-		case "MediaContentType0":
-			f.mediaType0 = val
-		case "Latitude":
-			f.latitude = val
-		case "ButtonPayload":
-			f.buttonPayload = val
-		case "ButtonText":
-			f.buttonText = val
-		case "ListId":
-			f.listID = val
-		case "Body":
-			f.body = val
-		case "OriginalRepliedMessageSid":
-			f.repliedSid = val
-		case "MessageType":
-			f.messageType = val
-		case "ChannelPrefix":
-			f.channelPrefix = val
-		case "ReferralCtwaClid", "ReferralSourceId", "ReferralSourceUrl", "ReferralSourceType", "ReferralHeadline", "ReferralBody":
-			f.referral = f.referral || len(val) > 0
-		case "ReferralNumMedia":
-			f.referral = f.referral || (len(val) > 0 && !(len(val) == 1 && val[0] == '0'))
+		if f.set(formKey(&kb, pair[:eq]), pair[eq+1:]) {
+			ok = true
 		}
 	}
-	if !seen {
-		d.fail(errTwilioForm)
-		return
+	return f, ok
+}
+
+// set records the value of one form field and reports whether the key is one of
+// Twilio's message fields. Unknown keys are ignored; a repeated key keeps the last value.
+func (f *twilioForm) set(key, val []byte) (message bool) {
+	switch string(key) {
+	case "MessageSid":
+		f.messageSid = val
+	case "SmsSid":
+		f.smsSid = val
+	case "SmsMessageSid":
+		f.smsMessageSid = val
+	case "MessageStatus":
+		f.messageStatus = val
+	case "SmsStatus":
+		f.smsStatus = val
+	default:
+		f.setOther(key, val)
+		return false
 	}
-	// Values are unescaped into scratch, which is sized first so that it never moves
-	// while events point into it.
-	d.reserve(len(f.messageSid) + len(f.smsSid) + len(f.smsMessageSid) + len(f.messageStatus) +
+	return true
+}
+
+// setOther records the value of a field other than the message fields.
+func (f *twilioForm) setOther(key, val []byte) {
+	switch string(key) {
+	case "EventType":
+		f.eventType = val
+	case "From":
+		f.from = val
+	case "To":
+		f.to = val
+	case "ErrorCode":
+		f.errorCode = val
+	case "WaId":
+		f.waID = val
+	case "NumMedia":
+		f.numMedia = val
+	case "MediaContentType0":
+		f.mediaType0 = val
+	case "Latitude":
+		f.latitude = val
+	case "ButtonPayload":
+		f.buttonPayload = val
+	case "ButtonText":
+		f.buttonText = val
+	case "ListId":
+		f.listID = val
+	case "Body":
+		f.body = val
+	case "OriginalRepliedMessageSid":
+		f.repliedSid = val
+	case "MessageType":
+		f.messageType = val
+	case "ChannelPrefix":
+		f.channelPrefix = val
+	case "ReferralCtwaClid", "ReferralSourceId", "ReferralSourceUrl", "ReferralSourceType", "ReferralHeadline", "ReferralBody":
+		f.referral = f.referral || len(val) > 0
+	case "ReferralNumMedia":
+		f.referral = f.referral || (len(val) > 0 && !(len(val) == 1 && val[0] == '0'))
+	}
+}
+
+// encodedLen is the length of every raw value that may be decoded into scratch.
+func (f *twilioForm) encodedLen() int {
+	return len(f.messageSid) + len(f.smsSid) + len(f.smsMessageSid) + len(f.messageStatus) +
 		len(f.smsStatus) + len(f.eventType) + len(f.from) + len(f.to) + len(f.errorCode) + len(f.waID) +
 		len(f.numMedia) + len(f.mediaType0) + len(f.buttonPayload) + len(f.buttonText) + len(f.listID) +
-		len(f.body) + len(f.repliedSid) + len(f.messageType) + len(f.channelPrefix))
+		len(f.body) + len(f.repliedSid) + len(f.messageType) + len(f.channelPrefix)
+}
 
-	id := d.unform(f.messageSid)
-	if len(id) == 0 {
-		id = d.unform(f.smsSid)
+// firstUnform returns the first of vs that is not empty once decoded (nil if none).
+func (d *Decoder) firstUnform(vs ...[]byte) []byte {
+	for _, v := range vs {
+		if u := d.unform(v); len(u) > 0 {
+			return u
+		}
 	}
-	if len(id) == 0 {
-		id = d.unform(f.smsMessageSid)
-	}
+	return nil
+}
+
+// buildTwilio makes the event of a parsed Twilio form: one event, or an error when the
+// message id, the status or (inbound) the customer is missing, or the status is unknown.
+// A callback that is not WhatsApp (SMS/MMS logged alongside) is counted as KindOther.
+func (d *Decoder) buildTwilio(f *twilioForm, recvTime int64) {
+	// Values are unescaped into scratch, which is sized first so that it never moves
+	// while events point into it.
+	d.reserve(f.encodedLen())
+	id := d.firstUnform(f.messageSid, f.smsSid, f.smsMessageSid)
 	if len(id) == 0 {
 		d.fail(errTwilioSid)
 		return
 	}
-	status := d.unform(f.messageStatus)
-	if len(status) == 0 {
-		status = d.unform(f.smsStatus)
-	}
+	status := d.firstUnform(f.messageStatus, f.smsStatus)
 	if len(status) == 0 {
 		d.fail(errTwilioStatus)
 		return
@@ -140,53 +179,62 @@ func (d *Decoder) decodeTwilio(body []byte, recvTime int64) {
 
 	start := len(d.events)
 	defer d.noteBody(start)
-	ev := d.add(&Event{Provider: ProviderTwilio, Field: FieldMessages})
+	ev := d.add(&model.Event{Provider: model.ProviderTwilio, Field: FieldMessages})
 	ev.MessageID = id
 	ev.Time = recvTime
 	if !whatsapp {
 		// An SMS/MMS callback logged next to WhatsApp traffic: counted, not modelled.
-		ev.Kind = KindOther
+		ev.Kind = model.KindOther
 		ev.Field = FieldOther
 		return
 	}
 	var buf [32]byte
 	switch string(lower(&buf, status)) {
 	case "received", "receiving":
-		ev.Kind = KindInbound
-		ev.Business = to
-		ev.Customer = from
-		if len(ev.Customer) == 0 {
-			ev.Customer = d.unform(f.waID)
-		}
-		if len(ev.Customer) == 0 {
-			d.drop()
-			d.fail(errTwilioAddr)
-			return
-		}
-		ev.MessageType = twilioMessageType(d, &f)
-		ev.Referral = f.referral
-		ev.ContextID = d.unform(f.repliedSid)
-		ev.Payload = d.unform(f.buttonPayload)
-		if len(ev.Payload) == 0 {
-			ev.Payload = d.unform(f.listID)
-		}
-		if ev.MessageType == MessageTypeText {
-			ev.Text = d.unform(f.body)
-		}
-		if ev.MessageType == MessageTypeButton && len(ev.Payload) == 0 {
-			ev.Payload = d.unform(f.buttonText)
-		}
+		d.twilioInbound(ev, f, from, to)
+	default:
+		d.twilioStatusEvent(ev, f, status, from, to)
+	}
+}
+
+// twilioInbound completes ev as an incoming message (business: To, customer: From or
+// WaId); without a customer the event is dropped with errTwilioAddr.
+func (d *Decoder) twilioInbound(ev *model.Event, f *twilioForm, from, to []byte) {
+	ev.Kind = model.KindInbound
+	ev.Business = to
+	ev.Customer = from
+	if len(ev.Customer) == 0 {
+		ev.Customer = d.unform(f.waID)
+	}
+	if len(ev.Customer) == 0 {
+		d.drop()
+		d.fail(errTwilioAddr)
 		return
 	}
-	ev.Kind = KindStatus
+	ev.MessageType = twilioMessageType(d, f)
+	ev.Referral = f.referral
+	ev.ContextID = d.unform(f.repliedSid)
+	ev.Payload = d.firstUnform(f.buttonPayload, f.listID)
+	if ev.MessageType == model.MessageTypeText {
+		ev.Text = d.unform(f.body)
+	}
+	if ev.MessageType == model.MessageTypeButton && len(ev.Payload) == 0 {
+		ev.Payload = d.unform(f.buttonText)
+	}
+}
+
+// twilioStatusEvent completes ev as a status callback (business: From, customer: To); an
+// unknown status drops it with errTwilioUnknown. EventType=READ is a read receipt.
+func (d *Decoder) twilioStatusEvent(ev *model.Event, f *twilioForm, status, from, to []byte) {
+	ev.Kind = model.KindStatus
 	ev.Business = from
 	ev.Customer = to
 	ev.Status = twilioStatus(status)
 	var eb [32]byte
-	if string(lower(&eb, d.unform(f.eventType))) == "read" && ev.Status != StatusFailed {
-		ev.Status = StatusRead
+	if string(lower(&eb, d.unform(f.eventType))) == "read" && ev.Status != model.StatusFailed {
+		ev.Status = model.StatusRead
 	}
-	if ev.Status == StatusNone {
+	if ev.Status == model.StatusNone {
 		d.drop()
 		d.fail(errTwilioUnknown)
 		return
@@ -205,53 +253,53 @@ func (d *Decoder) decodeTwilio(body []byte, recvTime int64) {
 
 // twilioStatus maps Twilio's message statuses onto ours: its own words, then the
 // shared vocabulary (sent, delivered, read, failed, queued, accepted).
-func twilioStatus(s []byte) Status {
+func twilioStatus(s []byte) model.Status {
 	var buf [32]byte
 	switch string(lower(&buf, s)) {
 	case "undelivered":
-		return StatusFailed
+		return model.StatusFailed
 	case "scheduled", "sending", "canceled":
 		// Before Meta has the message (canceled: it never will): seen, counted as nothing.
-		return StatusAccepted
+		return model.StatusAccepted
 	}
-	return ParseStatus(s)
+	return model.ParseStatus(s)
 }
 
 // twilioMessageType uses Twilio's MessageType when sent, else infers the type from the
 // media, location and button fields.
-func twilioMessageType(d *Decoder, f *twilioForm) MessageType {
+func twilioMessageType(d *Decoder, f *twilioForm) model.MessageType {
 	if mt := d.unform(f.messageType); len(mt) > 0 {
 		var buf [32]byte
 		if string(lower(&buf, mt)) == "quick_reply" {
-			return MessageTypeButton
+			return model.MessageTypeButton
 		}
-		return ParseMessageType(mt)
+		return model.ParseMessageType(mt)
 	}
 	switch {
 	case len(f.latitude) > 0:
-		return MessageTypeLocation
+		return model.MessageTypeLocation
 	case len(f.buttonPayload) > 0 || len(f.buttonText) > 0:
-		return MessageTypeButton
+		return model.MessageTypeButton
 	case len(f.listID) > 0:
-		return MessageTypeInteractive
+		return model.MessageTypeInteractive
 	}
 	if n, ok := parseInt(d.unform(f.numMedia)); ok && n > 0 {
 		mt := d.unform(f.mediaType0)
 		switch {
 		case bytes.HasPrefix(mt, []byte("image/webp")):
-			return MessageTypeSticker
+			return model.MessageTypeSticker
 		case bytes.HasPrefix(mt, []byte("image/")):
-			return MessageTypeImage
+			return model.MessageTypeImage
 		case bytes.HasPrefix(mt, []byte("audio/")):
-			return MessageTypeAudio
+			return model.MessageTypeAudio
 		case bytes.HasPrefix(mt, []byte("video/")):
-			return MessageTypeVideo
+			return model.MessageTypeVideo
 		case bytes.HasPrefix(mt, []byte("text/vcard")), bytes.HasPrefix(mt, []byte("text/x-vcard")):
-			return MessageTypeContacts
+			return model.MessageTypeContacts
 		}
-		return MessageTypeDocument
+		return model.MessageTypeDocument
 	}
-	return MessageTypeText
+	return model.MessageTypeText
 }
 
 // stripWhatsApp removes a `whatsapp:` prefix and the `+` of an E.164 number, so Twilio

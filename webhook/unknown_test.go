@@ -1,6 +1,10 @@
 package webhook
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/waba-exporter/waba_exporter/model"
+)
 
 // Bodies of other providers and random objects: whatever keys they share with a known
 // provider (statuses, contacts, messages, results, entry, type), they are unknown_format,
@@ -48,7 +52,8 @@ func TestForeignBodiesAreUnknownFormat(t *testing.T) {
 				line = `{"body":` + f.body + `}`
 			}
 			d := NewDecoder(opts)
-			evs, perr := d.Decode([]byte(line), 1752000000)
+			evs, err := d.Decode([]byte(line), 1752000000)
+			perr := parseErr(t, err)
 			if perr == nil || perr.Reason != ReasonUnknownFormat || len(evs) != 0 {
 				t.Errorf("%s (format %v): got %d events, error %v; want unknown_format", f.name, opts.Format, len(evs), perr)
 			}
@@ -63,7 +68,7 @@ func TestRecognisedBodiesKeepTheirReasons(t *testing.T) {
 		{name: "on-prem status with an unknown status", line: `{"statuses":[{"id":"x","status":"bogus","timestamp":"1752300000"}]}`, reason: ReasonUnknownStatus},
 		{name: "on-prem inbound without id", line: `{"messages":[{"from":"6","timestamp":"1752300000","type":"text"}]}`, reason: ReasonMissingField},
 		{name: "on-prem contacts only", line: `{"contacts":[{"wa_id":"6"}]}`, recv: 1752300000,
-			want: []ev{{Kind: KindOther, Provider: ProviderOnPrem, Field: FieldMessages, Time: 1752300000}}},
+			want: []ev{{Kind: model.KindOther, Provider: model.ProviderOnPrem, Field: FieldMessages, Time: 1752300000}}},
 		{name: "meta object without entry", line: `{"object":"whatsapp_business_account"}`, reason: ReasonMissingField},
 		{name: "meta entry without changes", line: `{"object":"whatsapp_business_account","entry":[{"id":"1"}]}`, reason: ReasonMissingField},
 		{name: "bare entry with a bad change", line: `{"id":"1","changes":[7]}`, reason: ReasonUnexpectedObject},

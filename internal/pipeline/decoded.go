@@ -1,6 +1,8 @@
 package pipeline
 
 import (
+	"errors"
+
 	"github.com/waba-exporter/waba_exporter/model"
 	"github.com/waba-exporter/waba_exporter/tail"
 	"github.com/waba-exporter/waba_exporter/webhook"
@@ -95,8 +97,11 @@ func (d *Decoder) Decode(dst *Decoded, lines []Line, recvTime int64) {
 			continue
 		}
 		dec := d.decoder(l.Source)
-		events, perr := dec.Decode(l.Data, recvTime)
-		dl.perr = perr
+		events, err := dec.Decode(l.Data, recvTime)
+		if err != nil {
+			// Decode's errors are static *webhook.ParseError values: AsType allocates nothing.
+			dl.perr, _ = errors.AsType[*webhook.ParseError](err)
+		}
 		dl.ev0 = len(dst.events)
 		for j := range events {
 			dst.events = append(dst.events, events[j])
