@@ -138,6 +138,7 @@ func TestAlertContract(t *testing.T) {
 		AlertExporterSourceDown, AlertExporterConfigReloadFailed, AlertExporterCheckpointStale,
 		AlertExporterPushFailing, AlertExporterLabelOverflow, AlertExporterStateEvictions,
 		AlertWebhooksStopped, AlertAccountRestricted, AlertAccountDisabled,
+		AlertExporterKafkaConsumerLag, AlertExporterForwarderStalled,
 	}
 	seen := map[string]bool{}
 	for _, r := range Rules(c).Groups[1].Rules {
@@ -160,7 +161,7 @@ func TestAlertContract(t *testing.T) {
 		if !strings.Contains(r.Expr, c.Selector) {
 			t.Errorf("%s: expression does not use the selector", r.Alert)
 		}
-		gated := strings.Contains(r.Expr, "and on(job, instance) waba_exporter_state_ready{"+c.Selector+"} == 1")
+		gated := strings.Contains(r.Expr, "and on(job) min by(job) (waba_exporter_state_ready{"+c.Selector+"}) == 1")
 		if stateful := !strings.HasPrefix(r.Alert, "WabaExporter"); gated != stateful {
 			t.Errorf("%s: gated on state_ready = %v, want %v", r.Alert, gated, stateful)
 		}
@@ -173,6 +174,80 @@ func TestAlertContract(t *testing.T) {
 			t.Errorf("alert %s is missing", a)
 		}
 	}
+}
+
+// TestAggregateWithout builds the rules with more labels to aggregate away
+// (the Prometheus Operator's pod) and checks the business rules wrap every
+// selector of a raw metric in an aggregation without all of them, while the
+// exporter alerts keep instance (they are about one process) and never
+// aggregate a self-metric without also dropping partition.
+func TestAggregateWithout(t *testing.T) {
+	c := Default()
+	c.AggregateWithout = []string{"instance", "pod", PartitionLabel}
+	sel := regexp.MustCompile(`([a-zA-Z_:][a-zA-Z0-9_:]*)\{`)
+	agg := regexp.MustCompile(`(?:sum|max|min) without\(([^)]*)\)`)
+	gate := c.ready()
+	for _, g := range Rules(c).Groups {
+		for _, r := range g.Rules {
+			name := r.Record + r.Alert
+			expr := strings.ReplaceAll(r.Expr, gate, "")
+			// The spans of the arguments of the aggregations without every label.
+			var spans [][2]int
+			full, instance, partition := 0, false, true
+			for _, m := range agg.FindAllStringSubmatchIndex(expr, -1) {
+				ls := strings.Split(expr[m[2]:m[3]], ", ")
+				if slices.Contains(ls, "instance") && slices.Contains(ls, "pod") && slices.Contains(ls, PartitionLabel) {
+					full++
+					spans = append(spans, [2]int{m[1], argEnd(expr, m[1])})
+				}
+				instance = instance || slices.Contains(ls, "instance")
+				partition = partition && slices.Contains(ls, PartitionLabel)
+			}
+			raw := 0 // selectors of raw metrics outside those spans
+			for _, m := range sel.FindAllStringSubmatchIndex(expr, -1) {
+				if n := expr[m[2]:m[3]]; strings.Contains(n, ":") || n == "up" {
+					continue
+				}
+				if !slices.ContainsFunc(spans, func(sp [2]int) bool { return sp[0] < m[0] && m[0] < sp[1] }) {
+					raw++
+				}
+			}
+			exporter := strings.HasPrefix(r.Alert, "WabaExporter") || r.Record == RecParseErrorsPerLine
+			switch {
+			case r.Alert == AlertExporterKafkaConsumerLag:
+				if full != 1 {
+					t.Errorf("%s: the lag is not summed over the group: %s", name, r.Expr)
+				}
+			case exporter && (instance || !partition):
+				t.Errorf("%s: an exporter rule aggregates instance away or keeps partition: %s", name, r.Expr)
+			case !exporter && raw > 0:
+				t.Errorf("%s: %d raw selectors outside an aggregation without(instance, pod, partition): %s", name, raw, r.Expr)
+			}
+			if !strings.Contains(r.Expr, gate) && r.Alert != "" && !strings.HasPrefix(r.Alert, "WabaExporter") {
+				t.Errorf("%s: not gated", name)
+			}
+		}
+	}
+	if err := (Config{AggregateWithout: []string{"job"}}).Validate(); err == nil {
+		t.Error("aggregate_without: [job] accepted; the readiness gate matches on job")
+	}
+}
+
+// argEnd returns the index after the parenthesised argument that starts at
+// or after i (the closing parenthesis matching the first opening one).
+func argEnd(s string, i int) int {
+	depth := 0
+	for ; i < len(s); i++ {
+		switch s[i] {
+		case '(':
+			depth++
+		case ')':
+			if depth--; depth == 0 {
+				return i + 1
+			}
+		}
+	}
+	return len(s)
 }
 
 func TestAmtoolCheckConfig(t *testing.T) {
@@ -205,6 +280,8 @@ func TestAlertmanagerRouting(t *testing.T) {
 		{[]string{"alertname=WabaAccountDisabled", "severity=critical", "waba_id=1"}, "pager,whatsapp-team"},
 		{[]string{"alertname=WabaExporterCheckpointStale", "severity=warning"}, "ops"},
 		{[]string{"alertname=WabaExporterStateEvictions", "severity=warning"}, "ops"},
+		{[]string{"alertname=WabaExporterKafkaConsumerLag", "severity=warning", "topic=waba-webhooks"}, "ops"},
+		{[]string{"alertname=WabaExporterForwarderStalled", "severity=critical"}, "pager"},
 	} {
 		args := append([]string{"config", "routes", "test", "--config.file=alertmanager.example.yml"}, tc.labels...)
 		cmd := exec.Command(testutil.Tool(t, "amtool"), args...)
