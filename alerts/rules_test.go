@@ -2,6 +2,7 @@ package alerts
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -41,8 +42,24 @@ func TestRulesFileUpToDate(t *testing.T) {
 }
 
 func TestPromtoolCheckRules(t *testing.T) {
-	out := run(t, "promtool", "check", "rules", RulesFile)
-	if !strings.Contains(out, "SUCCESS") {
+	files := []string{RulesFile}
+	// Other aggregate_without lists: none (one result per exporter) and the
+	// Prometheus Operator's pod label besides the defaults.
+	for i, agg := range [][]string{{}, {"instance", "pod", PartitionLabel}} {
+		c := Default()
+		c.AggregateWithout = agg
+		b, err := RulesYAML(Rules(c))
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := filepath.Join(t.TempDir(), fmt.Sprintf("rules-%d.yml", i))
+		if err := os.WriteFile(f, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, f)
+	}
+	out := run(t, "promtool", append([]string{"check", "rules"}, files...)...)
+	if strings.Count(out, "SUCCESS") != len(files) {
 		t.Fatalf("promtool check rules: %s", out)
 	}
 }
@@ -395,6 +412,17 @@ func TestParseConfig(t *testing.T) {
 		time.Duration(c.PhoneNumberActiveWindow) != 24*time.Hour || c.QuotaCritical != d.QuotaCritical || c.RunbookURL != d.RunbookURL {
 		t.Errorf("parsed %+v", c)
 	}
+	// A list replaces the default one; an empty one keeps every label.
+	for in, want := range map[string][]string{
+		"aggregate_without: [instance, pod, partition]\n": {"instance", "pod", "partition"},
+		"aggregate_without: []\n":                          {},
+		"quota_warning: 0.7\n":                             {"instance", "partition"},
+	} {
+		c, err := ParseConfig([]byte(in))
+		if err != nil || !slices.Equal(c.AggregateWithout, want) {
+			t.Errorf("ParseConfig(%q): aggregate_without %q, %v; want %q", in, c.AggregateWithout, err, want)
+		}
+	}
 	if c, err := ParseConfig(nil); err != nil || c.Selector != DefaultSelector {
 		t.Errorf("empty file: %v, selector %q", err, c.Selector)
 	}
@@ -406,6 +434,9 @@ func TestParseConfig(t *testing.T) {
 		{"quality_for: soon\n", `line 1: quality_for: not a valid duration string: "soon"`},
 		{"quantiles: 0.5\n", "line 1: quantiles:"},
 		{"- a\n", "line 1: want a mapping"},
+		{"aggregate_without: [instance, job]\n", `aggregate_without: "job" is not a label name`},
+		{"aggregate_without: [\"in stance\"]\n", `aggregate_without: "in stance"`},
+		{"kafka_consumer_lag_max: 0\n", "kafka_consumer_lag_max: 0 must be positive"},
 	} {
 		if _, err := ParseConfig([]byte(tc.in)); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("ParseConfig(%q) = %v, want an error with %q", tc.in, err, tc.want)
