@@ -111,10 +111,11 @@ func (c Config) ready() string {
 	return fmt.Sprintf("and on(job) min by(job) (waba_exporter_state_ready{%s}) == 1", c.Selector)
 }
 
-// noPartition aggregates the partition label away from a per-process
-// self-metric: a Kafka member exports its shards' series with partition,
-// and the exporter alerts are about the process (one alert per instance).
-func noPartition(agg, expr string, own ...string) string {
+// PerInstance aggregates (agg: sum, min, max) own labels and the partition
+// label away from a per-process self-metric: a Kafka member exports its
+// shards' series with partition, and the exporter alerts and health panels
+// are about the process (one result per instance).
+func PerInstance(agg, expr string, own ...string) string {
 	return fmt.Sprintf("%s without(%s) (%s)", agg, strings.Join(append(own, PartitionLabel), ", "), expr)
 }
 
@@ -159,9 +160,9 @@ func recordingRules(c Config) []Rule {
 			c.Sum(rate("waba_outbound_message_status_total", status("delivered"), "1d"), "category", "status"))},
 		// Exporter health, per instance and input: only partition goes.
 		{Record: RecParseErrorsPerLine, Expr: lines(
-			noPartition("sum", rate("waba_exporter_parse_errors_total", s, "5m"), "reason"),
+			PerInstance("sum", rate("waba_exporter_parse_errors_total", s, "5m"), "reason"),
 			"/",
-			noPartition("sum", rate("waba_exporter_lines_read_total", s, "5m")))},
+			PerInstance("sum", rate("waba_exporter_lines_read_total", s, "5m")))},
 		// Quota: share used, share of the period elapsed, and their
 		// quotient (burn: 1 = on track to use exactly the limit). The units
 		// used add up over the shards; the limit and the period are the same
@@ -250,12 +251,12 @@ func exporterAlerts(c Config) []Rule {
 			"waba_exporter is down{{ with $labels.instance }} on {{ . }}{{ end }}.",
 			"Prometheus has had no successful scrape of job {{ $labels.job }}{{ with $labels.instance }} target {{ . }}{{ else }} (no target at all){{ end }} for "+d(c.ExporterDownFor)+"; every WhatsApp metric and alert of this exporter is blind."),
 		c.alert(AlertExporterStateNotReady, "warning", d(c.StateNotReadyFor),
-			noPartition("min", m("waba_exporter_state_ready"))+" == 0",
+			PerInstance("min", m("waba_exporter_state_ready"))+" == 0",
 			"waba_exporter {{ $labels.instance }} has not finished restoring its state.",
 			"waba_exporter_state_ready has been 0 for "+d(c.StateNotReadyFor)+": the checkpoint restore, the log replay or (Kafka) the rebuild of an assigned partition has not completed, so windows, quota and unanswered-customer gauges are incomplete and the alerts of the whole job are held back."),
 		c.alert(AlertExporterTailStalled, "warning", d(c.TailStalledFor),
-			lines(noPartition("sum", m("waba_exporter_tail_lag_bytes"))+" > 0",
-				fmt.Sprintf("and on(job, instance, logfile) (time() - %s) > %s", noPartition("max", m("waba_exporter_last_read_timestamp_seconds")), secs(c.TailStalledAfter))),
+			lines(PerInstance("sum", m("waba_exporter_tail_lag_bytes"))+" > 0",
+				fmt.Sprintf("and on(job, instance, logfile) (time() - %s) > %s", PerInstance("max", m("waba_exporter_last_read_timestamp_seconds")), secs(c.TailStalledAfter))),
 			"waba_exporter {{ $labels.instance }} stopped reading {{ $labels.logfile }}.",
 			"{{ $value | humanize1024 }}B are waiting in {{ $labels.logfile }} but nothing has been read for more than "+d(c.TailStalledAfter)+"."),
 		c.alert(AlertExporterParseErrorsHigh, "warning", d(c.ParseErrorsFor),
@@ -263,11 +264,11 @@ func exporterAlerts(c Config) []Rule {
 			"waba_exporter {{ $labels.instance }} cannot parse many lines of {{ $labels.logfile }}.",
 			"{{ $value | humanizePercentage }} of the lines read from {{ $labels.logfile }} fail to parse (threshold "+pct(c.ParseErrorRatioMax)+"); see waba_exporter_parse_errors_total by reason."),
 		c.alert(AlertExporterSourceDown, "warning", d(c.SourceDownFor),
-			noPartition("min", m("waba_exporter_source_up"))+" == 0",
+			PerInstance("min", m("waba_exporter_source_up"))+" == 0",
 			"waba_exporter {{ $labels.instance }} cannot read {{ $labels.logfile }}.",
 			"The input {{ $labels.logfile }} is missing or unreadable (waba_exporter_source_up == 0) for "+d(c.SourceDownFor)+": webhooks written there are not counted until it is back."),
 		c.alert(AlertExporterConfigReloadFailed, "warning", d(c.ConfigReloadFailedFor),
-			noPartition("min", m("waba_exporter_config_last_reload_successful"))+" == 0",
+			PerInstance("min", m("waba_exporter_config_last_reload_successful"))+" == 0",
 			"waba_exporter {{ $labels.instance }} rejected its new configuration.",
 			"The last configuration reload failed "+d(c.ConfigReloadFailedFor)+" or more ago; the exporter still runs the previous configuration and a restart would fail the same way."),
 		c.alert(AlertExporterCheckpointStale, "warning", d(c.CheckpointStaleFor),
@@ -279,15 +280,15 @@ func exporterAlerts(c Config) []Rule {
 			"waba_exporter {{ $labels.instance }} has not written a checkpoint for {{ $value | humanizeDuration }}.",
 			"The last successful state checkpoint is {{ $value | humanizeDuration }} old (threshold "+d(c.CheckpointMaxAge)+"): a restart now would replay the logs from an old position or lose state the logs no longer hold."),
 		c.alert(AlertExporterPushFailing, "warning", d(c.PushFailingFor),
-			noPartition("sum", fmt.Sprintf("increase(waba_exporter_push_failures_total{%s}[5m])", s))+" > 0",
+			PerInstance("sum", fmt.Sprintf("increase(waba_exporter_push_failures_total{%s}[5m])", s))+" > 0",
 			"waba_exporter {{ $labels.instance }} fails to push to {{ $labels.url }}.",
 			"Pushes to {{ $labels.url }} have failed in every 5 minutes for "+d(c.PushFailingFor)+" ({{ $value | humanize }} in the last 5m); the remote storage misses these samples."),
 		c.alert(AlertExporterLabelOverflow, "warning", d(c.LabelOverflowFor),
-			noPartition("sum", fmt.Sprintf("increase(waba_exporter_label_values_overflow_total{%s}[15m])", s))+" > 0",
+			PerInstance("sum", fmt.Sprintf("increase(waba_exporter_label_values_overflow_total{%s}[15m])", s))+" > 0",
 			"waba_exporter {{ $labels.instance }} folds {{ $labels.label }} values into \"other\".",
 			"Values of label {{ $labels.label }} have gone over its cap in every 15 minutes for "+d(c.LabelOverflowFor)+" ({{ $value | humanize }} in the last 15m) and are counted as \"other\"; raise the cap or use an allowlist if they matter."),
 		c.alert(AlertExporterStateEvictions, "warning", d(c.StateEvictionsFor),
-			noPartition("sum", fmt.Sprintf("increase(waba_exporter_state_evictions_total{%s}[15m])", c.Sel(`reason="capacity"`)), "reason")+" > 0",
+			PerInstance("sum", fmt.Sprintf("increase(waba_exporter_state_evictions_total{%s}[15m])", c.Sel(`reason="capacity"`)), "reason")+" > 0",
 			"waba_exporter {{ $labels.instance }} evicts {{ $labels.kind }} state for lack of capacity.",
 			"{{ $labels.kind }} entries have been evicted because the state map is full (not by TTL) in every 15 minutes for "+d(c.StateEvictionsFor)+" ({{ $value | humanize }} in the last 15m): windows, latencies and unique-recipient counts are truncated; raise the state: caps and the memory."),
 		// The lag of the consumer group: every partition of the topic, whichever member owns it.

@@ -415,8 +415,8 @@ func TestParseConfig(t *testing.T) {
 	// A list replaces the default one; an empty one keeps every label.
 	for in, want := range map[string][]string{
 		"aggregate_without: [instance, pod, partition]\n": {"instance", "pod", "partition"},
-		"aggregate_without: []\n":                          {},
-		"quota_warning: 0.7\n":                             {"instance", "partition"},
+		"aggregate_without: []\n":                         {},
+		"quota_warning: 0.7\n":                            {"instance", "partition"},
 	} {
 		c, err := ParseConfig([]byte(in))
 		if err != nil || !slices.Equal(c.AggregateWithout, want) {

@@ -69,12 +69,6 @@ func bizRule(c alerts.Config, name, selector string) string {
 	return rule(name, selector)
 }
 
-// noPartition aggregates the partition label of a Kafka member's shards
-// away from a per-instance exporter metric (one value per instance).
-func noPartition(agg, expr string) string {
-	return fmt.Sprintf("%s without(%s) (%s)", agg, alerts.PartitionLabel, expr)
-}
-
 // with returns a selector body with extra matchers appended.
 func with(base string, extra ...string) string {
 	return alerts.Config{Selector: base}.Sel(extra...)
@@ -127,10 +121,10 @@ func annotations(c alerts.Config) []cog.Builder[dashboard.AnnotationQuery] {
 			fmt.Sprintf("sum by (event) (increase(waba_template_status_events_total{%s}[2m])) > 0", selInst),
 			"Template {{event}}", "message_template_status_update", "event"),
 		a("Config reloads", "blue",
-			noPartition("max", fmt.Sprintf("changes(waba_exporter_config_last_reload_success_timestamp_seconds{%s}[2m])", selInst))+" > 0",
+			alerts.PerInstance("max", fmt.Sprintf("changes(waba_exporter_config_last_reload_success_timestamp_seconds{%s}[2m])", selInst))+" > 0",
 			"Configuration reloaded", "{{instance}}", "instance"),
 		a("Config reloads failed", "red",
-			noPartition("min", fmt.Sprintf("waba_exporter_config_last_reload_successful{%s}", selInst))+" == 0",
+			alerts.PerInstance("min", fmt.Sprintf("waba_exporter_config_last_reload_successful{%s}", selInst))+" == 0",
 			"Configuration reload failed", "{{instance}} runs its previous configuration", "instance"),
 	}
 }

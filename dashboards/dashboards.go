@@ -418,17 +418,17 @@ func healthStatusRow(c alerts.Config) section {
 				instant(m("up{%s}"), "{{instance}}")).Mappings(boolMappings("down", "up")).
 				Links(runbook(c, alerts.AlertExporterDown)),
 			statPanel("State ready", "0 while the checkpoint is restored or the logs are replayed.", "none", 4, steps("red", 1.0, "green"),
-				instant(noPartition("min", m("waba_exporter_state_ready{%s}")), "{{instance}}")).Mappings(boolMappings("restoring", "ready")).
+				instant(alerts.PerInstance("min", m("waba_exporter_state_ready{%s}")), "{{instance}}")).Mappings(boolMappings("restoring", "ready")).
 				Links(runbook(c, alerts.AlertExporterStateNotReady)),
 			statPanel("Last config reload", "Whether the last configuration reload succeeded.", "none", 4, steps("red", 1.0, "green"),
-				instant(noPartition("min", m("waba_exporter_config_last_reload_successful{%s}")), "{{instance}}")).Mappings(boolMappings("failed", "ok")).
+				instant(alerts.PerInstance("min", m("waba_exporter_config_last_reload_successful{%s}")), "{{instance}}")).Mappings(boolMappings("failed", "ok")).
 				Links(runbook(c, alerts.AlertExporterConfigReloadFailed)),
 			statPanel("Sources up", "Inputs whose path exists and is readable, over all inputs.", "short", 4, steps("red", 1.0, "green"),
 				instant(m("sum by (instance) (waba_exporter_source_up{%s})"), "{{instance}}")).
 				Links(runbook(c, alerts.AlertExporterSourceDown)),
 			statPanel("Checkpoint age", "Time since the last successful state checkpoint (the oldest of a Kafka member's partitions); \"disabled\" when no checkpoint was ever written.", "s", 4,
 				steps("green", time.Duration(c.CheckpointMaxAge).Seconds()/2, "orange", time.Duration(c.CheckpointMaxAge).Seconds(), "red"),
-				instant(noPartition("max", strings.ReplaceAll(`
+				instant(alerts.PerInstance("max", strings.ReplaceAll(`
   (time() - waba_exporter_checkpoint_last_success_timestamp_seconds{%s})
     and waba_exporter_checkpoint_last_success_timestamp_seconds{%s} > 0
   or waba_exporter_checkpoint_last_success_timestamp_seconds{%s} * 0
@@ -436,7 +436,7 @@ func healthStatusRow(c alerts.Config) section {
 				Mappings(valueText([3]string{"0", "disabled", "text"})).
 				Links(runbook(c, alerts.AlertExporterCheckpointStale)),
 			statPanel("Newest webhook", "Event time of the newest webhook seen (the watermark); WabaWebhooksStopped fires when it gets old.", "dateTimeFromNow", 4, steps("blue"),
-				instant(noPartition("max", m("waba_exporter_last_event_timestamp_seconds{%s}"))+" * 1000", "{{instance}}")).
+				instant(alerts.PerInstance("max", m("waba_exporter_last_event_timestamp_seconds{%s}"))+" * 1000", "{{instance}}")).
 				Links(runbook(c, alerts.AlertWebhooksStopped)),
 		),
 	)
