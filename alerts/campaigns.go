@@ -14,7 +14,9 @@ import "fmt"
 //     (Config.CampaignControlVariant, as the exporter's campaigns.control_variant):
 //     (p_v - p_c) / sqrt(P(1-P)(1/N_v + 1/N_c)), P = (X_v + X_c) / (N_v + N_c).
 //
-// Every series keeps the exporter's job and instance labels, plus campaign and variant.
+// Every series keeps the exporter's job label (and the other target labels not in
+// Config.AggregateWithout), plus campaign and variant: the counters are summed over the
+// members and partitions of a Kafka consumer group.
 
 // RecCampaignDelivered is N: tagged messages delivered (or read), by campaign and variant.
 const RecCampaignDelivered = "campaign_variant:waba_campaign_delivered:sum"
@@ -23,7 +25,7 @@ const RecCampaignDelivered = "campaign_variant:waba_campaign_delivered:sum"
 type CampaignOutcome struct {
 	Name  string // read, replies, button_clicks, opt_outs, conversions
 	Title string // for dashboards
-	expr  func(sel string) string
+	expr  func(c Config, sel string) string
 }
 
 // Count is the recorded name of X, Ratio of p, Lower and Upper of the Wilson interval,
@@ -44,20 +46,20 @@ func (o CampaignOutcome) ZScore() string {
 
 // CampaignOutcomes are the rates recorded per variant.
 var CampaignOutcomes = []CampaignOutcome{
-	{"read", "Read", func(s string) string {
-		return fmt.Sprintf(`sum without(phone_number_id, status) (waba_campaign_messages_total{%s, status="read"})`, s)
+	{"read", "Read", func(c Config, s string) string {
+		return c.Sum(fmt.Sprintf(`waba_campaign_messages_total{%s, status="read"}`, s), "phone_number_id", "status")
 	}},
-	{"replies", "Replies", func(s string) string {
-		return fmt.Sprintf(`sum without(phone_number_id) (waba_campaign_replies_total{%s})`, s)
+	{"replies", "Replies", func(c Config, s string) string {
+		return c.Sum(fmt.Sprintf(`waba_campaign_replies_total{%s}`, s), "phone_number_id")
 	}},
-	{"button_clicks", "Button clicks", func(s string) string {
-		return fmt.Sprintf(`sum without(phone_number_id) (waba_campaign_button_clicks_total{%s})`, s)
+	{"button_clicks", "Button clicks", func(c Config, s string) string {
+		return c.Sum(fmt.Sprintf(`waba_campaign_button_clicks_total{%s}`, s), "phone_number_id")
 	}},
-	{"opt_outs", "Opt-outs", func(s string) string {
-		return fmt.Sprintf(`sum without(phone_number_id) (waba_campaign_opt_outs_total{%s})`, s)
+	{"opt_outs", "Opt-outs", func(c Config, s string) string {
+		return c.Sum(fmt.Sprintf(`waba_campaign_opt_outs_total{%s}`, s), "phone_number_id")
 	}},
-	{"conversions", "Conversions", func(s string) string {
-		return fmt.Sprintf(`sum without(name) (waba_campaign_conversions_total{%s, campaign!="none"})`, s)
+	{"conversions", "Conversions", func(c Config, s string) string {
+		return c.Sum(fmt.Sprintf(`waba_campaign_conversions_total{%s, campaign!="none"}`, s), "name")
 	}},
 }
 
@@ -65,15 +67,16 @@ func campaignRules(c Config) []Rule {
 	s := c.Sel()
 	ctl := c.Sel(fmt.Sprintf("variant=%q", c.CampaignControlVariant))
 	oth := c.Sel(fmt.Sprintf("variant!=%q", c.CampaignControlVariant))
-	// The control variant's value joined to each other variant of its campaign.
-	on := "on(job, instance, campaign) group_left()"
+	// The control variant's value joined to each other variant of its campaign:
+	// the series match on every label but variant, whichever labels the
+	// aggregation kept.
+	on := "ignoring(variant) group_left()"
 	n := RecCampaignDelivered
-	rs := []Rule{{Record: n, Expr: fmt.Sprintf(
-		`sum without(phone_number_id, status) (waba_campaign_messages_total{%s, status="delivered"}) > 0`, s)}}
+	rs := []Rule{{Record: n, Expr: c.Sum(fmt.Sprintf(`waba_campaign_messages_total{%s, status="delivered"}`, s), "phone_number_id", "status") + " > 0"}}
 	for _, o := range CampaignOutcomes {
 		p, x := o.Ratio(), o.Count()
 		rs = append(rs,
-			Rule{Record: x, Expr: o.expr(s)},
+			Rule{Record: x, Expr: o.expr(c, s)},
 			Rule{Record: p, Expr: fmt.Sprintf("%s{%s} / %s{%s}", x, s, n, s)},
 		)
 		// z = 1.96: z²/2 = 1.9208, z²/4 = 0.9604, z² = 3.8416.

@@ -20,6 +20,7 @@ import (
 	"os"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -45,6 +46,16 @@ type Config struct {
 	// RunbookURL is the base URL of RUNBOOK.md; an alert's runbook_url is
 	// RunbookURL + "#" + lower-case alert name (the GitHub heading anchor).
 	RunbookURL string `yaml:"runbook_url"`
+	// AggregateWithout names the labels that tell apart the processes of one
+	// deployment and that every business rule and dashboard query aggregates
+	// away (`sum`, `max` or `min without(...)`): instance, and the partition
+	// label every series of a Kafka consumer member carries (a partition that
+	// moves ends a series on one member and starts one on another). Add the
+	// per-pod labels your scrape adds (the Prometheus Operator's pod, say) so
+	// that several members give one picture. Empty keeps every label: one
+	// result per exporter. job is never aggregated away (the readiness gate
+	// matches on it).
+	AggregateWithout []string `yaml:"aggregate_without"`
 
 	// Quantiles recorded for every latency histogram.
 	Quantiles []float64 `yaml:"quantiles"`
@@ -65,7 +76,7 @@ type Config struct {
 	ParseErrorRatioMax float64        `yaml:"parse_error_ratio_max"`
 	ParseErrorsFor     model.Duration `yaml:"parse_errors_for"`
 
-	// WebhooksStoppedAfter: the whole instance has seen no webhook event
+	// WebhooksStoppedAfter: the whole job has seen no webhook event
 	// (event-time watermark) for this long.
 	WebhooksStoppedAfter model.Duration `yaml:"webhooks_stopped_after"`
 	// PhoneNumberStoppedAfter: a business number that had events in the
@@ -85,6 +96,15 @@ type Config struct {
 	// LabelOverflowFor: label values were folded into "other" in every
 	// 15 minutes for this long.
 	LabelOverflowFor model.Duration `yaml:"label_overflow_for"`
+	// KafkaConsumerLagMax: records of a consumer group not applied yet,
+	// summed over its partitions and members, alerting above for
+	// KafkaConsumerLagFor (a rebuild after a move is shorter than that).
+	KafkaConsumerLagMax float64        `yaml:"kafka_consumer_lag_max"`
+	KafkaConsumerLagFor model.Duration `yaml:"kafka_consumer_lag_for"`
+	// ForwarderStalledAfter: a forwarder holds unacknowledged records or reads
+	// lines, and the broker acknowledged nothing for longer than this.
+	ForwarderStalledAfter model.Duration `yaml:"forwarder_stalled_after"`
+	ForwarderStalledFor   model.Duration `yaml:"forwarder_stalled_for"`
 	// StateEvictionsFor: state entries were evicted for capacity (not TTL)
 	// in every 15 minutes for this long.
 	StateEvictionsFor model.Duration `yaml:"state_evictions_for"`
@@ -142,6 +162,7 @@ func Default() Config {
 	return Config{
 		Selector:               DefaultSelector,
 		RunbookURL:             "https://github.com/waba-exporter/waba_exporter/blob/main/alerts/RUNBOOK.md",
+		AggregateWithout:       []string{"instance", PartitionLabel},
 		Quantiles:              []float64{0.5, 0.9, 0.99},
 		QuantileRateWindow:     md(5 * time.Minute),
 		CampaignControlVariant: "A",
@@ -165,6 +186,10 @@ func Default() Config {
 		PushFailingFor:          md(15 * time.Minute),
 		LabelOverflowFor:        md(30 * time.Minute),
 		StateEvictionsFor:       md(15 * time.Minute),
+		KafkaConsumerLagMax:     10000,
+		KafkaConsumerLagFor:     md(15 * time.Minute),
+		ForwarderStalledAfter:   md(5 * time.Minute),
+		ForwarderStalledFor:     md(5 * time.Minute),
 
 		DeliveryRatioMin:          0.9,
 		DeliveryMinSentPerHour:    100,
@@ -196,7 +221,7 @@ func (c *Config) forDurations() []*model.Duration {
 	return []*model.Duration{
 		&c.ExporterDownFor, &c.StateNotReadyFor, &c.TailStalledFor, &c.ParseErrorsFor,
 		&c.WebhooksStoppedFor, &c.SourceDownFor, &c.ConfigReloadFailedFor, &c.CheckpointStaleFor,
-		&c.PushFailingFor, &c.LabelOverflowFor, &c.StateEvictionsFor,
+		&c.PushFailingFor, &c.LabelOverflowFor, &c.StateEvictionsFor, &c.KafkaConsumerLagFor, &c.ForwarderStalledFor,
 		&c.DeliveryFor, &c.FailuresFor, &c.UnansweredFor, &c.OptOutFor,
 		&c.QuotaBurnFor, &c.QuotaUsedFor, &c.MessagingLimitFor, &c.QualityFor, &c.AccountStatusFor,
 	}
@@ -224,8 +249,51 @@ func (c Config) Sel(extra ...string) string {
 	return strings.Join(append([]string{c.Selector}, extra...), ", ")
 }
 
+// PartitionLabel is the label of every series of a Kafka consumer member's
+// shard (the partition number), in Default().AggregateWithout.
+const PartitionLabel = "partition"
+
+// without joins the labels of a `without(...)` clause: own, then the labels
+// of AggregateWithout not already named, in order.
+func (c Config) without(own ...string) string {
+	ls := slices.Clone(own)
+	for _, l := range c.AggregateWithout {
+		if !slices.Contains(ls, l) {
+			ls = append(ls, l)
+		}
+	}
+	return strings.Join(ls, ", ")
+}
+
+// Sum returns `sum without(own..., AggregateWithout...) (expr)`: counters,
+// histogram buckets and the gauges that add up over shards (each customer
+// lives in one partition: unique recipients, open windows, quota used...).
+func (c Config) Sum(expr string, own ...string) string {
+	return fmt.Sprintf("sum without(%s) (%s)", c.without(own...), expr)
+}
+
+// Max returns `max without(own..., AggregateWithout...) (expr)`: the levels
+// every shard that saw a business or account exports alike (limits, quota
+// limit and period, quality rating, account status, info metrics).
+func (c Config) Max(expr string, own ...string) string {
+	return fmt.Sprintf("max without(%s) (%s)", c.without(own...), expr)
+}
+
+// Min returns `min without(own..., AggregateWithout...) (expr)`: the oldest
+// unanswered message timestamp (the oldest over the shards).
+func (c Config) Min(expr string, own ...string) string {
+	return fmt.Sprintf("min without(%s) (%s)", c.without(own...), expr)
+}
+
+// Aggregated reports whether label is aggregated away by the business rules
+// (their results carry no such label).
+func (c Config) Aggregated(label string) bool { return slices.Contains(c.AggregateWithout, label) }
+
 // matcherRE is one PromQL label matcher: name, operator, double-quoted value.
 var matcherRE = regexp.MustCompile(`^\s*[a-zA-Z_][a-zA-Z0-9_]*\s*(=|!=|=~|!~)\s*"(?:[^"\\]|\\.)*"\s*$`)
+
+// labelNameRE is a Prometheus label name.
+var labelNameRE = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
 
 // ValidateSelector checks that s is a non-empty comma-separated list of
 // PromQL label matchers with double-quoted values (no braces).
@@ -282,6 +350,14 @@ func (c Config) Validate() error {
 		if !(r.v > 0 && r.v <= 1) {
 			return fmt.Errorf("%s: %g is not a ratio in (0, 1]", r.key, r.v)
 		}
+	}
+	for _, l := range c.AggregateWithout {
+		if !labelNameRE.MatchString(l) || l == "job" {
+			return fmt.Errorf("aggregate_without: %q is not a label name other than job", l)
+		}
+	}
+	if c.KafkaConsumerLagMax <= 0 {
+		return fmt.Errorf("kafka_consumer_lag_max: %g must be positive", c.KafkaConsumerLagMax)
 	}
 	if c.QuotaBurnMax <= 0 {
 		return fmt.Errorf("quota_burn_max: %g must be positive", c.QuotaBurnMax)

@@ -2,6 +2,7 @@ package alerts
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -41,8 +42,24 @@ func TestRulesFileUpToDate(t *testing.T) {
 }
 
 func TestPromtoolCheckRules(t *testing.T) {
-	out := run(t, "promtool", "check", "rules", RulesFile)
-	if !strings.Contains(out, "SUCCESS") {
+	files := []string{RulesFile}
+	// Other aggregate_without lists: none (one result per exporter) and the
+	// Prometheus Operator's pod label besides the defaults.
+	for i, agg := range [][]string{{}, {"instance", "pod", PartitionLabel}} {
+		c := Default()
+		c.AggregateWithout = agg
+		b, err := RulesYAML(Rules(c))
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := filepath.Join(t.TempDir(), fmt.Sprintf("rules-%d.yml", i))
+		if err := os.WriteFile(f, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, f)
+	}
+	out := run(t, "promtool", append([]string{"check", "rules"}, files...)...)
+	if strings.Count(out, "SUCCESS") != len(files) {
 		t.Fatalf("promtool check rules: %s", out)
 	}
 }
@@ -138,6 +155,7 @@ func TestAlertContract(t *testing.T) {
 		AlertExporterSourceDown, AlertExporterConfigReloadFailed, AlertExporterCheckpointStale,
 		AlertExporterPushFailing, AlertExporterLabelOverflow, AlertExporterStateEvictions,
 		AlertWebhooksStopped, AlertAccountRestricted, AlertAccountDisabled,
+		AlertExporterKafkaConsumerLag, AlertExporterForwarderStalled,
 	}
 	seen := map[string]bool{}
 	for _, r := range Rules(c).Groups[1].Rules {
@@ -160,7 +178,7 @@ func TestAlertContract(t *testing.T) {
 		if !strings.Contains(r.Expr, c.Selector) {
 			t.Errorf("%s: expression does not use the selector", r.Alert)
 		}
-		gated := strings.Contains(r.Expr, "and on(job, instance) waba_exporter_state_ready{"+c.Selector+"} == 1")
+		gated := strings.Contains(r.Expr, "and on(job) min by(job) (waba_exporter_state_ready{"+c.Selector+"}) == 1")
 		if stateful := !strings.HasPrefix(r.Alert, "WabaExporter"); gated != stateful {
 			t.Errorf("%s: gated on state_ready = %v, want %v", r.Alert, gated, stateful)
 		}
@@ -173,6 +191,80 @@ func TestAlertContract(t *testing.T) {
 			t.Errorf("alert %s is missing", a)
 		}
 	}
+}
+
+// TestAggregateWithout builds the rules with more labels to aggregate away
+// (the Prometheus Operator's pod) and checks the business rules wrap every
+// selector of a raw metric in an aggregation without all of them, while the
+// exporter alerts keep instance (they are about one process) and never
+// aggregate a self-metric without also dropping partition.
+func TestAggregateWithout(t *testing.T) {
+	c := Default()
+	c.AggregateWithout = []string{"instance", "pod", PartitionLabel}
+	sel := regexp.MustCompile(`([a-zA-Z_:][a-zA-Z0-9_:]*)\{`)
+	agg := regexp.MustCompile(`(?:sum|max|min) without\(([^)]*)\)`)
+	gate := c.ready()
+	for _, g := range Rules(c).Groups {
+		for _, r := range g.Rules {
+			name := r.Record + r.Alert
+			expr := strings.ReplaceAll(r.Expr, gate, "")
+			// The spans of the arguments of the aggregations without every label.
+			var spans [][2]int
+			full, instance, partition := 0, false, true
+			for _, m := range agg.FindAllStringSubmatchIndex(expr, -1) {
+				ls := strings.Split(expr[m[2]:m[3]], ", ")
+				if slices.Contains(ls, "instance") && slices.Contains(ls, "pod") && slices.Contains(ls, PartitionLabel) {
+					full++
+					spans = append(spans, [2]int{m[1], argEnd(expr, m[1])})
+				}
+				instance = instance || slices.Contains(ls, "instance")
+				partition = partition && slices.Contains(ls, PartitionLabel)
+			}
+			raw := 0 // selectors of raw metrics outside those spans
+			for _, m := range sel.FindAllStringSubmatchIndex(expr, -1) {
+				if n := expr[m[2]:m[3]]; strings.Contains(n, ":") || n == "up" {
+					continue
+				}
+				if !slices.ContainsFunc(spans, func(sp [2]int) bool { return sp[0] < m[0] && m[0] < sp[1] }) {
+					raw++
+				}
+			}
+			exporter := strings.HasPrefix(r.Alert, "WabaExporter") || r.Record == RecParseErrorsPerLine
+			switch {
+			case r.Alert == AlertExporterKafkaConsumerLag:
+				if full != 1 {
+					t.Errorf("%s: the lag is not summed over the group: %s", name, r.Expr)
+				}
+			case exporter && (instance || !partition):
+				t.Errorf("%s: an exporter rule aggregates instance away or keeps partition: %s", name, r.Expr)
+			case !exporter && raw > 0:
+				t.Errorf("%s: %d raw selectors outside an aggregation without(instance, pod, partition): %s", name, raw, r.Expr)
+			}
+			if !strings.Contains(r.Expr, gate) && r.Alert != "" && !strings.HasPrefix(r.Alert, "WabaExporter") {
+				t.Errorf("%s: not gated", name)
+			}
+		}
+	}
+	if err := (Config{AggregateWithout: []string{"job"}}).Validate(); err == nil {
+		t.Error("aggregate_without: [job] accepted; the readiness gate matches on job")
+	}
+}
+
+// argEnd returns the index after the parenthesised argument that starts at
+// or after i (the closing parenthesis matching the first opening one).
+func argEnd(s string, i int) int {
+	depth := 0
+	for ; i < len(s); i++ {
+		switch s[i] {
+		case '(':
+			depth++
+		case ')':
+			if depth--; depth == 0 {
+				return i + 1
+			}
+		}
+	}
+	return len(s)
 }
 
 func TestAmtoolCheckConfig(t *testing.T) {
@@ -205,6 +297,8 @@ func TestAlertmanagerRouting(t *testing.T) {
 		{[]string{"alertname=WabaAccountDisabled", "severity=critical", "waba_id=1"}, "pager,whatsapp-team"},
 		{[]string{"alertname=WabaExporterCheckpointStale", "severity=warning"}, "ops"},
 		{[]string{"alertname=WabaExporterStateEvictions", "severity=warning"}, "ops"},
+		{[]string{"alertname=WabaExporterKafkaConsumerLag", "severity=warning", "topic=waba-webhooks"}, "ops"},
+		{[]string{"alertname=WabaExporterForwarderStalled", "severity=critical"}, "pager"},
 	} {
 		args := append([]string{"config", "routes", "test", "--config.file=alertmanager.example.yml"}, tc.labels...)
 		cmd := exec.Command(testutil.Tool(t, "amtool"), args...)
@@ -318,6 +412,17 @@ func TestParseConfig(t *testing.T) {
 		time.Duration(c.PhoneNumberActiveWindow) != 24*time.Hour || c.QuotaCritical != d.QuotaCritical || c.RunbookURL != d.RunbookURL {
 		t.Errorf("parsed %+v", c)
 	}
+	// A list replaces the default one; an empty one keeps every label.
+	for in, want := range map[string][]string{
+		"aggregate_without: [instance, pod, partition]\n": {"instance", "pod", "partition"},
+		"aggregate_without: []\n":                         {},
+		"quota_warning: 0.7\n":                            {"instance", "partition"},
+	} {
+		c, err := ParseConfig([]byte(in))
+		if err != nil || !slices.Equal(c.AggregateWithout, want) {
+			t.Errorf("ParseConfig(%q): aggregate_without %q, %v; want %q", in, c.AggregateWithout, err, want)
+		}
+	}
 	if c, err := ParseConfig(nil); err != nil || c.Selector != DefaultSelector {
 		t.Errorf("empty file: %v, selector %q", err, c.Selector)
 	}
@@ -329,6 +434,9 @@ func TestParseConfig(t *testing.T) {
 		{"quality_for: soon\n", `line 1: quality_for: not a valid duration string: "soon"`},
 		{"quantiles: 0.5\n", "line 1: quantiles:"},
 		{"- a\n", "line 1: want a mapping"},
+		{"aggregate_without: [instance, job]\n", `aggregate_without: "job" is not a label name`},
+		{"aggregate_without: [\"in stance\"]\n", `aggregate_without: "in stance"`},
+		{"kafka_consumer_lag_max: 0\n", "kafka_consumer_lag_max: 0 must be positive"},
 	} {
 		if _, err := ParseConfig([]byte(tc.in)); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("ParseConfig(%q) = %v, want an error with %q", tc.in, err, tc.want)

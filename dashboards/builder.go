@@ -2,6 +2,7 @@ package dashboards
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/grafana/grafana-foundation-sdk/go/bargauge"
 	"github.com/grafana/grafana-foundation-sdk/go/cog"
@@ -44,13 +45,28 @@ const Tag = "waba_exporter"
 
 var ds = common.DataSourceRef{Type: cog.ToPtr("prometheus"), Uid: cog.ToPtr("${" + VarDatasource + "}")}
 
+// instanceMatcher narrows a query to the instances of the $instance variable.
+const instanceMatcher = `instance=~"$instance"`
+
 // sels returns the selector bodies used inside braces: sel for per-number
 // metrics, selInst for per-target metrics (quota, exporter health). Both
 // start with the config's selector (the one place it is defined, shared
 // with the rules) and narrow it with the dashboard variables.
 func sels(c alerts.Config) (sel, selInst string) {
-	selInst = c.Sel(`job=~"$job"`, `instance=~"$instance"`)
+	selInst = c.Sel(`job=~"$job"`, instanceMatcher)
 	return selInst + `, phone_number_id=~"$phone_number_id"`, selInst
+}
+
+// bizRule selects a business recording rule with a selector body from sels.
+// Those rules aggregate c.AggregateWithout away (instance, partition: one
+// result for every member of a Kafka consumer group), so the $instance
+// matcher is left out when instance is among them: the rule has no instance
+// to match, and the panel shows the whole job whatever $instance selects.
+func bizRule(c alerts.Config, name, selector string) string {
+	if c.Aggregated(VarInstance) {
+		selector = strings.Replace(selector, ", "+instanceMatcher, "", 1)
+	}
+	return rule(name, selector)
 }
 
 // with returns a selector body with extra matchers appended.
@@ -105,10 +121,10 @@ func annotations(c alerts.Config) []cog.Builder[dashboard.AnnotationQuery] {
 			fmt.Sprintf("sum by (event) (increase(waba_template_status_events_total{%s}[2m])) > 0", selInst),
 			"Template {{event}}", "message_template_status_update", "event"),
 		a("Config reloads", "blue",
-			fmt.Sprintf("changes(waba_exporter_config_last_reload_success_timestamp_seconds{%s}[2m]) > 0", selInst),
+			alerts.PerInstance("max", fmt.Sprintf("changes(waba_exporter_config_last_reload_success_timestamp_seconds{%s}[2m])", selInst))+" > 0",
 			"Configuration reloaded", "{{instance}}", "instance"),
 		a("Config reloads failed", "red",
-			fmt.Sprintf("waba_exporter_config_last_reload_successful{%s} == 0", selInst),
+			alerts.PerInstance("min", fmt.Sprintf("waba_exporter_config_last_reload_successful{%s}", selInst))+" == 0",
 			"Configuration reload failed", "{{instance}} runs its previous configuration", "instance"),
 	}
 }

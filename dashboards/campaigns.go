@@ -21,7 +21,8 @@ const VarCampaign = "campaign"
 // variant with the +-1.96 significance band, conversions and their value. Campaign
 // counters are campaign to date (they leave the exposition when a campaign expires);
 // conversions and the recording rules have no phone_number_id, so their queries select
-// by job and instance only.
+// by job and instance only (the recording rules, summed over every member and partition,
+// by job only).
 func Campaigns(c alerts.Config) dashboard.Dashboard {
 	sel, selInst := sels(c)
 	camp := `campaign=~"$campaign"`
@@ -30,16 +31,16 @@ func Campaigns(c alerts.Config) dashboard.Dashboard {
 	rate := func(o alerts.CampaignOutcome, w uint32) cog.Builder[dashboard.Panel] {
 		return timeseriesPanel(o.Title+" per delivered message",
 			"Recording rules: "+o.Title+" per delivered tagged message, campaign to date, with the Wilson 95% interval (low and high).", "percentunit", w,
-			q(rule(o.Ratio(), selInstC), label),
-			q(rule(o.Lower(), selInstC), label+" low"),
-			q(rule(o.Upper(), selInstC), label+" high"))
+			q(bizRule(c, o.Ratio(), selInstC), label),
+			q(bizRule(c, o.Lower(), selInstC), label+" low"),
+			q(bizRule(c, o.Upper(), selInstC), label+" high"))
 	}
 	os := alerts.CampaignOutcomes
-	counts := []target{instant(fmt.Sprintf("sum by (campaign, variant) (%s)", rule(alerts.RecCampaignDelivered, selInstC)), label+" Delivered")}
+	counts := []target{instant(fmt.Sprintf("sum by (campaign, variant) (%s)", bizRule(c, alerts.RecCampaignDelivered, selInstC)), label+" Delivered")}
 	var zs []target
 	for _, o := range alerts.CampaignOutcomes {
-		counts = append(counts, instant(fmt.Sprintf("sum by (campaign, variant) (%s)", rule(o.Count(), selInstC)), label+" "+o.Title))
-		zs = append(zs, q(rule(o.ZScore(), selInstC), label+" "+o.Title))
+		counts = append(counts, instant(fmt.Sprintf("sum by (campaign, variant) (%s)", bizRule(c, o.Count(), selInstC)), label+" "+o.Title))
+		zs = append(zs, q(bizRule(c, o.ZScore(), selInstC), label+" "+o.Title))
 	}
 	d := newDashboard(c, "waba-campaigns", "Campaigns and A/B tests",
 		"Per campaign and variant: the funnel side by side, read, reply, click, opt-out and conversion rates with their 95% intervals, z-scores against the control variant ("+c.CampaignControlVariant+"), conversions and their value.",

@@ -14,6 +14,16 @@
 // template variables $job, $instance and (for per-number metrics)
 // $phone_number_id, and uses only metric names of the metric contract,
 // recording rules of package alerts, or up.
+//
+// Several exporters in one job (members of a Kafka consumer group, each
+// series with a partition label) give one picture: the business panels
+// aggregate instance and partition away as the rules do, through the same
+// alerts.Config (AggregateWithout, Sum, Max): `sum by (...)` of the wanted
+// labels, `sum without` for additive gauges, `max without` for levels and
+// limits, and the business recording rules, which carry no instance (their
+// queries drop the $instance matcher). The exporter-health panels stay per
+// instance and aggregate only partition away; its Kafka row shows the
+// consumer lag by partition, rebuilds and the forwarders.
 package dashboards
 
 import (
@@ -111,9 +121,9 @@ func Overview(c alerts.Config) dashboard.Dashboard {
 		row("Ratios and failures",
 			line(
 				timeseriesPanel("Ratios per number", "Recording rules: delivered/sent over 1h, read/delivered over 1d, failed/outbound per category over 1h.", "percentunit", 12,
-					q(rule(alerts.RecDeliveredPerSent, sel), "{{phone_number_id}} delivered/sent (1h)"),
-					q(rule(alerts.RecReadPerDelivered, sel), "{{phone_number_id}} read/delivered (1d)"),
-					q(rule(alerts.RecFailedPerOutbound, sel), "{{phone_number_id}} {{category}} failed (1h)")).
+					q(bizRule(c, alerts.RecDeliveredPerSent, sel), "{{phone_number_id}} delivered/sent (1h)"),
+					q(bizRule(c, alerts.RecReadPerDelivered, sel), "{{phone_number_id}} read/delivered (1d)"),
+					q(bizRule(c, alerts.RecFailedPerOutbound, sel), "{{phone_number_id}} {{category}} failed (1h)")).
 					Links(runbook(c, alerts.AlertDeliveryRatioLow, alerts.AlertMessageFailuresHigh)),
 				timeseriesPanel("Failures by error code", "Failed outbound messages per second by Meta error code (capped; the rest is other).", "cps", 12,
 					q(fmt.Sprintf("sum by (error_code) (rate(waba_outbound_messages_failed_total{%s}[$__rate_interval]))", sel), "{{error_code}}")),
@@ -198,9 +208,9 @@ func Responsiveness(c alerts.Config) dashboard.Dashboard {
 		row("Response times",
 			line(
 				timeseriesPanel("First response time", "Quantiles of the time from the message that opened a service window to the first business message.", "s", 12,
-					q(rule(alerts.RecFirstResponseQuantile, sel), "{{phone_number_id}} q{{quantile}}")),
+					q(bizRule(c, alerts.RecFirstResponseQuantile, sel), "{{phone_number_id}} q{{quantile}}")),
 				timeseriesPanel("Response time", "Quantiles of the time from the oldest unanswered customer message to the next business message, every turn.", "s", 12,
-					q(rule(alerts.RecResponseQuantile, sel), "{{phone_number_id}} q{{quantile}}")),
+					q(bizRule(c, alerts.RecResponseQuantile, sel), "{{phone_number_id}} q{{quantile}}")),
 			),
 			line(
 				heatmapPanel("Response time distribution", "Response times per histogram bucket.", "s", 12,
@@ -216,16 +226,16 @@ func Responsiveness(c alerts.Config) dashboard.Dashboard {
 				timeseriesPanel("Service windows closed unanswered", "Windows that expired without a business reply, per hour (missed opportunities).", "short", 12,
 					q(fmt.Sprintf("sum by (phone_number_id) (increase(waba_service_windows_closed_unanswered_total{%s}[1h]))", sel), "{{phone_number_id}}")),
 				timeseriesPanel("Reply rate by category (1d)", "Recording rule: customer replies over delivered business-initiated messages.", "percentunit", 12,
-					q(rule(alerts.RecRepliesPerEligible, sel), "{{phone_number_id}} {{category}}")),
+					q(bizRule(c, alerts.RecRepliesPerEligible, sel), "{{phone_number_id}} {{category}}")),
 			),
 			line(
 				timeseriesPanel("Delivery latency", "Quantiles of sent to delivered and delivered to read (event time).", "s", 8,
-					q(rule(alerts.RecSentToDeliveredQuantile, sel), "{{phone_number_id}} sent→delivered q{{quantile}}"),
-					q(rule(alerts.RecDeliveredToReadQuantile, sel), "{{phone_number_id}} delivered→read q{{quantile}}")),
+					q(bizRule(c, alerts.RecSentToDeliveredQuantile, sel), "{{phone_number_id}} sent→delivered q{{quantile}}"),
+					q(bizRule(c, alerts.RecDeliveredToReadQuantile, sel), "{{phone_number_id}} delivered→read q{{quantile}}")),
 				timeseriesPanel("Opt-outs by source", "Opt-out events per hour.", "short", 8,
 					q(fmt.Sprintf("sum by (source) (increase(waba_opt_outs_total{%s}[1h]))", sel), "{{source}}")),
 				timeseriesPanel("Opt-out rate (1d)", "Recording rule: customers newly opted out over delivered messages in the last day; WabaOptOutRateHigh fires above the threshold.", "percentunit", 8,
-					q(rule(alerts.RecOptedOutPerDelivered, sel), "{{phone_number_id}}")).
+					q(bizRule(c, alerts.RecOptedOutPerDelivered, sel), "{{phone_number_id}}")).
 					Links(runbook(c, alerts.AlertOptOutRateHigh)),
 			),
 		),
@@ -247,7 +257,7 @@ func BillingAndLimits(c alerts.Config) dashboard.Dashboard {
 // quotaRow shows each quota used, its burn rate and its projection to the period end.
 func quotaRow(c alerts.Config) section {
 	_, selInst := sels(c)
-	ruleInst := func(name string) string { return rule(name, selInst) }
+	ruleInst := func(name string) string { return bizRule(c, name, selInst) }
 	quotaRunbooks := runbook(c, alerts.AlertQuotaNearlyUsed, alerts.AlertQuotaBurnTooFast)
 	return row("Quota",
 		line(
@@ -265,8 +275,8 @@ func quotaRow(c alerts.Config) section {
 		),
 		line(
 			timeseriesPanel("Quota used vs limit", "Units used in the period, the limit, and the projection to the period end at the current rate.", "short", 24,
-				q(fmt.Sprintf("waba_quota_used{%s}", selInst), "{{quota}} used"),
-				q(fmt.Sprintf("waba_quota_limit{%s}", selInst), "{{quota}} limit"),
+				q(c.Sum(fmt.Sprintf("waba_quota_used{%s}", selInst)), "{{quota}} used"),
+				q(c.Max(fmt.Sprintf("waba_quota_limit{%s}", selInst)), "{{quota}} limit"),
 				q(ruleInst(alerts.RecQuotaProjectedUsed), "{{quota}} projected at period end")).
 				OverrideByRegexp(".* limit$", fixedColor("red")).Links(quotaRunbooks),
 		),
@@ -305,24 +315,24 @@ func messagingLimitsRow(c alerts.Config) section {
 	return row("Messaging limits",
 		line(
 			timeseriesPanel("24h unique recipients vs messaging limit", "Distinct customers reached with business-initiated messages in 24h, against the limit.", "short", 12,
-				q(fmt.Sprintf("waba_business_initiated_unique_recipients_24h{%s}", sel), "{{phone_number_id}} recipients"),
-				q(fmt.Sprintf("waba_messaging_limit_recipients{%s}", sel), "{{phone_number_id}} limit"),
-				q(fmt.Sprintf("waba_portfolio_business_initiated_unique_recipients_24h{%s}", selInst), "portfolio {{portfolio}}")).
+				q(c.Sum(fmt.Sprintf("waba_business_initiated_unique_recipients_24h{%s}", sel)), "{{phone_number_id}} recipients"),
+				q(c.Max(fmt.Sprintf("waba_messaging_limit_recipients{%s}", sel)), "{{phone_number_id}} limit"),
+				q(c.Sum(fmt.Sprintf("waba_portfolio_business_initiated_unique_recipients_24h{%s}", selInst)), "portfolio {{portfolio}}")).
 				OverrideByRegexp(".* limit$", fixedColor("red")),
 			gaugePanel("Messaging limit used", "24h unique recipients over the messaging limit, per number.", "percentunit", 12, 0, 1,
 				steps("green", c.MessagingLimitWarning, "orange", 1.0, "red"),
-				instant(rule(alerts.RecMessagingLimitUsed, sel), "{{phone_number_id}}")).
+				instant(bizRule(c, alerts.RecMessagingLimitUsed, sel), "{{phone_number_id}}")).
 				Links(runbook(c, alerts.AlertMessagingLimitNearlyUsed)),
 		),
 		line(
 			timeseriesPanel("Portfolio recipients vs learned limit", "Distinct customers delivered a business-initiated message in 24h across the numbers of each portfolio (what Meta's limit counts), against the portfolio's messaging limit as learned from the webhooks (else the config).", "short", 12,
-				q(fmt.Sprintf("waba_portfolio_business_initiated_unique_recipients_24h{%s}", selInst), "{{portfolio}} recipients"),
+				q(c.Sum(fmt.Sprintf("waba_portfolio_business_initiated_unique_recipients_24h{%s}", selInst)), "{{portfolio}} recipients"),
 				q(fmt.Sprintf("max by (portfolio) (waba_portfolio_messaging_limit_recipients{%s})", selInst), "{{portfolio}} limit")).
 				OverrideByRegexp(".* limit$", fixedColor("red")).
 				Links(runbook(c, alerts.AlertMessagingLimitNearlyUsed)),
 			gaugePanel("Portfolio messaging limit used", "Recording rule: 24h unique recipients of the portfolio over its messaging limit; WabaMessagingLimitNearlyReached fires above the threshold.", "percentunit", 6, 0, 1,
 				steps("green", c.MessagingLimitWarning, "orange", 1.0, "red"),
-				instant(rule(alerts.RecPortfolioLimitUsed, selInst), "{{portfolio}}")).
+				instant(bizRule(c, alerts.RecPortfolioLimitUsed, selInst), "{{portfolio}}")).
 				Links(runbook(c, alerts.AlertMessagingLimitNearlyUsed)),
 			tablePanel("Volume pricing tier", "Volume-based pricing tier per WhatsApp Business Account and category (VOLUME_BASED_PRICING_TIER_UPDATE).", "none", 6,
 				tableQuery(fmt.Sprintf("max by (waba_id, category) (waba_pricing_volume_tier{%s})", selInst))),
@@ -357,10 +367,44 @@ func qualityRow(c alerts.Config) section {
 // ExporterHealth: the exporter's own state (tailing, parsing, state size).
 func ExporterHealth(c alerts.Config) dashboard.Dashboard {
 	return newDashboard(c, "waba-exporter-health", "Exporter health",
-		"Scrape status, readiness, webhook flow, tail lag, parse errors by reason, rotations, state size and checkpoint age of waba_exporter.",
+		"Scrape status, readiness, webhook flow, tail lag, parse errors by reason, rotations, state size and checkpoint age of waba_exporter; consumer lag, rebuilds and forwarders in Kafka mode.",
 		healthStatusRow(c),
 		readingRow(c),
 		stateRow(c),
+		kafkaRow(c),
+	)
+}
+
+// kafkaRow shows the consumer group (lag by partition, partition rebuilds,
+// rebalances) and the forwarders (records acknowledged and failed, records
+// buffered). Its panels have data only in Kafka mode (run --kafka.*, forward).
+func kafkaRow(c alerts.Config) section {
+	_, selInst := sels(c)
+	m := func(expr string) string { return fmt.Sprintf(expr, selInst) }
+	rebuild := func(qt, legend string) target {
+		return q(fmt.Sprintf("histogram_quantile(%s, sum by (le) (increase(waba_exporter_kafka_rebuild_duration_seconds_bucket{%s}[1h])))", qt, selInst), legend)
+	}
+	lagRunbook, fwdRunbook := runbook(c, alerts.AlertExporterKafkaConsumerLag), runbook(c, alerts.AlertExporterForwarderStalled)
+	return row("Kafka",
+		line(
+			timeseriesPanel("Consumer lag by partition", "Records of each partition not applied yet, whichever member owns it; WabaExporterKafkaConsumerLag fires when their sum stays above the threshold.", "short", 12,
+				q(m("sum by (topic, partition) (waba_exporter_kafka_consumer_lag_records{%s})"), "{{topic}}/{{partition}}")).
+				Links(lagRunbook),
+			timeseriesPanel("Partition rebuild duration", "Time from the assignment of a partition to its shard being caught up (rebuilt from retention or resumed from a checkpoint), over the last hour.", "s", 6,
+				rebuild("0.5", "median"), rebuild("0.9", "p90")).
+				Links(lagRunbook),
+			timeseriesPanel("Rebalances", "Group rebalances per hour each member took part in.", "short", 6,
+				q(m("sum by (instance) (increase(waba_exporter_kafka_rebalances_total{%s}[1h]))"), "{{instance}}")),
+		),
+		line(
+			timeseriesPanel("Forwarder records", "Records acknowledged by the broker and produce errors (each produced again), per second and forwarder.", "cps", 12,
+				q(m("sum by (instance) (rate(waba_exporter_forward_records_total{%s}[$__rate_interval]))"), "{{instance}} acknowledged"),
+				q(m("sum by (instance) (rate(waba_exporter_forward_produce_errors_total{%s}[$__rate_interval]))"), "{{instance}} errors")).
+				Links(fwdRunbook),
+			timeseriesPanel("Forwarder buffered records", "Records produced and not acknowledged yet (bounded by --kafka.max-buffered-records); WabaExporterForwarderStalled fires when they wait and nothing is acknowledged.", "short", 12,
+				q(m("sum by (instance) (waba_exporter_forward_buffered_records{%s})"), "{{instance}}")).
+				Links(fwdRunbook),
+		),
 	)
 }
 
@@ -374,23 +418,25 @@ func healthStatusRow(c alerts.Config) section {
 				instant(m("up{%s}"), "{{instance}}")).Mappings(boolMappings("down", "up")).
 				Links(runbook(c, alerts.AlertExporterDown)),
 			statPanel("State ready", "0 while the checkpoint is restored or the logs are replayed.", "none", 4, steps("red", 1.0, "green"),
-				instant(m("waba_exporter_state_ready{%s}"), "{{instance}}")).Mappings(boolMappings("restoring", "ready")).
+				instant(alerts.PerInstance("min", m("waba_exporter_state_ready{%s}")), "{{instance}}")).Mappings(boolMappings("restoring", "ready")).
 				Links(runbook(c, alerts.AlertExporterStateNotReady)),
 			statPanel("Last config reload", "Whether the last configuration reload succeeded.", "none", 4, steps("red", 1.0, "green"),
-				instant(m("waba_exporter_config_last_reload_successful{%s}"), "{{instance}}")).Mappings(boolMappings("failed", "ok")).
+				instant(alerts.PerInstance("min", m("waba_exporter_config_last_reload_successful{%s}")), "{{instance}}")).Mappings(boolMappings("failed", "ok")).
 				Links(runbook(c, alerts.AlertExporterConfigReloadFailed)),
 			statPanel("Sources up", "Inputs whose path exists and is readable, over all inputs.", "short", 4, steps("red", 1.0, "green"),
 				instant(m("sum by (instance) (waba_exporter_source_up{%s})"), "{{instance}}")).
 				Links(runbook(c, alerts.AlertExporterSourceDown)),
-			statPanel("Checkpoint age", "Time since the last successful state checkpoint; \"disabled\" when no checkpoint was ever written.", "s", 4,
+			statPanel("Checkpoint age", "Time since the last successful state checkpoint (the oldest of a Kafka member's partitions); \"disabled\" when no checkpoint was ever written.", "s", 4,
 				steps("green", time.Duration(c.CheckpointMaxAge).Seconds()/2, "orange", time.Duration(c.CheckpointMaxAge).Seconds(), "red"),
-				instant(strings.ReplaceAll(`(time() - waba_exporter_checkpoint_last_success_timestamp_seconds{%s})
-  and waba_exporter_checkpoint_last_success_timestamp_seconds{%s} > 0
-or waba_exporter_checkpoint_last_success_timestamp_seconds{%s} * 0`, "%s", selInst), "{{instance}}")).
+				instant(alerts.PerInstance("max", strings.ReplaceAll(`
+  (time() - waba_exporter_checkpoint_last_success_timestamp_seconds{%s})
+    and waba_exporter_checkpoint_last_success_timestamp_seconds{%s} > 0
+  or waba_exporter_checkpoint_last_success_timestamp_seconds{%s} * 0
+`, "%s", selInst)), "{{instance}}")).
 				Mappings(valueText([3]string{"0", "disabled", "text"})).
 				Links(runbook(c, alerts.AlertExporterCheckpointStale)),
 			statPanel("Newest webhook", "Event time of the newest webhook seen (the watermark); WabaWebhooksStopped fires when it gets old.", "dateTimeFromNow", 4, steps("blue"),
-				instant(m("waba_exporter_last_event_timestamp_seconds{%s} * 1000"), "{{instance}}")).
+				instant(alerts.PerInstance("max", m("waba_exporter_last_event_timestamp_seconds{%s}"))+" * 1000", "{{instance}}")).
 				Links(runbook(c, alerts.AlertWebhooksStopped)),
 		),
 	)

@@ -436,8 +436,11 @@ scrape_configs:
 			}
 			t.Logf("variables: %v", vars)
 
+			// kafkaOnly: the query reads only Kafka self-metrics, which the demo
+			// exporter does not have; it must evaluate, but may return nothing.
 			type query struct {
 				where, expr string
+				kafkaOnly   bool
 			}
 			var queries []query
 			files := make([]string, 0, len(su.dash))
@@ -451,7 +454,9 @@ scrape_configs:
 						if !strings.Contains(tg.Expr, su.selector) {
 							t.Errorf("%s %q: query %q does not use the selector %s", f, p.Title, tg.Expr, su.selector)
 						}
-						queries = append(queries, query{fmt.Sprintf("%s %q %s", f, p.Title, tg.RefID), substitute(tg.Expr, vars)})
+						names, _ := metricNames(tg.Expr)
+						kafkaOnly := len(names) > 0 && !slices.ContainsFunc(names, func(n string) bool { return !slices.Contains(kafkaSelfMetrics, n) })
+						queries = append(queries, query{fmt.Sprintf("%s %q %s", f, p.Title, tg.RefID), substitute(tg.Expr, vars), kafkaOnly})
 					}
 				}
 			}
@@ -464,7 +469,7 @@ scrape_configs:
 					}
 					if err := promAPI(promURL, "/api/v1/query", url.Values{"query": {q.expr}}, &res); err != nil {
 						empty = append(empty, fmt.Sprintf("%s: %v", q.where, err))
-					} else if len(res.Result) == 0 {
+					} else if len(res.Result) == 0 && !q.kafkaOnly {
 						empty = append(empty, fmt.Sprintf("%s: no data: %s", q.where, q.expr))
 					}
 				}
@@ -476,7 +481,7 @@ scrape_configs:
 			if err != nil {
 				t.Errorf("dashboard queries without data after 90s (%v):\n%s", err, strings.Join(empty, "\n"))
 			}
-			t.Logf("%d dashboard queries checked, every one returned data", len(queries))
+			t.Logf("%d dashboard queries checked, every one returned data but those of Kafka mode", len(queries))
 		})
 	}
 
