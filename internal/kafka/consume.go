@@ -1,0 +1,376 @@
+package kafka
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"maps"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/waba-exporter/waba_exporter/internal/exporter"
+	"github.com/waba-exporter/waba_exporter/internal/pipeline"
+	"github.com/waba-exporter/waba_exporter/tail"
+)
+
+// MemberOptions configures a Member.
+type MemberOptions struct {
+	Brokers []string
+	Topic   string
+	Group   string
+	// NewPipeline returns the pipeline of a newly assigned partition, with a fresh state
+	// machine (the shard is rebuilt from the start of the partition's retention).
+	NewPipeline func(partition int32) *pipeline.Pipeline
+	// Registerer receives each shard's exporter.Collector, wrapped with the label
+	// partition="<n>", unregistered when the partition is revoked.
+	Registerer prometheus.Registerer
+	// Now is the wall clock (default time.Now): the collectors' scrape-time "now" and
+	// the ticks of caught-up shards.
+	Now func() time.Time
+	// NoTick keeps the wall clock out of the state machines (comparisons with replay:
+	// then Flush before reading).
+	NoTick  bool
+	Metrics *ConsumeMetrics // nil: not recorded
+	Logger  *slog.Logger
+	// Extra client options (tests: shorter session timeouts).
+	Extra []kgo.Opt
+}
+
+// Member is one member of the consumer group: each partition assigned to it is a shard
+// with its own pipeline and state machine, fed by pipeline.Run from the partition's
+// records. Partitions are balanced cooperatively (cooperative-sticky: a rebalance moves
+// only the partitions that must move). No offset is committed to the group: a
+// partition that moves is rebuilt by its new owner from the start of retention, the
+// state being a function of the partition's events within the windows.
+type Member struct {
+	o       MemberOptions
+	cl      *kgo.Client
+	adm     *kadm.Client
+	metrics *ConsumeMetrics
+	log     *slog.Logger
+	file    *tail.File // the sentinel File of every line: Progress gets the offsets
+
+	mu       sync.Mutex // guards shards
+	shards   map[int32]*shard
+	joined   atomic.Bool // a first assignment was received
+	brokerOK atomic.Bool
+	wg       sync.WaitGroup
+}
+
+// shard is one assigned partition.
+type shard struct {
+	part       int32
+	p          *pipeline.Pipeline
+	health     *exporter.Health
+	in         chan []*kgo.Record
+	target     int64        // end offset when assigned: caught up once next reaches it
+	next       atomic.Int64 // next offset to apply (recorded under the pipeline's lock)
+	hw         atomic.Int64 // high watermark of the last fetch
+	assigned   time.Time
+	cancel     context.CancelFunc
+	done       chan struct{}
+	unregister func()
+}
+
+// Record implements pipeline.Recorder: offset is the record's offset + 1.
+func (s *shard) Record(_ *tail.File, offset int64) { s.next.Store(offset) }
+
+// NewMember returns a member; Run joins the group.
+func NewMember(o MemberOptions) (*Member, error) {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Metrics == nil {
+		o.Metrics = NewConsumeMetrics()
+	}
+	if o.Registerer == nil {
+		o.Registerer = prometheus.NewRegistry()
+	}
+	m := &Member{o: o, metrics: o.Metrics, log: o.Logger, file: &tail.File{}, shards: map[int32]*shard{}}
+	opts := append([]kgo.Opt{
+		kgo.SeedBrokers(o.Brokers...),
+		kgo.ConsumerGroup(o.Group),
+		kgo.ConsumeTopics(o.Topic),
+		kgo.Balancers(kgo.CooperativeStickyBalancer()),
+		kgo.DisableAutoCommit(),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.BlockRebalanceOnPoll(),
+		kgo.OnPartitionsAssigned(m.assigned),
+		kgo.OnPartitionsRevoked(m.revoked),
+		kgo.OnPartitionsLost(m.revoked),
+		kgo.RetryBackoffFn(backoff),
+	}, o.Extra...)
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		return nil, err
+	}
+	m.cl, m.adm = cl, kadm.NewClient(cl)
+	return m, nil
+}
+
+// Close leaves the group (its partitions go to the other members) and stops the shards.
+func (m *Member) Close() {
+	m.cl.Close()
+	m.mu.Lock()
+	parts := slices.Collect(maps.Keys(m.shards))
+	m.mu.Unlock()
+	m.drop(parts)
+	m.wg.Wait()
+}
+
+// Client is the member's client (tests).
+func (m *Member) Client() *kgo.Client { return m.cl }
+
+// Run polls until ctx is done, handing each partition's records to its shard. Shards
+// are started and stopped by the group's assignment callbacks, between polls.
+func (m *Member) Run(ctx context.Context) error {
+	for {
+		fs := m.cl.PollFetches(ctx)
+		if fs.IsClientClosed() || ctx.Err() != nil {
+			m.cl.AllowRebalance()
+			return ctx.Err()
+		}
+		ok := true
+		fs.EachError(func(t string, p int32, err error) {
+			if !errors.Is(err, context.Canceled) {
+				ok = false
+				m.log.Warn("fetch error", "topic", t, "partition", p, "err", err)
+			}
+		})
+		m.brokerOK.Store(ok)
+		m.mu.Lock()
+		fs.EachPartition(func(fp kgo.FetchTopicPartition) {
+			s := m.shards[fp.Partition]
+			if s == nil {
+				return
+			}
+			s.hw.Store(fp.HighWatermark)
+			if len(fp.Records) == 0 {
+				return
+			}
+			m.metrics.Records.Add(float64(len(fp.Records)))
+			select {
+			case s.in <- fp.Records:
+			case <-ctx.Done():
+			}
+			m.setLag(s)
+		})
+		m.mu.Unlock()
+		m.cl.AllowRebalance()
+	}
+}
+
+// setLag updates the lag of s from its last high watermark and applied offset.
+func (m *Member) setLag(s *shard) {
+	m.metrics.Lag.WithLabelValues(m.o.Topic, strconv.Itoa(int(s.part))).Set(float64(max(s.hw.Load()-s.next.Load(), 0)))
+}
+
+// assigned starts a shard per new partition, each caught up once it has applied the
+// records up to the partition's end offset at assignment.
+func (m *Member) assigned(ctx context.Context, _ *kgo.Client, parts map[string][]int32) {
+	ps := parts[m.o.Topic]
+	m.metrics.Rebalances.Inc()
+	defer m.joined.Store(true)
+	if len(ps) == 0 {
+		return
+	}
+	ends, err := m.adm.ListEndOffsets(ctx, m.o.Topic)
+	if err != nil {
+		m.log.Warn("end offsets unknown: shards are ready at their first idle moment", "err", err)
+	}
+	starts, _ := m.adm.ListStartOffsets(ctx, m.o.Topic)
+	for _, p := range ps {
+		s := &shard{part: p, p: m.o.NewPipeline(p), health: &exporter.Health{}, in: make(chan []*kgo.Record, 4),
+			assigned: time.Now(), done: make(chan struct{})}
+		s.health.ReloadSuccessful.Store(true)
+		if o, ok := ends.Lookup(m.o.Topic, p); ok && o.Err == nil {
+			s.target = o.Offset
+		}
+		if o, ok := starts.Lookup(m.o.Topic, p); ok && o.Err == nil {
+			s.next.Store(o.Offset)
+		}
+		s.p.AddSource(m.o.Topic)
+		c := &exporter.Collector{P: s.p, Health: s.health, Now: m.o.Now}
+		reg := prometheus.WrapRegistererWith(prometheus.Labels{"partition": strconv.Itoa(int(p))}, m.o.Registerer)
+		if err := reg.Register(c); err != nil {
+			m.log.Error("shard metrics not registered", "partition", p, "err", err)
+		}
+		s.unregister = func() { reg.Unregister(c) }
+		sctx, cancel := context.WithCancel(context.Background())
+		s.cancel = cancel
+		m.mu.Lock()
+		m.shards[p] = s
+		m.mu.Unlock()
+		m.metrics.Assigned.Inc()
+		m.wg.Add(1)
+		go m.runShard(sctx, s)
+	}
+	m.log.Info("partitions assigned", "topic", m.o.Topic, "partitions", fmt.Sprint(ps))
+}
+
+// revoked stops the shards of the partitions taken away (revoked or lost) and removes
+// their series.
+func (m *Member) revoked(_ context.Context, _ *kgo.Client, parts map[string][]int32) {
+	m.metrics.Rebalances.Inc()
+	ps := parts[m.o.Topic]
+	if len(ps) == 0 {
+		return
+	}
+	m.drop(ps)
+	m.log.Info("partitions revoked", "topic", m.o.Topic, "partitions", fmt.Sprint(ps))
+}
+
+func (m *Member) drop(ps []int32) {
+	for _, p := range ps {
+		m.mu.Lock()
+		s := m.shards[p]
+		delete(m.shards, p)
+		m.mu.Unlock()
+		if s == nil {
+			continue
+		}
+		s.cancel()
+		<-s.done
+		s.unregister()
+		m.metrics.Lag.DeleteLabelValues(m.o.Topic, strconv.Itoa(int(p)))
+		m.metrics.Revoked.Inc()
+	}
+}
+
+// runShard applies the shard's records until it is stopped.
+func (m *Member) runShard(ctx context.Context, s *shard) {
+	defer m.wg.Done()
+	defer close(s.done)
+	src := &recordSource{in: s.in, topic: m.o.Topic, file: m.file}
+	var last int64
+	check := func() {
+		if s.health.StateReady.Load() || s.next.Load() < s.target {
+			return
+		}
+		s.health.StateReady.Store(true)
+		d := time.Since(s.assigned)
+		m.metrics.Rebuild.Observe(d.Seconds())
+		m.log.Info("partition caught up", "partition", s.part, "rebuild_seconds", d.Seconds())
+	}
+	err := s.p.Run(ctx, src, pipeline.Hooks{
+		RecvTime: src.recvTime,
+		Progress: s,
+		Applied:  func(*pipeline.Decoded) { check(); m.setLag(s) },
+		Idle: func() {
+			check()
+			if m.o.NoTick || !s.health.StateReady.Load() {
+				return
+			}
+			if t := m.o.Now().Unix(); t != last {
+				s.p.Tick(t)
+				last = t
+			}
+		},
+	})
+	if err != nil && !errors.Is(err, context.Canceled) {
+		m.log.Error("shard stopped", "partition", s.part, "err", err)
+	}
+}
+
+// Ready reports whether the member has joined and every partition it owns is caught up
+// (and its last fetch reached the brokers).
+func (m *Member) Ready() bool {
+	if !m.joined.Load() || !m.brokerOK.Load() {
+		return false
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, s := range m.shards {
+		if !s.health.StateReady.Load() {
+			return false
+		}
+	}
+	return true
+}
+
+// Partitions returns the partitions owned, sorted.
+func (m *Member) Partitions() []int32 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Sorted(maps.Keys(m.shards))
+}
+
+// Flush releases every shard's reorder buffer (end of a comparison with replay).
+func (m *Member) Flush() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, s := range m.shards {
+		s.p.Flush()
+	}
+}
+
+// Applied returns the number of records each owned partition has applied up to (its
+// next offset), by partition.
+func (m *Member) Applied() map[int32]int64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make(map[int32]int64, len(m.shards))
+	for p, s := range m.shards {
+		out[p] = s.next.Load()
+	}
+	return out
+}
+
+// recordSource is a pipeline.Source over the record batches of one partition: each
+// record is a line of the logfile named after the topic, its offset + 1 recorded once
+// applied. The receive time of a batch is its first record's timestamp.
+type recordSource struct {
+	in    <-chan []*kgo.Record
+	topic string
+	file  *tail.File
+	lines []pipeline.Line
+	recv  int64
+	idle  bool
+}
+
+func (r *recordSource) recvTime() int64 { return r.recv }
+
+// Next implements pipeline.Source.
+func (r *recordSource) Next(ctx context.Context) ([]pipeline.Line, error) {
+	var recs []*kgo.Record
+	var ok bool
+	select {
+	case recs, ok = <-r.in:
+	default:
+		if !r.idle {
+			r.idle = true
+			return nil, nil
+		}
+		t := time.NewTimer(time.Second)
+		defer t.Stop()
+		select {
+		case recs, ok = <-r.in:
+		case <-t.C:
+			return nil, nil
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	if !ok {
+		return nil, io.EOF
+	}
+	r.idle = false
+	r.lines = r.lines[:0]
+	for _, rec := range recs {
+		r.lines = append(r.lines, pipeline.Line{Source: r.topic, File: r.file, Offset: rec.Offset + 1, Data: rec.Value})
+	}
+	r.recv = recs[0].Timestamp.Unix()
+	return r.lines, nil
+}
