@@ -374,3 +374,47 @@ func (r *recordSource) Next(ctx context.Context) ([]pipeline.Line, error) {
 	r.recv = recs[0].Timestamp.Unix()
 	return r.lines, nil
 }
+
+// WindowsNeed is the history the state machine's windows need (a calendar-month quota,
+// 30-day MAU, 7-day retries): a topic keeping less cannot rebuild a moved partition.
+const WindowsNeed = 35 * 24 * time.Hour
+
+// Retention returns the topic's retention.ms (negative: unlimited).
+func (m *Member) Retention(ctx context.Context) (time.Duration, error) {
+	rcs, err := m.adm.DescribeTopicConfigs(ctx, m.o.Topic)
+	if err != nil {
+		return 0, err
+	}
+	rc, err := rcs.On(m.o.Topic, nil)
+	if err != nil {
+		return 0, err
+	}
+	if rc.Err != nil {
+		return 0, rc.Err
+	}
+	for _, c := range rc.Configs {
+		if c.Key == "retention.ms" {
+			ms, err := strconv.ParseInt(c.MaybeValue(), 10, 64)
+			if err != nil {
+				return 0, fmt.Errorf("retention.ms %q: %w", c.MaybeValue(), err)
+			}
+			return time.Duration(ms) * time.Millisecond, nil
+		}
+	}
+	return 0, errors.New("retention.ms not reported")
+}
+
+// CheckRetention logs a warning, with the figure, when the topic keeps less history
+// than the windows need.
+func (m *Member) CheckRetention(ctx context.Context) {
+	r, err := m.Retention(ctx)
+	switch {
+	case err != nil:
+		m.log.Warn("topic retention unknown", "topic", m.o.Topic, "err", err)
+	case r >= 0 && r < WindowsNeed:
+		m.log.Warn("topic retention is shorter than the windows need: a partition that moves is rebuilt from less history than its state holds",
+			"topic", m.o.Topic, "retention", r.String(), "retention_days", r.Hours()/24, "need_days", WindowsNeed.Hours()/24)
+	default:
+		m.log.Info("topic retention", "topic", m.o.Topic, "retention", r.String())
+	}
+}
