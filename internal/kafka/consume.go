@@ -307,11 +307,14 @@ func (m *Member) Partitions() []int32 {
 	return slices.Sorted(maps.Keys(m.shards))
 }
 
-// Flush releases every shard's reorder buffer (end of a comparison with replay).
-func (m *Member) Flush() {
+// Settle brings every shard to the end of a replay whose watermark is t (comparisons
+// with replay, NoTick): event time t reaches every machine (each shard's own watermark
+// is only its partition's latest event), then the reorder buffers are released.
+func (m *Member) Settle(t int64) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, s := range m.shards {
+		s.p.Tick(t)
 		s.p.Flush()
 	}
 }

@@ -1,7 +1,12 @@
 package kafka_test
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 )
 
 // TestMemberEqualsReplay: a generated month forwarded to a 12-partition topic and read
@@ -15,8 +20,91 @@ func TestMemberEqualsReplay(t *testing.T) {
 	want, now := replayRegistry(t, log)
 	m := startMember(t, addrs, "g1", now)
 	waitApplied(t, endOffsets(t, c, 12), m)
-	m.Flush()
+	m.Settle(now.Unix())
 	if d, n := diff(flatten(t, want), flatten(t, m.reg), 40); n > 0 {
 		t.Errorf("%d series differ:\n%s", n, d)
+	}
+}
+
+// TestMembersShareAndHandOver: two members of one group share 12 partitions, and the
+// sum of their expositions equals a single replay; when one leaves, the other rebuilds
+// its partitions and the sum is still equal.
+func TestMembersShareAndHandOver(t *testing.T) {
+	log := genLog(t, 4000, 600)
+	c := newCluster(t, 12)
+	addrs := c.ListenAddrs()
+	forwardFiles(t, addrs, log)
+	want, now := replayRegistry(t, log)
+	wantFlat := flatten(t, want)
+	ends := endOffsets(t, c, 12)
+	a := startMember(t, addrs, "g2", now)
+	b := startMember(t, addrs, "g2", now)
+	waitSplit(t, a, b)
+	waitApplied(t, ends, a, b)
+	a.Settle(now.Unix())
+	b.Settle(now.Unix())
+	t.Logf("partitions: a %v, b %v", a.Partitions(), b.Partitions())
+	if d, n := diff(wantFlat, flatten(t, a.reg, b.reg), 40); n > 0 {
+		t.Errorf("two members: %d series differ:\n%s", n, d)
+	}
+	a.stop()
+	waitApplied(t, ends, b)
+	b.Settle(now.Unix())
+	if got := b.Partitions(); len(got) != 12 {
+		t.Fatalf("b owns %v after a left", got)
+	}
+	if d, n := diff(wantFlat, flatten(t, b.reg), 40); n > 0 {
+		t.Errorf("after the handover: %d series differ:\n%s", n, d)
+	}
+}
+
+// waitSplit waits until both members own partitions.
+func waitSplit(t *testing.T, a, b *member) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if pa, pb := a.Partitions(), b.Partitions(); len(pa) > 0 && len(pb) > 0 && len(pa)+len(pb) == 12 {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("partitions not shared: a %v, b %v", a.Partitions(), b.Partitions())
+}
+
+// TestNotAWebhookIsAParseError: a record that is not a webhook body counts as a parse
+// error of the topic's logfile, like a bad line.
+func TestNotAWebhookIsAParseError(t *testing.T) {
+	c := newCluster(t, 3)
+	addrs := c.ListenAddrs()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "in.ndjson")
+	body := fmt.Sprintf(envelope, `"statuses":[`+statusA+`]`)
+	if err := os.WriteFile(file, []byte(body+"\nnot a webhook\n"+template+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	met := forwardFiles(t, addrs, file)
+	if got := counterValue(met.Unkeyed); got != 1 {
+		t.Errorf("unkeyed lines %v, want 1", got)
+	}
+	m := startMember(t, addrs, "g3", time.Unix(1750000000, 0))
+	waitApplied(t, endOffsets(t, c, 3), m)
+	got := flatten(t, m.reg)
+	var errs float64
+	for k, v := range got {
+		if strings.HasPrefix(k, "waba_exporter_parse_errors_total{") {
+			errs += v
+		}
+	}
+	if errs != 1 {
+		t.Errorf("parse errors %v, want 1", errs)
+	}
+	var delivered float64
+	for k, v := range got {
+		if strings.HasPrefix(k, "waba_outbound_message_status_total{") && strings.HasSuffix(k, ",status=delivered}") {
+			delivered += v
+		}
+	}
+	if delivered != 1 {
+		t.Errorf("delivered %v, want 1", delivered)
 	}
 }
