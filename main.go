@@ -60,6 +60,11 @@ type kafkaFlags struct {
 	Brokers []string `name:"brokers" help:"Kafka bootstrap brokers host:port (repeatable or comma-separated): consume --kafka.topic as a member of --kafka.group instead of tailing files."`
 	Topic   string   `name:"topic" help:"Kafka topic of webhook bodies keyed by customer (written by waba_exporter forward)."`
 	Group   string   `name:"group" help:"Kafka consumer group shared by the members."`
+	// Session timeout of the group membership: how long a member that died silently
+	// keeps its partitions.
+	SessionTimeout time.Duration `name:"session-timeout" default:"45s" help:"Consumer group session timeout: how long the partitions of a member that died silently wait before moving."`
+	// SettleAt (tests of the built binary): the clock fixed at this event time.
+	SettleAt int64 `name:"settle-at" hidden:""`
 }
 
 // forwardCmd tails webhook logs into a Kafka topic (docs/scale-out.md).
@@ -239,7 +244,8 @@ func run(cmd string, c *cli, stdout, stderr io.Writer) int {
 		}
 		ro := app.RunOptions{Serve: so, Config: cfg, LogPaths: paths, LogStart: start, Logger: log}
 		if len(c.Run.Kafka.Brokers) > 0 {
-			err = app.RunKafka(ctx, ro, app.KafkaOptions{Brokers: c.Run.Kafka.Brokers, Topic: c.Run.Kafka.Topic, Group: c.Run.Kafka.Group})
+			err = app.RunKafka(ctx, ro, app.KafkaOptions{Brokers: c.Run.Kafka.Brokers, Topic: c.Run.Kafka.Topic, Group: c.Run.Kafka.Group,
+				SessionTimeout: c.Run.Kafka.SessionTimeout, SettleAt: c.Run.Kafka.SettleAt})
 			return exitStatus(stderr, err)
 		}
 		err = app.Run(ctx, ro)

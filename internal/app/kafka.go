@@ -25,6 +25,10 @@ type KafkaOptions struct {
 	Brokers []string
 	Topic   string
 	Group   string
+	// SessionTimeout of the group membership (0: 45 s).
+	SessionTimeout time.Duration
+	// SettleAt (tests): see kafka.MemberOptions.SettleAt.
+	SettleAt int64
 }
 
 // RunKafka is run in Kafka mode: a consumer group member whose every assigned partition
@@ -65,6 +69,7 @@ func RunKafka(ctx context.Context, o RunOptions, k KafkaOptions) error {
 	}
 	m, err := kafka.NewMember(kafka.MemberOptions{
 		Brokers: k.Brokers, Topic: k.Topic, Group: k.Group, Registerer: regs.Domain, Now: o.Now, Metrics: met, Logger: log,
+		SessionTimeout: k.SessionTimeout, SettleAt: k.SettleAt,
 		NewPipeline: func(int32) *pipeline.Pipeline {
 			return pipeline.New(window.New(wc), webhook.Options{}, nil, log)
 		},

@@ -38,9 +38,16 @@ type MemberOptions struct {
 	Now func() time.Time
 	// NoTick keeps the wall clock out of the state machines (comparisons with replay:
 	// then Flush before reading).
-	NoTick  bool
-	Metrics *ConsumeMetrics // nil: not recorded
-	Logger  *slog.Logger
+	NoTick bool
+	// SettleAt > 0 (tests of the built binary, --kafka.settle-at): the clock is fixed at
+	// this event time, nothing ticks, and each shard, once caught up, is settled there
+	// (Settle): the exposition of a replay whose watermark it is.
+	SettleAt int64
+	// SessionTimeout of the group membership (0: kgo's 45 s): how long a member that
+	// died silently keeps its partitions.
+	SessionTimeout time.Duration
+	Metrics        *ConsumeMetrics // nil: not recorded
+	Logger         *slog.Logger
 	// Extra client options (tests: shorter session timeouts).
 	Extra []kgo.Opt
 }
@@ -86,6 +93,10 @@ func (s *shard) Record(_ *tail.File, offset int64) { s.next.Store(offset) }
 
 // NewMember returns a member; Run joins the group.
 func NewMember(o MemberOptions) (*Member, error) {
+	if o.SettleAt > 0 {
+		at := time.Unix(o.SettleAt, 0)
+		o.Now, o.NoTick = func() time.Time { return at }, true
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -112,6 +123,9 @@ func NewMember(o MemberOptions) (*Member, error) {
 		kgo.OnPartitionsLost(m.revoked),
 		kgo.RetryBackoffFn(backoff),
 	}, o.Extra...)
+	if o.SessionTimeout > 0 {
+		opts = append(opts, kgo.SessionTimeout(o.SessionTimeout), kgo.HeartbeatInterval(o.SessionTimeout/10))
+	}
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
 		return nil, err
@@ -258,6 +272,10 @@ func (m *Member) runShard(ctx context.Context, s *shard) {
 	check := func() {
 		if s.health.StateReady.Load() || s.next.Load() < s.target {
 			return
+		}
+		if m.o.SettleAt > 0 {
+			s.p.Tick(m.o.SettleAt)
+			s.p.Flush()
 		}
 		s.health.StateReady.Store(true)
 		d := time.Since(s.assigned)

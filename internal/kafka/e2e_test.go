@@ -1,12 +1,17 @@
 package kafka_test
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/waba-exporter/waba_exporter/internal/kafka"
 )
 
 // TestMemberEqualsReplay: a generated month forwarded to a 12-partition topic and read
@@ -106,5 +111,37 @@ func TestNotAWebhookIsAParseError(t *testing.T) {
 	}
 	if delivered != 1 {
 		t.Errorf("delivered %v, want 1", delivered)
+	}
+}
+
+// TestRetention: the member reads the topic's retention.ms (the start warns when it is
+// under the 35 days the windows need).
+func TestRetention(t *testing.T) {
+	c, err := kfake.NewCluster()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for _, tc := range []struct {
+		topic string
+		ms    string
+		want  time.Duration
+	}{
+		{"week", "604800000", 7 * 24 * time.Hour},
+		{"forever", "-1", -time.Millisecond},
+		{"quarter", "7776000000", 90 * 24 * time.Hour},
+	} {
+		if err := c.CreateTopic(tc.topic, 1, map[string]string{"retention.ms": tc.ms}); err != nil {
+			t.Fatal(err)
+		}
+		m, err := kafka.NewMember(kafka.MemberOptions{Brokers: c.ListenAddrs(), Topic: tc.topic, Group: "gr"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := m.Retention(context.Background())
+		m.Close()
+		if err != nil || got != tc.want {
+			t.Errorf("%s: retention %v, %v; want %v", tc.topic, got, err, tc.want)
+		}
 	}
 }

@@ -99,35 +99,10 @@ func TestThreeForwardersThreeMembers(t *testing.T) {
 	addrs := c.ListenAddrs()
 	a := startMember(t, addrs, "g3m", now)
 	b := startMember(t, addrs, "g3m", now)
-	fwds := make([]*kafka.Forwarder, 3)
-	for i := range fwds {
-		cl, err := kafka.NewProducer(addrs, topic, 1000, kgo.ProducerLinger(0))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer cl.Close()
-		fwds[i] = kafka.NewForwarder(kafka.ForwarderOptions{Client: cl, Topic: topic})
-	}
-	ctx := context.Background()
-	for i, d := range deliveries {
-		// Webhooks arrive in real time: a month compressed into a second would let the
-		// three producers interleave far beyond the allowed lateness, so each delivery
-		// is acknowledged before the next.
-		if err := fwds[d.receiver].Line(ctx, &tail.Line{Data: d.line}); err != nil {
-			t.Fatal(err)
-		}
-		for deadline := time.Now().Add(30 * time.Second); fwds[d.receiver].Pending() > 0; time.Sleep(50 * time.Microsecond) {
-			if time.Now().After(deadline) {
-				t.Fatal("delivery not acknowledged")
-			}
-		}
-		if i == len(deliveries)/2 {
-			a.stop() // midway: a leaves, b takes its partitions over
-		}
-	}
-	for _, f := range fwds {
-		waitFor(t, "forwarders acknowledged", func() bool { return f.Pending() == 0 })
-	}
+	half := len(deliveries) / 2
+	forwardDeliveries(t, addrs, deliveries[:half])
+	a.stop() // midway: a leaves, b takes its partitions over
+	forwardDeliveries(t, addrs, deliveries[half:])
 	c3 := startMember(t, addrs, "g3m", now) // joins later
 	ends := endOffsets(t, c, 12)
 	waitFor(t, "b and c share", func() bool { return len(c3.Partitions()) > 0 && len(b.Partitions())+len(c3.Partitions()) == 12 })
@@ -137,5 +112,34 @@ func TestThreeForwardersThreeMembers(t *testing.T) {
 	t.Logf("partitions: b %v, c %v", b.Partitions(), c3.Partitions())
 	if d, n := diff(wantFlat, flatten(t, b.reg, c3.reg), 40); n > 0 {
 		t.Errorf("%d series differ:\n%s", n, d)
+	}
+}
+
+// forwardDeliveries forwards each delivery through the forwarder of its receiver (one
+// per receiver, as one runs beside each receiver replica). Webhooks arrive in real time:
+// a month compressed into a second would let the producers interleave far beyond the
+// allowed lateness, so each delivery is acknowledged before the next.
+func forwardDeliveries(t *testing.T, addrs []string, deliveries []delivery) {
+	t.Helper()
+	fwds := map[int]*kafka.Forwarder{}
+	for _, d := range deliveries {
+		f := fwds[d.receiver]
+		if f == nil {
+			cl, err := kafka.NewProducer(addrs, topic, 1000, kgo.ProducerLinger(0))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer cl.Close()
+			f = kafka.NewForwarder(kafka.ForwarderOptions{Client: cl, Topic: topic})
+			fwds[d.receiver] = f
+		}
+		if err := f.Line(context.Background(), &tail.Line{Data: d.line}); err != nil {
+			t.Fatal(err)
+		}
+		for deadline := time.Now().Add(30 * time.Second); f.Pending() > 0; time.Sleep(50 * time.Microsecond) {
+			if time.Now().After(deadline) {
+				t.Fatal("delivery not acknowledged")
+			}
+		}
 	}
 }
