@@ -3,8 +3,11 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -50,8 +53,8 @@ func RunKafka(ctx context.Context, o RunOptions, k KafkaOptions) error {
 	if len(o.LogPaths) > 0 || len(o.Config.Inputs) > 0 {
 		log.Warn("Kafka mode reads the topic only: the file inputs are ignored")
 	}
-	if len(o.Serve.PushURLs) > 0 || o.Serve.CheckpointPath != "" {
-		log.Warn("Kafka mode does not push or write checkpoints: --push.url and --checkpoint.path are ignored")
+	if len(o.Serve.PushURLs) > 0 {
+		log.Warn("Kafka mode does not push: --push.url is ignored")
 	}
 	wc := WindowConfig(o.Config)
 	if _, err := applyMemoryBudget(o.Serve.MemoryLimit, &wc, log); err != nil {
@@ -67,12 +70,20 @@ func RunKafka(ctx context.Context, o RunOptions, k KafkaOptions) error {
 	if err := met.Register(regs.Domain); err != nil {
 		return err
 	}
+	sh := &shardStates{dir: o.Serve.CheckpointPath, topic: k.Topic, wc: wc, log: log, now: o.Now}
+	if sh.dir != "" {
+		if err := os.MkdirAll(sh.dir, 0o700); err != nil {
+			return ConfigError{fmt.Errorf("--checkpoint.path: %w", err)}
+		}
+		sh.keyPath = o.Serve.HashKeyFile
+		if sh.keyPath == "" {
+			sh.keyPath = filepath.Join(sh.dir, "hash.key")
+		}
+	}
 	m, err := kafka.NewMember(kafka.MemberOptions{
 		Brokers: k.Brokers, Topic: k.Topic, Group: k.Group, Registerer: regs.Domain, Now: o.Now, Metrics: met, Logger: log,
 		SessionTimeout: k.SessionTimeout, SettleAt: k.SettleAt,
-		NewPipeline: func(int32) *pipeline.Pipeline {
-			return pipeline.New(window.New(wc), webhook.Options{}, nil, log)
-		},
+		NewPipeline: sh.newPipeline, Checkpoint: sh.checkpoint, CheckpointInterval: o.Serve.CheckpointInterval,
 	})
 	if err != nil {
 		return ConfigError{err}
@@ -107,4 +118,50 @@ func serve(ctx context.Context, o RunOptions, h http.Handler, log *slog.Logger) 
 		return exporter.ServeSystemdSocket(ctx, so.WebConfigFile, h, log)
 	}
 	return exporter.Serve(ctx, so.ListenAddresses, so.WebConfigFile, h, log)
+}
+
+// shardStates makes and checkpoints the state of each partition: in Kafka mode
+// --checkpoint.path is a directory holding one checkpoint per partition,
+// <topic>-<partition>.ckpt (state and offset in one file, as run's), and the hash key.
+type shardStates struct {
+	dir, keyPath, topic string
+	wc                  window.Config
+	log                 *slog.Logger
+	now                 func() time.Time
+}
+
+func (sh *shardStates) path(p int32) string {
+	if sh.dir == "" {
+		return ""
+	}
+	return filepath.Join(sh.dir, fmt.Sprintf("%s-%d.ckpt", sh.topic, p))
+}
+
+// newPipeline returns partition p's pipeline, restored from its checkpoint when restore
+// is set and there is one (with the offset to resume at), else fresh (-1).
+func (sh *shardStates) newPipeline(p int32, restore bool) (*pipeline.Pipeline, int64) {
+	path := sh.path(p)
+	if !restore {
+		path = ""
+	}
+	m, saved, restored, err := restoreState(path, sh.keyPath, sh.wc, sh.log, nil)
+	if err != nil {
+		sh.log.Error("partition state not restored: rebuilding it", "partition", p, "err", err)
+		m, saved, restored = window.New(sh.wc), savedState{}, false
+	}
+	pl := pipeline.New(m, webhook.Options{}, nil, sh.log)
+	if !restored {
+		return pl, -1
+	}
+	pl.RestoreCounts(saved.Sources)
+	return pl, kafka.ResumeOffset(saved.Positions, sh.topic, p)
+}
+
+// checkpoint writes partition p's checkpoint (none without a directory).
+func (sh *shardStates) checkpoint(p int32, pl *pipeline.Pipeline, pos kafka.Positions, h *exporter.Health) {
+	if sh.dir == "" {
+		return
+	}
+	c := &checkpointer{path: sh.path(p), p: pl, prog: pos, health: h, log: sh.log, now: sh.now}
+	_ = c.write()
 }

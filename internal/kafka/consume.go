@@ -20,6 +20,8 @@ import (
 	"github.com/waba-exporter/waba_exporter/internal/exporter"
 	"github.com/waba-exporter/waba_exporter/internal/pipeline"
 	"github.com/waba-exporter/waba_exporter/tail"
+	"github.com/waba-exporter/waba_exporter/webhook"
+	"github.com/waba-exporter/waba_exporter/window"
 )
 
 // MemberOptions configures a Member.
@@ -27,9 +29,18 @@ type MemberOptions struct {
 	Brokers []string
 	Topic   string
 	Group   string
-	// NewPipeline returns the pipeline of a newly assigned partition, with a fresh state
-	// machine (the shard is rebuilt from the start of the partition's retention).
-	NewPipeline func(partition int32) *pipeline.Pipeline
+	// NewPipeline returns the pipeline of a newly assigned partition and the offset to
+	// resume at: a state restored from a local checkpoint with the next offset it has
+	// not applied, or a fresh state machine and -1 (the shard is rebuilt from the start
+	// of the partition's retention; so is a checkpoint older than that start). With
+	// restore false the state is fresh (a checkpoint found unusable). Default: a fresh
+	// state machine with window.DefaultConfig.
+	NewPipeline func(partition int32, restore bool) (*pipeline.Pipeline, int64)
+	// Checkpoint, when set, is called every CheckpointInterval (default 10 s) and when a
+	// partition is revoked, for each shard: pos gives its applied offset (under the
+	// pipeline's lock, with the state), h is its health (checkpoint success time).
+	Checkpoint         func(partition int32, p *pipeline.Pipeline, pos Positions, h *exporter.Health)
+	CheckpointInterval time.Duration
 	// Registerer receives each shard's exporter.Collector, wrapped with the label
 	// partition="<n>", unregistered when the partition is revoked.
 	Registerer prometheus.Registerer
@@ -68,6 +79,7 @@ type Member struct {
 
 	mu       sync.Mutex // guards shards
 	shards   map[int32]*shard
+	cpMu     sync.Mutex  // serialises checkpoint writes
 	joined   atomic.Bool // a first assignment was received
 	brokerOK atomic.Bool
 	wg       sync.WaitGroup
@@ -91,6 +103,30 @@ type shard struct {
 // Record implements pipeline.Recorder: offset is the record's offset + 1.
 func (s *shard) Record(_ *tail.File, offset int64) { s.next.Store(offset) }
 
+// Positions is a shard's applied offset as a restore point, for a checkpoint holding
+// state and offset together: call Positions under the pipeline's lock.
+type Positions struct {
+	topic string
+	s     *shard
+}
+
+// Positions returns one Position: Source the topic, Path "kafka:<topic>/<partition>",
+// Offset the next offset to apply.
+func (p Positions) Positions() []tail.Position {
+	return []tail.Position{{Source: p.topic, Path: fmt.Sprintf("kafka:%s/%d", p.topic, p.s.part), Offset: p.s.next.Load()}}
+}
+
+// ResumeOffset returns the offset a checkpoint's positions resume topic's partition at,
+// or -1 when they do not name it.
+func ResumeOffset(pos []tail.Position, topic string, partition int32) int64 {
+	for _, p := range pos {
+		if p.Source == topic && p.Path == fmt.Sprintf("kafka:%s/%d", topic, partition) {
+			return p.Offset
+		}
+	}
+	return -1
+}
+
 // NewMember returns a member; Run joins the group.
 func NewMember(o MemberOptions) (*Member, error) {
 	if o.SettleAt > 0 {
@@ -108,6 +144,11 @@ func NewMember(o MemberOptions) (*Member, error) {
 	}
 	if o.Registerer == nil {
 		o.Registerer = prometheus.NewRegistry()
+	}
+	if o.NewPipeline == nil {
+		o.NewPipeline = func(int32, bool) (*pipeline.Pipeline, int64) {
+			return pipeline.New(window.New(window.DefaultConfig()), webhook.Options{}, nil, o.Logger), -1
+		}
 	}
 	m := &Member{o: o, metrics: o.Metrics, log: o.Logger, file: &tail.File{}, shards: map[int32]*shard{}}
 	opts := append([]kgo.Opt{
@@ -131,6 +172,7 @@ func NewMember(o MemberOptions) (*Member, error) {
 		return nil, err
 	}
 	m.cl, m.adm = cl, kadm.NewClient(cl)
+	m.brokerOK.Store(true) // until a fetch fails
 	return m, nil
 }
 
@@ -150,6 +192,29 @@ func (m *Member) Client() *kgo.Client { return m.cl }
 // Run polls until ctx is done, handing each partition's records to its shard. Shards
 // are started and stopped by the group's assignment callbacks, between polls.
 func (m *Member) Run(ctx context.Context) error {
+	if m.o.Checkpoint != nil {
+		every := m.o.CheckpointInterval
+		if every <= 0 {
+			every = 10 * time.Second
+		}
+		go func() {
+			t := time.NewTicker(every)
+			defer t.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-t.C:
+					m.mu.Lock()
+					shards := slices.Collect(maps.Values(m.shards))
+					m.mu.Unlock()
+					for _, s := range shards {
+						m.checkpoint(s)
+					}
+				}
+			}
+		}()
+	}
 	for {
 		fs := m.cl.PollFetches(ctx)
 		if fs.IsClientClosed() || ctx.Err() != nil {
@@ -205,15 +270,32 @@ func (m *Member) assigned(ctx context.Context, _ *kgo.Client, parts map[string][
 		m.log.Warn("end offsets unknown: shards are ready at their first idle moment", "err", err)
 	}
 	starts, _ := m.adm.ListStartOffsets(ctx, m.o.Topic)
+	resume := map[int32]kgo.EpochOffset{}
 	for _, p := range ps {
-		s := &shard{part: p, p: m.o.NewPipeline(p), health: &exporter.Health{}, in: make(chan []*kgo.Record, 4),
+		pl, next := m.o.NewPipeline(p, true)
+		s := &shard{part: p, p: pl, health: &exporter.Health{}, in: make(chan []*kgo.Record, 4),
 			assigned: time.Now(), done: make(chan struct{})}
 		s.health.ReloadSuccessful.Store(true)
 		if o, ok := ends.Lookup(m.o.Topic, p); ok && o.Err == nil {
 			s.target = o.Offset
 		}
+		var start int64
 		if o, ok := starts.Lookup(m.o.Topic, p); ok && o.Err == nil {
-			s.next.Store(o.Offset)
+			start = o.Offset
+		}
+		switch {
+		case next >= start && next <= s.target:
+			// The checkpoint resumes within what the partition holds.
+			s.next.Store(next)
+			resume[p] = kgo.EpochOffset{Epoch: -1, Offset: next}
+			m.log.Info("partition resumed from its checkpoint", "partition", p, "offset", next)
+		case next >= 0:
+			m.log.Warn("partition checkpoint outside the partition's offsets: rebuilding from the start of retention",
+				"partition", p, "offset", next, "start", start, "end", s.target)
+			s.p, _ = m.o.NewPipeline(p, false)
+			fallthrough
+		default:
+			s.next.Store(start)
 		}
 		s.p.AddSource(m.o.Topic)
 		c := &exporter.Collector{P: s.p, Health: s.health, Now: m.o.Now}
@@ -230,6 +312,9 @@ func (m *Member) assigned(ctx context.Context, _ *kgo.Client, parts map[string][
 		m.metrics.Assigned.Inc()
 		m.wg.Add(1)
 		go m.runShard(sctx, s)
+	}
+	if len(resume) > 0 {
+		m.cl.SetOffsets(map[string]map[int32]kgo.EpochOffset{m.o.Topic: resume})
 	}
 	m.log.Info("partitions assigned", "topic", m.o.Topic, "partitions", fmt.Sprint(ps))
 }
@@ -257,10 +342,21 @@ func (m *Member) drop(ps []int32) {
 		}
 		s.cancel()
 		<-s.done
+		m.checkpoint(s)
 		s.unregister()
 		m.metrics.Lag.DeleteLabelValues(m.o.Topic, strconv.Itoa(int(p)))
 		m.metrics.Revoked.Inc()
 	}
+}
+
+// checkpoint writes the checkpoint of s, if checkpoints are on.
+func (m *Member) checkpoint(s *shard) {
+	if m.o.Checkpoint == nil {
+		return
+	}
+	m.cpMu.Lock()
+	defer m.cpMu.Unlock()
+	m.o.Checkpoint(s.part, s.p, Positions{topic: m.o.Topic, s: s}, s.health)
 }
 
 // runShard applies the shard's records until it is stopped.
@@ -302,8 +398,9 @@ func (m *Member) runShard(ctx context.Context, s *shard) {
 	}
 }
 
-// Ready reports whether the member has joined and every partition it owns is caught up
-// (and its last fetch reached the brokers).
+// Ready reports whether the member has joined, every partition it owns is caught up,
+// and its last poll reported no fetch error (a member that lost the brokers is not
+// ready).
 func (m *Member) Ready() bool {
 	if !m.joined.Load() || !m.brokerOK.Load() {
 		return false

@@ -112,8 +112,8 @@ func startMember(t testing.TB, addrs []string, group string, now time.Time) *mem
 	m, err := kafka.NewMember(kafka.MemberOptions{
 		Brokers: addrs, Topic: topic, Group: group, Registerer: reg, NoTick: true,
 		Now: func() time.Time { return now },
-		NewPipeline: func(int32) *pipeline.Pipeline {
-			return pipeline.New(window.New(app.WindowConfig(config.Default())), webhook.Options{}, nil, nil)
+		NewPipeline: func(int32, bool) (*pipeline.Pipeline, int64) {
+			return pipeline.New(window.New(app.WindowConfig(config.Default())), webhook.Options{}, nil, nil), -1
 		},
 		Extra: []kgo.Opt{kgo.SessionTimeout(time.Second), kgo.HeartbeatInterval(100 * time.Millisecond), kgo.RebalanceTimeout(5 * time.Second)},
 	})
