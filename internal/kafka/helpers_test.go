@@ -164,7 +164,7 @@ func waitApplied(t testing.TB, ends map[int32]int64, ms ...*member) {
 				return
 			}
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(5 * time.Millisecond)
 	}
 	t.Fatalf("members not caught up in time")
 }
