@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -60,16 +59,16 @@ func TestRunKafkaCheckpointResume(t *testing.T) {
 			resp, err := http.Get(base + "/-/ready")
 			if err == nil {
 				resp.Body.Close()
-				if resp.StatusCode == http.StatusOK && strings.Count(httpGet(t, base+"/metrics"), "waba_exporter_state_ready{partition=") == 4 {
+				if resp.StatusCode == http.StatusOK && strings.Count(get(t, base+"/metrics"), "waba_exporter_state_ready{partition=") == 4 {
 					break
 				}
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("member not ready: %s", httpGet(t, base+"/metrics"))
+				t.Fatalf("member not ready: %s", get(t, base+"/metrics"))
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
-		body := httpGet(t, base+"/metrics")
+		body := get(t, base+"/metrics")
 		cancel()
 		if err := <-done; err != nil {
 			t.Fatal(err)
@@ -118,20 +117,6 @@ func forwardAll(t *testing.T, brokers []string, topic, file string) {
 	if err := cl.Flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-}
-
-func httpGet(t *testing.T, url string) string {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
 }
 
 // sample returns the value of the first sample of name (no labels) in an exposition.

@@ -35,7 +35,12 @@ func NewForwardMetrics() *ForwardMetrics {
 
 // Register registers the metrics with r.
 func (m *ForwardMetrics) Register(r prometheus.Registerer) error {
-	for _, c := range []prometheus.Collector{m.Lines, m.Unkeyed, m.Records, m.Bytes, m.ProduceErrors, m.Buffered, m.LastAck} {
+	return register(r, m.Lines, m.Unkeyed, m.Records, m.Bytes, m.ProduceErrors, m.Buffered, m.LastAck)
+}
+
+// register registers every collector with r, stopping at the first error.
+func register(r prometheus.Registerer, cs ...prometheus.Collector) error {
+	for _, c := range cs {
 		if err := r.Register(c); err != nil {
 			return err
 		}
@@ -74,10 +79,5 @@ func NewConsumeMetrics() *ConsumeMetrics {
 
 // Register registers the metrics with r.
 func (m *ConsumeMetrics) Register(r prometheus.Registerer) error {
-	for _, c := range []prometheus.Collector{m.Lag, m.Rebuild, m.Rebalances, m.Assigned, m.Revoked, m.Records} {
-		if err := r.Register(c); err != nil {
-			return err
-		}
-	}
-	return nil
+	return register(r, m.Lag, m.Rebuild, m.Rebalances, m.Assigned, m.Revoked, m.Records)
 }
