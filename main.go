@@ -23,6 +23,7 @@ import (
 	"github.com/waba-exporter/waba_exporter/dashboards"
 	"github.com/waba-exporter/waba_exporter/internal/app"
 	"github.com/waba-exporter/waba_exporter/internal/config"
+	"github.com/waba-exporter/waba_exporter/internal/kafka"
 	"github.com/waba-exporter/waba_exporter/internal/logging"
 )
 
@@ -55,6 +56,21 @@ type pushFlags struct {
 	ExtraLabel []string      `name:"extra-label" sep:"none" help:"Label name=value added to every pushed sample (repeatable)."`
 }
 
+// kafkaConnFlags are the TLS and SASL settings of the Kafka clients (run and forward).
+type kafkaConnFlags struct {
+	TLS              bool   `name:"tls" help:"Connect to the Kafka brokers with TLS (system roots unless --kafka.tls.ca-file)."`
+	TLSCAFile        string `name:"tls.ca-file" help:"PEM file of the CAs that sign the Kafka brokers' certificates (implies --kafka.tls)." type:"path"`
+	TLSServerName    string `name:"tls.server-name" help:"Server name to verify in the brokers' certificates (default: each broker's host)."`
+	SASLMechanism    string `name:"sasl.mechanism" enum:",PLAIN,SCRAM-SHA-256,SCRAM-SHA-512" default:"" help:"Kafka SASL mechanism: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (off when empty)."`
+	SASLUsername     string `name:"sasl.username" help:"Kafka SASL username."`
+	SASLPasswordFile string `name:"sasl.password-file" help:"File holding the Kafka SASL password (first line)." type:"path"`
+}
+
+func (k kafkaConnFlags) conn() kafka.Conn {
+	return kafka.Conn{TLS: k.TLS, CAFile: k.TLSCAFile, TLSServer: k.TLSServerName,
+		SASLMechanism: k.SASLMechanism, SASLUsername: k.SASLUsername, SASLPasswordFile: k.SASLPasswordFile}
+}
+
 // kafkaFlags put run in Kafka mode (a consumer group member; docs/scale-out.md).
 type kafkaFlags struct {
 	Brokers []string `name:"brokers" help:"Kafka bootstrap brokers host:port (repeatable or comma-separated): consume --kafka.topic as a member of --kafka.group instead of tailing files."`
@@ -64,7 +80,8 @@ type kafkaFlags struct {
 	// keeps its partitions.
 	SessionTimeout time.Duration `name:"session-timeout" default:"45s" help:"Consumer group session timeout: how long the partitions of a member that died silently wait before moving."`
 	// SettleAt (tests of the built binary): the clock fixed at this event time.
-	SettleAt int64 `name:"settle-at" hidden:""`
+	SettleAt int64          `name:"settle-at" hidden:""`
+	Conn     kafkaConnFlags `embed:""`
 }
 
 // forwardCmd tails webhook logs into a Kafka topic (docs/scale-out.md).
@@ -73,6 +90,7 @@ type forwardCmd struct {
 	InputStart  string          `name:"input.start" enum:"beginning,end" default:"beginning" help:"Where to start reading a file seen for the first time."`
 	Brokers     []string        `name:"kafka.brokers" required:"" help:"Kafka bootstrap brokers host:port (repeatable or comma-separated)."`
 	Topic       string          `name:"kafka.topic" required:"" help:"Topic to produce to (keyed by customer; retention of at least 35 days)."`
+	Conn        kafkaConnFlags  `embed:"" prefix:"kafka."`
 	MaxBuffered int             `name:"kafka.max-buffered-records" default:"10000" help:"Records produced and not yet acknowledged; when full, reading stops until the broker acknowledges."`
 	Web         webFlags        `embed:"" prefix:"web."`
 	Checkpoint  checkpointFlags `embed:"" prefix:"checkpoint."`
@@ -214,7 +232,7 @@ func run(cmd string, c *cli, stdout, stderr io.Writer) int {
 		so := serveOptions(c.Forward.Web, pushFlags{}, "", ver)
 		so.CheckpointPath, so.CheckpointInterval = c.Forward.Checkpoint.Path, c.Forward.Checkpoint.Interval
 		err := app.Forward(ctx, app.ForwardOptions{Serve: so, Paths: c.Forward.InputPath, Start: c.Forward.InputStart,
-			Brokers: c.Forward.Brokers, Topic: c.Forward.Topic, MaxBuffered: c.Forward.MaxBuffered, Logger: log})
+			Brokers: c.Forward.Brokers, Topic: c.Forward.Topic, MaxBuffered: c.Forward.MaxBuffered, Conn: c.Forward.Conn.conn(), Logger: log})
 		return exitStatus(stderr, err)
 	case "demo":
 		cfg, err := app.LoadDemoConfig(c.Demo.Config)
@@ -245,7 +263,7 @@ func run(cmd string, c *cli, stdout, stderr io.Writer) int {
 		ro := app.RunOptions{Serve: so, Config: cfg, LogPaths: paths, LogStart: start, Logger: log}
 		if len(c.Run.Kafka.Brokers) > 0 {
 			err = app.RunKafka(ctx, ro, app.KafkaOptions{Brokers: c.Run.Kafka.Brokers, Topic: c.Run.Kafka.Topic, Group: c.Run.Kafka.Group,
-				SessionTimeout: c.Run.Kafka.SessionTimeout, SettleAt: c.Run.Kafka.SettleAt})
+				SessionTimeout: c.Run.Kafka.SessionTimeout, SettleAt: c.Run.Kafka.SettleAt, Conn: c.Run.Kafka.Conn.conn()})
 			return exitStatus(stderr, err)
 		}
 		err = app.Run(ctx, ro)

@@ -34,7 +34,8 @@ type ForwardOptions struct {
 	Start       string   // beginning or end, for files seen for the first time
 	Brokers     []string
 	Topic       string
-	MaxBuffered int // records produced and not yet acknowledged (default 10000)
+	MaxBuffered int        // records produced and not yet acknowledged (default 10000)
+	Conn        kafka.Conn // TLS and SASL
 	Logger      *slog.Logger
 	// PollInterval of the tailer (default 1s).
 	PollInterval time.Duration
@@ -87,7 +88,11 @@ func Forward(ctx context.Context, o ForwardOptions) error {
 		regs.Exporter = prometheus.NewRegistry()
 		regs.Exporter.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
-	cl, err := kafka.NewProducer(o.Brokers, o.Topic, o.MaxBuffered)
+	conn, err := o.Conn.Opts()
+	if err != nil {
+		return ConfigError{err}
+	}
+	cl, err := kafka.NewProducer(o.Brokers, o.Topic, o.MaxBuffered, conn...)
 	if err != nil {
 		return ConfigError{err}
 	}

@@ -32,6 +32,7 @@ type KafkaOptions struct {
 	SessionTimeout time.Duration
 	// SettleAt (tests): see kafka.MemberOptions.SettleAt.
 	SettleAt int64
+	Conn     kafka.Conn // TLS and SASL
 }
 
 // RunKafka is run in Kafka mode: a consumer group member whose every assigned partition
@@ -80,9 +81,13 @@ func RunKafka(ctx context.Context, o RunOptions, k KafkaOptions) error {
 			sh.keyPath = filepath.Join(sh.dir, "hash.key")
 		}
 	}
+	conn, err := k.Conn.Opts()
+	if err != nil {
+		return ConfigError{err}
+	}
 	m, err := kafka.NewMember(kafka.MemberOptions{
 		Brokers: k.Brokers, Topic: k.Topic, Group: k.Group, Registerer: regs.Domain, Now: o.Now, Metrics: met, Logger: log,
-		SessionTimeout: k.SessionTimeout, SettleAt: k.SettleAt,
+		SessionTimeout: k.SessionTimeout, SettleAt: k.SettleAt, Extra: conn,
 		NewPipeline: sh.newPipeline, Checkpoint: sh.checkpoint, CheckpointInterval: o.Serve.CheckpointInterval,
 	})
 	if err != nil {

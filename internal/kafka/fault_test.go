@@ -95,9 +95,11 @@ func TestForwardBrokerDown(t *testing.T) {
 	}
 }
 
+// waitFor waits for cond, two minutes at most (member processes under -race on a
+// loaded machine rebalance slowly).
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
+	deadline := time.Now().Add(2 * time.Minute)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
