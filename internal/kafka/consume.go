@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"net"
 	"slices"
 	"strconv"
 	"sync"
@@ -16,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/waba-exporter/waba_exporter/internal/exporter"
 	"github.com/waba-exporter/waba_exporter/internal/pipeline"
@@ -127,6 +129,26 @@ func ResumeOffset(pos []tail.Position, topic string, partition int32) int64 {
 	return -1
 }
 
+// brokerHook follows the member's reach of the brokers: a fetch that fails to be
+// written or read, or a connection that cannot be made, makes the member not ready
+// until a fetch succeeds again (the client retries by itself and surfaces none of
+// these to the poll).
+type brokerHook struct{ m *Member }
+
+// OnBrokerE2E implements kgo.HookBrokerE2E.
+func (h brokerHook) OnBrokerE2E(_ kgo.BrokerMetadata, key int16, e2e kgo.BrokerE2E) {
+	if key == int16(kmsg.Fetch) {
+		h.m.brokerOK.Store(e2e.WriteErr == nil && e2e.ReadErr == nil)
+	}
+}
+
+// OnBrokerConnect implements kgo.HookBrokerConnect.
+func (h brokerHook) OnBrokerConnect(_ kgo.BrokerMetadata, _ time.Duration, _ net.Conn, err error) {
+	if err != nil {
+		h.m.brokerOK.Store(false)
+	}
+}
+
 // NewMember returns a member; Run joins the group.
 func NewMember(o MemberOptions) (*Member, error) {
 	if o.SettleAt > 0 {
@@ -163,6 +185,7 @@ func NewMember(o MemberOptions) (*Member, error) {
 		kgo.OnPartitionsRevoked(m.revoked),
 		kgo.OnPartitionsLost(m.revoked),
 		kgo.RetryBackoffFn(backoff),
+		kgo.WithHooks(brokerHook{m}),
 	}, o.Extra...)
 	if o.SessionTimeout > 0 {
 		opts = append(opts, kgo.SessionTimeout(o.SessionTimeout), kgo.HeartbeatInterval(o.SessionTimeout/10))
@@ -221,14 +244,12 @@ func (m *Member) Run(ctx context.Context) error {
 			m.cl.AllowRebalance()
 			return ctx.Err()
 		}
-		ok := true
 		fs.EachError(func(t string, p int32, err error) {
 			if !errors.Is(err, context.Canceled) {
-				ok = false
+				m.brokerOK.Store(false)
 				m.log.Warn("fetch error", "topic", t, "partition", p, "err", err)
 			}
 		})
-		m.brokerOK.Store(ok)
 		m.mu.Lock()
 		fs.EachPartition(func(fp kgo.FetchTopicPartition) {
 			s := m.shards[fp.Partition]
@@ -399,8 +420,7 @@ func (m *Member) runShard(ctx context.Context, s *shard) {
 }
 
 // Ready reports whether the member has joined, every partition it owns is caught up,
-// and its last poll reported no fetch error (a member that lost the brokers is not
-// ready).
+// and its last fetch reached the brokers (a member that lost them is not ready).
 func (m *Member) Ready() bool {
 	if !m.joined.Load() || !m.brokerOK.Load() {
 		return false

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -105,5 +107,57 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestMemberBrokerDown: a member whose broker stops answering fetches reports not
+// ready, and resumes from its shards' offsets once the broker is back (nothing applied
+// twice, nothing missed).
+func TestMemberBrokerDown(t *testing.T) {
+	c := newCluster(t, 2)
+	addrs := c.ListenAddrs()
+	file := filepath.Join(t.TempDir(), "in.ndjson")
+	line := func(i int) string {
+		return fmt.Sprintf(envelope, fmt.Sprintf(`"statuses":[{"id":"wamid.%d","status":"delivered","timestamp":"%d","recipient_id":"1555123%04d"}]`, i, 1750000000+i, i))
+	}
+	var b strings.Builder
+	for i := range 10 {
+		b.WriteString(line(i) + "\n")
+	}
+	if err := os.WriteFile(file, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	forwardFiles(t, addrs, file)
+	m := startMember(t, addrs, "gbd", time.Unix(1750000100, 0))
+	waitApplied(t, endOffsets(t, c, 2), m)
+	var refuse atomic.Bool
+	refuse.Store(true)
+	c.ControlKey(int16(kmsg.Fetch), func(kmsg.Request) (kmsg.Response, error, bool) {
+		if refuse.Load() {
+			c.KeepControl()
+			return nil, errors.New("refused"), true
+		}
+		return nil, nil, false
+	})
+	waitFor(t, "member not ready while the broker refuses fetches", func() bool { return !m.Ready() })
+	b.Reset()
+	for i := 10; i < 20; i++ {
+		b.WriteString(line(i) + "\n")
+	}
+	more := filepath.Join(t.TempDir(), "more.ndjson")
+	if err := os.WriteFile(more, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	forwardFiles(t, addrs, more)
+	refuse.Store(false)
+	waitApplied(t, endOffsets(t, c, 2), m)
+	var delivered float64
+	for k, v := range flatten(t, m.reg) {
+		if strings.HasPrefix(k, "waba_outbound_message_status_total{") && strings.HasSuffix(k, ",status=delivered}") {
+			delivered += v
+		}
+	}
+	if delivered != 20 {
+		t.Errorf("delivered %v, want 20", delivered)
 	}
 }
