@@ -47,14 +47,15 @@ func newCluster(t testing.TB, n int32, opts ...kfake.Opt) *kfake.Cluster {
 }
 
 // genLog writes a generated month of webhooks (../shared/tools/gen_webhooks.py, mixed
-// pricing era, with BSUIDs); it skips only under -short when the tool is missing.
+// pricing era, with BSUIDs). The tests using it skip under -short (they take seconds
+// each and need ../shared), and only then.
 func genLog(t testing.TB, lines, customers int) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("needs ../shared/tools/gen_webhooks.py; skipped under -short")
+	}
 	gen := filepath.Join("..", "..", "..", "shared", "tools", "gen_webhooks.py")
 	if _, err := os.Stat(gen); err != nil {
-		if testing.Short() {
-			t.Skip("needs ../shared/tools/gen_webhooks.py")
-		}
 		t.Fatalf("gen_webhooks.py: %v", err)
 	}
 	out := filepath.Join(t.TempDir(), "month.ndjson")

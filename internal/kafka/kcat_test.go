@@ -17,11 +17,11 @@ import (
 // land in the same partitions as the forwarder's and are consumed by a member, whose
 // exposition equals a replay.
 func TestKcatProducer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs kcat and ../shared; skipped under -short")
+	}
 	kcat, err := exec.LookPath("kcat")
 	if err != nil {
-		if testing.Short() {
-			t.Skip("needs kcat (scripts/install-test-deps.sh)")
-		}
 		t.Fatal("kcat not found: run scripts/install-test-deps.sh")
 	}
 	log := genLog(t, 2000, 300)
