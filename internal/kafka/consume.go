@@ -250,9 +250,12 @@ func (m *Member) Run(ctx context.Context) error {
 				m.log.Warn("fetch error", "topic", t, "partition", p, "err", err)
 			}
 		})
-		m.mu.Lock()
+		// No revoke runs until AllowRebalance (BlockRebalanceOnPoll): a shard looked up
+		// here stays running while its records are handed over, outside the lock.
 		fs.EachPartition(func(fp kgo.FetchTopicPartition) {
+			m.mu.Lock()
 			s := m.shards[fp.Partition]
+			m.mu.Unlock()
 			if s == nil {
 				return
 			}
@@ -267,7 +270,6 @@ func (m *Member) Run(ctx context.Context) error {
 			}
 			m.setLag(s)
 		})
-		m.mu.Unlock()
 		m.cl.AllowRebalance()
 	}
 }

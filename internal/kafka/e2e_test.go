@@ -77,14 +77,14 @@ func waitSplit(t *testing.T, a, b *member) {
 }
 
 // TestNotAWebhookIsAParseError: a record that is not a webhook body counts as a parse
-// error of the topic's logfile, like a bad line.
+// error of the topic's logfile, like a bad line; blank lines are not forwarded.
 func TestNotAWebhookIsAParseError(t *testing.T) {
 	c := newCluster(t, 3)
 	addrs := c.ListenAddrs()
 	dir := t.TempDir()
 	file := filepath.Join(dir, "in.ndjson")
 	body := fmt.Sprintf(envelope, `"statuses":[`+statusA+`]`)
-	if err := os.WriteFile(file, []byte(body+"\nnot a webhook\n"+template+"\n"), 0o600); err != nil {
+	if err := os.WriteFile(file, []byte(body+"\n\nnot a webhook\n  \n"+template+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	met := forwardFiles(t, addrs, file)

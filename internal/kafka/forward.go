@@ -1,6 +1,7 @@
 package kafka
 
 import (
+	"bytes"
 	"context"
 	"log/slog"
 	"sync"
@@ -129,13 +130,13 @@ func (f *Forwarder) Run(ctx context.Context, in <-chan *tail.Batch) error {
 // Line produces one line's records (copied: the line's memory may be reused once Line
 // returns). It blocks while the client's buffer is full.
 func (f *Forwarder) Line(ctx context.Context, l *tail.Line) error {
-	recs, ok := f.split.Split(l.Data)
 	f.metrics.Lines.Inc()
-	if !ok {
-		f.metrics.Unkeyed.Inc()
-	}
-	if len(l.Data) == 0 {
-		recs = recs[:0] // a blank line has nothing to forward
+	var recs []Record
+	if len(bytes.TrimSpace(l.Data)) > 0 { // a blank line has nothing to forward
+		var ok bool
+		if recs, ok = f.split.Split(l.Data); !ok {
+			f.metrics.Unkeyed.Inc()
+		}
 	}
 	pl := &pendingLine{file: l.File, off: l.Offset, left: len(recs)}
 	f.mu.Lock()
