@@ -94,6 +94,24 @@ func RunKafka(ctx context.Context, o RunOptions, k KafkaOptions) error {
 		return ConfigError{err}
 	}
 	defer m.Close()
+	// The state caps (sized for one machine, by the memory budget) are shared by the
+	// shards: a member owning every partition holds at most what one machine would.
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	n, err := m.PartitionCount(cctx)
+	cancel()
+	if err != nil {
+		log.Warn("topic partitions unknown: each shard gets the whole state caps", "topic", k.Topic, "err", err)
+	} else if n > 1 {
+		d := window.DefaultConfig()
+		for _, c := range []struct{ v, d *int }{{&sh.wc.MaxMessages, &d.MaxMessages}, {&sh.wc.MaxCustomers, &d.MaxCustomers},
+			{&sh.wc.MaxConversations, &d.MaxConversations}, {&sh.wc.MaxBuffered, &d.MaxBuffered}} {
+			if *c.v <= 0 {
+				*c.v = *c.d // unset: the default
+			}
+			*c.v = max(*c.v/n, 1000)
+		}
+		log.Info("state caps shared by the partitions", "partitions", n, "max_customers_per_partition", sh.wc.MaxCustomers)
+	}
 	h, err := exporter.NewHandler(regs, exporter.HandlerOptions{TelemetryPath: o.Serve.TelemetryPath, Version: o.Serve.Version, Logger: log, Ready: m.Ready})
 	if err != nil {
 		return err

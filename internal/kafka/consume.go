@@ -544,6 +544,22 @@ func (m *Member) Retention(ctx context.Context) (time.Duration, error) {
 	return 0, errors.New("retention.ms not reported")
 }
 
+// PartitionCount returns the number of partitions of the topic.
+func (m *Member) PartitionCount(ctx context.Context) (int, error) {
+	tds, err := m.adm.ListTopics(ctx, m.o.Topic)
+	if err != nil {
+		return 0, err
+	}
+	td, ok := tds[m.o.Topic]
+	if !ok {
+		return 0, fmt.Errorf("topic %s not found", m.o.Topic)
+	}
+	if td.Err != nil {
+		return 0, td.Err
+	}
+	return len(td.Partitions), nil
+}
+
 // CheckRetention logs a warning, with the figure, when the topic keeps less history
 // than the windows need.
 func (m *Member) CheckRetention(ctx context.Context) {
