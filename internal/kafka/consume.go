@@ -173,6 +173,9 @@ func NewMember(o MemberOptions) (*Member, error) {
 		}
 	}
 	m := &Member{o: o, metrics: o.Metrics, log: o.Logger, file: &tail.File{}, shards: map[int32]*shard{}}
+	m.brokerOK.Store(true) // until a fetch fails
+	// The client joins the group as soon as it is made: the callbacks may run before
+	// NewMember returns, so they use the client they are given, never m.cl or m.adm.
 	opts := append([]kgo.Opt{
 		kgo.SeedBrokers(o.Brokers...),
 		kgo.ConsumerGroup(o.Group),
@@ -195,7 +198,6 @@ func NewMember(o MemberOptions) (*Member, error) {
 		return nil, err
 	}
 	m.cl, m.adm = cl, kadm.NewClient(cl)
-	m.brokerOK.Store(true) // until a fetch fails
 	return m, nil
 }
 
@@ -281,18 +283,19 @@ func (m *Member) setLag(s *shard) {
 
 // assigned starts a shard per new partition, each caught up once it has applied the
 // records up to the partition's end offset at assignment.
-func (m *Member) assigned(ctx context.Context, _ *kgo.Client, parts map[string][]int32) {
+func (m *Member) assigned(ctx context.Context, cl *kgo.Client, parts map[string][]int32) {
 	ps := parts[m.o.Topic]
 	m.metrics.Rebalances.Inc()
 	defer m.joined.Store(true)
 	if len(ps) == 0 {
 		return
 	}
-	ends, err := m.adm.ListEndOffsets(ctx, m.o.Topic)
+	adm := kadm.NewClient(cl)
+	ends, err := adm.ListEndOffsets(ctx, m.o.Topic)
 	if err != nil {
 		m.log.Warn("end offsets unknown: shards are ready at their first idle moment", "err", err)
 	}
-	starts, _ := m.adm.ListStartOffsets(ctx, m.o.Topic)
+	starts, _ := adm.ListStartOffsets(ctx, m.o.Topic)
 	resume := map[int32]kgo.EpochOffset{}
 	for _, p := range ps {
 		pl, next := m.o.NewPipeline(p, true)
@@ -337,7 +340,7 @@ func (m *Member) assigned(ctx context.Context, _ *kgo.Client, parts map[string][
 		go m.runShard(sctx, s)
 	}
 	if len(resume) > 0 {
-		m.cl.SetOffsets(map[string]map[int32]kgo.EpochOffset{m.o.Topic: resume})
+		cl.SetOffsets(map[string]map[int32]kgo.EpochOffset{m.o.Topic: resume})
 	}
 	m.log.Info("partitions assigned", "topic", m.o.Topic, "partitions", fmt.Sprint(ps))
 }
