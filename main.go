@@ -23,6 +23,7 @@ import (
 	"github.com/waba-exporter/waba_exporter/dashboards"
 	"github.com/waba-exporter/waba_exporter/internal/app"
 	"github.com/waba-exporter/waba_exporter/internal/config"
+	"github.com/waba-exporter/waba_exporter/internal/kafka"
 	"github.com/waba-exporter/waba_exporter/internal/logging"
 )
 
@@ -55,6 +56,46 @@ type pushFlags struct {
 	ExtraLabel []string      `name:"extra-label" sep:"none" help:"Label name=value added to every pushed sample (repeatable)."`
 }
 
+// kafkaConnFlags are the TLS and SASL settings of the Kafka clients (run and forward).
+type kafkaConnFlags struct {
+	TLS              bool   `name:"tls" help:"Connect to the Kafka brokers with TLS (system roots unless --kafka.tls.ca-file)."`
+	TLSCAFile        string `name:"tls.ca-file" help:"PEM file of the CAs that sign the Kafka brokers' certificates (implies --kafka.tls)." type:"path"`
+	TLSServerName    string `name:"tls.server-name" help:"Server name to verify in the brokers' certificates (default: each broker's host)."`
+	SASLMechanism    string `name:"sasl.mechanism" enum:",PLAIN,SCRAM-SHA-256,SCRAM-SHA-512" default:"" help:"Kafka SASL mechanism: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (off when empty)."`
+	SASLUsername     string `name:"sasl.username" help:"Kafka SASL username."`
+	SASLPasswordFile string `name:"sasl.password-file" help:"File holding the Kafka SASL password (first line)." type:"path"`
+}
+
+func (k kafkaConnFlags) conn() kafka.Conn {
+	return kafka.Conn{TLS: k.TLS, CAFile: k.TLSCAFile, TLSServer: k.TLSServerName,
+		SASLMechanism: k.SASLMechanism, SASLUsername: k.SASLUsername, SASLPasswordFile: k.SASLPasswordFile}
+}
+
+// kafkaFlags put run in Kafka mode (a consumer group member; docs/scale-out.md).
+type kafkaFlags struct {
+	Brokers []string `name:"brokers" help:"Kafka bootstrap brokers host:port (repeatable or comma-separated): consume --kafka.topic as a member of --kafka.group instead of tailing files."`
+	Topic   string   `name:"topic" help:"Kafka topic of webhook bodies keyed by customer (written by waba_exporter forward)."`
+	Group   string   `name:"group" help:"Kafka consumer group shared by the members."`
+	// Session timeout of the group membership: how long a member that died silently
+	// keeps its partitions.
+	SessionTimeout time.Duration `name:"session-timeout" default:"45s" help:"Consumer group session timeout: how long the partitions of a member that died silently wait before moving."`
+	// SettleAt (tests of the built binary): the clock fixed at this event time.
+	SettleAt int64          `name:"settle-at" hidden:""`
+	Conn     kafkaConnFlags `embed:""`
+}
+
+// forwardCmd tails webhook logs into a Kafka topic (docs/scale-out.md).
+type forwardCmd struct {
+	InputPath   []string        `name:"input.path" required:"" help:"Log file or glob of webhook bodies to tail (repeatable)." type:"path"`
+	InputStart  string          `name:"input.start" enum:"beginning,end" default:"beginning" help:"Where to start reading a file seen for the first time."`
+	Brokers     []string        `name:"kafka.brokers" required:"" help:"Kafka bootstrap brokers host:port (repeatable or comma-separated)."`
+	Topic       string          `name:"kafka.topic" required:"" help:"Topic to produce to (keyed by customer; retention of at least 35 days)."`
+	Conn        kafkaConnFlags  `embed:"" prefix:"kafka."`
+	MaxBuffered int             `name:"kafka.max-buffered-records" default:"10000" help:"Records produced and not yet acknowledged; when full, reading stops until the broker acknowledges."`
+	Web         webFlags        `embed:"" prefix:"web."`
+	Checkpoint  checkpointFlags `embed:"" prefix:"checkpoint."`
+}
+
 type runCmd struct {
 	Config     string   `help:"YAML configuration file; needed for reloads (SIGHUP, POST /-/reload, file changes)." type:"path"`
 	InputPath  []string `name:"input.path" help:"Log file or glob of webhook bodies to tail (repeatable); '-' reads standard input. Added to the config's inputs." type:"path"`
@@ -67,6 +108,7 @@ type runCmd struct {
 	Checkpoint  checkpointFlags `embed:"" prefix:"checkpoint."`
 	Push        pushFlags       `embed:"" prefix:"push."`
 	State       stateFlags      `embed:"" prefix:"state."`
+	Kafka       kafkaFlags      `embed:"" prefix:"kafka."`
 }
 
 type demoCmd struct {
@@ -126,6 +168,7 @@ type cli struct {
 	Run         runCmd         `cmd:"" default:"withargs" help:"Tail webhook logs and serve metrics (the default command)."`
 	Demo        demoCmd        `cmd:"" help:"Run the exporter on built-in simulated traffic and serve metrics."`
 	Replay      replayCmd      `cmd:"" help:"Read log files to the end in event-time mode and write the final exposition."`
+	Forward     forwardCmd     `cmd:"" help:"Tail webhook logs into a Kafka topic, one record per customer, keyed by customer (scale-out)."`
 	CheckConfig checkConfigCmd `cmd:"" name:"check-config" help:"Validate a configuration file; exit 0 when valid, 2 when not."`
 	Generate    generateCmd    `cmd:"" help:"Write the rules or dashboards for another selector or other thresholds."`
 	Version     versionCmd     `cmd:"" help:"Print the version."`
@@ -185,6 +228,12 @@ func run(cmd string, c *cli, stdout, stderr io.Writer) int {
 		err = app.Replay(ctx, app.ReplayOptions{Config: cfg, Files: c.Replay.Files, Out: c.Replay.OpenMetrics, Timestamps: c.Replay.Timestamps, Stdout: stdout, Progress: stderr, Logger: log,
 			Step: c.Replay.Step, ExtraLabels: c.Replay.ExtraLabel})
 		return exitStatus(stderr, err)
+	case "forward":
+		so := serveOptions(c.Forward.Web, pushFlags{}, "", ver)
+		so.CheckpointPath, so.CheckpointInterval = c.Forward.Checkpoint.Path, c.Forward.Checkpoint.Interval
+		err := app.Forward(ctx, app.ForwardOptions{Serve: so, Paths: c.Forward.InputPath, Start: c.Forward.InputStart,
+			Brokers: c.Forward.Brokers, Topic: c.Forward.Topic, MaxBuffered: c.Forward.MaxBuffered, Conn: c.Forward.Conn.conn(), Logger: log})
+		return exitStatus(stderr, err)
 	case "demo":
 		cfg, err := app.LoadDemoConfig(c.Demo.Config)
 		if err != nil {
@@ -211,7 +260,13 @@ func run(cmd string, c *cli, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "waba_exporter:", err)
 			return exitConfig
 		}
-		err = app.Run(ctx, app.RunOptions{Serve: so, Config: cfg, LogPaths: paths, LogStart: start, Logger: log})
+		ro := app.RunOptions{Serve: so, Config: cfg, LogPaths: paths, LogStart: start, Logger: log}
+		if len(c.Run.Kafka.Brokers) > 0 {
+			err = app.RunKafka(ctx, ro, app.KafkaOptions{Brokers: c.Run.Kafka.Brokers, Topic: c.Run.Kafka.Topic, Group: c.Run.Kafka.Group,
+				SessionTimeout: c.Run.Kafka.SessionTimeout, SettleAt: c.Run.Kafka.SettleAt, Conn: c.Run.Kafka.Conn.conn()})
+			return exitStatus(stderr, err)
+		}
+		err = app.Run(ctx, ro)
 		return exitStatus(stderr, err)
 	}
 }

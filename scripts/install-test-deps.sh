@@ -4,6 +4,7 @@
 #
 #   - promtool, prometheus              (Debian package "prometheus")
 #   - prometheus-alertmanager, amtool   (Debian package "prometheus-alertmanager")
+#   - kcat                              (Debian package "kcat"; internal/kafka interop test)
 #   - tsc + @grafana/schema             (npm, into $WABA_NPM_DIR, default $REPO/.cache/npm)
 #
 # It is idempotent: a tool that is already present is not reinstalled. The apt
@@ -26,6 +27,7 @@ command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1 || 
 command -v prometheus-alertmanager >/dev/null 2>&1 && command -v amtool >/dev/null 2>&1 || need_apt+=(prometheus-alertmanager)
 command -v yamllint >/dev/null 2>&1 || need_apt+=(yamllint)               # deploy/ manifests
 command -v systemd-analyze >/dev/null 2>&1 || need_apt+=(systemd)         # deploy/ unit verify
+command -v kcat >/dev/null 2>&1 || need_apt+=(kcat)                       # internal/kafka interop
 
 if ((${#need_apt[@]})); then
 	if [[ $(id -u) -ne 0 ]]; then

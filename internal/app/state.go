@@ -203,11 +203,17 @@ func restoreState(path, keyPath string, wc window.Config, log *slog.Logger, info
 	return fresh()
 }
 
+// positioner gives the restore points of what a pipeline has applied: a tail.Progress,
+// or a Kafka shard's offset. Positions is called under the pipeline's write lock.
+type positioner interface {
+	Positions() []tail.Position
+}
+
 // checkpointer writes consistent checkpoints of a pipeline.
 type checkpointer struct {
 	path   string
 	p      *pipeline.Pipeline
-	prog   *tail.Progress
+	prog   positioner
 	health *exporter.Health
 	rel    *exporter.Reliability
 	log    *slog.Logger
