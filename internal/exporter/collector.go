@@ -80,6 +80,11 @@ type Collector struct {
 	EventTimeOnly bool
 	// Reliability holds the checkpoint failure counters (nil: 0).
 	Reliability *Reliability
+	// HoldUntilReady leaves out the state's series (domain metrics and the pipeline's
+	// counters) while Health.StateReady is false, exposing only the health gauges: a
+	// Kafka shard being rebuilt would otherwise show counters climbing from a partial
+	// replay, which rate() over a partition that moved reads as traffic.
+	HoldUntilReady bool
 
 	lastDuration atomic.Int64 // ns
 }
@@ -110,24 +115,15 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	if c.Sources != nil {
 		sources = c.Sources()
 	}
-	c.P.Read(func(v pipeline.View) {
-		m := v.Machine
-		now := m.Watermark()
-		if !c.EventTimeOnly && c.Now != nil {
-			now = max(now, c.Now().Unix())
-		}
-		view := m.View(now)
-		c.collectDomain(ch, m, &view)
-		c.collectSelf(ch, v, &view)
-		collectDropped(ch, m)
-		collectCampaigns(ch, m)
-	})
-	c.collectReliability(ch, sources)
-	c.collectSources(ch, sources)
 	h := c.Health
 	if h == nil {
 		h = &Health{}
 	}
+	if !c.HoldUntilReady || h.StateReady.Load() {
+		c.collectState(ch)
+	}
+	c.collectReliability(ch, sources)
+	c.collectSources(ch, sources)
 	gauge(ch, dStateReady, b2f(h.StateReady.Load()))
 	gauge(ch, dCheckpointOK, float64(h.CheckpointSuccess.Load()))
 	gauge(ch, dReloadOK, b2f(h.ReloadSuccessful.Load()))
@@ -141,6 +137,22 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	h.mu.Unlock()
 	gauge(ch, dCollectDuration, time.Duration(c.lastDuration.Load()).Seconds())
 	c.lastDuration.Store(int64(time.Since(start)))
+}
+
+// collectState emits the series computed from the pipeline's state, under its read lock.
+func (c *Collector) collectState(ch chan<- prometheus.Metric) {
+	c.P.Read(func(v pipeline.View) {
+		m := v.Machine
+		now := m.Watermark()
+		if !c.EventTimeOnly && c.Now != nil {
+			now = max(now, c.Now().Unix())
+		}
+		view := m.View(now)
+		c.collectDomain(ch, m, &view)
+		c.collectSelf(ch, v, &view)
+		collectDropped(ch, m)
+		collectCampaigns(ch, m)
+	})
 }
 
 func b2f(b bool) float64 {

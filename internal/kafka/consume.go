@@ -324,7 +324,7 @@ func (m *Member) assigned(ctx context.Context, cl *kgo.Client, parts map[string]
 			s.next.Store(start)
 		}
 		s.p.AddSource(m.o.Topic)
-		c := &exporter.Collector{P: s.p, Health: s.health, Now: m.o.Now}
+		c := &exporter.Collector{P: s.p, Health: s.health, Now: m.o.Now, HoldUntilReady: true}
 		reg := prometheus.WrapRegistererWith(prometheus.Labels{"partition": strconv.Itoa(int(p))}, m.o.Registerer)
 		if err := reg.Register(c); err != nil {
 			m.log.Error("shard metrics not registered", "partition", p, "err", err)
