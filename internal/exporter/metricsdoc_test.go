@@ -316,7 +316,10 @@ func metricsDoc(t *testing.T) []byte {
 	p("* Labels are bounded: capped vocabularies fold the excess into `other`. There is never a\n")
 	p("  customer number, message id, conversation id or message text in a label.\n")
 	p("* Ratios, rates and burn projections are recording rules (`alerts/rules.yml`), not\n")
-	p("  exporter output.\n\n")
+	p("  exporter output.\n")
+	p("* Kafka mode (`run --kafka.*`) adds a `partition` label to every series of a shard, and\n")
+	p("  the `forward` command and the consumer members serve their own self-metrics\n")
+	p("  (`waba_exporter_forward_*`, `waba_exporter_kafka_*`): see [`scale-out.md`](scale-out.md).\n\n")
 
 	ms := declaredMetrics(t)
 	bySection := map[int][]docMetric{}
