@@ -21,6 +21,9 @@ type genMap[V any] struct {
 	start int64 // event time the current generation began
 	cur   *gen[V]
 	old   *gen[V]
+	// drop, when set, is called with every live entry of a generation before it is
+	// dropped (TTL or capacity), so that counts kept elsewhere can forget it.
+	drop func(v *V)
 }
 
 const chunkBits = 10
@@ -73,6 +76,7 @@ func (g *genMap[V]) rotate(now int64, ev *[2]uint64) {
 		return
 	}
 	ev[ReasonTTL] += uint64(len(g.old.idx))
+	g.dropOld()
 	g.old, g.cur = g.cur, nextGen(g.cur)
 	g.start = now
 }
@@ -114,6 +118,7 @@ func (g *genMap[V]) getOrCreate(k uint64, now int64, ev *[2]uint64) (*V, bool) {
 	}
 	if len(g.cur.idx) >= g.limit/2 {
 		ev[ReasonCapacity] += uint64(len(g.old.idx))
+		g.dropOld()
 		g.old, g.cur = g.cur, nextGen(g.cur)
 	}
 	return g.cur.add(k), true
@@ -127,22 +132,33 @@ func (g *gen[V]) kill(i uint32) {
 	g.dead[w] |= 1 << (i % 64)
 }
 
+// dropOld calls drop, if set, with every live entry of the old generation.
+func (g *genMap[V]) dropOld() {
+	if g.drop != nil {
+		g.old.each(g.drop)
+	}
+}
+
 // each calls fn for every live entry without touching it, scanning the value chunks in
 // order (much faster than ranging over the index map).
 func (g *genMap[V]) each(fn func(v *V)) {
-	for _, gn := range [2]*gen[V]{g.cur, g.old} {
-		for c, chunk := range gn.chunks {
-			base := uint32(c) << chunkBits
-			for j := range chunk {
-				i := base + uint32(j)
-				if i >= gn.n {
-					break
-				}
-				if w := int(i / 64); w < len(gn.dead) && gn.dead[w]&(1<<(i%64)) != 0 {
-					continue
-				}
-				fn(&chunk[j])
+	g.cur.each(fn)
+	g.old.each(fn)
+}
+
+// each calls fn for every live entry of the generation, in slot order.
+func (gn *gen[V]) each(fn func(v *V)) {
+	for c, chunk := range gn.chunks {
+		base := uint32(c) << chunkBits
+		for j := range chunk {
+			i := base + uint32(j)
+			if i >= gn.n {
+				break
 			}
+			if w := int(i / 64); w < len(gn.dead) && gn.dead[w]&(1<<(i%64)) != 0 {
+				continue
+			}
+			fn(&chunk[j])
 		}
 	}
 }

@@ -143,7 +143,9 @@ func (m *Machine) expire(t int64) {
 		if c.unansweredSince != 0 {
 			b.ServiceWindowsClosedUnanswered++
 		}
+		before := c.gauges()
 		c.unansweredSince = 0
+		m.regauge(c, before)
 		c.firstRespFrom = 0
 	}
 }
@@ -185,6 +187,8 @@ func (m *Machine) processInbound(it item) {
 		return
 	}
 	m.campReply(it, c.lastInbound)
+	before := c.gauges()
+	defer m.regauge(c, before)
 	b := m.biz[c.biz]
 	t := it.t
 	tt := uint32(t)
@@ -221,6 +225,8 @@ func (m *Machine) processSend(ms *msgState, c *custState, t int64) {
 	b := m.biz[c.biz]
 	m.classify(ms, c, t)
 	tt := uint32(t)
+	before := c.gauges()
+	defer m.regauge(c, before)
 	if c.unansweredSince != 0 && tt >= c.unansweredSince {
 		b.Response.Observe(float64(tt - c.unansweredSince))
 		c.unansweredSince = 0
@@ -234,6 +240,8 @@ func (m *Machine) processSend(ms *msgState, c *custState, t int64) {
 
 func (m *Machine) processDelivery(ms *msgState, c *custState, it item) {
 	ms.flags |= mfDelivProc
+	before := c.gauges()
+	defer m.regauge(c, before)
 	b := m.biz[c.biz]
 	d := it.t
 	if ms.flags&mfLatPending != 0 {

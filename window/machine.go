@@ -50,6 +50,12 @@ type Machine struct {
 
 	drops dropLog // businesses already reported as dropped (dropped.go)
 
+	// gauges counts the customers of each business by what View reports of them, kept
+	// at apply and eviction time (gauges.go); oddUnanswered is set once a customer breaks
+	// cswUntil >= unansweredSince + day, and makes View check the oldest unanswered.
+	gauges        []bizGauges
+	oddUnanswered bool
+
 	self SelfStats // read through Stats
 }
 
@@ -132,6 +138,7 @@ func New(cfg Config) *Machine {
 		}
 	}
 	m.setKeywords()
+	m.setGaugeHooks()
 	m.camp = newCampaigns(cfg.Campaigns, sec, cfg.MaxCustomers)
 	for i, p := range cfg.Portfolios {
 		m.ports = append(m.ports, newPortfolio(p.Name, i, cfg.MaxCustomers))

@@ -260,6 +260,7 @@ func Restore(cfg Config, data []byte) (*Machine, error) {
 		return nil, fmt.Errorf("window: %d trailing bytes in snapshot", len(d.b))
 	}
 	m.resolvePorts()
+	m.rebuildGauges()
 	return m, nil
 }
 

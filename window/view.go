@@ -51,48 +51,17 @@ type View struct {
 	Entries    [NumEvictKind]int // entries of each kind of bounded state
 }
 
-// View computes the scrape-time gauges in one pass over the customers. It does not
+// View computes the scrape-time gauges from the counts kept at apply time (gauges.go):
+// its cost depends on the businesses and portfolios, not on the customers. It does not
 // modify the Machine: callers hold a read lock.
 func (m *Machine) View(now int64) View {
 	v := View{Now: now, Businesses: make([]BusinessView, len(m.biz))}
-	n := uint32(max(now, 0))
-	m.custs.each(func(c *custState) {
-		bv := &v.Businesses[c.biz]
-		if c.cswUntil > n {
-			bv.ServiceWindowsOpen++
-			if c.unansweredSince != 0 {
-				bv.Unanswered++
-				if bv.OldestUnanswered == 0 || int64(c.unansweredSince) < bv.OldestUnanswered {
-					bv.OldestUnanswered = int64(c.unansweredSince)
-				}
-			}
-		}
-		if c.lastInbound != 0 {
-			for i, w := range activeSeconds {
-				if int64(c.lastInbound) > now-w {
-					bv.Active[i]++
-				}
-			}
-		}
-		if c.lastBI != 0 && int64(c.lastBI) > now-day {
-			bv.UniqueRecipients24h++
-		}
-		for i, until := range c.conv {
-			if i == ccReferral {
-				until = max(until, c.fepUntil)
-			}
-			if until > n {
-				bv.ConversationsOpen[convCats[i]]++
-			}
-		}
-	})
+	var ex excluded
+	for bi := range v.Businesses {
+		m.businessView(&v.Businesses[bi], bi, now, &ex)
+	}
 	for pi, p := range m.ports {
-		pv := PortfolioView{Name: p.name}
-		p.recips.each(func(last *uint32) {
-			if int64(*last) > now-day {
-				pv.UniqueRecipients24h++
-			}
-		})
+		pv := PortfolioView{Name: p.name, UniqueRecipients24h: p.recipients24h(now)}
 		if lim, src, ok := m.portfolioLimit(pi); ok {
 			pv.Limit, pv.LimitSource = lim, src
 		}

@@ -1,0 +1,359 @@
+// The scrape-time gauges kept up to date at apply and expiry time, so that View costs
+// what the series cost, not a pass over the customers.
+
+package window
+
+import (
+	"math"
+	"slices"
+)
+
+// timeCounts is a multiset of event times (seconds; 0 is never counted) that answers
+// "how many are above t" without visiting the values.
+//
+// Invariants: sec holds the count of each second, blk the total of each 128-second
+// block (key v>>tcBlkShift) and page that of each 16384-second page (key v>>tcPageShift);
+// no key of any of them maps to 0; n is the sum of sec. Memory is one entry per distinct
+// second, so at most one per counted value.
+type timeCounts struct {
+	sec  map[uint32]int32
+	blk  map[uint32]int32
+	page map[uint32]int32
+	n    int64
+}
+
+const (
+	tcBlkShift  = 7
+	tcPageShift = 14
+	tcBlkLen    = 1 << tcBlkShift
+	tcPerPage   = 1 << (tcPageShift - tcBlkShift) // blocks per page
+)
+
+func bump(m map[uint32]int32, k uint32, d int32) {
+	if n := m[k] + d; n != 0 {
+		m[k] = n
+	} else {
+		delete(m, k)
+	}
+}
+
+// add counts v d more times (d may be negative); v = 0 is ignored.
+func (tc *timeCounts) add(v uint32, d int32) {
+	if v == 0 {
+		return
+	}
+	if tc.sec == nil {
+		tc.sec, tc.blk, tc.page = map[uint32]int32{}, map[uint32]int32{}, map[uint32]int32{}
+	}
+	bump(tc.sec, v, d)
+	bump(tc.blk, v>>tcBlkShift, d)
+	bump(tc.page, v>>tcPageShift, d)
+	tc.n += int64(d)
+}
+
+// move replaces one count of old by one of new (0 on either side: none). Moves within
+// a block or page leave the block's or page's total alone.
+func (tc *timeCounts) move(old, new uint32) {
+	if old == new {
+		return
+	}
+	if old == 0 || new == 0 || old>>tcPageShift != new>>tcPageShift {
+		tc.add(old, -1)
+		tc.add(new, 1)
+		return
+	}
+	bump(tc.sec, old, -1)
+	bump(tc.sec, new, 1)
+	if old>>tcBlkShift != new>>tcBlkShift {
+		bump(tc.blk, old>>tcBlkShift, -1)
+		bump(tc.blk, new>>tcBlkShift, 1)
+	}
+}
+
+// above returns how many counted values are greater than th (any int64).
+func (tc *timeCounts) above(th int64) uint64 {
+	if th < 0 {
+		return uint64(tc.n)
+	}
+	if th >= math.MaxUint32 || tc.n == 0 {
+		return 0
+	}
+	t := uint32(th)
+	pg, bk := t>>tcPageShift, t>>tcBlkShift
+	var n int64
+	for k, c := range tc.page {
+		if k > pg {
+			n += int64(c)
+		}
+	}
+	if tc.page[pg] != 0 {
+		for k := uint64(bk) + 1; k < (uint64(pg)+1)*tcPerPage; k++ {
+			n += int64(tc.blk[uint32(k)])
+		}
+		if tc.blk[bk] != 0 {
+			for s := uint64(t) + 1; s < (uint64(bk)+1)*tcBlkLen; s++ {
+				n += int64(tc.sec[uint32(s)])
+			}
+		}
+	}
+	return uint64(n)
+}
+
+// ascend calls fn with each counted second and its count in increasing order until fn
+// returns false.
+func (tc *timeCounts) ascend(fn func(v uint32, c int32) bool) {
+	pages := make([]uint32, 0, len(tc.page))
+	for k := range tc.page {
+		pages = append(pages, k)
+	}
+	slices.Sort(pages)
+	for _, pg := range pages {
+		for b := uint64(pg) * tcPerPage; b < (uint64(pg)+1)*tcPerPage; b++ {
+			if tc.blk[uint32(b)] == 0 {
+				continue
+			}
+			for s := b * tcBlkLen; s < (b+1)*tcBlkLen; s++ {
+				if c := tc.sec[uint32(s)]; c != 0 && !fn(uint32(s), c) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// Per-customer gauge values: what View counts of a customer, one timeCounts each.
+const (
+	gWindow     = iota // cswUntil: open service windows
+	gUnanswered        // cswUntil of an unanswered customer
+	gSince             // unansweredSince (the oldest unanswered)
+	gInbound           // lastInbound: active customers
+	gBI                // lastBI: unique recipients of the last 24 h
+	gConv              // conv[0] ... conv[numConvCat-1] (the referral's with fepUntil)
+	numGauge    = gConv + numConvCat
+)
+
+// custGauges are a customer's gauge values; 0 is "not counted".
+type custGauges [numGauge]uint32
+
+// bizGauges are the counts of one business's customers by gauge value.
+type bizGauges [numGauge]timeCounts
+
+// gauges returns the values c contributes to its business's gauges.
+func (c *custState) gauges() custGauges {
+	var g custGauges
+	g[gWindow] = c.cswUntil
+	if c.unansweredSince != 0 {
+		g[gUnanswered], g[gSince] = c.cswUntil, c.unansweredSince
+	}
+	g[gInbound], g[gBI] = c.lastInbound, c.lastBI
+	for i, until := range c.conv {
+		if i == ccReferral {
+			until = max(until, c.fepUntil)
+		}
+		g[gConv+i] = until
+	}
+	return g
+}
+
+// regauge moves c's counts from before (its gauges() before a change) to its values now.
+// Every change of a field gauges reads goes through it.
+func (m *Machine) regauge(c *custState, before custGauges) {
+	after := c.gauges()
+	if after == before {
+		return
+	}
+	g := m.bizGauges(c.biz)
+	for i := range after {
+		g[i].move(before[i], after[i])
+	}
+	if after[gSince] != 0 && int64(after[gUnanswered]) < int64(after[gSince])+day {
+		m.oddUnanswered = true
+	}
+}
+
+// bizGauges returns the counts of business bi, growing the table to it.
+func (m *Machine) bizGauges(bi uint16) *bizGauges {
+	for int(bi) >= len(m.gauges) {
+		m.gauges = append(m.gauges, bizGauges{})
+	}
+	return &m.gauges[bi]
+}
+
+// forget removes an evicted customer from the counts.
+func (m *Machine) forget(c *custState) { m.regaugeFrom(c.gauges(), c.biz) }
+
+func (m *Machine) regaugeFrom(before custGauges, bi uint16) {
+	g := m.bizGauges(bi)
+	for i, v := range before {
+		g[i].add(v, -1)
+	}
+}
+
+// setGaugeHooks makes the customer map and every portfolio's recipient map keep the
+// counts when they drop entries.
+func (m *Machine) setGaugeHooks() {
+	m.custs.drop = m.forget
+	for _, p := range m.ports {
+		p.setHook()
+	}
+}
+
+// rebuildGauges counts every customer and recipient again (after Restore).
+func (m *Machine) rebuildGauges() {
+	m.gauges = nil
+	m.oddUnanswered = false
+	m.custs.each(func(c *custState) { m.regauge(c, custGauges{}) })
+	for _, p := range m.ports {
+		p.recent, p.zeros = timeCounts{}, 0
+		p.recips.each(func(v *uint32) { p.count(0, *v, true) })
+	}
+	m.setGaugeHooks()
+}
+
+// count moves a recipient from old to new (fresh: a new entry, old not counted).
+func (p *portfolio) count(old, new uint32, fresh bool) {
+	switch {
+	case !fresh && old == new:
+	case !fresh && old != 0 && new != 0:
+		p.recent.move(old, new)
+	default:
+		if !fresh {
+			p.uncount(old)
+		}
+		if new == 0 {
+			p.zeros++
+		} else {
+			p.recent.add(new, 1)
+		}
+	}
+}
+
+func (p *portfolio) uncount(v uint32) {
+	if v == 0 {
+		p.zeros--
+	} else {
+		p.recent.add(v, -1)
+	}
+}
+
+func (p *portfolio) setHook() {
+	p.recips.drop = func(v *uint32) { p.uncount(*v) }
+}
+
+// recipients24h is the number of recipients delivered to after now - 1 day.
+func (p *portfolio) recipients24h(now int64) uint64 {
+	n := p.recent.above(now - day)
+	if now-day < 0 {
+		n += uint64(p.zeros)
+	}
+	return n
+}
+
+// businessView fills the customer gauges of business bi at now.
+func (m *Machine) businessView(bv *BusinessView, bi int, now int64, ex *excluded) {
+	if bi >= len(m.gauges) {
+		return
+	}
+	g := &m.gauges[bi]
+	n := int64(uint32(max(now, 0)))
+	bv.ServiceWindowsOpen = g[gWindow].above(n)
+	bv.Unanswered = g[gUnanswered].above(n)
+	if bv.Unanswered > 0 {
+		bv.OldestUnanswered = m.oldestUnanswered(g, uint16(bi), n, bv.Unanswered, ex)
+	}
+	for i, w := range activeSeconds {
+		bv.Active[i] = g[gInbound].above(now - w)
+	}
+	bv.UniqueRecipients24h = g[gBI].above(now - day)
+	for i := range numConvCat {
+		bv.ConversationsOpen[convCats[i]] += g[gConv+i].above(n)
+	}
+}
+
+// excluded are, by business, the unansweredSince of unanswered customers whose window
+// ended at or before the View's time (found once per View, when needed).
+type excluded struct {
+	done bool
+	by   map[uint16][]uint32
+}
+
+// oldestUnanswered is the smallest unansweredSince of the unanswered customers of
+// business bi whose window is open at n (want of them).
+//
+// A customer's window lasts at least a day past its first unanswered inbound
+// (cswUntil >= unansweredSince + day: processInbound sets both, cswUntil never shrinks;
+// oddUnanswered records any state that breaks it). So when the smallest unansweredSince
+// is within a day of n, its window is open. Otherwise the customers to skip are those
+// whose window ended by n but is not closed yet (expire runs behind the reorder window):
+// each has an expiry at or before its window's end, so they are found in the expiry
+// heap's entries up to n, not among all customers. If their number does not match the
+// counts, the business's customers are scanned.
+func (m *Machine) oldestUnanswered(g *bizGauges, bi uint16, n int64, want uint64, ex *excluded) int64 {
+	var first uint32
+	g[gSince].ascend(func(v uint32, _ int32) bool { first = v; return false })
+	if !m.oddUnanswered && int64(first)+day > n {
+		return int64(first)
+	}
+	if !ex.done {
+		m.findExcluded(n, ex)
+	}
+	skip := ex.by[bi]
+	if uint64(len(skip)) != uint64(g[gSince].n)-want {
+		return m.scanOldest(bi, n)
+	}
+	slices.Sort(skip)
+	var oldest int64
+	g[gSince].ascend(func(v uint32, c int32) bool {
+		for len(skip) > 0 && skip[0] < v {
+			skip = skip[1:]
+		}
+		k := 0
+		for k < len(skip) && skip[k] == v {
+			k++
+		}
+		skip = skip[k:]
+		if int(c) > k {
+			oldest = int64(v)
+			return false
+		}
+		return true
+	})
+	return oldest
+}
+
+// findExcluded fills ex with the unanswered customers whose window ended at or before n,
+// from the expiry heap entries at or before n (a heap's subtree holds no smaller t than
+// its root, so the walk visits only those entries).
+func (m *Machine) findExcluded(n int64, ex *excluded) {
+	ex.done, ex.by = true, map[uint16][]uint32{}
+	items := m.expiry.Items()
+	seen := map[uint64]bool{}
+	stack := []int{0}
+	for len(stack) > 0 {
+		i := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if i >= len(items) || items[i].t > n {
+			continue
+		}
+		stack = append(stack, 2*i+1, 2*i+2)
+		k := items[i].cust
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		if c := m.custs.peek(k); c != nil && c.unansweredSince != 0 && int64(c.cswUntil) <= n {
+			ex.by[c.biz] = append(ex.by[c.biz], c.unansweredSince)
+		}
+	}
+}
+
+// scanOldest is oldestUnanswered by a pass over the customers (the fallback).
+func (m *Machine) scanOldest(bi uint16, n int64) int64 {
+	var oldest int64
+	m.custs.each(func(c *custState) {
+		if c.biz == bi && int64(c.cswUntil) > n && c.unansweredSince != 0 && (oldest == 0 || int64(c.unansweredSince) < oldest) {
+			oldest = int64(c.unansweredSince)
+		}
+	})
+	return oldest
+}
