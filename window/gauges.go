@@ -13,13 +13,43 @@ import (
 //
 // Invariants: sec holds the count of each second, blk the total of each 128-second
 // block (key v>>tcBlkShift) and page that of each 16384-second page (key v>>tcPageShift);
-// no key of any of them maps to 0; n is the sum of sec. Memory is one entry per distinct
-// second, so at most one per counted value.
+// n is the sum of page. Pages below low were pruned (prune): values there are no
+// longer counted, and adding or removing one is a no-op. Keys whose count fell to 0 stay until the map is swept (deleting
+// at once leaves tombstones that make every probe of a Swiss table longer): memory is at
+// most twice one entry per distinct second counted since the last sweep.
 type timeCounts struct {
-	sec  map[uint32]int32
-	blk  map[uint32]int32
-	page map[uint32]int32
-	n    int64
+	sec, blk, page counts
+	n              int64
+	low            uint32 // first page kept
+}
+
+// counts is a map of counts that keeps its zero entries, and those of keys below low,
+// until it has doubled since its last sweep, then drops them (into a new map, free of
+// tombstones).
+type counts struct {
+	m     map[uint32]int32
+	swept int    // len(m) after the last sweep
+	low   uint32 // keys below low are dead
+}
+
+func (c *counts) bump(k uint32, d int32) {
+	if c.m == nil {
+		c.m = map[uint32]int32{}
+	}
+	c.m[k] += d
+	if len(c.m) > 2*c.swept+1024 {
+		c.sweep()
+	}
+}
+
+func (c *counts) sweep() {
+	m := make(map[uint32]int32, len(c.m))
+	for k, v := range c.m {
+		if v != 0 && k >= c.low {
+			m[k] = v
+		}
+	}
+	c.m, c.swept = m, len(m)
 }
 
 const (
@@ -29,25 +59,14 @@ const (
 	tcPerPage   = 1 << (tcPageShift - tcBlkShift) // blocks per page
 )
 
-func bump(m map[uint32]int32, k uint32, d int32) {
-	if n := m[k] + d; n != 0 {
-		m[k] = n
-	} else {
-		delete(m, k)
-	}
-}
-
 // add counts v d more times (d may be negative); v = 0 is ignored.
 func (tc *timeCounts) add(v uint32, d int32) {
-	if v == 0 {
+	if v == 0 || v>>tcPageShift < tc.low {
 		return
 	}
-	if tc.sec == nil {
-		tc.sec, tc.blk, tc.page = map[uint32]int32{}, map[uint32]int32{}, map[uint32]int32{}
-	}
-	bump(tc.sec, v, d)
-	bump(tc.blk, v>>tcBlkShift, d)
-	bump(tc.page, v>>tcPageShift, d)
+	tc.sec.bump(v, d)
+	tc.blk.bump(v>>tcBlkShift, d)
+	tc.page.bump(v>>tcPageShift, d)
 	tc.n += int64(d)
 }
 
@@ -57,20 +76,37 @@ func (tc *timeCounts) move(old, new uint32) {
 	if old == new {
 		return
 	}
-	if old == 0 || new == 0 || old>>tcPageShift != new>>tcPageShift {
+	if old == 0 || new == 0 || old>>tcPageShift != new>>tcPageShift || old>>tcPageShift < tc.low {
 		tc.add(old, -1)
 		tc.add(new, 1)
 		return
 	}
-	bump(tc.sec, old, -1)
-	bump(tc.sec, new, 1)
+	tc.sec.bump(old, -1)
+	tc.sec.bump(new, 1)
 	if old>>tcBlkShift != new>>tcBlkShift {
-		bump(tc.blk, old>>tcBlkShift, -1)
-		bump(tc.blk, new>>tcBlkShift, 1)
+		tc.blk.bump(old>>tcBlkShift, -1)
+		tc.blk.bump(new>>tcBlkShift, 1)
 	}
 }
 
-// above returns how many counted values are greater than th (any int64).
+// prune forgets the values below page first (all smaller than first<<tcPageShift):
+// their pages go at once, their seconds and blocks at the next sweep.
+func (tc *timeCounts) prune(first uint32) {
+	if first <= tc.low {
+		return
+	}
+	tc.low = first
+	tc.blk.low, tc.sec.low = first<<(tcPageShift-tcBlkShift), first<<tcPageShift
+	for pg, c := range tc.page.m {
+		if pg < first {
+			delete(tc.page.m, pg)
+			tc.n -= int64(c)
+		}
+	}
+}
+
+// above returns how many counted values are greater than th: th must be at least the
+// first value of page low (prune), as it is for a View at or after the watermark.
 func (tc *timeCounts) above(th int64) uint64 {
 	if th < 0 {
 		return uint64(tc.n)
@@ -81,18 +117,18 @@ func (tc *timeCounts) above(th int64) uint64 {
 	t := uint32(th)
 	pg, bk := t>>tcPageShift, t>>tcBlkShift
 	var n int64
-	for k, c := range tc.page {
+	for k, c := range tc.page.m {
 		if k > pg {
 			n += int64(c)
 		}
 	}
-	if tc.page[pg] != 0 {
+	if tc.page.m[pg] != 0 {
 		for k := uint64(bk) + 1; k < (uint64(pg)+1)*tcPerPage; k++ {
-			n += int64(tc.blk[uint32(k)])
+			n += int64(tc.blk.m[uint32(k)])
 		}
-		if tc.blk[bk] != 0 {
+		if tc.blk.m[bk] != 0 {
 			for s := uint64(t) + 1; s < (uint64(bk)+1)*tcBlkLen; s++ {
-				n += int64(tc.sec[uint32(s)])
+				n += int64(tc.sec.m[uint32(s)])
 			}
 		}
 	}
@@ -102,18 +138,20 @@ func (tc *timeCounts) above(th int64) uint64 {
 // ascend calls fn with each counted second and its count in increasing order until fn
 // returns false.
 func (tc *timeCounts) ascend(fn func(v uint32, c int32) bool) {
-	pages := make([]uint32, 0, len(tc.page))
-	for k := range tc.page {
-		pages = append(pages, k)
+	pages := make([]uint32, 0, len(tc.page.m))
+	for k, c := range tc.page.m {
+		if c != 0 {
+			pages = append(pages, k)
+		}
 	}
 	slices.Sort(pages)
 	for _, pg := range pages {
 		for b := uint64(pg) * tcPerPage; b < (uint64(pg)+1)*tcPerPage; b++ {
-			if tc.blk[uint32(b)] == 0 {
+			if tc.blk.m[uint32(b)] == 0 {
 				continue
 			}
 			for s := b * tcBlkLen; s < (b+1)*tcBlkLen; s++ {
-				if c := tc.sec[uint32(s)]; c != 0 && !fn(uint32(s), c) {
+				if c := tc.sec.m[uint32(s)]; c != 0 && !fn(uint32(s), c) {
 					return
 				}
 			}
@@ -131,6 +169,31 @@ const (
 	gConv              // conv[0] ... conv[numConvCat-1] (the referral's with fepUntil)
 	numGauge    = gConv + numConvCat
 )
+
+// gaugeWindow is, for each gauge, how far before the View's time its values count
+// (the longest trailing window); -1: never pruned (the oldest unanswered can be old).
+var gaugeWindow = [numGauge]int64{gWindow: 0, gUnanswered: 0, gSince: -1, gInbound: 30 * day, gBI: day}
+
+// pruneGauges forgets the gauge values that no View at or after event time t counts:
+// those at or below t minus their gauge's window. Pages go whole, so values are kept up
+// to one page (4.5 h) longer.
+func (m *Machine) pruneGauges(t int64) {
+	first := func(w int64) uint32 {
+		if w < 0 || t-w < 0 {
+			return 0
+		}
+		return uint32(min(t-w, math.MaxUint32) >> tcPageShift)
+	}
+	for bi := range m.gauges {
+		for i := range m.gauges[bi] {
+			m.gauges[bi][i].prune(first(gaugeWindow[i]))
+		}
+	}
+	for _, p := range m.ports {
+		p.recent.prune(first(day))
+	}
+	m.prunedAt = t >> tcPageShift
+}
 
 // custGauges are a customer's gauge values; 0 is "not counted".
 type custGauges [numGauge]uint32
@@ -208,6 +271,7 @@ func (m *Machine) rebuildGauges() {
 		p.recips.each(func(v *uint32) { p.count(0, *v, true) })
 	}
 	m.setGaugeHooks()
+	m.pruneGauges(m.watermark)
 }
 
 // count moves a recipient from old to new (fresh: a new entry, old not counted).

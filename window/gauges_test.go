@@ -3,6 +3,7 @@ package window
 import (
 	"math/rand"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -119,12 +120,16 @@ func TestViewMatchesScanRandom(t *testing.T) {
 	}
 }
 
-// TestTimeCounts compares timeCounts.above with a count over a plain slice.
+// TestTimeCounts compares timeCounts.above with a count over a plain slice, while the
+// values move up and the oldest pages are pruned.
 func TestTimeCounts(t *testing.T) {
 	rng := rand.New(rand.NewSource(7))
 	var tc timeCounts
 	var vals []uint32
-	for i := 0; i < 5000; i++ {
+	t0 := uint32(1754006400)
+	floor := uint32(0) // values below floor are pruned
+	keep := func(v uint32) bool { return v != 0 && v >= floor }
+	for i := 0; i < 6000; i++ {
 		switch {
 		case len(vals) > 0 && rng.Intn(3) == 0:
 			j := rng.Intn(len(vals))
@@ -133,18 +138,33 @@ func TestTimeCounts(t *testing.T) {
 				nv = 0
 			}
 			tc.move(vals[j], nv)
-			if nv == 0 {
-				vals = append(vals[:j], vals[j+1:]...)
-			} else {
+			if keep(nv) {
 				vals[j] = nv
+			} else {
+				vals = append(vals[:j], vals[j+1:]...)
 			}
 		default:
-			v := uint32(1754006400 + rng.Intn(90*day))
+			v := t0 + uint32(i*400+rng.Intn(30*day))
 			tc.move(0, v)
-			vals = append(vals, v)
+			if keep(v) {
+				vals = append(vals, v)
+			}
+		}
+		if i%700 == 699 {
+			first := (t0 + uint32(i*400)) >> tcPageShift
+			tc.prune(first)
+			floor = first << tcPageShift
+			vals = slices.DeleteFunc(vals, func(v uint32) bool { return !keep(v) })
 		}
 		if i%50 == 0 {
-			for _, th := range []int64{-1, 0, 1754006400 + rng.Int63n(100*day), int64(vals[rng.Intn(len(vals))]), 1 << 40} {
+			ths := []int64{int64(floor), int64(t0) + int64(i*400) + rng.Int63n(30*day), 1 << 40}
+			if floor == 0 {
+				ths = append(ths, -1, 0)
+			}
+			if len(vals) > 0 {
+				ths = append(ths, int64(vals[rng.Intn(len(vals))]))
+			}
+			for _, th := range ths {
 				var want uint64
 				for _, v := range vals {
 					if int64(v) > th {
@@ -156,5 +176,8 @@ func TestTimeCounts(t *testing.T) {
 				}
 			}
 		}
+	}
+	if floor == 0 {
+		t.Fatal("nothing was pruned")
 	}
 }

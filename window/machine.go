@@ -55,6 +55,7 @@ type Machine struct {
 	// cswUntil >= unansweredSince + day, and makes View check the oldest unanswered.
 	gauges        []bizGauges
 	oddUnanswered bool
+	prunedAt      int64 // page (event time >> tcPageShift) of the last pruneGauges
 
 	self SelfStats // read through Stats
 }
@@ -207,6 +208,9 @@ func (m *Machine) advance(t int64) {
 		m.camp.custs.rotate(t, &m.camp.evict)
 		m.camp.pend.rotate(t, &m.camp.evict)
 		m.campExpire(t)
+		if t>>tcPageShift != m.prunedAt {
+			m.pruneGauges(t)
+		}
 	}
 }
 

@@ -52,9 +52,14 @@ type View struct {
 }
 
 // View computes the scrape-time gauges from the counts kept at apply time (gauges.go):
-// its cost depends on the businesses and portfolios, not on the customers. It does not
-// modify the Machine: callers hold a read lock.
+// its cost depends on the businesses and portfolios, not on the customers. Those counts
+// serve a time at or after the watermark (as scrapes ask); an earlier now takes a pass
+// over the customers (viewScan). It does not modify the Machine: callers hold a read
+// lock.
 func (m *Machine) View(now int64) View {
+	if now < m.watermark {
+		return m.viewScan(now)
+	}
 	v := View{Now: now, Businesses: make([]BusinessView, len(m.biz))}
 	var ex excluded
 	for bi := range v.Businesses {
@@ -67,7 +72,64 @@ func (m *Machine) View(now int64) View {
 		}
 		v.Portfolios = append(v.Portfolios, pv)
 	}
-	v.Quotas = m.quotaViews(now)
+	m.viewTail(&v)
+	return v
+}
+
+// viewScan is View by one pass over the customers and recipients: for a time before
+// the watermark, and what the tests compare View with.
+func (m *Machine) viewScan(now int64) View {
+	v := View{Now: now, Businesses: make([]BusinessView, len(m.biz))}
+	n := uint32(max(now, 0))
+	m.custs.each(func(c *custState) {
+		bv := &v.Businesses[c.biz]
+		if c.cswUntil > n {
+			bv.ServiceWindowsOpen++
+			if c.unansweredSince != 0 {
+				bv.Unanswered++
+				if bv.OldestUnanswered == 0 || int64(c.unansweredSince) < bv.OldestUnanswered {
+					bv.OldestUnanswered = int64(c.unansweredSince)
+				}
+			}
+		}
+		if c.lastInbound != 0 {
+			for i, w := range activeSeconds {
+				if int64(c.lastInbound) > now-w {
+					bv.Active[i]++
+				}
+			}
+		}
+		if c.lastBI != 0 && int64(c.lastBI) > now-day {
+			bv.UniqueRecipients24h++
+		}
+		for i, until := range c.conv {
+			if i == ccReferral {
+				until = max(until, c.fepUntil)
+			}
+			if until > n {
+				bv.ConversationsOpen[convCats[i]]++
+			}
+		}
+	})
+	for pi, p := range m.ports {
+		pv := PortfolioView{Name: p.name}
+		p.recips.each(func(last *uint32) {
+			if int64(*last) > now-day {
+				pv.UniqueRecipients24h++
+			}
+		})
+		if lim, src, ok := m.portfolioLimit(pi); ok {
+			pv.Limit, pv.LimitSource = lim, src
+		}
+		v.Portfolios = append(v.Portfolios, pv)
+	}
+	m.viewTail(&v)
+	return v
+}
+
+// viewTail fills the quotas and state sizes of v.
+func (m *Machine) viewTail(v *View) {
+	v.Quotas = m.quotaViews(v.Now)
 	v.Entries[EvictMessage] = m.msgs.Len()
 	v.Entries[EvictCustomer] = m.custs.Len()
 	v.Entries[EvictConversation] = m.convs.Len()
@@ -75,5 +137,4 @@ func (m *Machine) View(now int64) View {
 	for _, p := range m.ports {
 		v.Entries[EvictRecipient] += p.recips.Len()
 	}
-	return v
 }
