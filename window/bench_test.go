@@ -158,8 +158,8 @@ func BenchmarkView(b *testing.B) {
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				v := m.View(now)
-				if v.Entries[EvictCustomer] != n || v.Businesses[0].ServiceWindowsOpen != uint64(n) {
-					b.Fatalf("customers = %d, open windows %d", v.Entries[EvictCustomer], v.Businesses[0].ServiceWindowsOpen)
+				if v.Entries[EvictCustomer] != n || v.Businesses[0].Active[Active30d] != uint64(n) {
+					b.Fatalf("customers = %d, active in 30 days %d", v.Entries[EvictCustomer], v.Businesses[0].Active[Active30d])
 				}
 			}
 		})
