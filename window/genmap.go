@@ -30,18 +30,22 @@ const chunkBits = 10
 const chunkLen = 1 << chunkBits
 
 type gen[V any] struct {
-	idx    map[uint64]uint32
+	idx    index // key -> slot (index.go)
 	chunks [][]V
 	n      uint32
 	dead   []uint64 // bitset of slots whose entry moved to the current generation
 }
 
-func newGen[V any]() *gen[V] { return &gen[V]{idx: map[uint64]uint32{}} }
+func newGen[V any]() *gen[V] { return &gen[V]{} }
 
 // nextGen returns an empty generation sized like the one it follows, so that filling it
 // does not rehash the index again and again.
 func nextGen[V any](prev *gen[V]) *gen[V] {
-	return &gen[V]{idx: make(map[uint64]uint32, len(prev.idx))}
+	g := &gen[V]{}
+	if prev.idx.n > 0 {
+		g.idx.grow(prev.idx.n*16/13 + 1)
+	}
+	return g
 }
 
 func (g *gen[V]) at(i uint32) *V { return &g.chunks[i>>chunkBits][i&(chunkLen-1)] }
@@ -52,7 +56,7 @@ func (g *gen[V]) add(k uint64) *V {
 		g.chunks = append(g.chunks, make([]V, chunkLen))
 	}
 	g.n++
-	g.idx[k] = i
+	g.idx.put(k, i)
 	return g.at(i)
 }
 
@@ -64,7 +68,7 @@ func newGenMap[V any](ttl int64, limit int) genMap[V] {
 }
 
 // Len is the number of live entries.
-func (g *genMap[V]) Len() int { return len(g.cur.idx) + len(g.old.idx) }
+func (g *genMap[V]) Len() int { return g.cur.idx.n + g.old.idx.n }
 
 // rotate drops the old generation when the current one is older than the TTL.
 func (g *genMap[V]) rotate(now int64, ev *[2]uint64) {
@@ -75,7 +79,7 @@ func (g *genMap[V]) rotate(now int64, ev *[2]uint64) {
 	if now-g.start < g.ttl {
 		return
 	}
-	ev[ReasonTTL] += uint64(len(g.old.idx))
+	ev[ReasonTTL] += uint64(g.old.idx.n)
 	g.dropOld()
 	g.old, g.cur = g.cur, nextGen(g.cur)
 	g.start = now
@@ -83,12 +87,12 @@ func (g *genMap[V]) rotate(now int64, ev *[2]uint64) {
 
 // get returns the entry for k (touching it), or nil.
 func (g *genMap[V]) get(k uint64) *V {
-	if i, ok := g.cur.idx[k]; ok {
+	if i, ok := g.cur.idx.get(k); ok {
 		return g.cur.at(i)
 	}
-	if i, ok := g.old.idx[k]; ok {
+	if i, ok := g.old.idx.get(k); ok {
 		v := *g.old.at(i)
-		delete(g.old.idx, k)
+		g.old.idx.del(k)
 		g.old.kill(i)
 		p := g.cur.add(k)
 		*p = v
@@ -99,10 +103,10 @@ func (g *genMap[V]) get(k uint64) *V {
 
 // peek returns the entry for k without touching it, or nil.
 func (g *genMap[V]) peek(k uint64) *V {
-	if i, ok := g.cur.idx[k]; ok {
+	if i, ok := g.cur.idx.get(k); ok {
 		return g.cur.at(i)
 	}
-	if i, ok := g.old.idx[k]; ok {
+	if i, ok := g.old.idx.get(k); ok {
 		return g.old.at(i)
 	}
 	return nil
@@ -116,8 +120,8 @@ func (g *genMap[V]) getOrCreate(k uint64, now int64, ev *[2]uint64) (*V, bool) {
 	if g.start == 0 {
 		g.start = now
 	}
-	if len(g.cur.idx) >= g.limit/2 {
-		ev[ReasonCapacity] += uint64(len(g.old.idx))
+	if g.cur.idx.n >= g.limit/2 {
+		ev[ReasonCapacity] += uint64(g.old.idx.n)
 		g.dropOld()
 		g.old, g.cur = g.cur, nextGen(g.cur)
 	}

@@ -495,22 +495,29 @@ func decBusiness(d *dec) *Business {
 func encGenMap[V any](e *enc, g *genMap[V], fn func(*enc, *V)) {
 	e.i64(g.start)
 	for _, gn := range [2]*gen[V]{g.cur, g.old} {
-		e.u32(uint32(len(gn.idx)))
-		for k, i := range gn.idx {
+		e.u32(uint32(gn.idx.n))
+		gn.idx.each(func(k uint64, i uint32) {
 			e.u64(k)
 			fn(e, gn.at(i))
 			e.spill()
-		}
+		})
 	}
 }
 
 func decGenMap[V any](d *dec, g *genMap[V], fn func(*dec, *V)) {
 	g.start = d.i64()
 	for _, gn := range [2]*gen[V]{g.cur, g.old} {
-		d.each(func() {
+		// The keys come in the order of the index they were written from, sorted by home
+		// position: the index is sized for all of them first, or inserting them into a
+		// small, growing table would pile them into one run (quadratic time).
+		n := d.count()
+		if m := min(n, len(d.b)/8); m > 0 && gn.idx.n == 0 {
+			gn.idx.grow(m*16/13 + 1)
+		}
+		for i := 0; i < n && d.err == nil; i++ {
 			k := d.u64()
 			fn(d, gn.add(k))
-		})
+		}
 	}
 }
 
