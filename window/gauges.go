@@ -5,6 +5,7 @@ package window
 
 import (
 	"math"
+	"math/bits"
 	"slices"
 )
 
@@ -23,33 +24,106 @@ type timeCounts struct {
 	low            uint32 // first page kept
 }
 
-// counts is a map of counts that keeps its zero entries, and those of keys below low,
-// until it has doubled since its last sweep, then drops them (into a new map, free of
-// tombstones).
+// counts maps uint32 keys to counts: open addressing with linear probing over a
+// power-of-two table (keys stored + 1, 0 marking an empty entry), no deletion. Zero
+// counts, and the keys below low, stay until the table has doubled since its last sweep,
+// which rebuilds it without them.
 type counts struct {
-	m     map[uint32]int32
-	swept int    // len(m) after the last sweep
+	keys  []uint64
+	vals  []int32
+	used  int    // entries in use
+	swept int    // used after the last sweep
 	low   uint32 // keys below low are dead
 }
 
-func (c *counts) bump(k uint32, d int32) {
-	if c.m == nil {
-		c.m = map[uint32]int32{}
+func (c *counts) slot(k uint64) int {
+	return int((k * 0x9e3779b97f4a7c15) >> (64 - bits.TrailingZeros(uint(len(c.keys)))))
+}
+
+// get returns the count of k.
+func (c *counts) get(k uint32) int32 {
+	if c.used == 0 {
+		return 0
 	}
-	c.m[k] += d
-	if len(c.m) > 2*c.swept+1024 {
-		c.sweep()
+	mask := len(c.keys) - 1
+	for i, kk := c.slot(uint64(k)), uint64(k)+1; ; i = (i + 1) & mask {
+		switch c.keys[i] {
+		case kk:
+			return c.vals[i]
+		case 0:
+			return 0
+		}
 	}
 }
 
-func (c *counts) sweep() {
-	m := make(map[uint32]int32, len(c.m))
-	for k, v := range c.m {
-		if v != 0 && k >= c.low {
-			m[k] = v
+func (c *counts) bump(k uint32, d int32) {
+	if len(c.keys) == 0 {
+		c.rebuild(64)
+	}
+	mask := len(c.keys) - 1
+	for i, kk := c.slot(uint64(k)), uint64(k)+1; ; i = (i + 1) & mask {
+		switch c.keys[i] {
+		case kk:
+			c.vals[i] += d
+			return
+		case 0:
+			if (c.used+1)*4 > len(c.keys)*3 {
+				c.rebuild(len(c.keys) * 2)
+				c.bump(k, d)
+				return
+			}
+			c.keys[i], c.vals[i] = kk, d
+			c.used++
+			if c.used > 2*c.swept+1024 {
+				c.sweep()
+			}
+			return
 		}
 	}
-	c.m, c.swept = m, len(m)
+}
+
+// each calls fn with every key and its count (zero counts included); fn must not add
+// keys.
+func (c *counts) each(fn func(k uint32, n int32)) {
+	for i, kk := range c.keys {
+		if kk != 0 {
+			fn(uint32(kk-1), c.vals[i])
+		}
+	}
+}
+
+// sweep rebuilds the table without its zero counts and dead keys.
+func (c *counts) sweep() {
+	live := 0
+	c.each(func(k uint32, n int32) {
+		if n != 0 && k >= c.low {
+			live++
+		}
+	})
+	size := 64
+	for size*3 < live*4*2 { // at most 3/8 full after the sweep
+		size *= 2
+	}
+	c.rebuild(size)
+	c.swept = c.used
+}
+
+// rebuild moves the live entries (nonzero, not dead) into a table of size entries.
+func (c *counts) rebuild(size int) {
+	keys, vals := c.keys, c.vals
+	c.keys, c.vals, c.used = make([]uint64, size), make([]int32, size), 0
+	mask := size - 1
+	for j, kk := range keys {
+		if kk == 0 || vals[j] == 0 || uint32(kk-1) < c.low {
+			continue
+		}
+		i := c.slot(kk - 1)
+		for c.keys[i] != 0 {
+			i = (i + 1) & mask
+		}
+		c.keys[i], c.vals[i] = kk, vals[j]
+		c.used++
+	}
 }
 
 const (
@@ -97,12 +171,13 @@ func (tc *timeCounts) prune(first uint32) {
 	}
 	tc.low = first
 	tc.blk.low, tc.sec.low = first<<(tcPageShift-tcBlkShift), first<<tcPageShift
-	for pg, c := range tc.page.m {
-		if pg < first {
-			delete(tc.page.m, pg)
+	tc.page.each(func(pg uint32, c int32) {
+		if pg < first && c != 0 {
+			tc.page.bump(pg, -c) // an existing key: no insertion, no rebuild
 			tc.n -= int64(c)
 		}
-	}
+	})
+	tc.page.low = first
 }
 
 // above returns how many counted values are greater than th: th must be at least the
@@ -117,18 +192,18 @@ func (tc *timeCounts) above(th int64) uint64 {
 	t := uint32(th)
 	pg, bk := t>>tcPageShift, t>>tcBlkShift
 	var n int64
-	for k, c := range tc.page.m {
+	tc.page.each(func(k uint32, c int32) {
 		if k > pg {
 			n += int64(c)
 		}
-	}
-	if tc.page.m[pg] != 0 {
+	})
+	if tc.page.get(pg) != 0 {
 		for k := uint64(bk) + 1; k < (uint64(pg)+1)*tcPerPage; k++ {
-			n += int64(tc.blk.m[uint32(k)])
+			n += int64(tc.blk.get(uint32(k)))
 		}
-		if tc.blk.m[bk] != 0 {
+		if tc.blk.get(bk) != 0 {
 			for s := uint64(t) + 1; s < (uint64(bk)+1)*tcBlkLen; s++ {
-				n += int64(tc.sec.m[uint32(s)])
+				n += int64(tc.sec.get(uint32(s)))
 			}
 		}
 	}
@@ -138,20 +213,20 @@ func (tc *timeCounts) above(th int64) uint64 {
 // ascend calls fn with each counted second and its count in increasing order until fn
 // returns false.
 func (tc *timeCounts) ascend(fn func(v uint32, c int32) bool) {
-	pages := make([]uint32, 0, len(tc.page.m))
-	for k, c := range tc.page.m {
+	var pages []uint32
+	tc.page.each(func(k uint32, c int32) {
 		if c != 0 {
 			pages = append(pages, k)
 		}
-	}
+	})
 	slices.Sort(pages)
 	for _, pg := range pages {
 		for b := uint64(pg) * tcPerPage; b < (uint64(pg)+1)*tcPerPage; b++ {
-			if tc.blk.m[uint32(b)] == 0 {
+			if tc.blk.get(uint32(b)) == 0 {
 				continue
 			}
 			for s := b * tcBlkLen; s < (b+1)*tcBlkLen; s++ {
-				if c := tc.sec.m[uint32(s)]; c != 0 && !fn(uint32(s), c) {
+				if c := tc.sec.get(uint32(s)); c != 0 && !fn(uint32(s), c) {
 					return
 				}
 			}
