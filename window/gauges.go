@@ -471,11 +471,11 @@ func (m *Machine) findExcluded(n int64, ex *excluded) {
 	for len(stack) > 0 {
 		i := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
-		if i >= len(items) || items[i].t > n {
+		if i >= len(items) || int64(items[i].t) > n {
 			continue
 		}
 		stack = append(stack, 2*i+1, 2*i+2)
-		k := items[i].cust
+		k := items[i].cust()
 		if seen[k] {
 			continue
 		}

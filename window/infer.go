@@ -47,11 +47,19 @@ func itemLess(a, b *item) bool {
 	return a.seq < b.seq
 }
 
-// expiry is a service window that may close at t (lazy: re-checked when popped).
+// expiry is a service window that may close at t (lazy: re-checked when popped): 12
+// bytes, one per open window (the customer key in two halves keeps it 4-byte aligned).
 type expiry struct {
-	t    int64
-	cust uint64
+	t              uint32 // window end, event time
+	custLo, custHi uint32
 }
+
+func newExpiry(t int64, cust uint64) expiry {
+	return expiry{t: uint32(t), custLo: uint32(cust), custHi: uint32(cust >> 32)}
+}
+
+// cust is the customer key.
+func (e *expiry) cust() uint64 { return uint64(e.custLo) | uint64(e.custHi)<<32 }
 
 // expiries is a min-heap of expiries by t.
 type expiries = heap.Heap[expiry]
@@ -125,17 +133,17 @@ func (m *Machine) release(upTo int64) {
 
 // expire closes the service windows that ended at or before t.
 func (m *Machine) expire(t int64) {
-	for m.expiry.Len() > 0 && m.expiry.Peek().t <= t {
+	for m.expiry.Len() > 0 && int64(m.expiry.Peek().t) <= t {
 		e := m.expiry.Pop()
-		c := m.custs.peek(e.cust)
+		c := m.custs.peek(e.cust())
 		if c == nil {
 			continue
 		}
-		if int64(c.cswUntil) > e.t {
-			m.expiry.Push(expiry{t: int64(c.cswUntil), cust: e.cust})
+		if c.cswUntil > e.t {
+			m.expiry.Push(newExpiry(int64(c.cswUntil), e.cust()))
 			continue
 		}
-		if int64(c.cswUntil) != e.t {
+		if c.cswUntil != e.t {
 			continue
 		}
 		b := m.biz[c.biz]
@@ -195,7 +203,7 @@ func (m *Machine) processInbound(it item) {
 	if int64(c.cswUntil) <= t {
 		b.ServiceWindowsOpened++
 		c.firstRespFrom = tt
-		m.expiry.Push(expiry{t: t + day, cust: it.cust})
+		m.expiry.Push(newExpiry(t+day, it.cust))
 	}
 	if until := uint32(t + day); until > c.cswUntil {
 		c.cswUntil = until

@@ -184,8 +184,8 @@ func (m *Machine) encBuffers(e *enc) {
 	exps := m.expiry.Items()
 	e.u32(uint32(len(exps)))
 	for _, x := range exps {
-		e.i64(x.t)
-		e.u64(x.cust)
+		e.i64(int64(x.t))
+		e.u64(x.cust())
 		e.spill()
 	}
 }
@@ -372,7 +372,7 @@ func (m *Machine) decBuffers(d *dec) {
 	m.buf = newReorder(items, seq)
 	exps := make([]expiry, d.count())
 	for i := range exps {
-		exps[i] = expiry{t: d.i64(), cust: d.u64()}
+		exps[i] = newExpiry(d.i64(), d.u64())
 	}
 	m.expiry = newExpiries(exps)
 }
