@@ -219,13 +219,13 @@ func (m *Machine) processInbound(it item) {
 			c.referralUntil = until
 		}
 	}
-	if c.tmplDeliv != 0 && !c.replied && tt >= c.tmplDeliv && t-int64(c.tmplDeliv) < m.sec.replyWindow {
+	if c.tmplDeliv != 0 && !c.replied() && tt >= c.tmplDeliv && t-int64(c.tmplDeliv) < m.sec.replyWindow {
 		attr := AttributionWindow
 		if it.hasCtx && uint32(it.msg) == c.tmplMsg {
 			attr = AttributionContext
 		}
-		b.Replies[c.tmplCat][attr]++
-		c.replied = true
+		b.Replies[c.tmplCat()][attr]++
+		c.setReplied()
 	}
 }
 
@@ -314,8 +314,7 @@ func (m *Machine) processDelivery(ms *msgState, c *custState, it item) {
 		b.ReplyEligible[ms.cat]++
 		c.tmplDeliv = uint32(d)
 		c.tmplMsg = uint32(it.msg)
-		c.tmplCat = ms.cat
-		c.replied = false
+		c.setTmpl(ms.cat)
 	}
 }
 

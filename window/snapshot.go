@@ -129,7 +129,7 @@ func (m *Machine) encMaps(e *enc) {
 			e.u32(x)
 		}
 		e.u16(v.biz)
-		e.b = append(e.b, byte(v.tmplCat), v.country, b2b(v.replied), b2b(v.optedOut))
+		e.b = append(e.b, byte(v.tmplCat()), v.country, b2b(v.replied()), b2b(v.optedOut()))
 	})
 	encGenMap(e, &m.convs, func(e *enc, v *convState) {
 		e.u32(v.expiry)
@@ -313,7 +313,12 @@ func (m *Machine) decMaps(d *dec) {
 		}
 		v.biz = d.u16()
 		b := d.n(4)
-		v.tmplCat, v.country, v.replied, v.optedOut = model.Category(b[0]), b[1], b[2] != 0, b[3] != 0
+		v.setTmpl(model.Category(b[0]))
+		v.country = b[1]
+		if b[2] != 0 {
+			v.setReplied()
+		}
+		v.setOptedOut(b[3] != 0)
 	})
 	decGenMap(d, &m.convs, func(d *dec, v *convState) {
 		v.expiry = d.u32()
