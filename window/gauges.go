@@ -24,20 +24,19 @@ type timeCounts struct {
 	low            uint32 // first page kept
 }
 
-// counts maps uint32 keys to counts: open addressing with linear probing over a
-// power-of-two table (keys stored + 1, 0 marking an empty entry), no deletion. Zero
-// counts, and the keys below low, stay until the table has doubled since its last sweep,
-// which rebuilds it without them.
+// counts maps uint32 keys (not math.MaxUint32) to counts: open addressing with linear
+// probing over a power-of-two table of 8-byte entries ((key+1)<<32 | count; 0 marks an
+// empty entry), no deletion. Zero counts, and the keys below low, stay until the table
+// has doubled since its last sweep, which rebuilds it without them.
 type counts struct {
-	keys  []uint64
-	vals  []int32
+	tab   []uint64
 	used  int    // entries in use
 	swept int    // used after the last sweep
 	low   uint32 // keys below low are dead
 }
 
-func (c *counts) slot(k uint64) int {
-	return int((k * 0x9e3779b97f4a7c15) >> (64 - bits.TrailingZeros(uint(len(c.keys)))))
+func (c *counts) slot(k uint32) int {
+	return int((uint64(k) * 0x9e3779b97f4a7c15) >> (64 - bits.TrailingZeros(uint(len(c.tab)))))
 }
 
 // get returns the count of k.
@@ -45,38 +44,40 @@ func (c *counts) get(k uint32) int32 {
 	if c.used == 0 {
 		return 0
 	}
-	mask := len(c.keys) - 1
-	for i, kk := c.slot(uint64(k)), uint64(k)+1; ; i = (i + 1) & mask {
-		switch c.keys[i] {
-		case kk:
-			return c.vals[i]
-		case 0:
+	mask := len(c.tab) - 1
+	for i := c.slot(k); ; i = (i + 1) & mask {
+		e := c.tab[i]
+		if e == 0 {
 			return 0
+		}
+		if uint32(e>>32) == k+1 {
+			return int32(uint32(e))
 		}
 	}
 }
 
 func (c *counts) bump(k uint32, d int32) {
-	if len(c.keys) == 0 {
+	if len(c.tab) == 0 {
 		c.rebuild(64)
 	}
-	mask := len(c.keys) - 1
-	for i, kk := c.slot(uint64(k)), uint64(k)+1; ; i = (i + 1) & mask {
-		switch c.keys[i] {
-		case kk:
-			c.vals[i] += d
-			return
-		case 0:
-			if (c.used+1)*4 > len(c.keys)*3 {
-				c.rebuild(len(c.keys) * 2)
+	mask := len(c.tab) - 1
+	for i := c.slot(k); ; i = (i + 1) & mask {
+		e := c.tab[i]
+		if e == 0 {
+			if (c.used+1)*16 > len(c.tab)*13 {
+				c.rebuild(len(c.tab) * 2)
 				c.bump(k, d)
 				return
 			}
-			c.keys[i], c.vals[i] = kk, d
+			c.tab[i] = uint64(k+1)<<32 | uint64(uint32(d))
 			c.used++
 			if c.used > 2*c.swept+1024 {
 				c.sweep()
 			}
+			return
+		}
+		if uint32(e>>32) == k+1 {
+			c.tab[i] = e&^0xffffffff | uint64(uint32(int32(uint32(e))+d))
 			return
 		}
 	}
@@ -85,9 +86,9 @@ func (c *counts) bump(k uint32, d int32) {
 // each calls fn with every key and its count (zero counts included); fn must not add
 // keys.
 func (c *counts) each(fn func(k uint32, n int32)) {
-	for i, kk := range c.keys {
-		if kk != 0 {
-			fn(uint32(kk-1), c.vals[i])
+	for _, e := range c.tab {
+		if e != 0 {
+			fn(uint32(e>>32)-1, int32(uint32(e)))
 		}
 	}
 }
@@ -101,7 +102,7 @@ func (c *counts) sweep() {
 		}
 	})
 	size := 64
-	for size*3 < live*4*2 { // at most 3/8 full after the sweep
+	for size*13 < live*32 { // at most 13/32 full after the sweep
 		size *= 2
 	}
 	c.rebuild(size)
@@ -110,18 +111,18 @@ func (c *counts) sweep() {
 
 // rebuild moves the live entries (nonzero, not dead) into a table of size entries.
 func (c *counts) rebuild(size int) {
-	keys, vals := c.keys, c.vals
-	c.keys, c.vals, c.used = make([]uint64, size), make([]int32, size), 0
+	old := c.tab
+	c.tab, c.used = make([]uint64, size), 0
 	mask := size - 1
-	for j, kk := range keys {
-		if kk == 0 || vals[j] == 0 || uint32(kk-1) < c.low {
+	for _, e := range old {
+		if k := uint32(e>>32) - 1; e == 0 || uint32(e) == 0 || k < c.low {
 			continue
 		}
-		i := c.slot(kk - 1)
-		for c.keys[i] != 0 {
+		i := c.slot(uint32(e>>32) - 1)
+		for c.tab[i] != 0 {
 			i = (i + 1) & mask
 		}
-		c.keys[i], c.vals[i] = kk, vals[j]
+		c.tab[i] = e
 		c.used++
 	}
 }
@@ -133,11 +134,13 @@ const (
 	tcPerPage   = 1 << (tcPageShift - tcBlkShift) // blocks per page
 )
 
-// add counts v d more times (d may be negative); v = 0 is ignored.
+// add counts v d more times (d may be negative); v = 0 is ignored, and math.MaxUint32
+// (the year 2106) is counted as one second less.
 func (tc *timeCounts) add(v uint32, d int32) {
 	if v == 0 || v>>tcPageShift < tc.low {
 		return
 	}
+	v = min(v, math.MaxUint32-1)
 	tc.sec.bump(v, d)
 	tc.blk.bump(v>>tcBlkShift, d)
 	tc.page.bump(v>>tcPageShift, d)
@@ -147,6 +150,7 @@ func (tc *timeCounts) add(v uint32, d int32) {
 // move replaces one count of old by one of new (0 on either side: none). Moves within
 // a block or page leave the block's or page's total alone.
 func (tc *timeCounts) move(old, new uint32) {
+	old, new = min(old, math.MaxUint32-1), min(new, math.MaxUint32-1) // as add does
 	if old == new {
 		return
 	}
