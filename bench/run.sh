@@ -11,8 +11,8 @@
 #    on all cores and pinned to one core (taskset); waba_exporter run on the same file
 #    until ready (bench/runlive), for the run / replay ratio; and the serial / parallel
 #    decode-apply prototype (replayprof -mode serial|parallel).
-# 4. go test -bench -benchmem: decode (webhook), state machine and memory (window),
-#    scrape with 1M customers (exporter).
+# 4. go test -bench -benchmem: decode (webhook), state machine, View and memory at up to
+#    10M customers (window), scrape with 1M customers and Gather at 100k to 10M (exporter).
 # 5. A CPU profile of the replay (pprof top by flat and cumulative time) and the heap
 #    allocations per line after warm-up, by kind of line.
 # 6. bench/report writes bench/RESULTS.md (figures, targets, pass/fail, ratios, machine).
@@ -122,12 +122,12 @@ cp "$OUT/parseonly.gen.stdout" "$OUT/parseonly.counts"
 # --- micro-benchmarks ------------------------------------------------------------------
 log "go test -bench: webhook (decode)"
 "$GO" test -run '^$' -bench '^Benchmark(DecodeStatus|DecodeInbound|ParseOnly|DecodeVsParse)$' -benchmem -count 1 ./webhook >"$OUT/gotest-webhook.txt"
-log "go test -bench: window (state machine, view)"
+log "go test -bench: window (state machine; view at 100k, 1M and 10M customers)"
 "$GO" test -run '^$' -bench '^Benchmark(ApplyStatus|View)$' -benchmem -count 1 ./window >"$OUT/gotest-window.txt"
-log "go test -bench: window (memory per customer and per message, once each)"
+log "go test -bench: window (memory per customer at 100k, 1M, 10M and per message, once each)"
 "$GO" test -run '^$' -bench '^BenchmarkMemoryPer(Customer|Message)$' -benchtime 1x -benchmem -count 1 ./window >"$OUT/gotest-memory.txt"
-log "go test -bench: exporter (scrape with 1M customers)"
-"$GO" test -run '^$' -bench '^BenchmarkScrape1M$' -benchtime 10x -benchmem -count 1 ./internal/exporter >"$OUT/gotest-exporter.txt"
+log "go test -bench: exporter (scrape with 1M customers; Gather at 100k, 1M and 10M)"
+"$GO" test -run '^$' -bench '^Benchmark(Scrape1M|ScrapeCustomers)$' -benchtime 10x -benchmem -count 1 ./internal/exporter >"$OUT/gotest-exporter.txt"
 
 # --- profile and allocations -----------------------------------------------------------
 log "CPU profile of the replay, allocations per line"

@@ -63,13 +63,14 @@ func heapAfterGC() uint64 {
 }
 
 // BenchmarkMemoryPerCustomer reports heap bytes per tracked customer (each with an open
-// service window, a delivered template and a reply) at 100k and 1M customers.
+// service window, a delivered template and a reply) at 100k, 1M and 10M customers. The
+// 10M case needs about 3 GiB and a minute: run it once (-benchtime 1x).
 func BenchmarkMemoryPerCustomer(b *testing.B) {
-	for _, n := range []int{100_000, 1_000_000} {
+	for _, n := range []int{100_000, 1_000_000, 10_000_000} {
 		b.Run(strconv.Itoa(n), func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				before := heapAfterGC()
-				m := New(DefaultConfig())
+				m := New(customersConfig(n))
 				fillCustomers(m, n)
 				m.Flush()
 				// Messages are forgotten by TTL in production; count customers alone.
@@ -80,6 +81,14 @@ func BenchmarkMemoryPerCustomer(b *testing.B) {
 			}
 		})
 	}
+}
+
+// customersConfig is the default configuration with room for n customers (the default
+// cap, 2M, holds the 1M case in one generation).
+func customersConfig(n int) Config {
+	cfg := DefaultConfig()
+	cfg.MaxCustomers = max(cfg.MaxCustomers, 2*n)
+	return cfg
 }
 
 // BenchmarkMemoryPerMessage reports heap bytes per in-flight message (sent, not yet read).
@@ -112,12 +121,16 @@ func BenchmarkMemoryPerMessage(b *testing.B) {
 	}
 }
 
-func fillCustomers(m *Machine, n int) {
+func fillCustomers(m *Machine, n int) { fillCustomersFrom(m, 0, n) }
+
+// fillCustomersFrom applies, for customers from to from+n-1, an inbound text and a
+// service reply one second later; 50 customers a second.
+func fillCustomersFrom(m *Machine, from, n int) {
 	biz := []byte("106540352242922")
 	t0 := int64(1754006400)
 	var ev model.Event
 	var cust, id []byte
-	for j := 0; j < n; j++ {
+	for j := from; j < from+n; j++ {
 		cust = strconv.AppendInt(cust[:0], int64(5511900000000+j), 10)
 		tt := t0 + int64(j/50)
 		ev = model.Event{Kind: model.KindInbound, Business: biz, Customer: cust, Time: tt, MessageType: model.MessageTypeText}
@@ -131,17 +144,35 @@ func fillCustomers(m *Machine, n int) {
 	}
 }
 
-// BenchmarkView measures the scrape-time pass over 1M customers.
+// BenchmarkView measures View (the scrape-time gauges) at 100k, 1M and 10M tracked
+// customers: its time should not grow with them. The state of each size is built before
+// the timer starts (the 10M one takes about a minute and 3 GiB).
 func BenchmarkView(b *testing.B) {
-	m := New(DefaultConfig())
-	fillCustomers(m, 1_000_000)
-	m.Flush()
-	now := m.Watermark()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		v := m.View(now)
-		if v.Entries[EvictCustomer] != 1_000_000 {
-			b.Fatalf("customers = %d", v.Entries[EvictCustomer])
-		}
+	for _, n := range []int{100_000, 1_000_000, 10_000_000} {
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			m := New(customersConfig(n))
+			fillCustomers(m, n)
+			m.Flush()
+			now := m.Watermark()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				v := m.View(now)
+				if v.Entries[EvictCustomer] != n || v.Businesses[0].Active[Active30d] != uint64(n) {
+					b.Fatalf("customers = %d, active in 30 days %d", v.Entries[EvictCustomer], v.Businesses[0].Active[Active30d])
+				}
+			}
+		})
 	}
+}
+
+// BenchmarkApplyInbound measures the state machine per event of the customer-heavy
+// stream of fillCustomers (an inbound text and a reply per customer, 50 customers a
+// second): what keeping the View's gauges at apply time costs.
+func BenchmarkApplyInbound(b *testing.B) {
+	m := New(customersConfig(1_000_000))
+	fillCustomers(m, 100_000) // warm up maps and buffers
+	b.ReportAllocs()
+	b.ResetTimer()
+	fillCustomersFrom(m, 100_000, b.N/2+1)
 }

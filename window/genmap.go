@@ -21,24 +21,34 @@ type genMap[V any] struct {
 	start int64 // event time the current generation began
 	cur   *gen[V]
 	old   *gen[V]
+	// drop, when set, is called with every live entry of a generation before it is
+	// dropped (TTL or capacity), so that counts kept elsewhere can forget it.
+	drop func(v *V)
 }
 
-const chunkBits = 10
+// chunkBits sets the entries per value chunk: 2048 makes a chunk of custState (68
+// bytes) exactly 17 pages of 8 KiB, where 1024 left half a page unused in each (Go rounds
+// large allocations up to whole pages); the other value types fill whole pages either way.
+const chunkBits = 11
 const chunkLen = 1 << chunkBits
 
 type gen[V any] struct {
-	idx    map[uint64]uint32
+	idx    index // key -> slot (index.go)
 	chunks [][]V
 	n      uint32
 	dead   []uint64 // bitset of slots whose entry moved to the current generation
 }
 
-func newGen[V any]() *gen[V] { return &gen[V]{idx: map[uint64]uint32{}} }
+func newGen[V any]() *gen[V] { return &gen[V]{} }
 
 // nextGen returns an empty generation sized like the one it follows, so that filling it
 // does not rehash the index again and again.
 func nextGen[V any](prev *gen[V]) *gen[V] {
-	return &gen[V]{idx: make(map[uint64]uint32, len(prev.idx))}
+	g := &gen[V]{}
+	if prev.idx.n > 0 {
+		g.idx.grow(prev.idx.n*16/13 + 1)
+	}
+	return g
 }
 
 func (g *gen[V]) at(i uint32) *V { return &g.chunks[i>>chunkBits][i&(chunkLen-1)] }
@@ -49,7 +59,7 @@ func (g *gen[V]) add(k uint64) *V {
 		g.chunks = append(g.chunks, make([]V, chunkLen))
 	}
 	g.n++
-	g.idx[k] = i
+	g.idx.put(k, i)
 	return g.at(i)
 }
 
@@ -61,7 +71,7 @@ func newGenMap[V any](ttl int64, limit int) genMap[V] {
 }
 
 // Len is the number of live entries.
-func (g *genMap[V]) Len() int { return len(g.cur.idx) + len(g.old.idx) }
+func (g *genMap[V]) Len() int { return g.cur.idx.n + g.old.idx.n }
 
 // rotate drops the old generation when the current one is older than the TTL.
 func (g *genMap[V]) rotate(now int64, ev *[2]uint64) {
@@ -72,19 +82,20 @@ func (g *genMap[V]) rotate(now int64, ev *[2]uint64) {
 	if now-g.start < g.ttl {
 		return
 	}
-	ev[ReasonTTL] += uint64(len(g.old.idx))
+	ev[ReasonTTL] += uint64(g.old.idx.n)
+	g.dropOld()
 	g.old, g.cur = g.cur, nextGen(g.cur)
 	g.start = now
 }
 
 // get returns the entry for k (touching it), or nil.
 func (g *genMap[V]) get(k uint64) *V {
-	if i, ok := g.cur.idx[k]; ok {
+	if i, ok := g.cur.idx.get(k); ok {
 		return g.cur.at(i)
 	}
-	if i, ok := g.old.idx[k]; ok {
+	if i, ok := g.old.idx.get(k); ok {
 		v := *g.old.at(i)
-		delete(g.old.idx, k)
+		g.old.idx.del(k)
 		g.old.kill(i)
 		p := g.cur.add(k)
 		*p = v
@@ -95,10 +106,10 @@ func (g *genMap[V]) get(k uint64) *V {
 
 // peek returns the entry for k without touching it, or nil.
 func (g *genMap[V]) peek(k uint64) *V {
-	if i, ok := g.cur.idx[k]; ok {
+	if i, ok := g.cur.idx.get(k); ok {
 		return g.cur.at(i)
 	}
-	if i, ok := g.old.idx[k]; ok {
+	if i, ok := g.old.idx.get(k); ok {
 		return g.old.at(i)
 	}
 	return nil
@@ -112,8 +123,9 @@ func (g *genMap[V]) getOrCreate(k uint64, now int64, ev *[2]uint64) (*V, bool) {
 	if g.start == 0 {
 		g.start = now
 	}
-	if len(g.cur.idx) >= g.limit/2 {
-		ev[ReasonCapacity] += uint64(len(g.old.idx))
+	if g.cur.idx.n >= g.limit/2 {
+		ev[ReasonCapacity] += uint64(g.old.idx.n)
+		g.dropOld()
 		g.old, g.cur = g.cur, nextGen(g.cur)
 	}
 	return g.cur.add(k), true
@@ -127,22 +139,33 @@ func (g *gen[V]) kill(i uint32) {
 	g.dead[w] |= 1 << (i % 64)
 }
 
+// dropOld calls drop, if set, with every live entry of the old generation.
+func (g *genMap[V]) dropOld() {
+	if g.drop != nil {
+		g.old.each(g.drop)
+	}
+}
+
 // each calls fn for every live entry without touching it, scanning the value chunks in
 // order (much faster than ranging over the index map).
 func (g *genMap[V]) each(fn func(v *V)) {
-	for _, gn := range [2]*gen[V]{g.cur, g.old} {
-		for c, chunk := range gn.chunks {
-			base := uint32(c) << chunkBits
-			for j := range chunk {
-				i := base + uint32(j)
-				if i >= gn.n {
-					break
-				}
-				if w := int(i / 64); w < len(gn.dead) && gn.dead[w]&(1<<(i%64)) != 0 {
-					continue
-				}
-				fn(&chunk[j])
+	g.cur.each(fn)
+	g.old.each(fn)
+}
+
+// each calls fn for every live entry of the generation, in slot order.
+func (gn *gen[V]) each(fn func(v *V)) {
+	for c, chunk := range gn.chunks {
+		base := uint32(c) << chunkBits
+		for j := range chunk {
+			i := base + uint32(j)
+			if i >= gn.n {
+				break
 			}
+			if w := int(i / 64); w < len(gn.dead) && gn.dead[w]&(1<<(i%64)) != 0 {
+				continue
+			}
+			fn(&chunk[j])
 		}
 	}
 }

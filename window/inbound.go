@@ -13,11 +13,11 @@ import (
 // a move). Moves are decided in arrival order.
 func (m *Machine) optOut(b *Business, src Source, c *custState) {
 	b.OptOuts[src]++
-	if c == nil || !c.optedOut {
+	if c == nil || !c.optedOut() {
 		b.OptedOutCustomers++
 	}
 	if c != nil {
-		c.optedOut = true
+		c.setOptedOut(true)
 	}
 }
 
@@ -25,7 +25,7 @@ func (m *Machine) optOut(b *Business, src Source, c *custState) {
 func (m *Machine) optIn(b *Business, src Source, c *custState) {
 	b.OptIns[src]++
 	if c != nil {
-		c.optedOut = false
+		c.setOptedOut(false)
 	}
 }
 

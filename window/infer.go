@@ -47,11 +47,19 @@ func itemLess(a, b *item) bool {
 	return a.seq < b.seq
 }
 
-// expiry is a service window that may close at t (lazy: re-checked when popped).
+// expiry is a service window that may close at t (lazy: re-checked when popped): 12
+// bytes, one per open window (the customer key in two halves keeps it 4-byte aligned).
 type expiry struct {
-	t    int64
-	cust uint64
+	t              uint32 // window end, event time
+	custLo, custHi uint32
 }
+
+func newExpiry(t int64, cust uint64) expiry {
+	return expiry{t: uint32(t), custLo: uint32(cust), custHi: uint32(cust >> 32)}
+}
+
+// cust is the customer key.
+func (e *expiry) cust() uint64 { return uint64(e.custLo) | uint64(e.custHi)<<32 }
 
 // expiries is a min-heap of expiries by t.
 type expiries = heap.Heap[expiry]
@@ -125,17 +133,17 @@ func (m *Machine) release(upTo int64) {
 
 // expire closes the service windows that ended at or before t.
 func (m *Machine) expire(t int64) {
-	for m.expiry.Len() > 0 && m.expiry.Peek().t <= t {
+	for m.expiry.Len() > 0 && int64(m.expiry.Peek().t) <= t {
 		e := m.expiry.Pop()
-		c := m.custs.peek(e.cust)
+		c := m.custs.peek(e.cust())
 		if c == nil {
 			continue
 		}
-		if int64(c.cswUntil) > e.t {
-			m.expiry.Push(expiry{t: int64(c.cswUntil), cust: e.cust})
+		if c.cswUntil > e.t {
+			m.expiry.Push(newExpiry(int64(c.cswUntil), e.cust()))
 			continue
 		}
-		if int64(c.cswUntil) != e.t {
+		if c.cswUntil != e.t {
 			continue
 		}
 		b := m.biz[c.biz]
@@ -143,7 +151,9 @@ func (m *Machine) expire(t int64) {
 		if c.unansweredSince != 0 {
 			b.ServiceWindowsClosedUnanswered++
 		}
+		before := c.gauges()
 		c.unansweredSince = 0
+		m.regauge(c, before)
 		c.firstRespFrom = 0
 	}
 }
@@ -185,13 +195,15 @@ func (m *Machine) processInbound(it item) {
 		return
 	}
 	m.campReply(it, c.lastInbound)
+	before := c.gauges()
+	defer m.regauge(c, before)
 	b := m.biz[c.biz]
 	t := it.t
 	tt := uint32(t)
 	if int64(c.cswUntil) <= t {
 		b.ServiceWindowsOpened++
 		c.firstRespFrom = tt
-		m.expiry.Push(expiry{t: t + day, cust: it.cust})
+		m.expiry.Push(newExpiry(t+day, it.cust))
 	}
 	if until := uint32(t + day); until > c.cswUntil {
 		c.cswUntil = until
@@ -207,13 +219,13 @@ func (m *Machine) processInbound(it item) {
 			c.referralUntil = until
 		}
 	}
-	if c.tmplDeliv != 0 && !c.replied && tt >= c.tmplDeliv && t-int64(c.tmplDeliv) < m.sec.replyWindow {
+	if c.tmplDeliv != 0 && !c.replied() && tt >= c.tmplDeliv && t-int64(c.tmplDeliv) < m.sec.replyWindow {
 		attr := AttributionWindow
 		if it.hasCtx && uint32(it.msg) == c.tmplMsg {
 			attr = AttributionContext
 		}
-		b.Replies[c.tmplCat][attr]++
-		c.replied = true
+		b.Replies[c.tmplCat()][attr]++
+		c.setReplied()
 	}
 }
 
@@ -221,6 +233,8 @@ func (m *Machine) processSend(ms *msgState, c *custState, t int64) {
 	b := m.biz[c.biz]
 	m.classify(ms, c, t)
 	tt := uint32(t)
+	before := c.gauges()
+	defer m.regauge(c, before)
 	if c.unansweredSince != 0 && tt >= c.unansweredSince {
 		b.Response.Observe(float64(tt - c.unansweredSince))
 		c.unansweredSince = 0
@@ -234,6 +248,8 @@ func (m *Machine) processSend(ms *msgState, c *custState, t int64) {
 
 func (m *Machine) processDelivery(ms *msgState, c *custState, it item) {
 	ms.flags |= mfDelivProc
+	before := c.gauges()
+	defer m.regauge(c, before)
 	b := m.biz[c.biz]
 	d := it.t
 	if ms.flags&mfLatPending != 0 {
@@ -298,8 +314,7 @@ func (m *Machine) processDelivery(ms *msgState, c *custState, it item) {
 		b.ReplyEligible[ms.cat]++
 		c.tmplDeliv = uint32(d)
 		c.tmplMsg = uint32(it.msg)
-		c.tmplCat = ms.cat
-		c.replied = false
+		c.setTmpl(ms.cat)
 	}
 }
 

@@ -50,6 +50,13 @@ type Machine struct {
 
 	drops dropLog // businesses already reported as dropped (dropped.go)
 
+	// gauges counts the customers of each business by what View reports of them, kept
+	// at apply and eviction time (gauges.go); oddUnanswered is set once a customer breaks
+	// cswUntil >= unansweredSince + day, and makes View check the oldest unanswered.
+	gauges        []bizGauges
+	oddUnanswered bool
+	prunedAt      int64 // page (event time >> tcPageShift) of the last pruneGauges
+
 	self SelfStats // read through Stats
 }
 
@@ -132,6 +139,7 @@ func New(cfg Config) *Machine {
 		}
 	}
 	m.setKeywords()
+	m.setGaugeHooks()
 	m.camp = newCampaigns(cfg.Campaigns, sec, cfg.MaxCustomers)
 	for i, p := range cfg.Portfolios {
 		m.ports = append(m.ports, newPortfolio(p.Name, i, cfg.MaxCustomers))
@@ -200,6 +208,9 @@ func (m *Machine) advance(t int64) {
 		m.camp.custs.rotate(t, &m.camp.evict)
 		m.camp.pend.rotate(t, &m.camp.evict)
 		m.campExpire(t)
+		if t>>tcPageShift != m.prunedAt {
+			m.pruneGauges(t)
+		}
 	}
 }
 

@@ -21,10 +21,16 @@ type portfolio struct {
 	hookLimit float64
 	hookAt    int64
 	hookKnown bool
+	// recent counts the recipients by their last delivery (zeros: those at time 0), kept
+	// with recips (gauges.go).
+	recent timeCounts
+	zeros  int64
 }
 
 func newPortfolio(name string, cfg, maxCustomers int) *portfolio {
-	return &portfolio{name: name, cfg: cfg, recips: newGenMap[uint32](day, maxCustomers)}
+	p := &portfolio{name: name, cfg: cfg, recips: newGenMap[uint32](day, maxCustomers)}
+	p.setHook()
+	return p
 }
 
 // setWABA records the WABA of business bi, and resolves its portfolio again.
@@ -112,20 +118,22 @@ func (m *Machine) configuredPortfolioOfWABA(waba string) int {
 
 // businessInitiatedDelivery records the delivery at t of a business-initiated message
 // (a template classified outside a CSW at its send) to customer key ck: per number, and
-// per person across the portfolio.
+// per person across the portfolio. The caller regauges c (gauges.go).
 func (m *Machine) businessInitiatedDelivery(c *custState, ck uint64, t uint32) {
 	if t > c.lastBI {
-		c.lastBI = t
+		c.lastBI = t // the caller regauges c
 	}
 	p := m.portfolioOf(c.biz)
 	if p == nil {
 		return
 	}
 	person := ck ^ bizSalt(c.biz)
-	last, _ := p.recips.getOrCreate(person, int64(t), &m.self.Evictions[EvictRecipient])
+	last, fresh := p.recips.getOrCreate(person, int64(t), &m.self.Evictions[EvictRecipient])
+	old := *last
 	if t > *last {
 		*last = t
 	}
+	p.count(old, *last, fresh)
 }
 
 // applyCapability applies a business_capability_update: the latest (by event time) sets

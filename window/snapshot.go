@@ -129,7 +129,7 @@ func (m *Machine) encMaps(e *enc) {
 			e.u32(x)
 		}
 		e.u16(v.biz)
-		e.b = append(e.b, byte(v.tmplCat), v.country, b2b(v.replied), b2b(v.optedOut))
+		e.b = append(e.b, byte(v.tmplCat()), v.country, b2b(v.replied()), b2b(v.optedOut()))
 	})
 	encGenMap(e, &m.convs, func(e *enc, v *convState) {
 		e.u32(v.expiry)
@@ -184,8 +184,8 @@ func (m *Machine) encBuffers(e *enc) {
 	exps := m.expiry.Items()
 	e.u32(uint32(len(exps)))
 	for _, x := range exps {
-		e.i64(x.t)
-		e.u64(x.cust)
+		e.i64(int64(x.t))
+		e.u64(x.cust())
 		e.spill()
 	}
 }
@@ -260,6 +260,7 @@ func Restore(cfg Config, data []byte) (*Machine, error) {
 		return nil, fmt.Errorf("window: %d trailing bytes in snapshot", len(d.b))
 	}
 	m.resolvePorts()
+	m.rebuildGauges()
 	return m, nil
 }
 
@@ -312,7 +313,12 @@ func (m *Machine) decMaps(d *dec) {
 		}
 		v.biz = d.u16()
 		b := d.n(4)
-		v.tmplCat, v.country, v.replied, v.optedOut = model.Category(b[0]), b[1], b[2] != 0, b[3] != 0
+		v.setTmpl(model.Category(b[0]))
+		v.country = b[1]
+		if b[2] != 0 {
+			v.setReplied()
+		}
+		v.setOptedOut(b[3] != 0)
 	})
 	decGenMap(d, &m.convs, func(d *dec, v *convState) {
 		v.expiry = d.u32()
@@ -371,7 +377,7 @@ func (m *Machine) decBuffers(d *dec) {
 	m.buf = newReorder(items, seq)
 	exps := make([]expiry, d.count())
 	for i := range exps {
-		exps[i] = expiry{t: d.i64(), cust: d.u64()}
+		exps[i] = newExpiry(d.i64(), d.u64())
 	}
 	m.expiry = newExpiries(exps)
 }
@@ -494,22 +500,29 @@ func decBusiness(d *dec) *Business {
 func encGenMap[V any](e *enc, g *genMap[V], fn func(*enc, *V)) {
 	e.i64(g.start)
 	for _, gn := range [2]*gen[V]{g.cur, g.old} {
-		e.u32(uint32(len(gn.idx)))
-		for k, i := range gn.idx {
+		e.u32(uint32(gn.idx.n))
+		gn.idx.each(func(k uint64, i uint32) {
 			e.u64(k)
 			fn(e, gn.at(i))
 			e.spill()
-		}
+		})
 	}
 }
 
 func decGenMap[V any](d *dec, g *genMap[V], fn func(*dec, *V)) {
 	g.start = d.i64()
 	for _, gn := range [2]*gen[V]{g.cur, g.old} {
-		d.each(func() {
+		// The keys come in the order of the index they were written from, sorted by home
+		// position: the index is sized for all of them first, or inserting them into a
+		// small, growing table would pile them into one run (quadratic time).
+		n := d.count()
+		if m := min(n, len(d.b)/8); m > 0 && gn.idx.n == 0 {
+			gn.idx.grow(m*16/13 + 1)
+		}
+		for i := 0; i < n && d.err == nil; i++ {
 			k := d.u64()
 			fn(d, gn.add(k))
-		})
+		}
 	}
 }
 

@@ -106,10 +106,35 @@ type custState struct {
 	conv            [numConvCat]uint32
 	tmplMsg         uint32 // low bits of that template's message key
 	biz             uint16
-	tmplCat         model.Category
 	country         uint8
-	replied         bool
-	optedOut        bool // opted out of marketing (docs/spec.md 4.7): moves are counted once
+	// tb packs, to keep the struct at 64 bytes: that template's category (4 bits), whether
+	// the customer replied to it, and whether the customer opted out of marketing
+	// (docs/spec.md 4.7: moves are counted once). See the accessors below.
+	tb uint8
+}
+
+const (
+	tbCat      = 0x0f
+	tbReplied  = 0x10
+	tbOptedOut = 0x20
+)
+
+func (c *custState) tmplCat() model.Category { return model.Category(c.tb & tbCat) }
+
+// setTmpl records the category of a delivered template, not replied to yet.
+func (c *custState) setTmpl(cat model.Category) { c.tb = c.tb&tbOptedOut | uint8(cat)&tbCat }
+
+func (c *custState) replied() bool { return c.tb&tbReplied != 0 }
+
+func (c *custState) setReplied() { c.tb |= tbReplied }
+
+func (c *custState) optedOut() bool { return c.tb&tbOptedOut != 0 }
+
+func (c *custState) setOptedOut(v bool) {
+	c.tb &^= tbOptedOut
+	if v {
+		c.tb |= tbOptedOut
+	}
 }
 
 // CBP conversation categories tracked per customer.

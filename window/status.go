@@ -244,7 +244,9 @@ func (m *Machine) lateSent(ms *msgState, b *Business) {
 		ms.flags &^= mfBlind | mfOpensConv | mfOpensFEP
 		m.classify(ms, c, int64(ms.sentT))
 		if ms.flags&(mfBI|mfDelivProc) == mfBI|mfDelivProc {
+			before := c.gauges()
 			m.businessInitiatedDelivery(c, ms.cust, ms.delivT)
+			m.regauge(c, before)
 		}
 	}
 	if ms.flags&mfPricePending != 0 && ms.flags&mfPriced == 0 {
@@ -425,7 +427,9 @@ func (m *Machine) reportedConversation(b *Business, bi uint16, ms *msgState, ev 
 	if c != nil {
 		i := convIndex(origin)
 		if cs.expiry > c.conv[i] {
+			before := c.gauges()
 			c.conv[i] = cs.expiry
+			m.regauge(c, before)
 		}
 	}
 }

@@ -268,6 +268,7 @@ func write(w io.Writer, in *inputs) {
 	p := func(format string, a ...any) { fmt.Fprintf(w, format, a...) }
 	writeMachine(p, in)
 	writeEndToEnd(p, in)
+	writeIssue14(p, in)
 	writeFigures(p, in)
 	writeConcurrency(p, in)
 	writeProfile(p, in)
@@ -317,6 +318,67 @@ func writeEndToEnd(p printf, in *inputs) {
 	p("\n")
 }
 
+// writeIssue14 prints the targets of issue 14 (performance, second step) that the run
+// measures, each against its target; a figure the run lacks shows as n/a and fails.
+func writeIssue14(p printf, in *inputs) {
+	p("## Targets of issue 14\n\n")
+	p("Ratios of processes compare medians of the same run. \"Flat\" scrape: the 10M-customer\n")
+	p("scrape takes at most 1.5 times the 100k one (BenchmarkScrapeCustomers, a Gather of the registries).\n\n")
+	p("| figure | measured | target | result |\n|---|---:|---|---|\n")
+	row := func(name string, f figure, format string, t target) {
+		p("| %s | %s | %s | %s |\n", name, show(f, format), t.text, verdict(f, t))
+	}
+	row("replay / parse-only, one core, gen file", in.procRatio("parseonly1.gen", "replay1.gen"), "%.2f", atLeast(1.0, ">= 1.0"))
+	row("replay on all cores / parse-only on one core, gen file", in.procRatio("parseonly1.gen", "replay.gen"), "%.2f", atLeast(1.5, ">= 1.5"))
+	row("`run` (live tailing, to ready) / `replay` throughput, gen file, all cores", in.procRatio("replay.gen", "run.gen"), "%.2f", atLeast(0.9, ">= 0.9"))
+	row("bytes per tracked customer, 1M customers", in.benchValue("BenchmarkMemoryPerCustomer/1000000", "B/customer"), "%.0f B", atMost(96, "<= 96 B"))
+	row("bytes per tracked customer, 10M customers", in.benchValue("BenchmarkMemoryPerCustomer/10000000", "B/customer"), "%.0f B", atMost(96, "<= 96 B"))
+	row("bytes per in-flight message", in.benchValue("BenchmarkMemoryPerMessage", "B/message"), "%.0f B", atMost(48, "<= 48 B"))
+	s100k := scaled(in.benchValue("BenchmarkScrapeCustomers/100000", "ns/op"), 1e-6)
+	s10m := scaled(in.benchValue("BenchmarkScrapeCustomers/10000000", "ns/op"), 1e-6)
+	row("scrape (Gather) at 100k tracked customers", s100k, "%.2f ms", info)
+	row("scrape (Gather) at 1M tracked customers", scaled(in.benchValue("BenchmarkScrapeCustomers/1000000", "ns/op"), 1e-6), "%.2f ms", info)
+	row("scrape (Gather) at 10M tracked customers", s10m, "%.2f ms", atMost(20, "<= 20 ms"))
+	row("scrape at 10M / scrape at 100k (flat)", ratio(s10m, s100k), "%.2f", atMost(1.5, "<= 1.5"))
+	row("allocations per line on the real file after warm-up (all kinds)", in.allocsPerLine(), "%.4f", atMost(0, "0"))
+	p("\n")
+}
+
+// procRatio is the throughput of process b over that of process a on the same file: the
+// ratio of their median elapsed times, a over b.
+func (in *inputs) procRatio(a, b string) figure {
+	pa, ok1 := median(in.procs[a])
+	pb, ok2 := median(in.procs[b])
+	if !ok1 || !ok2 || pb.elapsed <= 0 {
+		return figure{}
+	}
+	return figure{pa.elapsed / pb.elapsed, true}
+}
+
+// allocsPerLine is the allocations per measured line of every kind (allocs.txt).
+func (in *inputs) allocsPerLine() figure {
+	var lines, allocs float64
+	for _, k := range []string{"status", "inbound", "other"} {
+		n, a := in.kvValue("allocs", k+"_lines"), in.kvValue("allocs", k+"_allocs_per_line")
+		if !n.ok || !a.ok {
+			return figure{}
+		}
+		lines += n.v
+		allocs += n.v * a.v
+	}
+	if lines == 0 {
+		return figure{}
+	}
+	return figure{allocs / lines, true}
+}
+
+func ratio(a, b figure) figure {
+	if !a.ok || !b.ok || b.v == 0 {
+		return figure{}
+	}
+	return figure{a.v / b.v, true}
+}
+
 // writeFigures prints every figure with its target and verdict.
 func writeFigures(p printf, in *inputs) {
 	p("## Figures and targets\n\n")
@@ -335,7 +397,7 @@ func writeFigures(p printf, in *inputs) {
 	row("scrape of /metrics over HTTP, 1M customers (BenchmarkScrape1M/http)", scaled(in.benchValue("BenchmarkScrape1M/http", "ns/op"), 1e-6), "%.1f ms", atMost(50, "<= 50 ms"))
 	row("Gather of the registries, 1M customers (BenchmarkScrape1M/gather)", scaled(in.benchValue("BenchmarkScrape1M/gather", "ns/op"), 1e-6), "%.1f ms", info)
 	row("size of that scrape", scaled(in.benchValue("BenchmarkScrape1M/http", "bytes/scrape"), 1.0/1024), "%.0f KiB", info)
-	row("View (scrape-time pass of the state), 1M customers", scaled(in.benchValue("BenchmarkView", "ns/op"), 1e-6), "%.1f ms", info)
+	row("View (scrape-time gauges of the state), 1M customers", scaled(in.benchValue("BenchmarkView/1000000", "ns/op"), 1e-6), "%.3f ms", info)
 	row("allocations per status webhook, decode (BenchmarkDecodeStatus)", in.benchValue("BenchmarkDecodeStatus", "allocs/op"), "%.0f", atMost(0, "0"))
 	row("allocations per status event, state machine (BenchmarkApplyStatus)", in.benchValue("BenchmarkApplyStatus", "allocs/op"), "%.0f", atMost(0, "0"))
 	row("allocations per status webhook, decode + apply on the real file after warm-up", in.kvValue("allocs", "status_allocs_per_line"), "%.4f", atMost(0, "0"))

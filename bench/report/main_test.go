@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -105,6 +106,43 @@ func TestSeconds(t *testing.T) {
 	}{{"6.40s", 6.4}, {"680ms", 0.68}, {"0", 0}, {"250us", 0.00025}} {
 		if got := seconds(tc.in); got != tc.want {
 			t.Errorf("seconds(%q) = %v, want %v", tc.in, got, tc.want)
+		}
+	}
+}
+
+// TestIssue14Rows: each target row of issue 14 shows its figure and verdict from the raw
+// inputs, and n/a (failing) when the run lacks it.
+func TestIssue14Rows(t *testing.T) {
+	in := &inputs{
+		procs: map[string][]proc{
+			"parseonly1.gen": {{elapsed: 4}}, "replay1.gen": {{elapsed: 5}},
+			"replay.gen": {{elapsed: 2}}, "run.gen": {{elapsed: 2.1}},
+		},
+		bench: parseBench(strings.NewReader(`BenchmarkMemoryPerCustomer/1000000-2 1 1 ns/op 120.0 B/customer
+BenchmarkMemoryPerMessage-2 1 1 ns/op 47.0 B/message
+BenchmarkScrapeCustomers/100000-2 10 8000000 ns/op
+BenchmarkScrapeCustomers/1000000-2 10 8200000 ns/op
+BenchmarkScrapeCustomers/10000000-2 10 9000000 ns/op
+`)),
+		kv: map[string]map[string]string{"allocs": parseKV(strings.Fields(
+			"status_lines=900 status_allocs_per_line=0.0000 inbound_lines=90 inbound_allocs_per_line=0.1000 other_lines=10 other_allocs_per_line=0.0000"))},
+	}
+	var b strings.Builder
+	writeIssue14(func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }, in)
+	out := b.String()
+	for _, want := range []string{
+		"| replay / parse-only, one core, gen file | 0.80 | >= 1.0 | **FAIL** |",
+		"| replay on all cores / parse-only on one core, gen file | 2.00 | >= 1.5 | pass |",
+		"| `run` (live tailing, to ready) / `replay` throughput, gen file, all cores | 0.95 | >= 0.9 | pass |",
+		"| bytes per tracked customer, 1M customers | 120 B | <= 96 B | **FAIL** |",
+		"| bytes per tracked customer, 10M customers | n/a | <= 96 B | **FAIL** (missing) |",
+		"| bytes per in-flight message | 47 B | <= 48 B | pass |",
+		"| scrape (Gather) at 10M tracked customers | 9.00 ms | <= 20 ms | pass |",
+		"| scrape at 10M / scrape at 100k (flat) | 1.12 | <= 1.5 | pass |",
+		"| allocations per line on the real file after warm-up (all kinds) | 0.0090 | 0 | **FAIL** |",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing row %q in:\n%s", want, out)
 		}
 	}
 }

@@ -22,16 +22,22 @@ const scrapeCustomers = 1_000_000
 var scrapeBusinesses = [][]byte{[]byte("106540352242922"), []byte("106540352242923"), []byte("106540352242924"), []byte("106540352242925")}
 
 var (
-	scrapeOnce sync.Once
-	scrapePipe *pipeline.Pipeline
+	scrapeMu    sync.Mutex
+	scrapePipes = map[int]*pipeline.Pipeline{}
 )
 
-// scrapeState builds, once per test binary, a pipeline whose machine tracks
-// scrapeCustomers customers, each with an inbound text (an open service window) and a
-// delivered reply, applied directly as model.Event values (no decoding).
-func scrapeState() *pipeline.Pipeline {
-	scrapeOnce.Do(func() {
+// scrapeState builds, once per test binary and size, a pipeline whose machine tracks n
+// customers, each with an inbound text (an open service window) and a delivered reply,
+// applied directly as model.Event values (no decoding).
+func scrapeState(n int) *pipeline.Pipeline {
+	scrapeMu.Lock()
+	defer scrapeMu.Unlock()
+	if p := scrapePipes[n]; p != nil {
+		return p
+	}
+	{
 		cfg := window.DefaultConfig()
+		cfg.MaxCustomers = max(cfg.MaxCustomers, 2*n)
 		cfg.CountryOf = func(c []byte) string {
 			if len(c) > 2 && c[0] == '5' && c[1] == '5' {
 				return "br"
@@ -42,7 +48,7 @@ func scrapeState() *pipeline.Pipeline {
 		t0 := int64(1754006400)
 		var cust, id []byte
 		var ev model.Event
-		for j := 0; j < scrapeCustomers; j++ {
+		for j := 0; j < n; j++ {
 			biz := scrapeBusinesses[j%len(scrapeBusinesses)]
 			cust = strconv.AppendInt(cust[:0], int64(5511900000000+j), 10)
 			if j%3 == 0 {
@@ -62,10 +68,11 @@ func scrapeState() *pipeline.Pipeline {
 			}
 		}
 		m.Flush()
-		scrapePipe = pipeline.New(m, webhook.Options{}, nil, nil)
-		scrapePipe.AddSource("/var/log/waba/webhooks.log")
-	})
-	return scrapePipe
+		p := pipeline.New(m, webhook.Options{}, nil, nil)
+		p.AddSource("/var/log/waba/webhooks.log")
+		scrapePipes[n] = p
+		return p
+	}
 }
 
 // BenchmarkScrape1M measures one scrape with scrapeCustomers tracked customers: a Gather
@@ -73,13 +80,7 @@ func scrapeState() *pipeline.Pipeline {
 // negotiation and encoding included). ns/op is the time of one scrape. The state is built
 // once and shared, so that a -benchtime=1x run stays short.
 func BenchmarkScrape1M(b *testing.B) {
-	p := scrapeState()
-	var entries int
-	p.Read(func(v pipeline.View) { entries = v.Machine.View(v.Machine.Watermark()).Entries[window.EvictCustomer] })
-	if entries != scrapeCustomers {
-		b.Fatalf("tracked customers = %d, want %d", entries, scrapeCustomers)
-	}
-	regs := NewRegistries(&Collector{P: p, Health: &Health{}, EventTimeOnly: true}, true)
+	regs := scrapeRegistries(b, scrapeCustomers)
 
 	b.Run("gather", func(b *testing.B) {
 		b.ReportAllocs()
@@ -118,4 +119,35 @@ func BenchmarkScrape1M(b *testing.B) {
 		}
 		b.ReportMetric(float64(size), "bytes/scrape")
 	})
+}
+
+// scrapeRegistries returns the registries of a collector over scrapeState(n), checking
+// that the machine tracks n customers.
+func scrapeRegistries(b *testing.B, n int) *Registries {
+	p := scrapeState(n)
+	var entries int
+	p.Read(func(v pipeline.View) { entries = v.Machine.View(v.Machine.Watermark()).Entries[window.EvictCustomer] })
+	if entries != n {
+		b.Fatalf("tracked customers = %d, want %d", entries, n)
+	}
+	return NewRegistries(&Collector{P: p, Health: &Health{}, EventTimeOnly: true}, true)
+}
+
+// BenchmarkScrapeCustomers measures one scrape (a Gather of the domain registry) at
+// 100k, 1M and 10M tracked customers: the time should stay flat (View reads counts kept
+// at apply time, not the customers). The 10M state takes about a minute and 3 GiB to
+// build: run it with -benchtime 1x or a few iterations.
+func BenchmarkScrapeCustomers(b *testing.B) {
+	for _, n := range []int{100_000, 1_000_000, 10_000_000} {
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			regs := scrapeRegistries(b, n)
+			b.ReportAllocs()
+			for b.Loop() {
+				mfs, err := regs.Gatherer().Gather()
+				if err != nil || len(mfs) == 0 {
+					b.Fatalf("gather: %d families, %v", len(mfs), err)
+				}
+			}
+		})
+	}
 }
