@@ -109,7 +109,7 @@ for entry in "${FILES[@]}"; do
 		measure "parseonly1.$label" "${PIN[@]}" "$BIN/parseonly" "$file"
 		measure "replay1.$label" "${PIN[@]}" "$BIN/waba_exporter" replay --openmetrics /dev/null "$file"
 		# The live engine on the same file: run, from start until ready (every line applied).
-		measure "run.$label" "$BIN/runlive" -bin "$BIN/waba_exporter" "$file"
+		measure "run.$label" "$BIN/runlive" -bin "$BIN/waba_exporter" -lines "$(wc -l <"$file")" "$file"
 	done
 done
 for run in $(seq "$RUNS"); do
