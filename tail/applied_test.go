@@ -13,10 +13,9 @@ func TestAppliedCoversLinesInFlight(t *testing.T) {
 	path := filepath.Join(dir, "app.log")
 	writeFile(t, path, joinLines(numbered("l", 1, 5)))
 	h := startHarness(t, Options{Sources: []string{path}, Follow: true}, 64, nil)
-	if !h.tl.Applied() {
-		t.Fatal("Applied before any line was read")
-	}
 	// One pass, without the harness taking the batches: the lines are in the channel.
+	// (Whether Run's first pass has read them before this Step is up to the scheduler:
+	// either way they are in the channel once Step returns.)
 	if err := h.w.Step(t.Context()); err != nil {
 		t.Fatal(err)
 	}

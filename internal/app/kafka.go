@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -71,7 +72,8 @@ func RunKafka(ctx context.Context, o RunOptions, k KafkaOptions) error {
 	if err := met.Register(regs.Domain); err != nil {
 		return err
 	}
-	sh := &shardStates{dir: o.Serve.CheckpointPath, topic: k.Topic, wc: wc, log: log, now: o.Now}
+	sh := &shardStates{dir: o.Serve.CheckpointPath, topic: k.Topic, wc: wc, log: log, now: o.Now, sized: make(chan struct{})}
+	defer sh.markSized() // an early return must not leave a group callback waiting
 	if sh.dir != "" {
 		if err := os.MkdirAll(sh.dir, 0o700); err != nil {
 			return ConfigError{fmt.Errorf("--checkpoint.path: %w", err)}
@@ -112,6 +114,7 @@ func RunKafka(ctx context.Context, o RunOptions, k KafkaOptions) error {
 		}
 		log.Info("state caps shared by the partitions", "partitions", n, "max_customers_per_partition", sh.wc.MaxCustomers)
 	}
+	sh.markSized()
 	h, err := exporter.NewHandler(regs, exporter.HandlerOptions{TelemetryPath: o.Serve.TelemetryPath, Version: o.Serve.Version, Logger: log, Ready: m.Ready})
 	if err != nil {
 		return err
@@ -148,10 +151,17 @@ func serve(ctx context.Context, o RunOptions, h http.Handler, log *slog.Logger) 
 // <topic>-<partition>.ckpt (state and offset in one file, as run's), and the hash key.
 type shardStates struct {
 	dir, keyPath, topic string
-	wc                  window.Config
-	log                 *slog.Logger
-	now                 func() time.Time
+	// wc is written once, while the member may already be joining the group (the caps
+	// are shared by the partitions, whose number the member's client reads), then only
+	// read: sized is closed once it is final, and newPipeline waits for it.
+	wc        window.Config
+	sized     chan struct{}
+	sizedOnce sync.Once
+	log       *slog.Logger
+	now       func() time.Time
 }
+
+func (sh *shardStates) markSized() { sh.sizedOnce.Do(func() { close(sh.sized) }) }
 
 func (sh *shardStates) path(p int32) string {
 	if sh.dir == "" {
@@ -163,6 +173,7 @@ func (sh *shardStates) path(p int32) string {
 // newPipeline returns partition p's pipeline, restored from its checkpoint when restore
 // is set and there is one (with the offset to resume at), else fresh (-1).
 func (sh *shardStates) newPipeline(p int32, restore bool) (*pipeline.Pipeline, int64) {
+	<-sh.sized
 	path := sh.path(p)
 	if !restore {
 		path = ""
