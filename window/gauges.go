@@ -202,13 +202,17 @@ func (tc *timeCounts) prune(first uint32) {
 		return
 	}
 	tc.low = first
+	dead := false
 	tc.page.each(func(pg uint32, c int32) {
 		if pg < first {
 			tc.n -= int64(c)
+			dead = true
 		}
 	})
 	tc.page.low, tc.blk.low, tc.sec.low = first, first<<(tcPageShift-tcBlkShift), first<<tcPageShift
-	tc.page.compact()
+	if dead {
+		tc.page.compact()
+	}
 }
 
 // above returns how many counted values are greater than th: th must be at least the
@@ -333,7 +337,9 @@ func (m *Machine) regauge(c *custState, before custGauges) {
 	}
 	g := m.bizGauges(c.biz)
 	for i := range after {
-		g[i].move(before[i], after[i])
+		if before[i] != after[i] {
+			g[i].move(before[i], after[i])
+		}
 	}
 	if after[gSince] != 0 && int64(after[gUnanswered]) < int64(after[gSince])+day {
 		m.oddUnanswered = true
