@@ -202,16 +202,17 @@ func (tc *timeCounts) prune(first uint32) {
 		return
 	}
 	tc.low = first
-	dead := false
-	tc.page.each(func(pg uint32, c int32) {
-		if pg < first {
-			tc.n -= int64(c)
-			dead = true
-		}
-	})
 	tc.page.low, tc.blk.low, tc.sec.low = first, first<<(tcPageShift-tcBlkShift), first<<tcPageShift
-	if dead {
-		tc.page.compact()
+	// Delete the pruned pages in place. A deletion at i only moves later entries of the
+	// run back into [i, their position): entry i is looked at again, and an entry
+	// moved from the wrapped start of the table was already looked at and is live.
+	for i, pg := 0, &tc.page; i < len(pg.tab); {
+		if e := pg.tab[i]; e != 0 && uint32(e>>32)-1 < first {
+			tc.n -= int64(int32(uint32(e)))
+			pg.del(i)
+			continue
+		}
+		i++
 	}
 }
 
