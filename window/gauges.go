@@ -13,30 +13,37 @@ import (
 // "how many are above t" without visiting the values.
 //
 // Invariants: sec holds the count of each second, blk the total of each 128-second
-// block (key v>>tcBlkShift) and page that of each 16384-second page (key v>>tcPageShift);
-// n is the sum of page. Pages below low were pruned (prune): values there are no
-// longer counted, and adding or removing one is a no-op. Keys whose count fell to 0 stay until the map is swept (deleting
-// at once leaves tombstones that make every probe of a Swiss table longer): memory is at
-// most twice one entry per distinct second counted since the last sweep.
+// block (key v>>tcBlkShift) and page that of each 16384-second page (key v>>tcPageShift),
+// none of them keeping a key whose count is 0; n is the sum of page. Pages below low
+// were pruned (prune): values there are no longer counted, and adding or removing one
+// is a no-op.
 type timeCounts struct {
 	sec, blk, page counts
 	n              int64
 	low            uint32 // first page kept
 }
 
-// counts maps uint32 keys (not math.MaxUint32) to counts: open addressing with linear
-// probing over a power-of-two table of 8-byte entries ((key+1)<<32 | count; 0 marks an
-// empty entry), no deletion. Zero counts, and the keys below low, stay until the table
-// has doubled since its last sweep, which rebuilds it without them.
+// counts maps uint32 keys (not math.MaxUint32) to nonzero counts: open addressing with
+// linear probing over a power-of-two table of 8-byte entries ((key+1)<<32 | count; 0
+// marks an empty entry).
+//
+// Invariants: every key sits at or after (cyclically) its home position with no empty
+// entry in between; a count that falls to 0 is deleted at once by shifting the later
+// entries of its run back (no tombstones, so probes stay short on the hot keys);
+// used <= len(tab)*13/16. Keys below low are dead (pruned values): they keep their
+// counts until the table is full, when compact rebuilds it without them.
 type counts struct {
 	tab   []uint64
 	used  int    // entries in use
-	swept int    // used after the last sweep
+	shift uint8  // 64 - log2(len(tab))
 	low   uint32 // keys below low are dead
 }
 
+// slot is the home position of k: eight consecutive keys (k>>3 alike) share one aligned
+// run of eight entries (a cache line), placed by a multiplicative hash of k>>3, so that
+// the times an event stream adds, which come close together, touch few lines.
 func (c *counts) slot(k uint32) int {
-	return int((uint64(k) * 0x9e3779b97f4a7c15) >> (64 - bits.TrailingZeros(uint(len(c.tab)))))
+	return int((uint64(k>>3)*0x9e3779b97f4a7c15)>>(c.shift+3)<<3 | uint64(k&7))
 }
 
 // get returns the count of k.
@@ -56,6 +63,7 @@ func (c *counts) get(k uint32) int32 {
 	}
 }
 
+// bump adds d (not 0) to the count of k.
 func (c *counts) bump(k uint32, d int32) {
 	if len(c.tab) == 0 {
 		c.rebuild(64)
@@ -65,26 +73,45 @@ func (c *counts) bump(k uint32, d int32) {
 		e := c.tab[i]
 		if e == 0 {
 			if (c.used+1)*16 > len(c.tab)*13 {
-				c.rebuild(len(c.tab) * 2)
+				c.compact()
 				c.bump(k, d)
 				return
 			}
 			c.tab[i] = uint64(k+1)<<32 | uint64(uint32(d))
 			c.used++
-			if c.used > 2*c.swept+1024 {
-				c.sweep()
-			}
 			return
 		}
 		if uint32(e>>32) == k+1 {
-			c.tab[i] = e&^0xffffffff | uint64(uint32(int32(uint32(e))+d))
+			if n := int32(uint32(e)) + d; n != 0 {
+				c.tab[i] = e&^0xffffffff | uint64(uint32(n))
+			} else {
+				c.del(i)
+			}
 			return
 		}
 	}
 }
 
-// each calls fn with every key and its count (zero counts included); fn must not add
-// keys.
+// del empties entry i, moving back each later entry of the run whose home does not lie
+// cyclically within (hole, its position].
+func (c *counts) del(i int) {
+	mask := len(c.tab) - 1
+	hole := i
+	for j := (i + 1) & mask; ; j = (j + 1) & mask {
+		e := c.tab[j]
+		if e == 0 {
+			break
+		}
+		if h := c.slot(uint32(e>>32) - 1); (j-h)&mask >= (j-hole)&mask {
+			c.tab[hole] = e
+			hole = j
+		}
+	}
+	c.tab[hole] = 0
+	c.used--
+}
+
+// each calls fn with every key and its count (never 0); fn must not change the table.
 func (c *counts) each(fn func(k uint32, n int32)) {
 	for _, e := range c.tab {
 		if e != 0 {
@@ -93,29 +120,30 @@ func (c *counts) each(fn func(k uint32, n int32)) {
 	}
 }
 
-// sweep rebuilds the table without its zero counts and dead keys.
-func (c *counts) sweep() {
+// compact rebuilds the table without its dead keys, at most 13/32 full (so that it can
+// double before it is compacted again) and at least 64 entries.
+func (c *counts) compact() {
 	live := 0
-	c.each(func(k uint32, n int32) {
-		if n != 0 && k >= c.low {
+	c.each(func(k uint32, _ int32) {
+		if k >= c.low {
 			live++
 		}
 	})
 	size := 64
-	for size*13 < live*32 { // at most 13/32 full after the sweep
+	for size*13 < live*32 {
 		size *= 2
 	}
 	c.rebuild(size)
-	c.swept = c.used
 }
 
-// rebuild moves the live entries (nonzero, not dead) into a table of size entries.
+// rebuild moves the live entries (not dead) into a table of size (a power of two)
+// entries.
 func (c *counts) rebuild(size int) {
 	old := c.tab
-	c.tab, c.used = make([]uint64, size), 0
+	c.tab, c.used, c.shift = make([]uint64, size), 0, uint8(64-bits.TrailingZeros(uint(size)))
 	mask := size - 1
 	for _, e := range old {
-		if k := uint32(e>>32) - 1; e == 0 || uint32(e) == 0 || k < c.low {
+		if e == 0 || uint32(e>>32)-1 < c.low {
 			continue
 		}
 		i := c.slot(uint32(e>>32) - 1)
@@ -168,20 +196,24 @@ func (tc *timeCounts) move(old, new uint32) {
 }
 
 // prune forgets the values below page first (all smaller than first<<tcPageShift):
-// their pages go at once, their seconds and blocks at the next sweep.
+// their pages go at once, their seconds and blocks when their table is next compacted.
 func (tc *timeCounts) prune(first uint32) {
 	if first <= tc.low {
 		return
 	}
 	tc.low = first
-	tc.blk.low, tc.sec.low = first<<(tcPageShift-tcBlkShift), first<<tcPageShift
-	tc.page.each(func(pg uint32, c int32) {
-		if pg < first && c != 0 {
-			tc.page.bump(pg, -c) // an existing key: no insertion, no rebuild
-			tc.n -= int64(c)
+	tc.page.low, tc.blk.low, tc.sec.low = first, first<<(tcPageShift-tcBlkShift), first<<tcPageShift
+	// Delete the pruned pages in place. A deletion at i only moves later entries of the
+	// run back into [i, their position): entry i is looked at again, and an entry
+	// moved from the wrapped start of the table was already looked at and is live.
+	for i, pg := 0, &tc.page; i < len(pg.tab); {
+		if e := pg.tab[i]; e != 0 && uint32(e>>32)-1 < first {
+			tc.n -= int64(int32(uint32(e)))
+			pg.del(i)
+			continue
 		}
-	})
-	tc.page.low = first
+		i++
+	}
 }
 
 // above returns how many counted values are greater than th: th must be at least the
@@ -306,7 +338,9 @@ func (m *Machine) regauge(c *custState, before custGauges) {
 	}
 	g := m.bizGauges(c.biz)
 	for i := range after {
-		g[i].move(before[i], after[i])
+		if before[i] != after[i] {
+			g[i].move(before[i], after[i])
+		}
 	}
 	if after[gSince] != 0 && int64(after[gUnanswered]) < int64(after[gSince])+day {
 		m.oddUnanswered = true

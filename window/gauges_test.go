@@ -181,3 +181,62 @@ func TestTimeCounts(t *testing.T) {
 		t.Fatal("nothing was pruned")
 	}
 }
+
+// TestCounts compares a counts table with a map under random bumps (counts falling to
+// 0 are deleted, shifting later entries back) and dead keys dropped at compaction, for
+// key patterns that probe the slot layout: consecutive keys (one run of eight per
+// group), keys sharing their low three bits, and keys spread at random.
+func TestCounts(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		key  func(rng *rand.Rand, i int) uint32
+	}{
+		{"consecutive", func(rng *rand.Rand, i int) uint32 { return 1754006400 + uint32(i/3+rng.Intn(200)) }},
+		{"same low bits", func(rng *rand.Rand, i int) uint32 { return uint32(rng.Intn(4000)) << 3 }},
+		{"spread", func(rng *rand.Rand, i int) uint32 { return rng.Uint32() % 1e6 }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rng := rand.New(rand.NewSource(3))
+			var c counts
+			want := map[uint32]int32{}
+			for i := 0; i < 30000; i++ {
+				k := tt.key(rng, i)
+				if k < c.low { // timeCounts never bumps a dead key
+					continue
+				}
+				d := int32(1)
+				if n, ok := want[k]; ok && rng.Intn(2) == 0 {
+					d = -min(n, int32(1+rng.Intn(2)))
+				}
+				c.bump(k, d)
+				if want[k] += d; want[k] == 0 {
+					delete(want, k)
+				}
+				if i%5000 == 4999 { // the keys below the median die
+					keys := make([]uint32, 0, len(want))
+					for k := range want {
+						keys = append(keys, k)
+					}
+					slices.Sort(keys)
+					c.low = keys[len(keys)/2]
+					c.compact()
+					for _, k := range keys[:len(keys)/2] {
+						delete(want, k)
+					}
+				}
+				if i%997 == 0 || i%5000 == 4999 {
+					got := map[uint32]int32{}
+					c.each(func(k uint32, n int32) { got[k] = n })
+					if !reflect.DeepEqual(got, want) || c.used != len(want) {
+						t.Fatalf("step %d: table has %d keys (used %d), want %d; equal: %v", i, len(got), c.used, len(want), reflect.DeepEqual(got, want))
+					}
+					for k, n := range want {
+						if c.get(k) != n {
+							t.Fatalf("step %d: get(%d) = %d, want %d", i, k, c.get(k), n)
+						}
+					}
+				}
+			}
+		})
+	}
+}
