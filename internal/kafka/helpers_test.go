@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -23,6 +22,7 @@ import (
 	"github.com/waba-exporter/waba_exporter/internal/exporter"
 	"github.com/waba-exporter/waba_exporter/internal/kafka"
 	"github.com/waba-exporter/waba_exporter/internal/pipeline"
+	"github.com/waba-exporter/waba_exporter/internal/testutil"
 	"github.com/waba-exporter/waba_exporter/tail"
 	"github.com/waba-exporter/waba_exporter/webhook"
 	"github.com/waba-exporter/waba_exporter/window"
@@ -51,15 +51,9 @@ func newCluster(t testing.TB, n int32, opts ...kfake.Opt) *kfake.Cluster {
 // each and need ../shared), and only then.
 func genLog(t testing.TB, lines, customers int) string {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("needs ../shared/tools/gen_webhooks.py; skipped under -short")
-	}
-	gen := filepath.Join("..", "..", "..", "shared", "tools", "gen_webhooks.py")
-	if _, err := os.Stat(gen); err != nil {
-		t.Fatalf("gen_webhooks.py: %v", err)
-	}
+	python, gen := testutil.Generator(t)
 	out := filepath.Join(t.TempDir(), "month.ndjson")
-	cmd := exec.Command("python3", gen, "--lines", fmt.Sprint(lines), "--customers", fmt.Sprint(customers),
+	cmd := exec.Command(python, gen, "--lines", fmt.Sprint(lines), "--customers", fmt.Sprint(customers),
 		"--pricing", "mixed", "--bsuid-share", "0.3", "--capability-updates", "--seed", "7", "--out", out)
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("gen_webhooks.py: %v\n%s", err, b)

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/waba-exporter/waba_exporter/internal/kafka"
+	"github.com/waba-exporter/waba_exporter/internal/testutil"
 	"github.com/waba-exporter/waba_exporter/webhook"
 )
 
@@ -17,13 +18,7 @@ import (
 // land in the same partitions as the forwarder's and are consumed by a member, whose
 // exposition equals a replay.
 func TestKcatProducer(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs kcat and ../shared; skipped under -short")
-	}
-	kcat, err := exec.LookPath("kcat")
-	if err != nil {
-		t.Fatal("kcat not found: run scripts/install-test-deps.sh")
-	}
+	kcat := testutil.Tool(t, "kcat")
 	log := genLog(t, 2000, 300)
 	data, err := os.ReadFile(log)
 	if err != nil {

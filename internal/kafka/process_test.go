@@ -2,7 +2,6 @@ package kafka_test
 
 import (
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -14,6 +13,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
+
+	"github.com/waba-exporter/waba_exporter/internal/testutil"
 )
 
 // process is a `waba_exporter run --kafka.*` member process.
@@ -33,20 +34,10 @@ func buildBinary(t *testing.T) string {
 	return bin
 }
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
 // startProcess starts a member settled at the event time now (--kafka.settle-at).
 func startProcess(t *testing.T, bin string, brokers []string, group string, now time.Time) *process {
 	t.Helper()
-	p := &process{addr: freeAddr(t)}
+	p := &process{addr: testutil.FreeAddr(t)}
 	p.cmd = exec.Command(bin, "run", "--kafka.brokers="+brokers[0], "--kafka.topic="+topic, "--kafka.group="+group,
 		"--kafka.session-timeout=2s", fmt.Sprintf("--kafka.settle-at=%d", now.Unix()),
 		"--web.listen-address="+p.addr, "--web.disable-exporter-metrics", "--log.level=warn")
