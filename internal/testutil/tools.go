@@ -27,6 +27,7 @@ var hints = map[string]string{
 	"alertmanager":            installDeps + " (Debian package prometheus-alertmanager)",
 	"amtool":                  installDeps + " (Debian package prometheus-alertmanager)",
 	"yamllint":                installDeps + " (Debian package yamllint)",
+	"kcat":                    installDeps + " (Debian package kcat)",
 	"systemd-analyze":         installDeps + " (Debian package systemd)",
 	"node":                    "install Node.js (Debian: apt-get install nodejs npm), then " + installDeps,
 	"python3":                 "install Python 3 (Debian: apt-get install python3)",
