@@ -263,18 +263,7 @@ func TestEndToEnd(t *testing.T) {
 	promBin, amBin := testutil.Tool(t, "prometheus"), testutil.Tool(t, "prometheus-alertmanager")
 	tmp := t.TempDir()
 
-	// Build the exporter from the repository root.
-	exporterBin := filepath.Join(tmp, "waba_exporter")
-	// go test puts $GOROOT/bin first in the PATH of the test binary.
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Fatalf("go not in PATH: %v", err)
-	}
-	build := exec.Command(goBin, "build", "-o", exporterBin, ".")
-	build.Dir = ".."
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build of the exporter: %v\n%s", err, out)
-	}
+	exporterBin := testutil.BuildExporter(t)
 
 	rec := &receiver{got: map[string][]alertmanagerNotification{}}
 	hook := httptest.NewServer(rec)

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
@@ -21,17 +20,6 @@ import (
 type process struct {
 	cmd  *exec.Cmd
 	addr string
-}
-
-// buildBinary builds the command into a temporary directory.
-func buildBinary(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "waba_exporter")
-	cmd := exec.Command("go", "build", "-o", bin, "../..")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
 }
 
 // startProcess starts a member settled at the event time now (--kafka.settle-at).
@@ -98,10 +86,8 @@ func readyPartitions(mfs []*dto.MetricFamily) (ready []string, all bool) {
 // another joins later; the sum over the surviving members equals a single replay of the
 // merged log.
 func TestMemberProcesses(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary and runs member processes")
-	}
-	bin := buildBinary(t)
+	testutil.SkipShort(t, "the built binary and member processes")
+	bin := testutil.BuildExporter(t)
 	log := genLog(t, 4000, 600)
 	_, merged, deliveries := receivers(t, log, 3, 0.05, t.TempDir())
 	want, now := replayRegistry(t, merged)

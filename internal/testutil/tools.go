@@ -129,3 +129,21 @@ func isFile(p string) bool {
 	fi, err := os.Stat(p)
 	return err == nil && !fi.IsDir()
 }
+
+// BuildExporter builds the waba_exporter command from the repository root into a
+// temporary directory of t and returns the binary's path; a failed build fails t.
+func BuildExporter(t testing.TB) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "waba_exporter")
+	// go test puts $GOROOT/bin first in the PATH of the test binary.
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatalf("go not in PATH: %v", err)
+	}
+	build := exec.Command(goBin, "build", "-o", bin, ".")
+	build.Dir = RepoRoot(t)
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build of the exporter: %v\n%s", err, out)
+	}
+	return bin
+}
