@@ -580,21 +580,7 @@ scrape_configs:
 	t.Run("push failing fires", func(t *testing.T) {
 		for _, su := range setups {
 			err := poll(60*time.Second, time.Second, func() error {
-				var res struct {
-					Alerts []struct {
-						Labels map[string]string `json:"labels"`
-						State  string            `json:"state"`
-					} `json:"alerts"`
-				}
-				if err := promAPI(promURL, "/api/v1/alerts", nil, &res); err != nil {
-					return err
-				}
-				for _, a := range res.Alerts {
-					if a.Labels["alertname"] == alerts.AlertExporterPushFailing && a.Labels["job"] == su.job && a.Labels["url"] == deadPush && a.State == "firing" {
-						return nil
-					}
-				}
-				return fmt.Errorf("not firing")
+				return firing(promURL, map[string]string{"alertname": alerts.AlertExporterPushFailing, "job": su.job, "url": deadPush})
 			})
 			if err != nil {
 				t.Errorf("%s: %s for %s did not fire within 60s: %v", su.name, alerts.AlertExporterPushFailing, deadPush, err)
@@ -607,21 +593,7 @@ scrape_configs:
 		for _, su := range setups {
 			want := map[string]string{"alertname": alerts.AlertExporterDown, "instance": exporterAddr, "severity": "critical", "job": su.job}
 			err := poll(60*time.Second, time.Second, func() error {
-				var res struct {
-					Alerts []struct {
-						Labels map[string]string `json:"labels"`
-						State  string            `json:"state"`
-					} `json:"alerts"`
-				}
-				if err := promAPI(promURL, "/api/v1/alerts", nil, &res); err != nil {
-					return err
-				}
-				for _, a := range res.Alerts {
-					if a.Labels["alertname"] == alerts.AlertExporterDown && a.Labels["instance"] == exporterAddr && a.Labels["job"] == su.job && a.State == "firing" {
-						return nil
-					}
-				}
-				return fmt.Errorf("not firing: %+v", res.Alerts)
+				return firing(promURL, map[string]string{"alertname": alerts.AlertExporterDown, "instance": exporterAddr, "job": su.job})
 			})
 			if err != nil {
 				t.Fatalf("%s: %s did not fire in Prometheus within 60s: %v", su.name, alerts.AlertExporterDown, err)
@@ -637,4 +609,30 @@ scrape_configs:
 			}
 		}
 	})
+}
+
+// firing returns nil once Prometheus has a firing alert carrying every label of want.
+func firing(promURL string, want map[string]string) error {
+	var res struct {
+		Alerts []struct {
+			Labels map[string]string `json:"labels"`
+			State  string            `json:"state"`
+		} `json:"alerts"`
+	}
+	if err := promAPI(promURL, "/api/v1/alerts", nil, &res); err != nil {
+		return err
+	}
+next:
+	for _, a := range res.Alerts {
+		if a.State != "firing" {
+			continue
+		}
+		for k, v := range want {
+			if a.Labels[k] != v {
+				continue next
+			}
+		}
+		return nil
+	}
+	return fmt.Errorf("not firing: %+v", res.Alerts)
 }
