@@ -54,17 +54,16 @@ var labelNone = []byte(LabelNone)
 // Parser reads tag values per a Config. It is not safe for concurrent use. Parsing a kv
 // or json value allocates nothing after warm-up; regex matching allocates (Go's regexp).
 type Parser struct {
-	format   uint8 // fmtKV, fmtJSON, fmtRegex
-	sep, as  []byte
-	ck, vk   []byte
-	tk       []byte
-	re       *regexp.Regexp
-	ci, vi   int // regex group indexes; -1 absent
-	ti       int
-	jp       fastjson.Parser
-	scratch  []byte
-	submatch []int
-	reason   RefuseReason // of the last Refused outcome
+	format  uint8 // fmtKV, fmtJSON, fmtRegex
+	sep, as []byte
+	ck, vk  []byte
+	tk      []byte
+	re      *regexp.Regexp
+	ci, vi  int // regex group indexes; -1 absent
+	ti      int
+	jp      fastjson.Parser
+	scratch []byte
+	reason  RefuseReason // of the last Refused outcome
 }
 
 // RefuseReason says why a tag was refused.

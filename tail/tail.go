@@ -230,7 +230,6 @@ type source struct {
 	up                 atomic.Bool
 	lastRead           atomic.Int64 // unix nanoseconds; 0 = never
 	lastErr            string       // Run goroutine only: last logged error
-	hadPositions       bool
 }
 
 // fileHandle is what the tailer needs from an open file (*os.File in production; tests

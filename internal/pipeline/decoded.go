@@ -21,17 +21,16 @@ type Decoded struct {
 }
 
 type decLine struct {
-	source         string
-	file           *tail.File // recorded in the Progress once applied (nil: none)
-	offset         int64
-	size           uint64 // bytes including the newline
-	ev0, ev1       int    // events[ev0:ev1]
-	f0, f1         int    // fields[f0:f1]
-	perr           *webhook.ParseError
-	fromReceive    bool // decoded with recvTime 0: Time 0 means "the watermark"
-	recvTime       int64
-	blank, counted bool
-	tooLong        bool // skipped by the tailer for its length: a parse error, not a line read
+	source   string
+	file     *tail.File // recorded in the Progress once applied (nil: none)
+	offset   int64
+	size     uint64 // bytes including the newline
+	ev0, ev1 int    // events[ev0:ev1]
+	f0, f1   int    // fields[f0:f1]
+	perr     *webhook.ParseError
+	recvTime int64
+	blank    bool
+	tooLong  bool // skipped by the tailer for its length: a parse error, not a line read
 }
 
 // Bytes is the number of input bytes (lines and their newlines) in the batch.
