@@ -54,8 +54,12 @@ func (s *fscan) ws() {
 	}
 }
 
-// peek skips white space and returns the next byte (0 at the end).
+// peek skips white space and returns the next byte (0 at the end). Compact JSON, where
+// no white space comes, takes the first return.
 func (s *fscan) peek() byte {
+	if i := s.i; i < len(s.b) && s.b[i] > ' ' {
+		return s.b[i]
+	}
 	s.ws()
 	if s.i < len(s.b) {
 		return s.b[s.i]
@@ -81,6 +85,7 @@ func (s *fscan) rawString() (str []byte, esc bool) {
 	start := s.i + 1
 	k := start
 	if s.noEsc {
+		// The byte found is a quote: no load of it decides the return.
 		for lim := start + 16; k+8 <= len(b); k += 8 {
 			if k >= lim {
 				j := bytes.IndexByte(b[k:], '"')
@@ -89,11 +94,11 @@ func (s *fscan) rawString() (str []byte, esc bool) {
 					return nil, false
 				}
 				k += j
-				goto found
+				goto quote
 			}
 			if m := hasByte(binary.LittleEndian.Uint64(b[k:]), '"'); m != 0 {
 				k += bits.TrailingZeros64(m) >> 3
-				goto found
+				goto quote
 			}
 		}
 	} else {
@@ -116,6 +121,7 @@ found:
 	if b[k] == '\\' {
 		return s.escString(start)
 	}
+quote:
 	s.i = k + 1
 	return b[start:k:k], false
 }
@@ -265,109 +271,226 @@ func (s *fscan) lit(w string) {
 	s.i += len(w)
 }
 
-// The keys each reader of the fast path reads, one bit per key in that object's seen set:
-// fscan.once refuses a repeated key (fastjson's Visit would take the last, its Get the
+// The keys each reader of the fast path tells apart, as indices into its keySet (in the
+// order Meta writes them); key j is bit 1<<j of that object's seen set. fscan.once
+// refuses a repeated key that is read (fastjson's Visit would take the last, its Get the
 // first), and the required keys are checked against the set once the object is read.
+// Keys listed only to be skipped (messaging_product, time, name, ...) are matched in
+// place like the others, and never recorded.
 const (
-	topObject uint32 = 1 << iota
+	topObject = iota
 	topEntry
-	topRequired = topObject | topEntry
+	topChanges // a bare entry: left to the general path
+	topGsApp   // Gupshup v3: left to the general path
 )
 
+const topRequired = 1<<topObject | 1<<topEntry
+
+var topKeys = newKeySet("object", "entry", "changes", "gs_app_id")
+
 const (
-	entryID uint32 = 1 << iota
+	entryID = iota
 	entryChanges
+	entryTime // only the time of events the fast path never yields (other, webhook error)
 )
 
-const (
-	changeField uint32 = 1 << iota
-	changeValue
-	changeRequired = changeField | changeValue
-)
+var entryKeys = newKeySet("id", "changes", "time")
 
 const (
-	valueMetadata uint32 = 1 << iota
+	changeValue = iota
+	changeField
+	changeRequired = 1<<changeField | 1<<changeValue
+)
+
+var changeKeys = newKeySet("value", "field")
+
+const (
+	valueProduct = iota // messaging_product, skipped
+	valueMetadata
+	valueContacts
 	valueStatuses
 	valueMessages
-	valueContacts
+	valueErrors
 )
 
-const (
-	metadataPhoneID uint32 = 1 << iota
-	metadataDisplay
-)
+var valueKeys = newKeySet("messaging_product", "metadata", "contacts", "statuses", "messages", "errors")
 
 const (
-	contactWaID uint32 = 1 << iota
+	metadataDisplay = iota
+	metadataPhoneID
+)
+
+var metadataKeys = newKeySet("display_phone_number", "phone_number_id")
+
+const (
+	contactProfile = iota
+	contactWaID
 	contactUserID
-	contactProfile
 )
 
+var contactKeys = newKeySet("profile", "wa_id", "user_id")
+
 const (
-	statusID uint32 = 1 << iota
+	statusID = iota
 	statusStatus
 	statusTimestamp
 	statusRecipient
 	statusRecipientUser
 	statusConversation
 	statusPricing
-	statusErrors
 	statusTag
-	statusRequired = statusID | statusStatus | statusTimestamp
+	statusErrors
+	statusGsID     // Gupshup v3: left to the general path
+	statusRequired = 1<<statusID | 1<<statusStatus | 1<<statusTimestamp
 )
 
+var statusKeys = newKeySet("id", "status", "timestamp", "recipient_id", "recipient_user_id", "conversation",
+	"pricing", "biz_opaque_callback_data", "errors", "gs_id")
+
 const (
-	conversationID uint32 = 1 << iota
+	conversationID = iota
 	conversationExpiry
 	conversationOrigin
 )
 
+var conversationKeys = newKeySet("id", "expiration_timestamp", "origin")
+
 const (
-	pricingBillable uint32 = 1 << iota
+	pricingBillable = iota
 	pricingModel
 	pricingType
 	pricingCategory
 )
 
+var pricingKeys = newKeySet("billable", "pricing_model", "type", "category")
+
 const (
-	messageID uint32 = 1 << iota
+	messageContext = iota
 	messageFrom
 	messageFromUser
+	messageID
 	messageTimestamp
 	messageType
-	messageReferral
-	messageContext
 	messageText
 	messageButton
 	messageInteractive
-	messageRequired = messageID | messageTimestamp
+	messageReferral
+	messageErrors
+	messageRequired = 1<<messageID | 1<<messageTimestamp
 )
 
+var messageKeys = newKeySet("context", "from", "from_user_id", "id", "timestamp", "type", "text", "button",
+	"interactive", "referral", "errors")
+
 const (
-	buttonPayload uint32 = 1 << iota
+	buttonPayload = iota
 	buttonText
 )
 
-// once records key bit k in *seen; a repeated key marks the scan bad.
-func (s *fscan) once(seen *uint32, k uint32) {
+var buttonKeys = newKeySet("payload", "text")
+
+// The objects of which one string member is read (fscan.member): the member is key 0,
+// the others are known keys skipped.
+var (
+	typeMember    = newKeySet("type")
+	idMember      = newKeySet("id", "from", "title", "description")
+	countryMember = newKeySet("country_code", "name", "username")
+	codeMember    = newKeySet("code", "title", "message", "error_data", "href")
+	bodyMember    = newKeySet("body")
+)
+
+// interactiveKeys: the replies of interactiveReplies, in its order, then skipped keys.
+var interactiveKeys = newKeySet(append(interactiveReplies[:len(interactiveReplies):len(interactiveReplies)], "type")...)
+
+// keySet holds the keys of one object the fast path tells apart.
+type keySet struct {
+	names []string
+	// quoted holds each name as `"name":`, the compact form matched in place: there the
+	// position after the key follows from a predicted branch, not from scanning its bytes.
+	quoted []string
+	// head holds the first 16 bytes of each quoted name (little endian, zero past its
+	// end) and mask the bytes of head that are the name's: with 16 bytes left to read,
+	// a quoted name of up to 16 bytes matches when both masked words are equal.
+	head, mask [][2]uint64
+}
+
+func newKeySet(names ...string) *keySet {
+	ks := &keySet{names: names}
+	for _, n := range names {
+		q := `"` + n + `":`
+		var h, m [16]byte
+		for i := 0; i < len(q) && i < len(h); i++ {
+			h[i], m[i] = q[i], 0xff
+		}
+		ks.quoted = append(ks.quoted, q)
+		ks.head = append(ks.head, [2]uint64{binary.LittleEndian.Uint64(h[:]), binary.LittleEndian.Uint64(h[8:])})
+		ks.mask = append(ks.mask, [2]uint64{binary.LittleEndian.Uint64(m[:]), binary.LittleEndian.Uint64(m[8:])})
+	}
+	return ks
+}
+
+// keyOf reads an object key and its colon, and returns its index in ks (-1 for another
+// key). The compact form of each key of ks is tried in place first, from index from on
+// (the index after the previous key, as keys mostly come in ks's order); anything else
+// (white space, escapes, another key) is read by key and compared by name.
+func (s *fscan) keyOf(ks *keySet, from int) int {
+	b, i, q := s.b, s.i, ks.quoted
+	if len(b)-i >= 16 {
+		w0, w1 := binary.LittleEndian.Uint64(b[i:]), binary.LittleEndian.Uint64(b[i+8:])
+		for t, j := 0, from; t < len(q); t, j = t+1, j+1 {
+			if j >= len(q) {
+				j = 0
+			}
+			h, m := &ks.head[j], &ks.mask[j]
+			if w0&m[0] != h[0] || w1&m[1] != h[1] {
+				continue
+			}
+			if w := q[j]; len(w) <= 16 || (len(b)-i >= len(w) && string(b[i+16:i+len(w)]) == w[16:]) {
+				s.i = i + len(w)
+				return j
+			}
+		}
+	} else if i < len(b) {
+		for j, w := range q {
+			if len(b)-i >= len(w) && string(b[i:i+len(w)]) == w {
+				s.i = i + len(w)
+				return j
+			}
+		}
+	}
+	k := s.key()
+	for j, n := range ks.names {
+		if string(k) == n {
+			return j
+		}
+	}
+	return -1
+}
+
+// once records key index j in *seen; a repeated key marks the scan bad.
+func (s *fscan) once(seen *uint32, j int) {
+	k := uint32(1) << j
 	if *seen&k != 0 {
 		s.bad = true
 	}
 	*seen |= k
 }
 
-// member reads an object of which only one member is read, the string named key, and
-// returns that string (nil when absent). Other members are skipped; a repeated key
+// member reads an object of which only one member is read, the string ks names first,
+// and returns that string (nil when absent). Other members are skipped; a repeated key
 // marks the scan bad.
-func (s *fscan) member(key string) []byte {
+func (s *fscan) member(ks *keySet) []byte {
 	var v []byte
 	var seen uint32
+	next := 0
 	for more := s.open('{'); more; more = s.next('}') {
-		if string(s.key()) != key {
+		j := s.keyOf(ks, next)
+		next = j + 1
+		if j != 0 {
 			s.skip()
 			continue
 		}
-		s.once(&seen, 1)
+		s.once(&seen, 0)
 		v = s.str()
 	}
 	return v
@@ -392,19 +515,22 @@ func (d *Decoder) fastMeta(line []byte) bool {
 
 func (d *Decoder) fastTop(s *fscan) bool {
 	var seen uint32
+	next := 0
 	for more := s.open('{'); more; more = s.next('}') {
-		switch string(s.key()) {
-		case "object":
-			s.once(&seen, topObject)
+		j := s.keyOf(topKeys, next)
+		next = j + 1
+		switch j {
+		case topObject:
+			s.once(&seen, j)
 			if !bytes.Equal(s.str(), wabaObject) {
 				return false
 			}
-		case "entry":
-			s.once(&seen, topEntry)
+		case topEntry:
+			s.once(&seen, j)
 			for more := s.open('['); more; more = s.next(']') {
 				d.fastEntry(s)
 			}
-		case "changes", "gs_app_id":
+		case topChanges, topGsApp:
 			return false // a bare entry, or Gupshup v3
 		default:
 			s.skip()
@@ -420,26 +546,27 @@ func (d *Decoder) fastEntry(s *fscan) {
 	start := len(d.events)
 	var seen uint32
 	var account []byte
+	next := 0
 	for more := s.open('{'); more; more = s.next('}') {
-		switch string(s.key()) {
-		case "id":
-			s.once(&seen, entryID)
+		j := s.keyOf(entryKeys, next)
+		next = j + 1
+		switch j {
+		case entryID:
+			s.once(&seen, j)
 			account = s.str()
-		case "changes":
-			s.once(&seen, entryChanges)
+		case entryChanges:
+			s.once(&seen, j)
 			for more := s.open('['); more; more = s.next(']') {
 				d.fastChange(s)
 			}
 		default:
-			// "time" included: for a messages change it is only the time of the events
-			// the fast path never yields (other, webhook error).
 			s.skip()
 		}
 		if s.bad {
 			return
 		}
 	}
-	if seen&entryChanges == 0 {
+	if seen&(1<<entryChanges) == 0 {
 		s.bad = true
 		return
 	}
@@ -455,15 +582,18 @@ func (d *Decoder) fastChange(s *fscan) {
 	start := len(d.events)
 	var seen uint32
 	var business, display []byte
+	next := 0
 	for more := s.open('{'); more; more = s.next('}') {
-		switch string(s.key()) {
-		case "field":
-			s.once(&seen, changeField)
+		j := s.keyOf(changeKeys, next)
+		next = j + 1
+		switch j {
+		case changeField:
+			s.once(&seen, j)
 			if string(s.str()) != FieldMessages {
 				s.bad = true
 			}
-		case "value":
-			s.once(&seen, changeValue)
+		case changeValue:
+			s.once(&seen, j)
 			business, display = d.fastValue(s)
 		default:
 			s.skip()
@@ -491,27 +621,30 @@ func (d *Decoder) fastValue(s *fscan) (business, display []byte) {
 	var seen uint32
 	start := len(d.events)
 	d.contacts = d.contacts[:0]
+	next := 0
 	for more := s.open('{'); more; more = s.next('}') {
-		switch string(s.key()) {
-		case "metadata":
-			s.once(&seen, valueMetadata)
+		j := s.keyOf(valueKeys, next)
+		next = j + 1
+		switch j {
+		case valueMetadata:
+			s.once(&seen, j)
 			business, display = s.fastMetadata()
-		case "statuses":
-			s.once(&seen, valueStatuses)
+		case valueStatuses:
+			s.once(&seen, j)
 			for more := s.open('['); more; more = s.next(']') {
 				d.fastStatus(s)
 			}
-		case "messages":
-			s.once(&seen, valueMessages)
+		case valueMessages:
+			s.once(&seen, j)
 			for more := s.open('['); more; more = s.next(']') {
 				d.fastMessage(s)
 			}
-		case "contacts":
-			s.once(&seen, valueContacts)
+		case valueContacts:
+			s.once(&seen, j)
 			for more := s.open('['); more; more = s.next(']') {
 				d.fastContact(s)
 			}
-		case "errors":
+		case valueErrors:
 			s.bad = true
 		default:
 			s.skip()
@@ -520,7 +653,7 @@ func (d *Decoder) fastValue(s *fscan) (business, display []byte) {
 			return nil, nil
 		}
 	}
-	if seen&(valueStatuses|valueMessages) == valueStatuses|valueMessages {
+	if both := uint32(1<<valueStatuses | 1<<valueMessages); seen&both == both {
 		s.bad = true
 	}
 	applyContacts(d.events[start:], d.contacts)
@@ -530,13 +663,16 @@ func (d *Decoder) fastValue(s *fscan) (business, display []byte) {
 // fastMetadata reads a change value's metadata object.
 func (s *fscan) fastMetadata() (business, display []byte) {
 	var seen uint32
+	next := 0
 	for more := s.open('{'); more; more = s.next('}') {
-		switch string(s.key()) {
-		case "phone_number_id":
-			s.once(&seen, metadataPhoneID)
+		j := s.keyOf(metadataKeys, next)
+		next = j + 1
+		switch j {
+		case metadataPhoneID:
+			s.once(&seen, j)
 			business = s.str()
-		case "display_phone_number":
-			s.once(&seen, metadataDisplay)
+		case metadataDisplay:
+			s.once(&seen, j)
 			display = s.str()
 		default:
 			s.skip()
@@ -558,17 +694,20 @@ func (d *Decoder) fastContact(s *fscan) {
 	}
 	var c contact
 	var seen uint32
+	next := 0
 	for more := s.open('{'); more; more = s.next('}') {
-		switch string(s.key()) {
-		case "wa_id":
-			s.once(&seen, contactWaID)
+		j := s.keyOf(contactKeys, next)
+		next = j + 1
+		switch j {
+		case contactWaID:
+			s.once(&seen, j)
 			c.waID = s.str()
-		case "user_id":
-			s.once(&seen, contactUserID)
+		case contactUserID:
+			s.once(&seen, j)
 			c.userID = s.str()
-		case "profile":
-			s.once(&seen, contactProfile)
-			c.country = s.member("country_code")
+		case contactProfile:
+			s.once(&seen, j)
+			c.country = s.member(countryMember)
 		default:
 			s.skip()
 		}
@@ -613,36 +752,33 @@ func (d *Decoder) addFast(k model.Kind) *model.Event {
 func (d *Decoder) fastStatus(s *fscan) {
 	ev := d.addFast(model.KindStatus)
 	var seen uint32
+	next := 0
 	for more := s.open('{'); more; more = s.next('}') {
-		switch string(s.key()) {
-		case "id":
-			s.once(&seen, statusID)
+		j := s.keyOf(statusKeys, next)
+		next = j + 1
+		if j >= 0 {
+			s.once(&seen, j)
+		}
+		switch j {
+		case statusID:
 			ev.MessageID = s.str()
-		case "status":
-			s.once(&seen, statusStatus)
+		case statusStatus:
 			ev.Status = model.ParseStatus(s.str())
-		case "timestamp":
-			s.once(&seen, statusTimestamp)
+		case statusTimestamp:
 			ev.Time = s.fastTimestamp()
-		case "recipient_id":
-			s.once(&seen, statusRecipient)
+		case statusRecipient:
 			ev.Customer = s.str()
-		case "recipient_user_id":
-			s.once(&seen, statusRecipientUser)
+		case statusRecipientUser:
 			ev.CustomerUserID = s.str()
-		case "conversation":
-			s.once(&seen, statusConversation)
+		case statusConversation:
 			s.fastConversation(ev)
-		case "pricing":
-			s.once(&seen, statusPricing)
+		case statusPricing:
 			s.fastPricing(ev)
-		case "errors":
-			s.once(&seen, statusErrors)
+		case statusErrors:
 			ev.ErrorCode = s.fastErrorCode()
-		case "biz_opaque_callback_data":
-			s.once(&seen, statusTag)
+		case statusTag:
 			d.fastTag(s, ev)
-		case "gs_id":
+		case statusGsID:
 			s.bad = true
 		default:
 			s.skip()
@@ -660,27 +796,48 @@ func (d *Decoder) fastStatus(s *fscan) {
 // fastTimestamp reads a required timestamp string; one that is not a time marks the scan
 // bad (the general path reports it).
 func (s *fscan) fastTimestamp() int64 {
-	t, ok := fastTime(s.str())
+	t, ok := s.timeString()
 	if !ok {
 		s.bad = true
 	}
 	return t
 }
 
+// timeString reads a timestamp string value as fastTime(s.str()) does. A string of ten
+// digits is read in place: its end follows from the checks, not from a search for the
+// quote, and digits hold no quote or backslash.
+func (s *fscan) timeString() (int64, bool) {
+	if b, i := s.b, s.i; len(b)-i >= 12 && b[i] == '"' && b[i+11] == '"' {
+		var t int64
+		for _, c := range b[i+1 : i+11] {
+			if c < '0' || c > '9' {
+				return fastTime(s.str())
+			}
+			t = t*10 + int64(c-'0')
+		}
+		s.i = i + 12
+		return normUnix(t)
+	}
+	return fastTime(s.str())
+}
+
 // fastConversation reads a status's conversation object into ev.
 func (s *fscan) fastConversation(ev *model.Event) {
 	var seen uint32
+	next := 0
 	for more := s.open('{'); more; more = s.next('}') {
-		switch string(s.key()) {
-		case "id":
-			s.once(&seen, conversationID)
+		j := s.keyOf(conversationKeys, next)
+		next = j + 1
+		switch j {
+		case conversationID:
+			s.once(&seen, j)
 			ev.ConversationID = s.str()
-		case "expiration_timestamp":
-			s.once(&seen, conversationExpiry)
-			ev.ConversationExpiry, _ = fastTime(s.str()) // optUnix: 0 if unreadable
-		case "origin":
-			s.once(&seen, conversationOrigin)
-			ev.ConversationOrigin = model.ParseCategory(s.member("type"))
+		case conversationExpiry:
+			s.once(&seen, j)
+			ev.ConversationExpiry, _ = s.timeString() // optUnix: 0 if unreadable
+		case conversationOrigin:
+			s.once(&seen, j)
+			ev.ConversationOrigin = model.ParseCategory(s.member(typeMember))
 		default:
 			s.skip()
 		}
@@ -690,10 +847,13 @@ func (s *fscan) fastConversation(ev *model.Event) {
 // fastPricing reads a status's pricing object into ev.
 func (s *fscan) fastPricing(ev *model.Event) {
 	var seen uint32
+	next := 0
 	for more := s.open('{'); more; more = s.next('}') {
-		switch string(s.key()) {
-		case "billable":
-			s.once(&seen, pricingBillable)
+		j := s.keyOf(pricingKeys, next)
+		next = j + 1
+		switch j {
+		case pricingBillable:
+			s.once(&seen, j)
 			switch s.peek() {
 			case 't':
 				s.lit("true")
@@ -704,14 +864,14 @@ func (s *fscan) fastPricing(ev *model.Event) {
 			default:
 				s.bad = true
 			}
-		case "pricing_model":
-			s.once(&seen, pricingModel)
+		case pricingModel:
+			s.once(&seen, j)
 			ev.PricingModel = model.ParsePricingModel(s.str())
-		case "type":
-			s.once(&seen, pricingType)
+		case pricingType:
+			s.once(&seen, j)
 			ev.PricingType = model.ParsePricingType(s.str())
-		case "category":
-			s.once(&seen, pricingCategory)
+		case pricingCategory:
+			s.once(&seen, j)
 			ev.Category = model.ParseCategory(s.str())
 		default:
 			s.skip()
@@ -755,12 +915,15 @@ func (s *fscan) fastErrorCode() int64 {
 		}
 		first = false
 		var seen uint32
+		next := 0
 		for more := s.open('{'); more; more = s.next('}') {
-			if string(s.key()) != "code" {
+			j := s.keyOf(codeMember, next)
+			next = j + 1
+			if j != 0 {
 				s.skip()
 				continue
 			}
-			s.once(&seen, 1)
+			s.once(&seen, 0)
 			code = s.fastInt()
 		}
 	}
@@ -816,43 +979,39 @@ func (d *Decoder) fastMessage(s *fscan) {
 	ev := d.addFast(model.KindInbound)
 	var seen uint32
 	var m fastInbound
+	next := 0
 	for more := s.open('{'); more; more = s.next('}') {
-		switch string(s.key()) {
-		case "id":
-			s.once(&seen, messageID)
+		j := s.keyOf(messageKeys, next)
+		next = j + 1
+		if j >= 0 {
+			s.once(&seen, j)
+		}
+		switch j {
+		case messageID:
 			ev.MessageID = s.str()
-		case "from":
-			s.once(&seen, messageFrom)
+		case messageFrom:
 			ev.Customer = s.str()
-		case "from_user_id":
-			s.once(&seen, messageFromUser)
+		case messageFromUser:
 			ev.CustomerUserID = s.str()
-		case "timestamp":
-			s.once(&seen, messageTimestamp)
+		case messageTimestamp:
 			ev.Time = s.fastTimestamp()
-		case "type":
-			s.once(&seen, messageType)
+		case messageType:
 			m.typ = s.str()
-		case "referral":
-			s.once(&seen, messageReferral)
+		case messageReferral:
 			if s.peek() != '{' {
 				s.bad = true
 			}
 			s.skip()
 			ev.Referral = true
-		case "context":
-			s.once(&seen, messageContext)
-			ev.ContextID = s.member("id")
-		case "text":
-			s.once(&seen, messageText)
+		case messageContext:
+			ev.ContextID = s.member(idMember)
+		case messageText:
 			m.readText(s)
-		case "button":
-			s.once(&seen, messageButton)
+		case messageButton:
 			m.readButton(s)
-		case "interactive":
-			s.once(&seen, messageInteractive)
+		case messageInteractive:
 			m.readInteractive(s)
-		case "errors":
+		case messageErrors:
 			s.bad = true
 		default:
 			s.skip()
@@ -873,12 +1032,15 @@ func (d *Decoder) fastMessage(s *fscan) {
 // readText reads the text object of a message, keeping its body (escaped or not).
 func (m *fastInbound) readText(s *fscan) {
 	var seen uint32
+	next := 0
 	for more := s.open('{'); more; more = s.next('}') {
-		if string(s.key()) != "body" {
+		j := s.keyOf(bodyMember, next)
+		next = j + 1
+		if j != 0 {
 			s.skip()
 			continue
 		}
-		s.once(&seen, 1)
+		s.once(&seen, 0)
 		if s.peek() != '"' {
 			s.bad = true
 			return
@@ -893,13 +1055,16 @@ func (m *fastInbound) readText(s *fscan) {
 // readButton reads the button object of a message.
 func (m *fastInbound) readButton(s *fscan) {
 	var seen uint32
+	next := 0
 	for more := s.open('{'); more; more = s.next('}') {
-		switch string(s.key()) {
-		case "payload":
-			s.once(&seen, buttonPayload)
+		j := s.keyOf(buttonKeys, next)
+		next = j + 1
+		switch j {
+		case buttonPayload:
+			s.once(&seen, j)
 			m.buttonPayload = s.str()
-		case "text":
-			s.once(&seen, buttonText)
+		case buttonText:
+			s.once(&seen, j)
 			m.buttonText = s.str()
 		default:
 			s.skip()
@@ -911,19 +1076,17 @@ func (m *fastInbound) readButton(s *fscan) {
 // objects, and their ids.
 func (m *fastInbound) readInteractive(s *fscan) {
 	var seen uint32
+	next := 0
 	for more := s.open('{'); more; more = s.next('}') {
-		k := s.key()
-		r := 0
-		for r < len(interactiveReplies) && string(k) != interactiveReplies[r] {
-			r++
-		}
-		if r == len(interactiveReplies) {
+		r := s.keyOf(interactiveKeys, next)
+		next = r + 1
+		if r < 0 || r >= len(interactiveReplies) {
 			s.skip()
 			continue
 		}
-		s.once(&seen, 1<<r)
+		s.once(&seen, r)
 		m.replyFound[r] = true
-		m.replyID[r] = s.member("id")
+		m.replyID[r] = s.member(idMember)
 	}
 }
 

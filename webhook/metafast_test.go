@@ -125,6 +125,22 @@ var fastCorpus = []struct {
 	{`{"object":"whatsapp_business_account","entry":[{"id":"1","time":1752000000,"changes":[{"value":{"statuses":[{"id":"a","status":"sent","timestamp":"1752000000"}]},"field":"messages"}]}]}`, true},
 	{`{"object":"whatsapp_business_account","entry":[{"id":1,"changes":[{"value":{"statuses":[{"id":"a","status":"sent","timestamp":"1752000000"}]},"field":"messages"}]}]}`, false},
 	{`{"object":"whatsapp_business_account","entry":[{"id":"","changes":[{"value":{"statuses":[{"id":"a","status":"sent","timestamp":"1752000000"}]},"field":"messages"}]}]}`, true},
+	// keys matched in place (keySet): near the end of the line (fewer than 16 bytes
+	// left), prefixes and extensions of known keys, long keys, white space before the
+	// colon, known keys out of their usual order, and keys of another object
+	{`{"object":"whatsapp_business_account","entry":[{"changes":[{"value":{"statuses":[{"id":"a","status":"sent","timestamp":"1752000000"}]},"field":"messages"}],"id":"7"}]}`, true},
+	{`{"object":"whatsapp_business_account","entry":[{"changes":[{"value":{"statuses":[{"id":"a","status":"sent","timestamp":"1752000000"}]},"field":"messages"}],"id":"7","t":1}]}`, true},
+	{metaBody("messages", msgValue(`"statuses":[{"i":"x","ids":"y","id":"a","statu":"x","statuses":"z","status":"sent","timestamp":"1752000000","recipient_user_id_x":"u","recipient_user_i":"v","recipient_user_id":"w"}]`)), true},
+	{metaBody("messages", msgValue(`"statuses":[{"pricing":{"category":"utility","billable":false,"type":"regular","pricing_model":"PMP"},"timestamp":"1752000000","status":"read","id":"a","conversation":{"origin":{"type":"service","id":"o"},"expiration_timestamp":"1752000000","id":"c"}}]`)), true},
+	{metaBody("messages", msgValue(`"statuses":[{"id" :"a","status"  :  "sent","timestamp"`+"\t"+`:"1752000000","biz_opaque_callback_data" : "t"}]`)), true},
+	{metaBody("messages", msgValue(`"statuses":[{"id":"a","status":"sent","timestamp":"1752000000","field":"x","object":"y","entry":[],"metadata":{}}]`)), true},
+	{metaBody("messages", msgValue(`"statuses":[{"id":"a","status":"sent","timestamp":"1752000000","id":"b"}]`)), false},
+	{metaBody("messages", msgValue(`"statuses":[{"id":"a","status":"sent","timestamp":"1752000000","i\u0064":"b"}]`)), false},
+	// ten-character timestamps read in place, and their near misses
+	{metaBody("messages", msgValue(`"statuses":[{"id":"a","status":"sent","timestamp":"17520000\"0"}]`)), false},
+	{metaBody("messages", msgValue(`"statuses":[{"id":"a","status":"sent","timestamp":"175200000","x":"1"}]`)), false},
+	{metaBody("messages", msgValue(`"statuses":[{"id":"a","status":"sent","timestamp":"1752000000\"","x":"1"}]`)), false},
+	{metaBody("messages", msgValue(`"statuses":[{"id":"a","status":"sent","timestamp":"1752000000 ","x":"1"}]`)), false},
 	// syntax at and beyond fastjson's edges
 	{`{"object":"whatsapp_business_account","entry":[],"n":NaN}`, false},
 	{`{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"value":{"statuses":[{"id":"a","status":"sent","timestamp":"1752000000","n":-inf}]},"field":"messages"}]}]}`, false},
