@@ -292,7 +292,7 @@ func (m *Machine) campClick(ev *model.Event) {
 	if len(ev.ContextID) == 0 || (ev.MessageType != model.MessageTypeButton && ev.MessageType != model.MessageTypeInteractive) {
 		return
 	}
-	mk := m.hash1(ev.ContextID)
+	mk := m.hashID(idContext, ev.ContextID)
 	ms := m.msgs.peek(mk)
 	if ms == nil {
 		// The click came before any status of its message (delayed webhooks): kept
@@ -356,9 +356,9 @@ func (m *Machine) applyConversion(ev *model.Event) {
 		var id uint64
 		switch {
 		case len(ev.Customer) > 0:
-			id = m.hash1(ev.Customer)
+			id = m.hashID(idCustomer, ev.Customer)
 		case len(ev.CustomerUserID) > 0:
-			id = m.hash1(ev.CustomerUserID)
+			id = m.hashID(idUser, ev.CustomerUserID)
 			if l := m.links.peek(id); l != nil {
 				id = *l
 			}

@@ -22,9 +22,9 @@ func custKey(biz uint16, id uint64) uint64 { return id ^ bizSalt(biz) }
 // applies from then on); Meta moves customers the other way (phone, then BSUID only).
 func (m *Machine) identity(ev *model.Event, t int64) uint64 {
 	if len(ev.Customer) > 0 {
-		h := m.hash1(ev.Customer)
+		h := m.hashID(idCustomer, ev.Customer)
 		if len(ev.CustomerUserID) > 0 {
-			u := m.hash1(ev.CustomerUserID)
+			u := m.hashID(idUser, ev.CustomerUserID)
 			if l, _ := m.links.getOrCreate(u, t, &m.self.Evictions[EvictIdentity]); *l != h {
 				*l = h
 			}
@@ -32,7 +32,7 @@ func (m *Machine) identity(ev *model.Event, t int64) uint64 {
 		return h
 	}
 	if len(ev.CustomerUserID) > 0 {
-		u := m.hash1(ev.CustomerUserID)
+		u := m.hashID(idUser, ev.CustomerUserID)
 		if l := m.links.get(u); l != nil {
 			return *l
 		}

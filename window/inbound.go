@@ -33,7 +33,7 @@ func (m *Machine) applyInbound(bi uint16, ev *model.Event) {
 	b := m.biz[bi]
 	t := ev.Time
 	if len(ev.MessageID) > 0 {
-		mk := m.hash1(ev.MessageID)
+		mk := m.hashID(idMessage, ev.MessageID)
 		ms, fresh := m.msgs.getOrCreate(mk, t, &m.self.Evictions[EvictMessage])
 		if !fresh {
 			m.self.DuplicateMessage++
@@ -70,7 +70,7 @@ func (m *Machine) applyInbound(bi uint16, ev *model.Event) {
 	}
 	it := item{t: t, cls: clsInbound, cust: ck, referral: ev.Referral}
 	if len(ev.ContextID) > 0 {
-		it.msg = m.hash1(ev.ContextID)
+		it.msg = m.hashID(idContext, ev.ContextID)
 		it.hasCtx = true
 	}
 	m.enqueue(it)

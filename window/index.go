@@ -3,18 +3,28 @@ package window
 import "math/bits"
 
 // index maps 64-bit keys to value slots (uint32) for a genMap generation: open
-// addressing with linear probing in one table of 12-byte entries (the key's two halves
-// and the slot + 1; 0 marks an empty entry), 17.6 bytes per key on average where a Go
-// map of the same pairs takes about twice that.
+// addressing with linear probing in Robin Hood order, in one table of 12-byte entries
+// (the key's two halves and the slot + 1; 0 marks an empty entry).
 //
 // Invariants: n keys are stored in tab (3 words an entry, len(tab)/3 entries); every key
 // sits at or after (cyclically) its home position home(k) with no empty entry in
-// between (deletion shifts later entries back to keep it so); n <= cap*13/16 after every
-// insert (the table grows by half when it would exceed it).
+// between; along a run, no entry lies nearer its home than the entry before it lies to
+// its own, minus one (Robin Hood order: an insert takes the place of the first entry
+// nearer its home than the new key is, and pushes that one on). So a lookup of an absent
+// key stops at the first entry nearer its home than the probe is from the key's home,
+// and misses stay as short as hits at high load. Deletion shifts the rest of the run
+// back by one. n <= size*loadNum/loadDen after every insert (the table grows by half
+// when it would exceed it).
 type index struct {
 	tab []uint32
 	n   int
 }
+
+// Load factor bounds: an index holds at most loadNum/loadDen keys per entry.
+const (
+	loadNum = 15
+	loadDen = 16
+)
 
 // home is the first entry probed for k: the key mixed by a multiplication and mapped
 // to [0, size) by the high half of a 64-bit product (no power-of-two size needed).
@@ -23,7 +33,19 @@ func home(k uint64, size int) int {
 	return int(h)
 }
 
+// dist is how far entry i lies (cyclically) after the home of key k.
+func dist(k uint64, i, size int) int {
+	d := i - home(k, size)
+	if d < 0 {
+		d += size
+	}
+	return d
+}
+
 func (x *index) size() int { return len(x.tab) / 3 }
+
+// sizeFor is the table size that holds n keys at the highest load.
+func sizeFor(n int) int { return n*loadDen/loadNum + 1 }
 
 // get returns the slot of k.
 func (x *index) get(k uint64) (uint32, bool) {
@@ -32,13 +54,16 @@ func (x *index) get(k uint64) (uint32, bool) {
 		return 0, false
 	}
 	lo, hi := uint32(k), uint32(k>>32)
-	for i := home(k, size); ; {
+	for i, d := home(k, size), 0; ; d++ {
 		e := x.tab[3*i : 3*i+3 : 3*i+3]
 		if e[2] == 0 {
 			return 0, false
 		}
 		if e[0] == lo && e[1] == hi {
 			return e[2] - 1, true
+		}
+		if dist(uint64(e[0])|uint64(e[1])<<32, i, size) < d {
+			return 0, false // k would sit here
 		}
 		if i++; i == size {
 			i = 0
@@ -48,20 +73,27 @@ func (x *index) get(k uint64) (uint32, bool) {
 
 // put stores k -> slot; k must be absent.
 func (x *index) put(k uint64, slot uint32) {
-	if size := x.size(); (x.n+1)*16 > size*13 {
-		x.grow(max(size+size/2, 16))
+	if size := x.size(); (x.n+1)*loadDen > size*loadNum {
+		x.grow(max(size+size/4, 16))
 	}
 	x.insert(k, slot+1)
 	x.n++
 }
 
+// insert places k -> v (v != 0), displacing richer entries along the run.
 func (x *index) insert(k uint64, v uint32) {
 	size := x.size()
-	for i := home(k, size); ; {
+	for i, d := home(k, size), 0; ; d++ {
 		e := x.tab[3*i : 3*i+3 : 3*i+3]
 		if e[2] == 0 {
 			e[0], e[1], e[2] = uint32(k), uint32(k>>32), v
 			return
+		}
+		ek := uint64(e[0]) | uint64(e[1])<<32
+		if ed := dist(ek, i, size); ed < d {
+			ev := e[2]
+			e[0], e[1], e[2] = uint32(k), uint32(k>>32), v
+			k, v, d = ek, ev, ed
 		}
 		if i++; i == size {
 			i = 0
@@ -79,7 +111,8 @@ func (x *index) grow(size int) {
 	}
 }
 
-// del removes k (present or not), shifting back the entries after it that may move.
+// del removes k (present or not), shifting back by one the entries after it that are
+// not at their home.
 func (x *index) del(k uint64) {
 	size := x.size()
 	if x.n == 0 {
@@ -87,7 +120,7 @@ func (x *index) del(k uint64) {
 	}
 	lo, hi := uint32(k), uint32(k>>32)
 	i := home(k, size)
-	for {
+	for d := 0; ; d++ {
 		e := x.tab[3*i : 3*i+3 : 3*i+3]
 		if e[2] == 0 {
 			return
@@ -95,27 +128,26 @@ func (x *index) del(k uint64) {
 		if e[0] == lo && e[1] == hi {
 			break
 		}
+		if dist(uint64(e[0])|uint64(e[1])<<32, i, size) < d {
+			return
+		}
 		if i++; i == size {
 			i = 0
 		}
 	}
 	x.n--
-	// Backward shift: move each later entry of the run into the hole unless its home lies
-	// cyclically within (hole, its position].
 	hole := i
-	for j := i; ; {
-		if j++; j == size {
+	for {
+		j := hole + 1
+		if j == size {
 			j = 0
 		}
 		e := x.tab[3*j : 3*j+3 : 3*j+3]
-		if e[2] == 0 {
+		if e[2] == 0 || dist(uint64(e[0])|uint64(e[1])<<32, j, size) == 0 {
 			break
 		}
-		h := home(uint64(e[0])|uint64(e[1])<<32, size)
-		if (j > hole && (h <= hole || h > j)) || (j < hole && h <= hole && h > j) {
-			copy(x.tab[3*hole:3*hole+3], e)
-			hole = j
-		}
+		copy(x.tab[3*hole:3*hole+3], e)
+		hole = j
 	}
 	x.tab[3*hole+2] = 0
 }
@@ -127,4 +159,12 @@ func (x *index) each(fn func(k uint64, slot uint32)) {
 			fn(uint64(x.tab[i])|uint64(x.tab[i+1])<<32, x.tab[i+2]-1)
 		}
 	}
+}
+
+// touch reads k's home entry (a prefetch: the value means nothing).
+func (x *index) touch(k uint64) uint32 {
+	if size := x.size(); size > 0 {
+		return x.tab[3*home(k, size)]
+	}
+	return 0
 }

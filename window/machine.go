@@ -20,6 +20,7 @@ type Machine struct {
 	pending   map[string]*Business // quality updates of display numbers not mapped yet
 	allow     map[string]bool
 
+	keys  *Keys // the id hashes of the event being applied (ApplyKeys), or nil
 	msgs  genMap[msgState]
 	custs genMap[custState]
 	convs genMap[convState]

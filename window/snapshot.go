@@ -517,7 +517,7 @@ func decGenMap[V any](d *dec, g *genMap[V], fn func(*dec, *V)) {
 		// small, growing table would pile them into one run (quadratic time).
 		n := d.count()
 		if m := min(n, len(d.b)/8); m > 0 && gn.idx.n == 0 {
-			gn.idx.grow(m*16/13 + 1)
+			gn.idx.grow(sizeFor(m))
 		}
 		for i := 0; i < n && d.err == nil; i++ {
 			k := d.u64()

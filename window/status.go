@@ -37,7 +37,7 @@ func (m *Machine) applyStatus(bi uint16, ev *model.Event) {
 		return // accepted/warning: seen, nothing to count
 	}
 	step := &statusSteps[ev.Status]
-	mk := m.hash1(ev.MessageID)
+	mk := m.hashID(idMessage, ev.MessageID)
 	ms, _ := m.message(bi, mk, ev)
 	if ms == nil {
 		return // an id reused across directions: ignore
@@ -211,7 +211,7 @@ func (m *Machine) applyBilling(bi uint16, ev *model.Event) {
 		return
 	}
 	b := m.biz[bi]
-	ms, _ := m.message(bi, m.hash1(ev.MessageID), ev)
+	ms, _ := m.message(bi, m.hashID(idMessage, ev.MessageID), ev)
 	if ms == nil {
 		return
 	}
@@ -394,7 +394,7 @@ func (m *Machine) reportedConversation(b *Business, bi uint16, ms *msgState, ev 
 		return
 	}
 	ms.flags |= mfReportedConv
-	ck := m.hash1(ev.ConversationID)
+	ck := m.hashID(idConversation, ev.ConversationID)
 	cs, fresh := m.convs.getOrCreate(ck, ev.Time, &m.self.Evictions[EvictConversation])
 	if ev.ConversationExpiry > 0 {
 		cs.expiry = uint32(ev.ConversationExpiry)
