@@ -120,8 +120,12 @@ func (c *counts) each(fn func(k uint32, n int32)) {
 	}
 }
 
-// compact rebuilds the table without its dead keys, at most 13/32 full (so that it can
-// double before it is compacted again) and at least 64 entries.
+// compact empties the table of its dead keys, leaving it at most 13/32 full (so that it
+// can double before it is compacted again) and at least 64 entries: in place when that
+// needs a table of the size it has or half of it (the steady state, where keys are
+// pruned as fast as they are added and their number swings with the hours of the day),
+// else in a new table of the smallest such size. So compacting allocates only when the
+// live keys grow beyond 13/32 of the table or fall to a quarter of that.
 func (c *counts) compact() {
 	live := 0
 	c.each(func(k uint32, _ int32) {
@@ -133,7 +137,28 @@ func (c *counts) compact() {
 	for size*13 < live*32 {
 		size *= 2
 	}
+	if size == len(c.tab) || size == len(c.tab)/2 {
+		c.sweep(c.low)
+		return
+	}
 	c.rebuild(size)
+}
+
+// sweep deletes the keys below first and returns the sum of their counts. A deletion at
+// i only moves later entries of the run back into [i, their position): entry i is
+// looked at again, and an entry moved from the wrapped start of the table was already
+// looked at and kept.
+func (c *counts) sweep(first uint32) int64 {
+	var n int64
+	for i := 0; i < len(c.tab); {
+		if e := c.tab[i]; e != 0 && uint32(e>>32)-1 < first {
+			n += int64(int32(uint32(e)))
+			c.del(i)
+			continue
+		}
+		i++
+	}
+	return n
 }
 
 // rebuild moves the live entries (not dead) into a table of size (a power of two)
@@ -203,17 +228,7 @@ func (tc *timeCounts) prune(first uint32) {
 	}
 	tc.low = first
 	tc.page.low, tc.blk.low, tc.sec.low = first, first<<(tcPageShift-tcBlkShift), first<<tcPageShift
-	// Delete the pruned pages in place. A deletion at i only moves later entries of the
-	// run back into [i, their position): entry i is looked at again, and an entry
-	// moved from the wrapped start of the table was already looked at and is live.
-	for i, pg := 0, &tc.page; i < len(pg.tab); {
-		if e := pg.tab[i]; e != 0 && uint32(e>>32)-1 < first {
-			tc.n -= int64(int32(uint32(e)))
-			pg.del(i)
-			continue
-		}
-		i++
-	}
+	tc.n -= tc.page.sweep(first)
 }
 
 // above returns how many counted values are greater than th: th must be at least the
@@ -249,7 +264,8 @@ func (tc *timeCounts) above(th int64) uint64 {
 // ascend calls fn with each counted second and its count in increasing order until fn
 // returns false.
 func (tc *timeCounts) ascend(fn func(v uint32, c int32) bool) {
-	var pages []uint32
+	var buf [64]uint32 // 12 days of pages without allocating
+	pages := buf[:0]
 	tc.page.each(func(k uint32, c int32) {
 		if c != 0 {
 			pages = append(pages, k)

@@ -14,7 +14,9 @@ package window
 //   - Values live in fixed-size chunks that are never reallocated, so a pointer returned
 //     by get/getOrCreate stays valid until the entry's generation is dropped or the
 //     entry is moved by a later touch of the same map: callers never hold two pointers
-//     into one genMap across a call that may touch it.
+//     into one genMap across a call that may touch it. A dropped generation's memory
+//     (chunks, index table) is reused at once by the next current one (recycle), so a
+//     pointer into it must not be used after the rotation that dropped it.
 type genMap[V any] struct {
 	ttl   int64
 	limit int
@@ -33,7 +35,10 @@ const chunkBits = 11
 const chunkLen = 1 << chunkBits
 
 type gen[V any] struct {
-	idx    index // key -> slot (index.go)
+	idx index // key -> slot (index.go)
+	// chunks[:len] hold the slots below n (slots at or after n are zero); the non-nil
+	// chunks in chunks[len:cap] are spares kept from the generation's previous use
+	// (recycle), taken before any new chunk is made and cleared when taken.
 	chunks [][]V
 	n      uint32
 	dead   []uint64 // bitset of slots whose entry moved to the current generation
@@ -41,22 +46,50 @@ type gen[V any] struct {
 
 func newGen[V any]() *gen[V] { return &gen[V]{} }
 
-// nextGen returns an empty generation sized like the one it follows, so that filling it
-// does not rehash the index again and again.
-func nextGen[V any](prev *gen[V]) *gen[V] {
-	g := &gen[V]{}
+// recycle empties gn, a dropped generation, for reuse as the one after prev, keeping
+// the memory that a generation as big as the larger of gn and prev needs, so that a
+// steady state allocates nothing, and letting go of the rest, so that a map whose
+// generations shrank does not keep the memory of an old peak:
+//   - gn's value chunks become spares, up to those that many entries fill plus a quarter
+//     and one (room for a somewhat bigger generation);
+//   - its dead bitset keeps its capacity (a bit per slot of the largest generation);
+//   - its index table is kept when it holds prev's entries without growing (the size
+//     the index is given for them here, or more) and at most twice the size for that
+//     many entries; otherwise a table is made for prev's entries.
+func (gn *gen[V]) recycle(prev *gen[V]) {
+	most := int(max(gn.n, prev.n))
+	keep := (most + chunkLen - 1) >> chunkBits
+	all := gn.chunks[:cap(gn.chunks)]
+	clear(all[min(keep+keep/4+1, len(all)):])
+	gn.chunks, gn.n, gn.dead = all[:0], 0, gn.dead[:0]
+	want := 0
 	if prev.idx.n > 0 {
-		g.idx.grow(prev.idx.n*16/13 + 1)
+		want = prev.idx.n*16/13 + 1
 	}
-	return g
+	if size := gn.idx.size(); size >= want && size <= 2*max(most*16/13+1, 16) {
+		// An empty index is a table of zeros (index.go).
+		clear(gn.idx.tab)
+		gn.idx.n = 0
+		return
+	}
+	gn.idx = index{}
+	if want > 0 {
+		gn.idx.grow(want)
+	}
 }
 
 func (g *gen[V]) at(i uint32) *V { return &g.chunks[i>>chunkBits][i&(chunkLen-1)] }
 
+// add stores k in the next slot and returns its value, zero.
 func (g *gen[V]) add(k uint64) *V {
 	i := g.n
-	if int(i>>chunkBits) == len(g.chunks) {
-		g.chunks = append(g.chunks, make([]V, chunkLen))
+	if c := int(i >> chunkBits); c == len(g.chunks) {
+		if c < cap(g.chunks) && g.chunks[:c+1][c] != nil {
+			g.chunks = g.chunks[:c+1]
+			clear(g.chunks[c])
+		} else {
+			g.chunks = append(g.chunks, make([]V, chunkLen))
+		}
 	}
 	g.n++
 	g.idx.put(k, i)
@@ -83,8 +116,7 @@ func (g *genMap[V]) rotate(now int64, ev *[2]uint64) {
 		return
 	}
 	ev[ReasonTTL] += uint64(g.old.idx.n)
-	g.dropOld()
-	g.old, g.cur = g.cur, nextGen(g.cur)
+	g.shift()
 	g.start = now
 }
 
@@ -125,8 +157,7 @@ func (g *genMap[V]) getOrCreate(k uint64, now int64, ev *[2]uint64) (*V, bool) {
 	}
 	if g.cur.idx.n >= g.limit/2 {
 		ev[ReasonCapacity] += uint64(g.old.idx.n)
-		g.dropOld()
-		g.old, g.cur = g.cur, nextGen(g.cur)
+		g.shift()
 	}
 	return g.cur.add(k), true
 }
@@ -139,11 +170,16 @@ func (g *gen[V]) kill(i uint32) {
 	g.dead[w] |= 1 << (i % 64)
 }
 
-// dropOld calls drop, if set, with every live entry of the old generation.
-func (g *genMap[V]) dropOld() {
+// shift drops the old generation (calling drop, if set, with each of its live entries),
+// makes the current one old, and starts a new current one in the memory of the dropped
+// one (recycle): in a steady state, rotations allocate nothing.
+func (g *genMap[V]) shift() {
 	if g.drop != nil {
 		g.old.each(g.drop)
 	}
+	dropped := g.old
+	dropped.recycle(g.cur)
+	g.old, g.cur = g.cur, dropped
 }
 
 // each calls fn for every live entry without touching it, scanning the value chunks in

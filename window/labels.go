@@ -6,6 +6,7 @@ package window
 import (
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/waba-exporter/waba_exporter/model"
 )
@@ -49,14 +50,27 @@ var accountEvents = []string{"verified_account", "disabled_update", "account_vio
 
 func templateEventName(b []byte) string { return lowerBounded(b, templateEvents) }
 
-// lowerBounded returns the lower-cased value if it is one of known, else "other".
+// lowerBounded returns the lower-cased value if it is one of known, else "other". ASCII
+// values are lowered in a buffer on the stack and compared in place (no allocation);
+// others go through strings.ToLower.
 func lowerBounded(b []byte, known []string) string {
 	if len(b) > 48 {
 		return "other"
 	}
-	s := strings.ToLower(string(b))
+	var buf [48]byte
+	lower := buf[:len(b)]
+	for i, c := range b {
+		if c >= utf8.RuneSelf {
+			lower = []byte(strings.ToLower(string(b)))
+			break
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		lower[i] = c
+	}
 	for _, k := range known {
-		if k == s {
+		if string(lower) == k {
 			return k
 		}
 	}
