@@ -6,15 +6,18 @@ import (
 	"github.com/waba-exporter/waba_exporter/model"
 	"github.com/waba-exporter/waba_exporter/tail"
 	"github.com/waba-exporter/waba_exporter/webhook"
+	"github.com/waba-exporter/waba_exporter/window"
 )
 
 // Decoded is a batch of lines decoded into events that own their bytes (copied into the
-// batch's arena), so that decoding can run ahead of applying, on another goroutine, and
-// outside the pipeline's lock. A Decoded is reused batch after batch without allocating
+// batch's arena), with the keyed hashes of their ids (keys[i] for events[i]), so that
+// decoding and hashing can run ahead of applying, on another goroutine, and outside the
+// pipeline's lock. A Decoded is reused batch after batch without allocating
 // once its buffers have grown.
 type Decoded struct {
 	lines  []decLine
 	events []model.Event
+	keys   []window.Keys
 	fields []string
 	arena  []byte
 	idle   bool // no lines: the source had nothing pending (Run calls Hooks.Idle)
@@ -81,7 +84,8 @@ func (d *Decoder) decoder(source string) *webhook.Decoder {
 // time for bodies without their own; 0 means the event-time watermark at the moment the
 // line is applied (replay: the "read time" of a file from the past).
 func (d *Decoder) Decode(dst *Decoded, lines []Line, recvTime int64) {
-	dst.lines, dst.events, dst.fields, dst.arena = dst.lines[:0], dst.events[:0], dst.fields[:0], dst.arena[:0]
+	dst.lines, dst.events, dst.keys = dst.lines[:0], dst.events[:0], dst.keys[:0]
+	dst.fields, dst.arena = dst.fields[:0], dst.arena[:0]
 	for i := range lines {
 		l := &lines[i]
 		dl := decLine{source: l.Source, file: l.File, offset: l.Offset, size: uint64(len(l.Data)) + 1, recvTime: recvTime}
@@ -109,6 +113,7 @@ func (d *Decoder) Decode(dst *Decoded, lines []Line, recvTime int64) {
 			if recvTime != 0 {
 				ev.TimeFromReceive = ev.Time == recvTime
 			}
+			dst.keys = append(dst.keys, d.p.hasher.Keys(ev))
 		}
 		dl.ev1 = len(dst.events)
 		dl.f0 = len(dst.fields)
@@ -168,7 +173,7 @@ func (p *Pipeline) apply(d *Decoded, rec Recorder) {
 				// No time of its own: the read time of a replay is the watermark.
 				ev.Time, ev.TimeFromReceive = p.m.Watermark(), true
 			}
-			p.m.Apply(ev)
+			p.m.ApplyKeys(ev, &d.keys[j])
 		}
 		if dl.perr != nil {
 			s.ParseErrors[dl.perr.Reason]++

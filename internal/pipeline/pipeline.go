@@ -39,6 +39,7 @@ type SourceCounts struct {
 type Pipeline struct {
 	mu      sync.RWMutex
 	m       *window.Machine
+	hasher  window.Hasher // m's, taken at New: decoders hash event ids with it off the lock
 	sources map[string]*SourceCounts
 	order   []string
 	log     *slog.Logger
@@ -67,6 +68,7 @@ func New(m *window.Machine, def webhook.Options, decoders map[string]webhook.Opt
 	}
 	p := &Pipeline{
 		m:       m,
+		hasher:  m.Hasher(),
 		sources: map[string]*SourceCounts{},
 		log:     log,
 		defOpts: def,
