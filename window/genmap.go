@@ -64,9 +64,9 @@ func (gn *gen[V]) recycle(prev *gen[V]) {
 	gn.chunks, gn.n, gn.dead = all[:0], 0, gn.dead[:0]
 	want := 0
 	if prev.idx.n > 0 {
-		want = prev.idx.n*16/13 + 1
+		want = sizeFor(prev.idx.n)
 	}
-	if size := gn.idx.size(); size >= want && size <= 2*max(most*16/13+1, 16) {
+	if size := gn.idx.size(); size >= want && size <= 2*max(sizeFor(most), 16) {
 		// An empty index is a table of zeros (index.go).
 		clear(gn.idx.tab)
 		gn.idx.n = 0
