@@ -77,6 +77,9 @@ func (m *Machine) applyQualityTo(b *Business, ev *model.Event) {
 // learnDisplay maps a display phone number to business bi on its first sight (bounded
 // by four per business allowed), and merges the quality updates kept aside for it.
 func (m *Machine) learnDisplay(bi uint16, display []byte) {
+	if m.biz[bi].Display == string(display) {
+		return // the number's own display, known since first seen (displayTo holds it)
+	}
 	if _, known := m.displayTo[string(display)]; known || len(m.displayTo) >= m.cfg.MaxBusinesses*4 {
 		return
 	}
