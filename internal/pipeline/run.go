@@ -163,6 +163,9 @@ func (p *Pipeline) decodeAhead(ctx context.Context, src Source, h *Hooks, free c
 	}
 }
 
+// readyPoll bounds how long TailSource waits between idle reports while not Ready.
+const readyPoll = 10 * time.Millisecond
+
 // TailSource adapts a channel of tailer batches to a Source: each batch is released
 // when the next one is asked for. A closed channel is the end of the input; an empty
 // channel is reported as "nothing pending" before Next blocks, and again every Every
@@ -171,6 +174,11 @@ func (p *Pipeline) decodeAhead(ctx context.Context, src Source, h *Hooks, free c
 type TailSource struct {
 	C     <-chan *tail.Batch
 	Every time.Duration
+	// Ready, if set, is asked (on the decoding goroutine: it must be safe to call there)
+	// before each wait: while it is false the wait is at most readyPoll, so that a state
+	// that becomes ready between two reports (a tailer ends its pass just after its last
+	// batch was applied) is seen as ready within readyPoll, not a whole Every later.
+	Ready func() bool
 	cur   *tail.Batch
 	idle  bool // "nothing pending" was reported since the last batch
 }
@@ -189,8 +197,12 @@ func (s *TailSource) Next(ctx context.Context) ([]Line, error) {
 			return nil, nil
 		}
 		var again <-chan time.Time
-		if s.Every > 0 {
-			t := time.NewTimer(s.Every)
+		every := s.Every
+		if s.Ready != nil && !s.Ready() && (every <= 0 || every > readyPoll) {
+			every = readyPoll
+		}
+		if every > 0 {
+			t := time.NewTimer(every)
 			defer t.Stop()
 			again = t.C
 		}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -251,6 +252,49 @@ func TestTailSourceRepeatsIdle(t *testing.T) {
 	}()
 	for range 3 {
 		<-idles
+	}
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// While Ready is false, a quiet TailSource reports "nothing pending" every readyPoll
+// whatever Every is (here an hour: a test that waited for it would time out); once Ready
+// is true, it waits Every again.
+func TestTailSourcePollsUntilReady(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	c := make(chan *tail.Batch)
+	p := New(window.New(window.DefaultConfig()), webhook.Options{}, nil, nil)
+	var ready atomic.Bool
+	idles := make(chan struct{}, 16)
+	done := make(chan error, 1)
+	go func() {
+		done <- p.Run(ctx, &TailSource{C: c, Every: time.Hour, Ready: ready.Load}, Hooks{Idle: func() {
+			idles <- struct{}{}
+		}})
+	}()
+	for range 3 {
+		select {
+		case <-idles:
+		case <-time.After(5 * time.Second):
+			t.Fatal("no repeated idle report while not Ready")
+		}
+	}
+	ready.Store(true)
+	// At most one more report (from a wait begun before the store), then none.
+	late := 0
+	for deadline := time.After(30 * readyPoll); ; {
+		select {
+		case <-idles:
+			if late++; late > 1 {
+				t.Fatal("still reporting every readyPoll once Ready")
+			}
+			continue
+		case <-deadline:
+		}
+		break
 	}
 	cancel()
 	if err := <-done; !errors.Is(err, context.Canceled) {
