@@ -34,6 +34,7 @@ func TestIndex(t *testing.T) {
 					delete(want, k)
 				}
 				if step%997 == 0 || step == 39999 {
+					checkRobinHood(t, &x)
 					if x.n != len(want) {
 						t.Fatalf("step %d: n = %d, want %d", step, x.n, len(want))
 					}
@@ -60,5 +61,39 @@ func TestIndex(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// checkRobinHood fails unless every entry of x lies in Robin Hood order: an occupied
+// entry right after another is at most one further from its home than that one is
+// (so a lookup may stop at the first entry nearer its home than the probe), an entry
+// after an empty one is at its home, and the load stays within loadNum/loadDen.
+func checkRobinHood(t *testing.T, x *index) {
+	t.Helper()
+	size := x.size()
+	if size == 0 {
+		return
+	}
+	if x.n*loadDen > size*loadNum {
+		t.Fatalf("%d keys in %d entries: over %d/%d full", x.n, size, loadNum, loadDen)
+	}
+	key := func(i int) (uint64, bool) {
+		e := x.tab[3*i : 3*i+3]
+		return uint64(e[0]) | uint64(e[1])<<32, e[2] != 0
+	}
+	for i := range size {
+		k, ok := key(i)
+		if !ok {
+			continue
+		}
+		d := dist(k, i, size)
+		prev := (i + size - 1) % size
+		pk, pok := key(prev)
+		switch {
+		case !pok && d != 0:
+			t.Fatalf("entry %d after an empty one is %d from its home", i, d)
+		case pok && d > dist(pk, prev, size)+1:
+			t.Fatalf("entry %d is %d from its home, the one before it only %d", i, d, dist(pk, prev, size))
+		}
 	}
 }
