@@ -33,13 +33,18 @@ type Hasher struct{ k0, k1 uint64 }
 // Hasher returns the Hasher of m's hash key.
 func (m *Machine) Hasher() Hasher { return Hasher{m.cfg.HashKey, m.cfg.HashKey2} }
 
-// Keys returns the hashes of ev's ids, as the machine would compute them.
+// Keys returns the hashes of the ids of ev that applying it always hashes, as the
+// machine would compute them: a status's message id, an inbound message's ids and
+// customer, a reply's context. The others (a status's customer and conversation, needed
+// only the first time a message or conversation is seen) are left to the machine, which
+// hashes them when it needs them.
 func (h Hasher) Keys(ev *model.Event) Keys {
 	var k Keys
-	for f, p := range [numIDField][]byte{
-		idMessage: ev.MessageID, idCustomer: ev.Customer, idUser: ev.CustomerUserID,
-		idContext: ev.ContextID, idConversation: ev.ConversationID,
-	} {
+	ids := [numIDField][]byte{idMessage: ev.MessageID, idContext: ev.ContextID}
+	if ev.Kind != model.KindStatus {
+		ids[idCustomer], ids[idUser] = ev.Customer, ev.CustomerUserID
+	}
+	for f, p := range ids {
 		if len(p) > 0 {
 			k.h[f], k.set = sipHash24(h.k0, h.k1, p), k.set|1<<f
 		}

@@ -38,21 +38,33 @@ func TestApplyKeysSameAsApply(t *testing.T) {
 	}
 }
 
-// TestHasherKeys: Keys holds exactly the ids an event has, hashed as the machine hashes.
+// TestHasherKeys: Keys holds the ids each kind of event always hashes, hashed as the
+// machine hashes them, and no others.
 func TestHasherKeys(t *testing.T) {
 	m := New(DefaultConfig())
-	ev := model.Event{MessageID: []byte("wamid.A"), Customer: []byte("5511900000001"), ContextID: []byte("wamid.B")}
-	k := m.Hasher().Keys(&ev)
-	want := map[idField][]byte{idMessage: ev.MessageID, idCustomer: ev.Customer, idContext: ev.ContextID}
-	for f := idField(0); f < numIDField; f++ {
-		p, ok := want[f]
-		if got := k.set&(1<<f) != 0; got != ok {
-			t.Fatalf("field %d: set = %v, want %v", f, got, ok)
-		}
-		if ok && k.h[f] != m.hash1(p) {
-			t.Fatalf("field %d: hash %x, want %x", f, k.h[f], m.hash1(p))
+	msg, cust, ctx, conv := []byte("wamid.A"), []byte("5511900000001"), []byte("wamid.B"), []byte("conv-1")
+	for _, tc := range []struct {
+		name string
+		ev   model.Event
+		want map[idField][]byte
+	}{
+		{"inbound reply", model.Event{Kind: model.KindInbound, MessageID: msg, Customer: cust, ContextID: ctx},
+			map[idField][]byte{idMessage: msg, idCustomer: cust, idContext: ctx}},
+		{"status", model.Event{Kind: model.KindStatus, MessageID: msg, Customer: cust, ConversationID: conv},
+			map[idField][]byte{idMessage: msg}},
+	} {
+		k := m.Hasher().Keys(&tc.ev)
+		for f := idField(0); f < numIDField; f++ {
+			p, ok := tc.want[f]
+			if got := k.set&(1<<f) != 0; got != ok {
+				t.Fatalf("%s: field %d: set = %v, want %v", tc.name, f, got, ok)
+			}
+			if ok && k.h[f] != m.hash1(p) {
+				t.Fatalf("%s: field %d: hash %x, want %x", tc.name, f, k.h[f], m.hash1(p))
+			}
 		}
 	}
+	ev := model.Event{MessageID: msg}
 	// A zero Keys falls back to hashing.
 	m.keys = &Keys{}
 	if got := m.hashID(idMessage, ev.MessageID); got != m.hash1(ev.MessageID) {
