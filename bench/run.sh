@@ -10,7 +10,9 @@
 #      waba_exporter replay --openmetrics /dev/null FILE   vs   parseonly FILE
 #    on all cores and pinned to one core (taskset); waba_exporter run on the same file
 #    until ready (bench/runlive), for the run / replay ratio; and the serial / parallel
-#    decode-apply prototype (replayprof -mode serial|parallel).
+#    decode-apply prototype (replayprof -mode serial|parallel); and, on one core, the
+#    baselines of issue 14: parseonly -stdlib (encoding/json) and mtail running
+#    bench/mtail (installed from Debian when missing; left out where it cannot be).
 # 4. go test -bench -benchmem: decode (webhook), state machine, View and memory at up to
 #    10M customers (window), scrape with 1M customers and Gather at 100k to 10M (exporter).
 # 5. A CPU profile of the replay (pprof top by flat and cumulative time) and the heap
@@ -47,6 +49,13 @@ if [ ! -x /usr/bin/time ]; then
 fi
 PIN=()
 if command -v taskset >/dev/null; then PIN=(taskset -c 0); fi
+# mtail (Debian package) for the mtail baseline: installed when missing and we may,
+# else that row is left out (the issue asks for it "where available").
+if ! command -v mtail >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+	log "installing mtail (Debian package) for the mtail baseline"
+	apt-get install -y -qq mtail >/dev/null 2>&1 || log "mtail could not be installed: no mtail row"
+fi
+MTAIL=$(command -v mtail || true)
 
 mkdir -p "$BIN" "$OUT"
 rm -f "$OUT"/*
@@ -110,6 +119,15 @@ for entry in "${FILES[@]}"; do
 		measure "replay1.$label" "${PIN[@]}" "$BIN/waba_exporter" replay --openmetrics /dev/null "$file"
 		# The live engine on the same file: run, from start until ready (every line applied).
 		measure "run.$label" "$BIN/runlive" -bin "$BIN/waba_exporter" -lines "$(wc -l <"$file")" "$file"
+		if [ "$label" = gen ]; then
+			# Baselines on one core: encoding/json instead of fastjson, and an mtail program
+			# (bench/mtail) counting status webhooks with one regular expression.
+			measure "stdlib1.$label" "${PIN[@]}" "$BIN/parseonly" -stdlib "$file"
+			if [ -n "$MTAIL" ]; then
+				measure "mtail1.$label" "${PIN[@]}" "$MTAIL" --logtostderr --one_shot --one_shot_format=prometheus \
+					--progs "$ROOT/bench/mtail" --logs "$file"
+			fi
+		fi
 	done
 done
 for run in $(seq "$RUNS"); do

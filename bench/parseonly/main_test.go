@@ -19,14 +19,20 @@ func TestCount(t *testing.T) {
 		{"invalid and empty lines", "{not json\n\n" + inbound, counts{lines: 3, bytes: int64(len("{not json") + 1 + 1 + len(inbound) + 1), messages: 1, errors: 1}},
 		{"long line", `{"pad":"` + strings.Repeat("x", 2<<20) + `"}` + "\n", counts{lines: 1, bytes: 2<<20 + 11}},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			var got counts
-			if err := count(strings.NewReader(tc.in), &got); err != nil {
-				t.Fatal(err)
-			}
-			if got != tc.want {
-				t.Errorf("counts = %+v, want %+v", got, tc.want)
-			}
-		})
+		// Both parsers count the same: the encoding/json baseline does the same work.
+		for _, p := range []struct {
+			name  string
+			parse func([]byte, *counts) error
+		}{{"fastjson", parseFast()}, {"encoding/json", parseStdlib}} {
+			t.Run(tc.name+"/"+p.name, func(t *testing.T) {
+				var got counts
+				if err := count(strings.NewReader(tc.in), &got, p.parse); err != nil {
+					t.Fatal(err)
+				}
+				if got != tc.want {
+					t.Errorf("counts = %+v, want %+v", got, tc.want)
+				}
+			})
+		}
 	}
 }

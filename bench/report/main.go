@@ -268,6 +268,7 @@ func write(w io.Writer, in *inputs) {
 	p := func(format string, a ...any) { fmt.Fprintf(w, format, a...) }
 	writeMachine(p, in)
 	writeEndToEnd(p, in)
+	writeBaselines(p, in)
 	writeIssue14(p, in)
 	writeFigures(p, in)
 	writeConcurrency(p, in)
@@ -316,6 +317,36 @@ func writeEndToEnd(p printf, in *inputs) {
 		}
 	}
 	p("\n")
+}
+
+// baselines are the one-core programs replay is compared with (bench/run.sh), by their
+// name in procs.txt, with what each does.
+var baselines = []struct{ proc, name, what string }{
+	{"parseonly1.gen", "parse-only, fastjson", "`bench/parseonly`: bufio lines, fastjson parse, statuses counted"},
+	{"stdlib1.gen", "parse-only, encoding/json", "`bench/parseonly -stdlib`: the same with the standard library"},
+	{"mtail1.gen", "mtail, one regular expression", "`mtail --one_shot` running `bench/mtail`: status webhooks counted by status"},
+}
+
+// writeBaselines prints replay on one core against each baseline measured in the run
+// (a baseline the run lacks, such as mtail where it cannot be installed, is left out).
+func writeBaselines(p printf, in *inputs) {
+	fl, ok := in.files["gen"]
+	rp, ok2 := median(in.procs["replay1.gen"])
+	if !ok || !ok2 {
+		return
+	}
+	p("## Baselines, one core, gen file\n\n")
+	p("What else could read these logs, pinned to the same core in the same run, against\n")
+	p("`waba_exporter replay` (which decodes every event and keeps the whole state machine).\n\n")
+	p("| program | what it does | lines/s | peak RSS | replay / it |\n|---|---|---:|---:|---:|\n")
+	for _, b := range baselines {
+		m, ok := median(in.procs[b.proc])
+		if !ok || m.elapsed <= 0 {
+			continue
+		}
+		p("| %s | %s | %s | %s | **%.2f** |\n", b.name, b.what, kilo(fl[0]/m.elapsed), mib(m.rssKB), m.elapsed/rp.elapsed)
+	}
+	p("| replay | `waba_exporter replay --openmetrics /dev/null` | %s | %s | 1.00 |\n\n", kilo(fl[0]/rp.elapsed), mib(rp.rssKB))
 }
 
 // writeIssue14 prints the targets of issue 14 (performance, second step) that the run

@@ -146,3 +146,31 @@ BenchmarkScrapeCustomers/10000000-2 10 9000000 ns/op
 		}
 	}
 }
+
+// TestBaselines: each baseline measured in the run gets a row with replay's speed
+// relative to it; one the run lacks (mtail not installed) gets none.
+func TestBaselines(t *testing.T) {
+	in := &inputs{
+		files: map[string][2]float64{"gen": {1e6, 6e8}},
+		procs: map[string][]proc{
+			"replay1.gen":    {{elapsed: 2, rssKB: 60 << 10}},
+			"parseonly1.gen": {{elapsed: 1, rssKB: 3 << 10}},
+			"stdlib1.gen":    {{elapsed: 6, rssKB: 4 << 10}, {elapsed: 7}, {elapsed: 8}},
+		},
+	}
+	var b strings.Builder
+	writeBaselines(func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }, in)
+	out := b.String()
+	for _, want := range []string{
+		"| parse-only, fastjson | `bench/parseonly`: bufio lines, fastjson parse, statuses counted | 1.00 M | 3 MiB | **0.50** |",
+		"| parse-only, encoding/json | `bench/parseonly -stdlib`: the same with the standard library | 143 k | 0 MiB | **3.50** |",
+		"| replay | `waba_exporter replay --openmetrics /dev/null` | 500 k | 60 MiB | 1.00 |",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing row %q in:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "mtail") {
+		t.Errorf("a row for mtail, which the run lacks:\n%s", out)
+	}
+}
