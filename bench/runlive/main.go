@@ -69,16 +69,23 @@ func measure(bin, file string, want uint64, timeout time.Duration) (uint64, floa
 	if err := cmd.Start(); err != nil {
 		return 0, 0, err
 	}
+	ready := make(chan float64, 1)
+	readerDone := make(chan struct{})
 	defer func() {
+		// Wait only once every read of the pipe is done (os/exec's rule).
 		cmd.Process.Signal(syscall.SIGTERM)
+		<-readerDone
 		cmd.Wait()
 	}()
-	ready := make(chan float64, 1)
 	var logTail strings.Builder
 	go func() {
+		defer close(readerDone)
 		sc := bufio.NewScanner(stderr)
+		sc.Buffer(make([]byte, 64<<10), 4<<20)
+		seen := false
 		for sc.Scan() {
-			if strings.Contains(sc.Text(), `msg="state ready"`) {
+			if !seen && strings.Contains(sc.Text(), `msg="state ready"`) {
+				seen = true
 				ready <- time.Since(start).Seconds()
 			}
 			if logTail.Len() < 4000 {
@@ -86,6 +93,9 @@ func measure(bin, file string, want uint64, timeout time.Duration) (uint64, floa
 			}
 		}
 		close(ready)
+		// A line the scanner cannot take ends the scan: keep draining, so that the
+		// exporter never blocks on a full pipe.
+		io.Copy(io.Discard, stderr)
 	}()
 	var secs float64
 	select {
