@@ -46,3 +46,30 @@ func Example() {
 	// active customers (1d): 1
 	// messages tracked: 2
 }
+
+// Hashing ids ahead: a pipeline computes the keyed hashes of an event's ids on the
+// goroutine that decodes (a Hasher holds its own copy of the key), and the goroutine
+// that applies takes them with ApplyKeys, ending in the same state as Apply.
+func ExampleMachine_ApplyKeys() {
+	m := window.New(window.DefaultConfig())
+	h := m.Hasher()
+	t := time.Date(2025, 8, 1, 9, 0, 0, 0, time.UTC).Unix()
+	events := []model.Event{
+		{Kind: model.KindStatus, Business: []byte("106540352242922"), Customer: []byte("15550000001"),
+			MessageID: []byte("wamid.out1"), Time: t, Status: model.StatusSent, Category: model.CategoryUtility},
+		{Kind: model.KindStatus, Business: []byte("106540352242922"), Customer: []byte("15550000001"),
+			MessageID: []byte("wamid.out1"), Time: t + 2, Status: model.StatusDelivered, Category: model.CategoryUtility},
+	}
+	keys := make([]window.Keys, len(events))
+	for i := range events { // on the decoding goroutine
+		keys[i] = h.Keys(&events[i])
+	}
+	for i := range events { // on the applying goroutine
+		m.ApplyKeys(&events[i], &keys[i])
+	}
+	m.Flush()
+	b := m.Businesses()[0]
+	fmt.Println("delivered:", b.Status[model.CategoryUtility][window.FunnelDelivered])
+	// Output:
+	// delivered: 1
+}
