@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/waba-exporter/waba_exporter/internal/testutil"
 )
 
 func TestNew(t *testing.T) {
@@ -118,25 +120,8 @@ func (c *capture) take() []string {
 	return out
 }
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
-func setup(opts RateLimitOptions) (*slog.Logger, *RateLimitHandler, *capture, *clock) {
-	c := &clock{t: time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)}
+func setup(opts RateLimitOptions) (*slog.Logger, *RateLimitHandler, *capture, *testutil.Clock) {
+	c := testutil.NewClock(time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC))
 	opts.Now = c.Now
 	out := newCapture()
 	h := NewRateLimitHandler(out, opts)
@@ -315,7 +300,7 @@ func TestRateLimitConcurrent(t *testing.T) {
 }
 
 func TestRateLimitRun(t *testing.T) {
-	c := &clock{t: time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)}
+	c := testutil.NewClock(time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC))
 	got := make(chan string, 4)
 	out := newCapture()
 	notify := &notifying{capture: out, ch: got}
@@ -366,7 +351,7 @@ func TestRateLimitEnabledDelegates(t *testing.T) {
 }
 
 func TestNewRateLimited(t *testing.T) {
-	c := &clock{t: time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)}
+	c := testutil.NewClock(time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC))
 	var buf bytes.Buffer
 	log, h, err := NewRateLimited(&buf, "info", "json", RateLimitOptions{Burst: 1, Interval: time.Second, Now: c.Now})
 	if err != nil {
