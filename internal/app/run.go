@@ -106,7 +106,7 @@ func Run(ctx context.Context, o RunOptions) error {
 	run(func() error { return srv.run(ctx) })
 	run(func() error { maintain(ctx, st.p, cp, o.Serve.CheckpointInterval, log); return nil })
 	run(func() error {
-		return st.p.Run(ctx, &pipeline.TailSource{C: batches, Every: time.Second, Ready: srv.health.StateReady.Load}, pipeline.Hooks{
+		return st.p.Run(ctx, &pipeline.TailSource{C: batches, IdleWait: pipeline.IdleWait{Every: time.Second, Ready: srv.health.StateReady.Load}}, pipeline.Hooks{
 			RecvTime: func() int64 { return o.Now().Unix() }, Progress: prog, Idle: onIdle(st.p, ins, srv.health, o.Now, log),
 		})
 	})

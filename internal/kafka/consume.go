@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"maps"
 	"net"
@@ -389,7 +388,7 @@ func (m *Member) checkpoint(s *shard) {
 func (m *Member) runShard(ctx context.Context, s *shard) {
 	defer m.wg.Done()
 	defer close(s.done)
-	src := &recordSource{in: s.in, topic: m.o.Topic, file: m.file}
+	src := &recordSource{in: s.in, topic: m.o.Topic, file: m.file, wait: pipeline.IdleWait{Every: time.Second}}
 	var last int64
 	check := func() {
 		if s.health.StateReady.Load() || s.next.Load() < s.target {
@@ -480,36 +479,17 @@ type recordSource struct {
 	file  *tail.File
 	lines []pipeline.Line
 	recv  int64
-	idle  bool
+	wait  pipeline.IdleWait
 }
 
 func (r *recordSource) recvTime() int64 { return r.recv }
 
 // Next implements pipeline.Source.
 func (r *recordSource) Next(ctx context.Context) ([]pipeline.Line, error) {
-	var recs []*kgo.Record
-	var ok bool
-	select {
-	case recs, ok = <-r.in:
-	default:
-		if !r.idle {
-			r.idle = true
-			return nil, nil
-		}
-		t := time.NewTimer(time.Second)
-		defer t.Stop()
-		select {
-		case recs, ok = <-r.in:
-		case <-t.C:
-			return nil, nil
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-	}
+	recs, ok, err := pipeline.Receive(ctx, r.in, &r.wait)
 	if !ok {
-		return nil, io.EOF
+		return nil, err
 	}
-	r.idle = false
 	r.lines = r.lines[:0]
 	for _, rec := range recs {
 		r.lines = append(r.lines, pipeline.Line{Source: r.topic, File: r.file, Offset: rec.Offset + 1, Data: rec.Value})

@@ -163,42 +163,36 @@ func (p *Pipeline) decodeAhead(ctx context.Context, src Source, h *Hooks, free c
 	}
 }
 
-// readyPoll bounds how long TailSource waits between idle reports while not Ready.
+// readyPoll bounds how long an IdleWait waits between idle reports while not Ready.
 const readyPoll = 10 * time.Millisecond
 
-// TailSource adapts a channel of tailer batches to a Source: each batch is released
-// when the next one is asked for. A closed channel is the end of the input; an empty
-// channel is reported as "nothing pending" before Next blocks, and again every Every
-// (if > 0) while it stays empty, so that Hooks.Idle runs now and then on a quiet input
-// (live mode lets the wall clock into the state machine there, with nothing in flight).
-type TailSource struct {
-	C     <-chan *tail.Batch
+// IdleWait is how a Source over a channel reports "nothing pending" (Receive): when the
+// channel is empty, at once the first time after a value, then again every Every (if
+// > 0) while it stays empty, so that Hooks.Idle runs now and then on a quiet input (live
+// mode lets the wall clock into the state machine there, with nothing in flight).
+type IdleWait struct {
 	Every time.Duration
 	// Ready, if set, is asked (on the decoding goroutine: it must be safe to call there)
 	// before each wait: while it is false the wait is at most readyPoll, so that a state
 	// that becomes ready between two reports (a tailer ends its pass just after its last
 	// batch was applied) is seen as ready within readyPoll, not a whole Every later.
 	Ready func() bool
-	cur   *tail.Batch
-	idle  bool // "nothing pending" was reported since the last batch
+	idle  bool // "nothing pending" was reported since the last value
 }
 
-// Next implements Source.
-func (s *TailSource) Next(ctx context.Context) ([]Line, error) {
-	s.cur.Release()
-	s.cur = nil
-	var b *tail.Batch
-	var ok bool
+// Receive returns the next value of c (ok), or reports "nothing pending" (ok false, nil
+// error) as w says. A closed c is io.EOF; the end of ctx is its error.
+func Receive[T any](ctx context.Context, c <-chan T, w *IdleWait) (v T, ok bool, err error) {
 	select {
-	case b, ok = <-s.C:
+	case v, ok = <-c:
 	default:
-		if !s.idle {
-			s.idle = true
-			return nil, nil
+		if !w.idle {
+			w.idle = true
+			return v, false, nil
 		}
 		var again <-chan time.Time
-		every := s.Every
-		if s.Ready != nil && !s.Ready() && (every <= 0 || every > readyPoll) {
+		every := w.Every
+		if w.Ready != nil && !w.Ready() && (every <= 0 || every > readyPoll) {
 			every = readyPoll
 		}
 		if every > 0 {
@@ -207,16 +201,37 @@ func (s *TailSource) Next(ctx context.Context) ([]Line, error) {
 			again = t.C
 		}
 		select {
-		case b, ok = <-s.C:
+		case v, ok = <-c:
 		case <-again:
-			return nil, nil
+			return v, false, nil
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return v, false, ctx.Err()
 		}
 	}
 	if !ok {
-		return nil, io.EOF
+		return v, false, io.EOF
 	}
-	s.cur, s.idle = b, false
+	w.idle = false
+	return v, true, nil
+}
+
+// TailSource adapts a channel of tailer batches to a Source: each batch is released
+// when the next one is asked for. A closed channel is the end of the input; an empty
+// one is reported as its IdleWait says.
+type TailSource struct {
+	C <-chan *tail.Batch
+	IdleWait
+	cur *tail.Batch
+}
+
+// Next implements Source.
+func (s *TailSource) Next(ctx context.Context) ([]Line, error) {
+	s.cur.Release()
+	s.cur = nil
+	b, ok, err := Receive(ctx, s.C, &s.IdleWait)
+	if !ok {
+		return nil, err
+	}
+	s.cur = b
 	return b.Lines, nil
 }

@@ -243,7 +243,7 @@ func TestTailSourceRepeatsIdle(t *testing.T) {
 	idles := make(chan struct{}, 16)
 	done := make(chan error, 1)
 	go func() {
-		done <- p.Run(ctx, &TailSource{C: c, Every: time.Millisecond}, Hooks{Idle: func() {
+		done <- p.Run(ctx, &TailSource{C: c, IdleWait: IdleWait{Every: time.Millisecond}}, Hooks{Idle: func() {
 			select {
 			case idles <- struct{}{}:
 			default:
@@ -271,7 +271,7 @@ func TestTailSourcePollsUntilReady(t *testing.T) {
 	idles := make(chan struct{}, 64)
 	done := make(chan error, 1)
 	go func() {
-		done <- p.Run(ctx, &TailSource{C: c, Every: time.Hour, Ready: ready.Load}, Hooks{Idle: func() {
+		done <- p.Run(ctx, &TailSource{C: c, IdleWait: IdleWait{Every: time.Hour, Ready: ready.Load}}, Hooks{Idle: func() {
 			select {
 			case idles <- struct{}{}:
 			default: // the test is behind: a report it would not count anyway
