@@ -127,10 +127,7 @@ BenchmarkScrapeCustomers/10000000-2 10 9000000 ns/op
 		kv: map[string]map[string]string{"allocs": parseKV(strings.Fields(
 			"status_lines=900 status_allocs_per_line=0.0000 inbound_lines=90 inbound_allocs_per_line=0.1000 other_lines=10 other_allocs_per_line=0.0000"))},
 	}
-	var b strings.Builder
-	writeIssue14(func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }, in)
-	out := b.String()
-	for _, want := range []string{
+	checkRows(t, render(writeIssue14, in), []string{
 		"| replay / parse-only, one core, gen file | 0.80 | >= 1.0 | **FAIL** |",
 		"| replay on all cores / parse-only on one core, gen file | 2.00 | >= 1.5 | pass |",
 		"| `run` (live tailing, to ready) / `replay` throughput, gen file, all cores | 0.95 | >= 0.9 | pass |",
@@ -140,9 +137,22 @@ BenchmarkScrapeCustomers/10000000-2 10 9000000 ns/op
 		"| scrape (Gather) at 10M tracked customers | 9.00 ms | <= 20 ms | pass |",
 		"| scrape at 10M / scrape at 100k (flat) | 1.12 | <= 1.5 | pass |",
 		"| allocations per line on the real file after warm-up (all kinds) | 0.0090 | 0 | **FAIL** |",
-	} {
-		if !strings.Contains(out, want) {
-			t.Errorf("missing row %q in:\n%s", want, out)
+	})
+}
+
+// render returns what a section writer prints for in.
+func render(write func(printf, *inputs), in *inputs) string {
+	var b strings.Builder
+	write(func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }, in)
+	return b.String()
+}
+
+// checkRows fails for each row of want that out lacks.
+func checkRows(t *testing.T, out string, want []string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(out, w) {
+			t.Errorf("missing row %q in:\n%s", w, out)
 		}
 	}
 }
@@ -158,18 +168,12 @@ func TestBaselines(t *testing.T) {
 			"stdlib1.gen":    {{elapsed: 6, rssKB: 4 << 10}, {elapsed: 7}, {elapsed: 8}},
 		},
 	}
-	var b strings.Builder
-	writeBaselines(func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }, in)
-	out := b.String()
-	for _, want := range []string{
+	out := render(writeBaselines, in)
+	checkRows(t, out, []string{
 		"| parse-only, fastjson | `bench/parseonly`: bufio lines, fastjson parse, statuses counted | 1.00 M | 3 MiB | **0.50** |",
 		"| parse-only, encoding/json | `bench/parseonly -stdlib`: the same with the standard library | 143 k | 0 MiB | **3.50** |",
 		"| replay | `waba_exporter replay --openmetrics /dev/null` | 500 k | 60 MiB | 1.00 |",
-	} {
-		if !strings.Contains(out, want) {
-			t.Errorf("missing row %q in:\n%s", want, out)
-		}
-	}
+	})
 	if strings.Contains(out, "mtail") {
 		t.Errorf("a row for mtail, which the run lacks:\n%s", out)
 	}
