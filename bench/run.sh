@@ -38,22 +38,23 @@ SIM=$CACHE/sim-$SIM_LINES-seed1.ndjson
 
 log() { printf '[bench %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 
-if [ ! -x /usr/bin/time ]; then
-	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-		log "installing GNU time (Debian package 'time')"
-		apt-get install -y -qq time >/dev/null
-	else
-		echo "bench: /usr/bin/time (GNU time) is required: apt-get install time" >&2
-		exit 1
-	fi
+# debian PKG WHY: installs a Debian package when we may (root, apt-get); fails otherwise.
+debian() {
+	[ "$(id -u)" = 0 ] && command -v apt-get >/dev/null || return 1
+	log "installing $1 (Debian package) for $2"
+	apt-get install -y -qq "$1" >/dev/null
+}
+
+if [ ! -x /usr/bin/time ] && ! debian time "the process figures"; then
+	echo "bench: /usr/bin/time (GNU time) is required: apt-get install time" >&2
+	exit 1
 fi
 PIN=()
 if command -v taskset >/dev/null; then PIN=(taskset -c 0); fi
-# mtail (Debian package) for the mtail baseline: installed when missing and we may,
-# else that row is left out (the issue asks for it "where available").
-if ! command -v mtail >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-	log "installing mtail (Debian package) for the mtail baseline"
-	apt-get install -y -qq mtail >/dev/null 2>&1 || log "mtail could not be installed: no mtail row"
+# mtail for the mtail baseline: installed when missing and we may, else that row is
+# left out (the issue asks for it "where available").
+if ! command -v mtail >/dev/null; then
+	debian mtail "the mtail baseline" || log "mtail could not be installed: no mtail row"
 fi
 MTAIL=$(command -v mtail || true)
 
