@@ -12,7 +12,10 @@
 #    until ready (bench/runlive), for the run / replay ratio; and the serial / parallel
 #    decode-apply prototype (replayprof -mode serial|parallel); and, on one core, the
 #    baselines of issue 14: parseonly -stdlib (encoding/json) and mtail running
-#    bench/mtail (installed from Debian when missing; left out where it cannot be).
+#    bench/mtail (installed from Debian when missing; left out where it cannot be); and
+#    the bounds of its throughput targets: decoding alone and decode+apply on one core
+#    (replayprof -mode decode|serial), the state split by customer over all cores, never
+#    merged (replayprof -mode shards).
 # 4. go test -bench -benchmem: decode (webhook), state machine, View and memory at up to
 #    10M customers (window), scrape with 1M customers and Gather at 100k to 10M (exporter).
 # 5. A CPU profile of the replay (pprof top by flat and cumulative time) and the heap
@@ -132,9 +135,15 @@ for entry in "${FILES[@]}"; do
 	done
 done
 for run in $(seq "$RUNS"); do
-	log "prototype run $run/$RUNS: decode+apply serial vs parallel"
+	log "prototype run $run/$RUNS: decode+apply serial vs parallel; the bounds of issue 14"
 	measure serial.gen "$BIN/replayprof" -mode serial "$GEN"
 	measure parallel.gen "$BIN/replayprof" -mode parallel "$GEN"
+	# What the throughput targets of issue 14 leave: decoding alone and decode+apply on
+	# one core beside parse-only, and the state split by customer on all cores (a bound).
+	measure parseonly1b.gen "${PIN[@]}" "$BIN/parseonly" "$GEN"
+	measure decode1.gen "${PIN[@]}" "$BIN/replayprof" -mode decode "$GEN"
+	measure serial1.gen "${PIN[@]}" "$BIN/replayprof" -mode serial "$GEN"
+	measure shards.gen "$BIN/replayprof" -mode shards -shards "$(nproc)" "$GEN"
 done
 cp "$OUT/parseonly.gen.stdout" "$OUT/parseonly.counts"
 

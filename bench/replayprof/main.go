@@ -11,6 +11,11 @@
 //	parallel  the same batches through the engine, pipeline.Run: decoded ahead on a
 //	          goroutine of its own into owned events, applied in file order under the
 //	          pipeline's lock (what replay runs, without the tailer).
+//	decode    serial without the state machine: lines read and decoded, events counted,
+//	          nothing applied (what decoding costs; serial minus it is the state machine).
+//	shards    a bound, not an engine: one goroutine decodes, -shards goroutines each
+//	          apply the events of their customers to a machine of their own (see
+//	          runShards): the most that splitting the state by customer could give.
 //	allocs    serial, measuring heap allocations of decode+apply per line with
 //	          runtime.ReadMemStats around each line after a warm-up, split by line kind
 //	          (status-only webhooks, webhooks with inbound messages, other).
@@ -34,6 +39,8 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/waba-exporter/waba_exporter/internal/app"
@@ -45,11 +52,12 @@ import (
 )
 
 func main() {
-	mode := flag.String("mode", "replay", "replay, serial, parallel or allocs")
+	mode := flag.String("mode", "replay", "replay, serial, parallel, decode, shards or allocs")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile here")
 	memprofile := flag.String("memprofile", "", "write an allocation profile here (every allocation sampled)")
 	warm := flag.Int("warm", 500_000, "allocs mode: lines applied before measuring")
 	measure := flag.Int("measure", 50_000, "allocs mode: lines measured after the warm-up")
+	shards := flag.Int("shards", 2, "shards mode: state machines, each on a goroutine of its own")
 	flag.Parse()
 	files := flag.Args()
 	if len(files) == 0 {
@@ -84,6 +92,14 @@ func main() {
 		lines, nbytes = runPipelined(files, *mode == "parallel")
 	case "allocs":
 		lines, nbytes, extra = runAllocs(files, *warm, *measure)
+	case "decode":
+		var evs int64
+		lines, nbytes, evs = runDecode(files)
+		extra = fmt.Sprintf(" events=%d", evs)
+	case "shards":
+		var applied []int64
+		lines, nbytes, applied = runShards(files, *shards)
+		extra = fmt.Sprintf(" shards=%d events=%d", len(applied), sum(applied))
 	default:
 		fmt.Fprintln(os.Stderr, "replayprof: unknown mode", *mode)
 		os.Exit(2)
@@ -305,4 +321,112 @@ func runAllocs(files []string, warm, measure int) (lines, n int64, extra string)
 	extra = fmt.Sprintf(" status_lines=%d status_allocs_per_line=%.4f status_bytes_per_line=%.1f inbound_lines=%d inbound_allocs_per_line=%.4f inbound_bytes_per_line=%.1f other_lines=%d other_allocs_per_line=%.4f other_bytes_per_line=%.1f",
 		status.lines, sa, sb, inbound.lines, ia, ib, other.lines, oa, ob)
 	return lines, n, extra
+}
+
+// runShards measures what splitting the state by customer could give at most: one
+// goroutine reads and decodes batches (pipeline.Decoder), and each of k goroutines
+// applies to a machine of its own the events whose customer hashes to it (events with
+// no customer go to the first). It is a bound, not an engine: the k machines are never
+// merged (no exposition, no digest), business-level state is split with the customers,
+// and nothing orders events across shards.
+// It returns the events each shard applied.
+func runShards(files []string, k int) (lines, n int64, applied []int64) {
+	k = max(k, 1)
+	type batch struct {
+		d    pipeline.Decoded
+		left atomic.Int32
+	}
+	free := make(chan *batch, 4*k)
+	for range cap(free) {
+		free <- &batch{}
+	}
+	ins := make([]chan *batch, k)
+	applied = make([]int64, k)
+	var wg sync.WaitGroup
+	for s := range ins {
+		ins[s] = make(chan *batch, 4)
+		m := window.New(app.WindowConfig(config.Default()))
+		wg.Go(func() {
+			for b := range ins[s] {
+				evs := b.d.Events()
+				for i := range evs {
+					ev := &evs[i]
+					id := ev.Customer
+					if len(id) == 0 {
+						id = ev.CustomerUserID
+					}
+					if shardOf(id, k) != s {
+						continue
+					}
+					if ev.Time == 0 {
+						ev.Time, ev.TimeFromReceive = m.Watermark(), true
+					}
+					m.Apply(ev)
+					applied[s]++
+				}
+				if b.left.Add(-1) == 0 {
+					free <- b
+				}
+			}
+			m.Flush()
+		})
+	}
+	p := pipeline.New(window.New(app.WindowConfig(config.Default())), webhook.Options{}, nil, nil)
+	dec := p.NewDecoder()
+	src := &fileSource{files: files}
+	for {
+		ls, err := src.Next(context.Background())
+		if err == io.EOF {
+			break
+		}
+		b := <-free
+		dec.Decode(&b.d, ls, 0)
+		b.left.Store(int32(k))
+		for _, in := range ins {
+			in <- b
+		}
+	}
+	for _, in := range ins {
+		close(in)
+	}
+	wg.Wait()
+	return src.nLines, src.nBytes, applied
+}
+
+func sum(xs []int64) (t int64) {
+	for _, x := range xs {
+		t += x
+	}
+	return t
+}
+
+// runDecode reads and decodes files as serial mode does, without applying: the events
+// decoded are counted.
+func runDecode(files []string) (lines, n, events int64) {
+	d := webhook.NewDecoder(webhook.Options{})
+	src := &fileSource{files: files}
+	for {
+		ls, err := src.Next(context.Background())
+		if err == io.EOF {
+			break
+		}
+		for _, l := range ls {
+			evs, _ := d.Decode(l.Data, 0)
+			events += int64(len(evs))
+		}
+	}
+	return src.nLines, src.nBytes, events
+}
+
+// shardOf maps a customer id to one of k shards (FNV-1a; the empty id to shard 0).
+func shardOf(id []byte, k int) int {
+	if len(id) == 0 || k == 1 {
+		return 0
+	}
+	h := uint64(14695981039346656037)
+	for _, c := range id {
+		h ^= uint64(c)
+		h *= 1099511628211
+	}
+	return int(h % uint64(k))
 }

@@ -115,3 +115,39 @@ func parseFields(s string) map[string]int {
 	}
 	return out
 }
+
+// The shards bound must apply every decoded event exactly once, over all its machines,
+// and split a log with many customers between them.
+func TestShardsApplyEveryEventOnce(t *testing.T) {
+	path := writeSim(t, t.TempDir(), "a.ndjson", 4, 4000)
+	wantLines, wantBytes, events := runDecode([]string{path})
+	if events == 0 {
+		t.Fatal("the simulated log decoded to no events")
+	}
+	for _, k := range []int{1, 2, 3} {
+		lines, n, applied := runShards([]string{path}, k)
+		if lines != wantLines || n != wantBytes {
+			t.Fatalf("k=%d read %d lines, %d bytes; decode read %d, %d", k, lines, n, wantLines, wantBytes)
+		}
+		if len(applied) != k || sum(applied) != events {
+			t.Fatalf("k=%d applied %v (total %d), want %d events over %d shards", k, applied, sum(applied), events, k)
+		}
+		for s, a := range applied {
+			if a == 0 {
+				t.Errorf("k=%d: shard %d applied nothing", k, s)
+			}
+		}
+	}
+}
+
+func TestShardOf(t *testing.T) {
+	ids := [][]byte{[]byte("15551234567"), []byte("15551234568"), []byte("447700900123")}
+	for _, id := range ids {
+		if a, b := shardOf(id, 4), shardOf(append([]byte(nil), id...), 4); a != b || a < 0 || a >= 4 {
+			t.Errorf("shardOf(%s) = %d then %d", id, a, b)
+		}
+	}
+	if shardOf(nil, 4) != 0 || shardOf(ids[0], 1) != 0 {
+		t.Error("no customer, or one shard, must give shard 0")
+	}
+}

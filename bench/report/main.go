@@ -90,7 +90,7 @@ func load(dir string) (*inputs, error) {
 		}
 		f.Close()
 	}
-	for _, name := range []string{"allocs.txt", "profile.txt", "serial.gen.stdout", "parallel.gen.stdout"} {
+	for _, name := range []string{"allocs.txt", "profile.txt", "serial.gen.stdout", "parallel.gen.stdout", "decode1.gen.stdout", "shards.gen.stdout"} {
 		key := strings.SplitN(name, ".", 2)[0]
 		_ = eachLine(filepath.Join(dir, name), func(f []string) { in.kv[key] = parseKV(f) })
 	}
@@ -270,6 +270,7 @@ func write(w io.Writer, in *inputs) {
 	writeEndToEnd(p, in)
 	writeBaselines(p, in)
 	writeIssue14(p, in)
+	writeBounds(p, in)
 	writeFigures(p, in)
 	writeConcurrency(p, in)
 	writeProfile(p, in)
@@ -372,6 +373,51 @@ func writeIssue14(p printf, in *inputs) {
 	row("scrape (Gather) at 10M tracked customers", s10m, "%.2f ms", atMost(20, "<= 20 ms"))
 	row("scrape at 10M / scrape at 100k (flat)", ratio(s10m, s100k), "%.2f", atMost(1.5, "<= 1.5"))
 	row("allocations per line on the real file after warm-up (all kinds)", in.allocsPerLine(), "%.4f", atMost(0, "0"))
+	p("\n")
+}
+
+// writeBounds prints what the throughput targets of issue 14 leave to the state machine,
+// from runs interleaved in one loop (bench/run.sh): parse-only, decoding alone and
+// decode+apply on one core, and the state split by customer on all cores, never merged.
+func writeBounds(p printf, in *inputs) {
+	fl, ok := in.files["gen"]
+	po, ok1 := median(in.procs["parseonly1b.gen"])
+	de, ok2 := median(in.procs["decode1.gen"])
+	se, ok3 := median(in.procs["serial1.gen"])
+	if !ok || !ok1 || !ok2 || !ok3 || po.elapsed <= 0 {
+		return
+	}
+	p("## Bounds of the throughput targets of issue 14\n\n")
+	p("`bench/replayprof` on the gen file, in one loop with parse-only (no tailer, no exposition):\n")
+	p("`decode` reads and decodes every line and applies nothing; `serial` decodes and applies on one\n")
+	p("goroutine; `shards` decodes on one goroutine and applies on one goroutine per core, each to a\n")
+	p("machine of its own holding the customers that hash to it. `shards` is a bound, not an engine:\n")
+	p("its machines are never merged, and business-level state is split with the customers.\n\n")
+	p("| run | cores | lines/s | CPU (user+sys) | ratio to parse-only, one core |\n|---|---|---:|---:|---:|\n")
+	prow := func(name, cores string, m proc) {
+		p("| %s | %s | %s | %.2f s | **%.2f** |\n", name, cores, kilo(fl[0]/m.elapsed), m.user+m.sys, po.elapsed/m.elapsed)
+	}
+	prow("parse-only (fastjson)", "one", po)
+	prow("decode only", "one", de)
+	prow("serial: decode + state machine", "one", se)
+	sh, okS := median(in.procs["shards.gen"])
+	if okS {
+		prow(fmt.Sprintf("shards bound (%s machines)", orNA(in.kv["shards"]["shards"])), "all", sh)
+	}
+	p("\n")
+	budget, spent := po.elapsed-de.elapsed, se.elapsed-de.elapsed
+	if evs := in.kvValue("decode1", "events"); evs.ok && evs.v > 0 {
+		p("- **replay / parse-only >= 1.0 on one core** leaves the state machine the parse-only time\n")
+		p("  minus the decoding time: %.2f s for %.0f events, %.0f ns an event. It takes %.2f s\n", budget, evs.v, budget/evs.v*1e9, spent)
+		p("  (serial minus decode), %.0f ns an event: %.1f times its budget.\n", spent/evs.v*1e9, spent/max(budget, 1e-9))
+	}
+	if okS {
+		cores := num(orNA(in.machine["cores"]))
+		allowed := cores * po.elapsed / 1.5
+		p("- **replay on all cores / parse-only on one >= 1.5** allows at most %s cores x parse-only time / 1.5\n", orNA(in.machine["cores"]))
+		p("  = %.2f s of CPU for the whole file, even with every core busy throughout. The shards bound,\n", allowed)
+		p("  which never merges its machines, used %.2f s, and reached **%.2f**.\n", sh.user+sh.sys, po.elapsed/sh.elapsed)
+	}
 	p("\n")
 }
 

@@ -178,3 +178,33 @@ func TestBaselines(t *testing.T) {
 		t.Errorf("a row for mtail, which the run lacks:\n%s", out)
 	}
 }
+
+// The bounds section derives the state machine's budget from three one-core runs and
+// the CPU the two-core target allows from the core count; without its runs it is left out.
+func TestBounds(t *testing.T) {
+	in := &inputs{
+		files: map[string][2]float64{"gen": {1e6, 6e8}},
+		procs: map[string][]proc{
+			"parseonly1b.gen": {{elapsed: 0.9, user: 0.8, sys: 0.1}},
+			"decode1.gen":     {{elapsed: 0.6, user: 0.5, sys: 0.1}},
+			"serial1.gen":     {{elapsed: 1.8, user: 1.7, sys: 0.1}},
+			"shards.gen":      {{elapsed: 1.2, user: 2.0, sys: 0.2}},
+		},
+		kv:      map[string]map[string]string{"decode1": {"events": "1000000"}, "shards": {"shards": "2"}},
+		machine: map[string]string{"cores": "2"},
+	}
+	checkRows(t, render(writeBounds, in), []string{
+		"| parse-only (fastjson) | one | 1.11 M | 0.90 s | **1.00** |",
+		"| decode only | one | 1.67 M | 0.60 s | **1.50** |",
+		"| serial: decode + state machine | one | 556 k | 1.80 s | **0.50** |",
+		"| shards bound (2 machines) | all | 833 k | 2.20 s | **0.75** |",
+		"minus the decoding time: 0.30 s for 1000000 events, 300 ns an event. It takes 1.20 s",
+		"(serial minus decode), 1200 ns an event: 4.0 times its budget.",
+		"= 1.20 s of CPU for the whole file",
+		"used 2.20 s, and reached **0.75**.",
+	})
+	delete(in.procs, "decode1.gen")
+	if out := render(writeBounds, in); out != "" {
+		t.Errorf("bounds printed without the decode run:\n%s", out)
+	}
+}
