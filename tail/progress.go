@@ -66,11 +66,16 @@ func (p *Progress) Done(l *Line) { p.Record(l.File, l.Offset) }
 // Record records that the line of f ending at offset has been fully processed (Done of
 // a line whose bytes are gone: the consumer kept its File and Offset). A nil f (a line
 // from no file) is ignored.
-func (p *Progress) Record(f *File, offset int64) {
-	if f == nil {
+func (p *Progress) Record(f *File, offset int64) { p.RecordLines(f, offset, 1) }
+
+// RecordLines records that n consecutive lines of f, the last of them ending at offset,
+// have been fully processed: one call for a run of lines of one file (Record of each,
+// in order, leaves the same Progress).
+func (p *Progress) RecordLines(f *File, offset int64, n int) {
+	if f == nil || n <= 0 {
 		return
 	}
-	f.src.applied.Add(1)
+	f.src.applied.Add(uint64(n))
 	if f.src.stdin {
 		return
 	}

@@ -101,8 +101,12 @@ type shard struct {
 	unregister func()
 }
 
-// Record implements pipeline.Recorder: offset is the record's offset + 1.
-func (s *shard) Record(_ *tail.File, offset int64) { s.next.Store(offset) }
+// RecordLines implements pipeline.Recorder: offset is the last record's offset + 1.
+func (s *shard) RecordLines(_ *tail.File, offset int64, n int) {
+	if n > 0 {
+		s.next.Store(offset)
+	}
+}
 
 // Positions is a shard's applied offset as a restore point, for a checkpoint holding
 // state and offset together: call Positions under the pipeline's lock.

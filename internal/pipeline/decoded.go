@@ -144,9 +144,20 @@ func (p *Pipeline) Apply(d *Decoded) { p.apply(d, nil) }
 // apply applies d under the write lock and, under the same lock, records the File and
 // Offset of each line in rec (if not nil), so that offsets and state describe the same
 // prefix of the input.
+//
+// Lines are recorded a run of one file at a time (one call for a batch from one file),
+// always before the lock is let go.
 func (p *Pipeline) apply(d *Decoded, rec Recorder) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	var run struct {
+		f      *tail.File
+		offset int64
+		n      int
+	}
+	if rec != nil {
+		defer func() { rec.RecordLines(run.f, run.offset, run.n) }()
+	}
 	for i := range d.lines {
 		dl := &d.lines[i]
 		if p.lastSrc == nil || dl.source != p.lastName {
@@ -154,7 +165,12 @@ func (p *Pipeline) apply(d *Decoded, rec Recorder) {
 		}
 		s := p.lastSrc
 		if rec != nil && dl.file != nil {
-			rec.Record(dl.file, dl.offset)
+			if dl.file != run.f {
+				rec.RecordLines(run.f, run.offset, run.n)
+				run.f, run.n = dl.file, 0
+			}
+			run.offset = dl.offset
+			run.n++
 		}
 		if dl.tooLong {
 			// Not a line read: its bytes are in no counter, as in the tailer's reads.

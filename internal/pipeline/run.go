@@ -26,11 +26,12 @@ type Source interface {
 	Next(ctx context.Context) ([]Line, error)
 }
 
-// Recorder records that a line of a file has been applied (tail.Progress): called under
-// the pipeline's write lock, with the state the line changed, so that a reader holding
-// the lock sees offsets and state describing the same prefix of the input.
+// Recorder records that lines of a file have been applied (tail.Progress): n consecutive
+// lines of f, the last ending at offset. Called under the pipeline's write lock, with the
+// state the lines changed, so that a reader holding the lock sees offsets and state
+// describing the same prefix of the input.
 type Recorder interface {
-	Record(f *tail.File, offset int64)
+	RecordLines(f *tail.File, offset int64, n int)
 }
 
 // Hooks are the caller's parts of Run; every field is optional.

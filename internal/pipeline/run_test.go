@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -308,5 +309,45 @@ func TestTailSourcePollsUntilReady(t *testing.T) {
 	cancel()
 	if err := <-done; !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// recorderFunc is a Recorder calling a function.
+type recorderFunc func(f *tail.File, offset int64, n int)
+
+func (r recorderFunc) RecordLines(f *tail.File, offset int64, n int) { r(f, offset, n) }
+
+// apply records each run of lines of one file with one call, in order, with the run's
+// last offset, under the lock; lines of no file are not recorded.
+func TestApplyRecordsRunsOfOneFile(t *testing.T) {
+	a, b := &tail.File{}, &tail.File{}
+	files := []*tail.File{a, a, b, b, nil, b, a}
+	data := simLines(t, len(files))
+	lines := make([]Line, len(files))
+	for i, f := range files {
+		lines[i] = Line{Source: "in", File: f, Offset: int64(100 * (i + 1)), Data: data[i]}
+	}
+	type call struct {
+		f      *tail.File
+		offset int64
+		n      int
+	}
+	p := New(window.New(window.DefaultConfig()), webhook.Options{}, nil, nil)
+	var got []call
+	rec := recorderFunc(func(f *tail.File, offset int64, n int) {
+		if p.mu.TryRLock() {
+			p.mu.RUnlock()
+			t.Error("RecordLines called without the write lock held")
+		}
+		if n > 0 {
+			got = append(got, call{f, offset, n})
+		}
+	})
+	var d Decoded
+	p.NewDecoder().Decode(&d, lines, 0)
+	p.apply(&d, rec)
+	want := []call{{a, 200, 2}, {b, 600, 3}, {a, 700, 1}}
+	if !slices.Equal(got, want) {
+		t.Fatalf("recorded %+v, want %+v", got, want)
 	}
 }
