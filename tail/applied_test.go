@@ -2,6 +2,8 @@ package tail
 
 import (
 	"path/filepath"
+	"runtime"
+	"sync/atomic"
 	"testing"
 )
 
@@ -68,4 +70,61 @@ func TestRecordLinesCountsTheRun(t *testing.T) {
 		t.Fatal("not Applied once every line was recorded")
 	}
 	b.Release()
+}
+
+// A consumer that holds up to HeldBatches batches beyond the one it took last (as one
+// decoding ahead does) gets them all reused, even when it gives them back all at once
+// while the tailer waits on a full channel: the tailer makes no more batches than the
+// channel, the consumer and its own filling need, however long the input. (With
+// HeldBatches 0, the free list would drop the surplus of every such burst.)
+func TestHeldBatchesAreReused(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		option  int
+		bounded bool
+	}{{"HeldBatches set", 4, true}, {"HeldBatches 0", 0, false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			const held, outCap = 4, 1
+			path := filepath.Join(t.TempDir(), "app.log")
+			writeFile(t, path, joinLines(numbered("line", 1, 3000)))
+			tl, err := New(Options{Sources: []string{path}, BatchBytes: 256, HeldBatches: tc.option})
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := make(chan *Batch, outCap)
+			var finished atomic.Bool
+			done := make(chan error, 1)
+			go func() { done <- tl.Run(t.Context(), out); finished.Store(true); close(out) }()
+			seen := map[*Batch]bool{}
+			var queue []*Batch
+			lines, batches := 0, 0
+			for b := range out {
+				seen[b] = true
+				lines += len(b.Lines)
+				batches++
+				queue = append(queue, b)
+				if len(queue) <= held {
+					continue
+				}
+				// The tailer is blocked on the full channel, holding a filled batch: give
+				// every held batch back at once.
+				for len(out) < outCap && !finished.Load() {
+					runtime.Gosched()
+				}
+				for _, q := range queue {
+					q.Release()
+				}
+				queue = queue[:0]
+			}
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+			if lines != 3000 || batches < 100 {
+				t.Fatalf("%d lines in %d batches", lines, batches)
+			}
+			if bound := outCap + held + 3; (len(seen) <= bound) != tc.bounded {
+				t.Fatalf("%d distinct batches for %d sent, holding %d (bound %d)", len(seen), batches, held, bound)
+			}
+		})
+	}
 }

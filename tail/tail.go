@@ -59,8 +59,8 @@
 //
 // # Memory
 //
-// Batches are recycled through a free list bounded by the output channel's capacity, so
-// reading allocates nothing per line in steady state. Run blocks while the output channel
+// Batches are recycled through a free list bounded by the output channel's capacity
+// (plus [Options.HeldBatches]), so reading allocates nothing per line in steady state. Run blocks while the output channel
 // is full: a slow consumer shows as growing SourceStats.LagBytes, not as memory.
 //
 // # Restart
@@ -150,6 +150,11 @@ type Options struct {
 	// BatchBytes is the target size of a batch and the most read from one file per turn
 	// (default 64 KiB).
 	BatchBytes int
+	// HeldBatches is how many batches the consumer may hold, unreleased, beyond those in
+	// the output channel and the one it took last (a consumer that decodes ahead and
+	// releases each batch once applied): the free list has room for them, so that in
+	// steady state every batch is reused and none is made.
+	HeldBatches int
 	// DetachedGrace is how long a rotated or deleted file that stopped growing is kept
 	// open before it is released (default 5s).
 	DetachedGrace time.Duration
@@ -453,7 +458,7 @@ func (t *Tailer) Run(ctx context.Context, out chan<- *Batch) error {
 	if !t.running.CompareAndSwap(false, true) {
 		return errors.New("tail: Run called twice")
 	}
-	t.free = make(chan *Batch, cap(out)+2)
+	t.free = make(chan *Batch, cap(out)+2+max(t.opts.HeldBatches, 0))
 	quit := make(chan struct{})
 	defer close(quit)
 	defer t.closeAll()

@@ -25,7 +25,7 @@ import (
 //     error into at least one event; anything else (another field, gs_app_id, a number where
 //     a string is usual, message or value errors, ...) falls back.
 // Events point into d.line, the decoder's own copy of the line, as the general path's point
-// into the parser's copy.
+// into the parser's copy; or, under DecodeInPlace, into the caller's line itself.
 
 // fscan reads JSON from b at i. bad is sticky: once set, the scan is abandoned.
 type fscan struct {
@@ -498,8 +498,11 @@ func (s *fscan) member(ks *keySet) []byte {
 
 // fastMeta tries the fast path on a trimmed line that starts with '{'.
 func (d *Decoder) fastMeta(line []byte) bool {
-	d.line = append(d.line[:0], line...)
-	s := fscan{b: d.line, noEsc: bytes.IndexByte(d.line, '\\') < 0}
+	if !d.inPlace {
+		d.line = append(d.line[:0], line...)
+		line = d.line
+	}
+	s := fscan{b: line, noEsc: bytes.IndexByte(line, '\\') < 0}
 	ok := d.fastTop(&s)
 	if ok && !s.bad && len(d.events) > 0 {
 		s.ws()

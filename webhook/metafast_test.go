@@ -174,6 +174,13 @@ func sameResult(t *testing.T, fast, slow *Decoder, line []byte) bool {
 		t.Fatalf("fast and general paths differ on %.300q:\nfast    %v %v %v\ngeneral %v %v %v",
 			line, toEvs(got), perr, gotFields, toEvs(want), wantErr, slow.ChangeFields())
 	}
+	// In place, the same events and error (the line is copied first: the events may point
+	// into it, and got into the decoder's memory, which the next call reuses).
+	got = deepCopy(got)
+	inPlace, ipErr := fast.DecodeInPlace(append([]byte(nil), line...), 1752000000)
+	if !reflect.DeepEqual(deepCopy(inPlace), got) || ipErr != perr {
+		t.Fatalf("DecodeInPlace and Decode differ on %.300q:\nin place %v %v\ncopied   %v %v", line, toEvs(inPlace), ipErr, toEvs(got), perr)
+	}
 	tl := trimSpace(line)
 	if len(tl) == 0 || tl[0] != '{' {
 		return false
@@ -181,6 +188,43 @@ func sameResult(t *testing.T, fast, slow *Decoder, line []byte) bool {
 	took := fast.fastMeta(tl)
 	fast.events, fast.changes = fast.events[:0], fast.changes[:0]
 	return took
+}
+
+// deepCopy copies events and every byte they point to.
+func deepCopy(evs []model.Event) []model.Event {
+	out := append([]model.Event(nil), evs...)
+	for i := range out {
+		for _, f := range out[i].ByteFields() {
+			if *f != nil {
+				*f = append([]byte{}, *f...)
+			}
+		}
+	}
+	return out
+}
+
+// DecodeInPlace reads the line itself: the events of a fast-path line point into it, and
+// the decoder's copy of the line is never made.
+func TestDecodeInPlaceAliasesTheLine(t *testing.T) {
+	line := append([]byte(nil), statusLine...)
+	d := NewDecoder(Options{})
+	evs, err := d.DecodeInPlace(line, 0)
+	if err != nil || len(evs) == 0 {
+		t.Fatalf("%d events, %v", len(evs), err)
+	}
+	if d.line != nil {
+		t.Error("DecodeInPlace copied the line")
+	}
+	id := evs[0].MessageID
+	i := bytes.Index(line, id)
+	if len(id) == 0 || i < 0 || &line[i] != &id[0] {
+		t.Fatalf("message id %q does not point into the line", id)
+	}
+	// Decode, for comparison, points into its own copy.
+	evs, _ = d.Decode(line, 0)
+	if id := evs[0].MessageID; &line[bytes.Index(line, id)] == &id[0] {
+		t.Fatal("Decode's events point into the caller's line")
+	}
 }
 
 func diffDecoders(opts Options) (fast, slow *Decoder) {

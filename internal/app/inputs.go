@@ -136,7 +136,7 @@ func (s *inputSet) start(in config.Input, first bool) error {
 	s.p.AddSource(in.Path)
 	t, err := tail.New(tail.Options{
 		Sources: []string{in.Path}, Start: start, Follow: true, Positions: positions,
-		PollInterval: s.poll, MaxLineBytes: in.MaxLineBytes, Logger: s.log,
+		PollInterval: s.poll, MaxLineBytes: in.MaxLineBytes, HeldBatches: pipeline.HeldBatches, Logger: s.log,
 	})
 	if err != nil {
 		return fmt.Errorf("inputs: %s: %w", in.Path, err)

@@ -140,7 +140,7 @@ func replayPipeline(ctx context.Context, cfg *config.Config, files []string, pro
 func replayFile(ctx context.Context, p *pipeline.Pipeline, f string, log *slog.Logger, before beforeLine, done *atomic.Int64) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	t, err := tail.New(tail.Options{Sources: []string{f}, Start: tail.StartBeginning, Follow: false, Logger: log})
+	t, err := tail.New(tail.Options{Sources: []string{f}, Start: tail.StartBeginning, Follow: false, HeldBatches: pipeline.HeldBatches, Logger: log})
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"errors"
+	"unsafe"
 
 	"github.com/waba-exporter/waba_exporter/model"
 	"github.com/waba-exporter/waba_exporter/tail"
@@ -21,6 +22,16 @@ type Decoded struct {
 	fields []string
 	arena  []byte
 	idle   bool // no lines: the source had nothing pending (Run calls Hooks.Idle)
+	// lent, when set, is the tailer batch holding the lines, lent to the batch until it
+	// is applied: events point into its lines (only what lies outside them is copied
+	// into the arena), and Run releases it once the batch is applied.
+	lent *tail.Batch
+}
+
+// release gives back the lent tailer batch, if any.
+func (d *Decoded) release() {
+	d.lent.Release()
+	d.lent = nil
 }
 
 type decLine struct {
@@ -84,6 +95,13 @@ func (d *Decoder) decoder(source string) *webhook.Decoder {
 // time for bodies without their own; 0 means the event-time watermark at the moment the
 // line is applied (replay: the "read time" of a file from the past).
 func (d *Decoder) Decode(dst *Decoded, lines []Line, recvTime int64) {
+	d.decode(dst, lines, recvTime, false)
+}
+
+// decode is Decode; lent says the bytes of lines stay valid until dst is applied (a lent
+// tailer batch), so that events may point into them: only the bytes an event holds
+// outside its line (decoder memory, reused at the next line) are copied into the arena.
+func (d *Decoder) decode(dst *Decoded, lines []Line, recvTime int64, lent bool) {
 	dst.lines, dst.events, dst.keys = dst.lines[:0], dst.events[:0], dst.keys[:0]
 	dst.fields, dst.arena = dst.fields[:0], dst.arena[:0]
 	for i := range lines {
@@ -100,7 +118,9 @@ func (d *Decoder) Decode(dst *Decoded, lines []Line, recvTime int64) {
 			continue
 		}
 		dec := d.decoder(l.Source)
-		events, err := dec.Decode(l.Data, recvTime)
+		// In place: the line is unchanged until its events are owned, just below (a lent
+		// line stays so until the batch is applied).
+		events, err := dec.DecodeInPlace(l.Data, recvTime)
 		if err != nil {
 			// Decode's errors are static *webhook.ParseError values: AsType allocates nothing.
 			dl.perr, _ = errors.AsType[*webhook.ParseError](err)
@@ -109,7 +129,11 @@ func (d *Decoder) Decode(dst *Decoded, lines []Line, recvTime int64) {
 		for j := range events {
 			dst.events = append(dst.events, events[j])
 			ev := &dst.events[len(dst.events)-1]
-			dst.own(ev)
+			if lent {
+				dst.ownOutside(ev, l.Data)
+			} else {
+				dst.own(ev)
+			}
 			if recvTime != 0 {
 				ev.TimeFromReceive = ev.Time == recvTime
 			}
@@ -129,6 +153,28 @@ func (dst *Decoded) own(ev *model.Event) {
 	for _, f := range ev.ByteFields() {
 		if len(*f) == 0 {
 			*f = nil
+			continue
+		}
+		start := len(dst.arena)
+		dst.arena = append(dst.arena, *f...)
+		*f = dst.arena[start:len(dst.arena):len(dst.arena)]
+	}
+}
+
+// ownOutside is own for the byte fields of ev that do not lie within line, whose bytes
+// outlive the batch (a lent tailer batch); those within it are kept where they are.
+func (dst *Decoded) ownOutside(ev *model.Event, line []byte) {
+	lo := uintptr(unsafe.Pointer(unsafe.SliceData(line)))
+	hi := lo + uintptr(len(line))
+	for _, f := range ev.ByteFields() {
+		n := len(*f)
+		if n == 0 {
+			*f = nil
+			continue
+		}
+		// An address compared, never converted back: no pointer is made from it.
+		if p := uintptr(unsafe.Pointer(unsafe.SliceData(*f))); p >= lo && p+uintptr(n) <= hi {
+			*f = (*f)[:n:n]
 			continue
 		}
 		start := len(dst.arena)

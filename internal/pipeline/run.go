@@ -63,7 +63,22 @@ func poolSize(h *Hooks) int {
 	if h.LineByLine {
 		return 256
 	}
-	return 4
+	return HeldBatches
+}
+
+// HeldBatches is the most tailer batches Run holds at once beyond the one TailSource
+// hands out last: with a TailSource, each decoded batch keeps its tailer batch, whose
+// lines its events point into, until it is applied (decoding copies none of their bytes).
+// A tailer feeding Run is given it as tail.Options.HeldBatches, so that its free list
+// takes them all back and reading stays free of allocations.
+const HeldBatches = 4
+
+// lender is a Source whose lines stay valid past the next call to Next, until the batch
+// holding them is released (TailSource): Run then decodes without copying the bytes of
+// the lines and releases each batch once applied.
+type lender interface {
+	// nextLent is Next, handing over the batch of the lines (nil with none).
+	nextLent(ctx context.Context) ([]Line, *tail.Batch, error)
 }
 
 // Run is the ingestion engine: it takes lines from src, decodes them on a goroutine of
@@ -111,6 +126,7 @@ func (p *Pipeline) Run(ctx context.Context, src Source, h Hooks) error {
 				h.Applied(d)
 			}
 		}
+		d.release()
 		free <- d
 	}
 	err := <-srcErr
@@ -135,8 +151,18 @@ func (p *Pipeline) decodeAhead(ctx context.Context, src Source, h *Hooks, free c
 			return nil, false
 		}
 	}
+	// Line by line, one tailer batch spans many decoded ones: its bytes are copied.
+	ln, lend := src.(lender)
+	lend = lend && !h.LineByLine
 	for {
-		lines, err := src.Next(ctx)
+		var lines []Line
+		var batch *tail.Batch
+		var err error
+		if lend {
+			lines, batch, err = ln.nextLent(ctx)
+		} else {
+			lines, err = src.Next(ctx)
+		}
 		if err != nil {
 			return err
 		}
@@ -151,13 +177,16 @@ func (p *Pipeline) decodeAhead(ctx context.Context, src Source, h *Hooks, free c
 		for i := 0; i < len(lines) || (i == 0 && len(lines) == 0); i += max(step, 1) {
 			d, ok := take()
 			if !ok {
+				batch.Release()
 				return ctx.Err()
 			}
 			d.idle = len(lines) == 0
-			dec.Decode(d, lines[i:min(i+step, len(lines))], recv)
+			d.lent = batch // lend: one decoded batch per tailer batch (step is all lines)
+			dec.decode(d, lines[i:min(i+step, len(lines))], recv, batch != nil)
 			select {
 			case out <- d:
 			case <-ctx.Done():
+				d.release()
 				return ctx.Err()
 			}
 		}
@@ -223,6 +252,18 @@ type TailSource struct {
 	C <-chan *tail.Batch
 	IdleWait
 	cur *tail.Batch
+}
+
+// nextLent implements lender: the batch is the caller's to release (Run does, once
+// applied); Next's batch, if any, is released first.
+func (s *TailSource) nextLent(ctx context.Context) ([]Line, *tail.Batch, error) {
+	s.cur.Release()
+	s.cur = nil
+	b, ok, err := Receive(ctx, s.C, &s.IdleWait)
+	if !ok {
+		return nil, nil, err
+	}
+	return b.Lines, b, nil
 }
 
 // Next implements Source.

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/waba-exporter/waba_exporter/internal/sim"
 	"github.com/waba-exporter/waba_exporter/tail"
@@ -350,4 +351,106 @@ func TestApplyRecordsRunsOfOneFile(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Fatalf("recorded %+v, want %+v", got, want)
 	}
+}
+
+// Over a TailSource, each decoded batch borrows its tailer batch until applied: its
+// events point into the batch's lines (bytes the decoder made are in the arena), the
+// batch and the events' bytes are intact when Applied runs, and the result is what
+// ApplyLines gives. Line by line, nothing is borrowed.
+func TestRunLendsTailerBatches(t *testing.T) {
+	lines := simLines(t, 2000)
+	want := New(window.New(window.DefaultConfig()), webhook.Options{}, nil, nil)
+	for _, b := range batchesOf(lines, 100) {
+		want.ApplyLines(b, 0)
+	}
+	wantWM, _ := snapshot(t, want)
+	data := append(bytes.Join(lines, []byte("\n")), '\n')
+	path := filepath.Join(t.TempDir(), "in.ndjson")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	within := func(f, in []byte) bool {
+		lo := uintptr(unsafe.Pointer(unsafe.SliceData(in)))
+		p := uintptr(unsafe.Pointer(unsafe.SliceData(f)))
+		return p >= lo && p+uintptr(len(f)) <= lo+uintptr(len(in))
+	}
+	for _, lineByLine := range []bool{false, true} {
+		tl, err := tail.New(tail.Options{Sources: []string{path}, Start: tail.StartBeginning, BatchBytes: 8192, HeldBatches: HeldBatches})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := make(chan *tail.Batch, 4)
+		go func() { _ = tl.Run(context.Background(), c); close(c) }()
+		p := New(window.New(window.DefaultConfig()), webhook.Options{}, nil, nil)
+		var inLine, batches int
+		var seen []string
+		err = p.Run(context.Background(), &TailSource{C: c}, Hooks{
+			LineByLine: lineByLine,
+			Before: func(d *Decoded) error {
+				if lineByLine {
+					if d.lent != nil {
+						t.Fatal("line by line, a batch was borrowed")
+					}
+					seen = fieldBytes(d)
+					return nil
+				}
+				if d.lent == nil || len(d.lent.Lines) != len(d.lines) {
+					t.Fatalf("decoded batch of %d lines, borrowed %v", len(d.lines), d.lent)
+				}
+				for i := range d.lines {
+					dl := &d.lines[i]
+					for j := dl.ev0; j < dl.ev1; j++ {
+						for _, f := range d.events[j].ByteFields() {
+							if len(*f) > 0 && within(*f, d.lent.Lines[i].Data) {
+								inLine++
+							}
+						}
+					}
+				}
+				seen = fieldBytes(d)
+				return nil
+			},
+			Applied: func(d *Decoded) {
+				batches++
+				if !lineByLine && (d.lent == nil || len(d.lent.Lines) != len(d.lines)) {
+					t.Fatal("the borrowed batch was released before Applied")
+				}
+				// The bytes stayed put while later batches were read and decoded.
+				if got := fieldBytes(d); !slices.Equal(got, seen) {
+					for k := range min(len(got), len(seen)) {
+						if got[k] != seen[k] {
+							t.Logf("field %d: %q became %q", k, seen[k], got[k])
+							break
+						}
+					}
+					t.Fatalf("line by line %v: the events' bytes changed between Before and Applied (%d fields, then %d: %q / %q)", lineByLine, len(seen), len(got), seen, got)
+				}
+			},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wm int64
+		var n uint64
+		p.Read(func(v View) { wm, n = v.Machine.Watermark(), v.Counts[path].Lines })
+		if wm != wantWM || n != 2000 {
+			t.Fatalf("line by line %v: watermark %d, %d lines; want %d, 2000", lineByLine, wm, n, wantWM)
+		}
+		if !lineByLine && (inLine == 0 || batches < 10) {
+			t.Fatalf("%d fields pointed into their lines, over %d batches", inLine, batches)
+		}
+	}
+}
+
+// fieldBytes is every non-empty byte field of d's events, in order.
+func fieldBytes(d *Decoded) []string {
+	var out []string
+	for i := range d.events {
+		for _, f := range d.events[i].ByteFields() {
+			if len(*f) > 0 {
+				out = append(out, string(*f))
+			}
+		}
+	}
+	return out
 }
