@@ -7,20 +7,26 @@ import (
 	"testing"
 )
 
+// fiveLinesRead starts a following tailer on a file of five lines and runs one pass,
+// without the harness taking the batches: the lines are in the channel. (Whether Run's
+// first pass has read them before this Step is up to the scheduler: either way they are
+// in the channel once Step returns.)
+func fiveLinesRead(t *testing.T) *harness {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "app.log")
+	writeFile(t, path, joinLines(numbered("l", 1, 5)))
+	h := startHarness(t, Options{Sources: []string{path}, Follow: true}, 64, nil)
+	if err := h.w.Step(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
 // Applied is false while any line put in a batch is not yet recorded through a Progress
 // (in the channel, or taken but not applied), and true once all are: the live engine
 // lets the wall clock in only then.
 func TestAppliedCoversLinesInFlight(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "app.log")
-	writeFile(t, path, joinLines(numbered("l", 1, 5)))
-	h := startHarness(t, Options{Sources: []string{path}, Follow: true}, 64, nil)
-	// One pass, without the harness taking the batches: the lines are in the channel.
-	// (Whether Run's first pass has read them before this Step is up to the scheduler:
-	// either way they are in the channel once Step returns.)
-	if err := h.w.Step(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	h := fiveLinesRead(t)
 	if h.tl.Applied() {
 		t.Fatal("Applied with 5 lines in the channel")
 	}
@@ -42,13 +48,7 @@ func TestAppliedCoversLinesInFlight(t *testing.T) {
 // RecordLines of a run of lines is Record of each: Applied turns true only with the last
 // line counted, and the position is the run's last offset.
 func TestRecordLinesCountsTheRun(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "app.log")
-	writeFile(t, path, joinLines(numbered("l", 1, 5)))
-	h := startHarness(t, Options{Sources: []string{path}, Follow: true}, 64, nil)
-	if err := h.w.Step(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	h := fiveLinesRead(t)
 	b := <-h.out
 	if len(b.Lines) != 5 {
 		t.Fatalf("batch of %d lines, want 5", len(b.Lines))

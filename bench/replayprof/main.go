@@ -47,6 +47,7 @@ import (
 	"github.com/waba-exporter/waba_exporter/internal/config"
 	"github.com/waba-exporter/waba_exporter/internal/exporter"
 	"github.com/waba-exporter/waba_exporter/internal/pipeline"
+	"github.com/waba-exporter/waba_exporter/model"
 	"github.com/waba-exporter/waba_exporter/webhook"
 	"github.com/waba-exporter/waba_exporter/window"
 )
@@ -219,28 +220,39 @@ func (s *fileSource) Next(context.Context) ([]pipeline.Line, error) {
 // under the pipeline's lock).
 func runPipelined(files []string, parallel bool) (lines, n int64) {
 	m := window.New(app.WindowConfig(config.Default()))
-	src := &fileSource{files: files}
 	if parallel {
+		src := &fileSource{files: files}
 		p := pipeline.New(m, webhook.Options{}, nil, nil)
 		check(p.Run(context.Background(), src, pipeline.Hooks{}))
+		lines, n = src.nLines, src.nBytes
 	} else {
-		d := webhook.NewDecoder(webhook.Options{})
-		for {
-			ls, err := src.Next(context.Background())
-			if err == io.EOF {
-				break
+		lines, n = decodeAll(files, func(d *webhook.Decoder, evs []model.Event) {
+			m.CountFields(d.ChangeFields())
+			for i := range evs {
+				m.Apply(&evs[i])
 			}
-			for _, l := range ls {
-				evs, _ := d.Decode(l.Data, 0)
-				m.CountFields(d.ChangeFields())
-				for i := range evs {
-					m.Apply(&evs[i])
-				}
-			}
-		}
+		})
 	}
 	m.Flush()
 	stateDigest = digest(m)
+	return lines, n
+}
+
+// decodeAll reads files in batches (fileSource) and decodes every line on this goroutine
+// with one decoder, handing fn each line's events, valid until fn returns.
+func decodeAll(files []string, fn func(d *webhook.Decoder, evs []model.Event)) (lines, n int64) {
+	d := webhook.NewDecoder(webhook.Options{})
+	src := &fileSource{files: files}
+	for {
+		ls, err := src.Next(context.Background())
+		if err == io.EOF {
+			break
+		}
+		for _, l := range ls {
+			evs, _ := d.Decode(l.Data, 0)
+			fn(d, evs)
+		}
+	}
 	return src.nLines, src.nBytes
 }
 
@@ -403,19 +415,8 @@ func sum(xs []int64) (t int64) {
 // runDecode reads and decodes files as serial mode does, without applying: the events
 // decoded are counted.
 func runDecode(files []string) (lines, n, events int64) {
-	d := webhook.NewDecoder(webhook.Options{})
-	src := &fileSource{files: files}
-	for {
-		ls, err := src.Next(context.Background())
-		if err == io.EOF {
-			break
-		}
-		for _, l := range ls {
-			evs, _ := d.Decode(l.Data, 0)
-			events += int64(len(evs))
-		}
-	}
-	return src.nLines, src.nBytes, events
+	lines, n = decodeAll(files, func(_ *webhook.Decoder, evs []model.Event) { events += int64(len(evs)) })
+	return lines, n, events
 }
 
 // shardOf maps a customer id to one of k shards (FNV-1a; the empty id to shard 0).
