@@ -60,8 +60,9 @@
 // # Memory
 //
 // Batches are recycled through a free list bounded by the output channel's capacity
-// (plus [Options.HeldBatches]), so reading allocates nothing per line in steady state. Run blocks while the output channel
-// is full: a slow consumer shows as growing SourceStats.LagBytes, not as memory.
+// (plus [Options.HeldBatches]), so reading allocates nothing per line in steady state.
+// Run blocks while the output channel is full: a slow consumer shows as growing
+// SourceStats.LagBytes, not as memory.
 //
 // # Restart
 //

@@ -98,14 +98,12 @@ type Decoder struct {
 
 	p fastjson.Parser // parses the line
 	// line is the fast path's own copy of the line (see metafast.go); noFast turns the
-	// fast path off (differential tests). inPlace (DecodeInPlace) makes the fast path
-	// read the caller's line itself, without the copy.
-	line    []byte
-	inPlace bool
-	pStr    fastjson.Parser // unescapes a string the fast path keeps
-	noFast  bool
-	p2      fastjson.Parser // parses a body held as a string inside an envelope
-	events  []model.Event
+	// fast path off (differential tests).
+	line   []byte
+	pStr   fastjson.Parser // unescapes a string the fast path keeps
+	noFast bool
+	p2     fastjson.Parser // parses a body held as a string inside an envelope
+	events []model.Event
 	// scratch holds bytes the decoder produces itself (numbers rendered as text, decoded
 	// form values). It is reset per Decode; events may point into it, so it is only ever
 	// appended to within one call (a reallocation leaves earlier slices on the old array,
@@ -146,19 +144,18 @@ func NewDecoder(opts Options) *Decoder {
 // A non-nil error is always a *ParseError (a static value: returning it allocates
 // nothing); errors.As, or errors.AsType[*ParseError], gives its Reason.
 func (d *Decoder) Decode(line []byte, recvTime int64) ([]model.Event, error) {
-	d.inPlace = false
-	return d.decode(line, recvTime)
+	return d.decode(line, recvTime, false)
 }
 
 // DecodeInPlace is Decode for a caller that leaves line unchanged while it uses the
 // events: they may point into line itself (the fast path then makes no copy of it), so
 // they are valid until the next call and only while line's bytes are unchanged.
 func (d *Decoder) DecodeInPlace(line []byte, recvTime int64) ([]model.Event, error) {
-	d.inPlace = true
-	return d.decode(line, recvTime)
+	return d.decode(line, recvTime, true)
 }
 
-func (d *Decoder) decode(line []byte, recvTime int64) ([]model.Event, error) {
+// decode is Decode; inPlace lets the fast path read line itself, without its copy.
+func (d *Decoder) decode(line []byte, recvTime int64, inPlace bool) ([]model.Event, error) {
 	d.events = d.events[:0]
 	d.scratch = d.scratch[:0]
 	d.err, d.nerr = nil, 0
@@ -175,7 +172,7 @@ func (d *Decoder) decode(line []byte, recvTime int64) ([]model.Event, error) {
 		return d.result()
 	}
 	if d.bodyPath == nil && !d.noFast && line[0] == '{' &&
-		(d.opts.Format == FormatAuto || d.opts.Format == FormatMeta) && d.fastMeta(line) {
+		(d.opts.Format == FormatAuto || d.opts.Format == FormatMeta) && d.fastMeta(line, inPlace) {
 		return d.result()
 	}
 	v, err := d.p.ParseBytes(line)

@@ -497,8 +497,8 @@ func (s *fscan) member(ks *keySet) []byte {
 }
 
 // fastMeta tries the fast path on a trimmed line that starts with '{'.
-func (d *Decoder) fastMeta(line []byte) bool {
-	if !d.inPlace {
+func (d *Decoder) fastMeta(line []byte, inPlace bool) bool {
+	if !inPlace {
 		d.line = append(d.line[:0], line...)
 		line = d.line
 	}

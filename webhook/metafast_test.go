@@ -185,7 +185,7 @@ func sameResult(t *testing.T, fast, slow *Decoder, line []byte) bool {
 	if len(tl) == 0 || tl[0] != '{' {
 		return false
 	}
-	took := fast.fastMeta(tl)
+	took := fast.fastMeta(tl, false)
 	fast.events, fast.changes = fast.events[:0], fast.changes[:0]
 	return took
 }
@@ -273,7 +273,7 @@ func TestFastMetaZeroAllocs(t *testing.T) {
 		line := []byte(body)
 		d := NewDecoder(Options{})
 		for j := 0; j < 3; j++ {
-			if evs, err := d.Decode(line, 0); err != nil || len(evs) == 0 || !d.fastMeta(line) {
+			if evs, err := d.Decode(line, 0); err != nil || len(evs) == 0 || !d.fastMeta(line, false) {
 				t.Fatalf("body %d: %d events, %v, or not on the fast path", i, len(evs), err)
 			}
 		}

@@ -13,8 +13,8 @@ import "math/bits"
 // nearer its home than the new key is, and pushes that one on). So a lookup of an absent
 // key stops at the first entry nearer its home than the probe is from the key's home,
 // and misses stay as short as hits at high load. Deletion shifts the rest of the run
-// back by one. n <= size*loadNum/loadDen after every insert (the table grows by half
-// when it would exceed it).
+// back by one. n <= size*loadNum/loadDen after every insert (the table grows by a
+// quarter when it would exceed it).
 type index struct {
 	tab []uint32
 	n   int
@@ -159,12 +159,4 @@ func (x *index) each(fn func(k uint64, slot uint32)) {
 			fn(uint64(x.tab[i])|uint64(x.tab[i+1])<<32, x.tab[i+2]-1)
 		}
 	}
-}
-
-// touch reads k's home entry (a prefetch: the value means nothing).
-func (x *index) touch(k uint64) uint32 {
-	if size := x.size(); size > 0 {
-		return x.tab[3*home(k, size)]
-	}
-	return 0
 }

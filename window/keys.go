@@ -14,7 +14,6 @@ const (
 	idCustomer
 	idUser
 	idContext
-	idConversation
 	numIDField
 )
 

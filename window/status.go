@@ -394,7 +394,7 @@ func (m *Machine) reportedConversation(b *Business, bi uint16, ms *msgState, ev 
 		return
 	}
 	ms.flags |= mfReportedConv
-	ck := m.hashID(idConversation, ev.ConversationID)
+	ck := m.hash1(ev.ConversationID) // needed once per message: never hashed ahead (Hasher.Keys)
 	cs, fresh := m.convs.getOrCreate(ck, ev.Time, &m.self.Evictions[EvictConversation])
 	if ev.ConversationExpiry > 0 {
 		cs.expiry = uint32(ev.ConversationExpiry)

@@ -278,14 +278,9 @@ func (s *TailSource) nextLent(ctx context.Context) ([]Line, *tail.Batch, error) 
 	return b.Lines, b, nil
 }
 
-// Next implements Source.
+// Next implements Source: the batch is released at the next call.
 func (s *TailSource) Next(ctx context.Context) ([]Line, error) {
-	s.cur.Release()
-	s.cur = nil
-	b, ok, err := Receive(ctx, s.C, &s.IdleWait)
-	if !ok {
-		return nil, err
-	}
+	lines, b, err := s.nextLent(ctx)
 	s.cur = b
-	return b.Lines, nil
+	return lines, err
 }
